@@ -1,0 +1,61 @@
+"""The ASGI application factory. Nothing runs at import: pools open in the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Route, WebSocketRoute
+
+from api import routes
+from api.graphql import GraphQLApp
+from api.middleware import BodyLimit, Metrics
+from api.settings import Settings
+from auth.tokens import TokenService
+from db.session import Database
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings()
+    if not settings.database_url:
+        raise RuntimeError("DATABASE_URL is not set (stockgraph serve sets it for you)")
+    tokens = TokenService(settings.signing_key_pem(), settings.issuer, settings.audience)
+    db = Database.connect(settings.database_url, app_url=settings.app_database_url,
+                          pool_size=settings.pool_size)
+    graphql = GraphQLApp(settings, db, tokens)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await db.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/oauth/token", routes.token, methods=["POST"]),
+            Route("/.well-known/oauth-authorization-server", routes.oauth_metadata),
+            Route("/.well-known/jwks.json", routes.jwks),
+            Route("/healthz", routes.healthz),
+            Route("/readyz", routes.readyz),
+            Route("/metrics", routes.metrics),
+        ],
+        middleware=[
+            Middleware(Metrics),
+            Middleware(BodyLimit, limit=settings.max_body_bytes),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.tokens = tokens
+    return app
+
+
+def app_from_env() -> Starlette:
+    """Entry point for `uvicorn --factory api.app:app_from_env` (each worker builds its own)."""
+    return create_app(Settings())

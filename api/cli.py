@@ -1,0 +1,358 @@
+"""The ``stockgraph`` command line. Results are one JSON object on stdout; logs go to stderr."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any, NoReturn, TypeVar
+
+import typer
+
+from api.settings import Settings
+
+T = TypeVar("T")
+
+app = typer.Typer(help="stockgraph: GraphQL inventory API for Hong Kong and Macau retail.",
+                  no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+demo_app = typer.Typer(help="The demo chain.", no_args_is_help=True)
+tenants_app = typer.Typer(help="Tenants (retailers).", no_args_is_help=True)
+locations_app = typer.Typer(help="Locations.", no_args_is_help=True)
+products_app = typer.Typer(help="Products.", no_args_is_help=True)
+clients_app = typer.Typer(help="Partner apps (OAuth clients).", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff members and their tokens.", no_args_is_help=True)
+schema_app = typer.Typer(help="The GraphQL schema.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+for sub, name in ((db_app, "db"), (demo_app, "demo"), (tenants_app, "tenants"),
+                  (locations_app, "locations"), (products_app, "products"),
+                  (clients_app, "clients"), (staff_app, "staff"), (schema_app, "schema"),
+                  (audit_app, "audit")):
+    app.add_typer(sub, name=name)
+
+log = logging.getLogger("stockgraph")
+
+
+def emit(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    sys.stderr.write(f"error: {message}\n")
+    raise typer.Exit(code)
+
+
+def database_url(settings: Settings) -> str:
+    """DATABASE_URL, or the embedded PostgreSQL under $STOCKGRAPH_HOME."""
+    if settings.database_url:
+        return settings.database_url
+    from db.embedded import EmbeddedPostgresError, ensure_embedded_postgres
+
+    try:
+        url = ensure_embedded_postgres(settings.home.resolve())
+    except EmbeddedPostgresError as exc:
+        fail(str(exc))
+    log.info("using embedded PostgreSQL under %s", settings.home)
+    return url
+
+
+def run(fn: Callable[[Any], Awaitable[T]], *, migrate: bool = True) -> T:
+    """Run ``fn(db)`` with migrations applied; DomainErrors become a clean exit 2."""
+    from db.migrate import upgrade
+    from db.session import Database
+    from domain.errors import DomainError
+
+    settings = Settings()
+    url = database_url(settings)
+
+    async def main() -> T:
+        if migrate:
+            await upgrade(url)
+        db = Database.connect(url, pool_size=2)
+        try:
+            return await fn(db)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(main())
+    except DomainError as exc:
+        fail(f"{exc.message} ({exc.code})")
+    except OSError as exc:
+        fail(f"cannot reach PostgreSQL: {exc}")
+
+
+async def _tenant(session: Any, code: str) -> Any:
+    from domain.tenancy.service import tenant_by_code
+
+    return await tenant_by_code(session, code)
+
+
+def _system(tenant_id: int) -> Any:
+    from auth.caller import Caller
+
+    return Caller.system(tenant_id)
+
+
+def _codes(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [c.strip() for c in value.split(",") if c.strip()]
+
+
+def _decimal(value: str | None, name: str) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        fail(f"--{name} must be a decimal number, not {value!r}")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations."""
+    from db.migrate import head_revision
+
+    async def noop(db: Any) -> None:
+        return None
+
+    run(noop)
+    emit({"upgraded": True, "revision": head_revision()})
+
+
+@tenants_app.command("create")
+def tenants_create(
+    code: str = typer.Option(...), name: str = typer.Option(...),
+    currency: str = typer.Option("HKD"), timezone: str = typer.Option("Asia/Hong_Kong"),
+) -> None:
+    """Create a tenant."""
+    from domain.tenancy.service import create_tenant
+
+    async def go(db: Any) -> dict[str, Any]:
+        async with db.owner_transaction() as s:
+            tenant = await create_tenant(s, code, name, currency, timezone)
+            return {"id": tenant.tenant_id, "code": tenant.code}
+
+    emit(run(go))
+
+
+@locations_app.command("create")
+def locations_create(
+    tenant: str = typer.Option(...), code: str = typer.Option(...),
+    name_zh: str = typer.Option(..., "--name-zh"), name_en: str = typer.Option(..., "--name-en"),
+    kind: str = typer.Option("STORE"),
+) -> None:
+    """Create a location."""
+    from domain.tenancy.service import NewLocation, create_location
+
+    async def go(db: Any) -> dict[str, Any]:
+        async with db.owner_transaction() as s:
+            t = await _tenant(s, tenant)
+            pk = await create_location(s, _system(t.tenant_id),
+                                       NewLocation(code, name_zh, name_en, kind.upper()))
+            return {"id": _gid("Location", pk), "code": code}
+
+    emit(run(go))
+
+
+def _gid(type_name: str, pk: int) -> str:
+    from domain.ids import encode
+
+    return encode(type_name, pk)
+
+
+@products_app.command("create")
+def products_create(
+    tenant: str = typer.Option(...), sku: str = typer.Option(...),
+    name_zh: str = typer.Option(..., "--name-zh"), name_en: str = typer.Option(..., "--name-en"),
+    price: str | None = typer.Option(None), cost: str | None = typer.Option(None),
+    barcode: str | None = typer.Option(None), category: str | None = typer.Option(None),
+) -> None:
+    """Create a product."""
+    from domain.tenancy.service import NewProduct, create_product
+
+    cmd = NewProduct(sku, name_zh, name_en, barcode=barcode, category=category,
+                     retail_price=_decimal(price, "price"), cost_price=_decimal(cost, "cost"))
+
+    async def go(db: Any) -> dict[str, Any]:
+        async with db.owner_transaction() as s:
+            t = await _tenant(s, tenant)
+            pk = await create_product(s, _system(t.tenant_id), cmd)
+            return {"id": _gid("Product", pk), "sku": sku}
+
+    emit(run(go))
+
+
+@clients_app.command("create")
+def clients_create(
+    tenant: str = typer.Option(...), name: str = typer.Option(...),
+    scopes: str = typer.Option(...), locations: str | None = typer.Option(None),
+) -> None:
+    """Create a partner app; prints its client secret once."""
+    from domain.tenancy.service import create_client
+
+    async def go(db: Any) -> dict[str, Any]:
+        async with db.owner_transaction() as s:
+            t = await _tenant(s, tenant)
+            creds = await create_client(s, _system(t.tenant_id), name, scopes, _codes(locations))
+            return {"client_id": creds.client_id, "client_secret": creds.client_secret}
+
+    emit(run(go))
+
+
+@staff_app.command("create")
+def staff_create(
+    tenant: str = typer.Option(...), code: str = typer.Option(...), name: str = typer.Option(...),
+    role: str = typer.Option(...), locations: str | None = typer.Option(None),
+) -> None:
+    """Create a staff member of a rank, assigned to locations."""
+    from domain.tenancy.service import create_staff
+
+    async def go(db: Any) -> dict[str, Any]:
+        async with db.owner_transaction() as s:
+            t = await _tenant(s, tenant)
+            pk = await create_staff(s, _system(t.tenant_id), code, name, role.upper(),
+                                    _codes(locations) or [])
+            return {"id": _gid("Staff", pk), "code": code}
+
+    emit(run(go))
+
+
+@staff_app.command("token")
+def staff_token(
+    tenant: str = typer.Option(...), staff: str = typer.Option(...),
+    ttl: int = typer.Option(3600, min=60, max=30 * 86400),
+) -> None:
+    """Issue an access token for a staff member (an operator's tool)."""
+    from auth.backend import staff_claims
+    from auth.tokens import TokenService
+    from domain.tenancy.service import staff_by_code
+
+    settings = Settings()
+
+    async def go(db: Any) -> dict[str, Any]:
+        async with db.owner_transaction() as s:
+            t = await _tenant(s, tenant)
+            member = await staff_by_code(s, t.tenant_id, staff)
+            claims = staff_claims(t.tenant_id, member.id, member.role, list(member.location_ids))
+        tokens = TokenService(settings.signing_key_pem(), settings.issuer, settings.audience)
+        return {"access_token": tokens.issue(claims, ttl), "token_type": "Bearer",
+                "expires_in": ttl}
+
+    emit(run(go))
+
+
+@demo_app.command("load")
+def demo_load() -> None:
+    """Load the demo chain (Hong Kong and Macau pharmacy and cosmetics)."""
+    emit(run(_load_demo))
+
+
+async def _load_demo(db: Any) -> dict[str, Any]:
+    from domain.demo import demo_exists, load_demo
+    from domain.errors import AlreadyExists
+
+    async with db.owner_transaction() as s:
+        if await demo_exists(s):
+            raise AlreadyExists("the demo tenant already exists", ["tenant"])
+        result = await load_demo(s)
+    return {"tenant": result.tenant, "clients": result.clients,
+            "staff": [{"code": m["code"], "role": m["role"], "name": m["name"]}
+                      for m in result.staff],
+            "products": result.products, "locations": result.locations,
+            "sales": result.sales, "movements": result.movements}
+
+
+@schema_app.command("export")
+def schema_export() -> None:
+    """Print the SDL."""
+    from api.graphql import build_schema
+
+    sys.stdout.write(build_schema().as_str() + "\n")
+
+
+@audit_app.command("verify")
+def audit_verify(tenant: str = typer.Option(...)) -> None:
+    """Recompute the hash chain; exit 1 and name the first bad sequence if broken."""
+    from domain.audit.service import verify
+
+    async def go(db: Any) -> Any:
+        async with db.owner_transaction() as s:
+            t = await _tenant(s, tenant)
+            return await verify(s, t.tenant_id)
+
+    result = run(go)
+    if result.valid:
+        emit({"valid": True, "checked": result.checked})
+        return
+    emit({"valid": False, "checked": result.checked,
+          "first_bad_sequence": result.first_bad_sequence})
+    raise typer.Exit(1)
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
+    workers: int = typer.Option(1, min=1), demo: bool = typer.Option(False, "--demo"),
+) -> None:
+    """Run the API (embedded PostgreSQL when DATABASE_URL is unset)."""
+    import uvicorn
+
+    settings = Settings()
+    url = database_url(settings)
+    os.environ["DATABASE_URL"] = url
+    if demo:
+        async def maybe_demo(db: Any) -> dict[str, Any] | None:
+            from domain.demo import demo_exists
+
+            async with db.owner_transaction() as s:
+                if await demo_exists(s):
+                    return None
+            return await _load_demo(db)
+
+        loaded = run(maybe_demo)
+        if loaded is not None:
+            emit(loaded)
+            _print_first_steps(host, port, loaded)
+        else:
+            sys.stderr.write("demo tenant already loaded; credentials were printed when it "
+                             "was created (or make new ones with `stockgraph clients create`)\n")
+    else:
+        async def noop(db: Any) -> None:
+            return None
+
+        run(noop)
+    sys.stderr.write(f"GraphiQL: http://{host}:{port}/graphql\n")
+    uvicorn.run("api.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_level="info", ws_per_message_deflate=False, proxy_headers=False)
+
+
+def _print_first_steps(host: str, port: int, loaded: dict[str, Any]) -> None:
+    client = loaded["clients"][-1]
+    base = f"http://{host}:{port}"
+    sys.stderr.write(
+        "\nFirst steps:\n"
+        f"  TOKEN=$(curl -s -u '{client['client_id']}:{client['client_secret']}' "
+        f"-d grant_type=client_credentials {base}/oauth/token | python3 -c "
+        "'import sys, json; print(json.load(sys.stdin)[\"access_token\"])')\n"
+        f"  curl -s {base}/graphql -H \"Authorization: Bearer $TOKEN\" "
+        "-H 'Content-Type: application/json' -d '{\"query\": \"{ viewer { tenant { name } } "
+        "locations { edges { node { code nameZh nameEn } } } }\"}'\n\n"
+    )
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    app()
+
+
+if __name__ == "__main__":
+    main()

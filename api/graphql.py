@@ -1,0 +1,189 @@
+"""The GraphQL schema and its HTTP/WebSocket view.
+
+Validation rules (depth, aliases, tokens) are built once per schema, so the
+parse and validation caches hit on every request (a rule class made per
+request would silently defeat them).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+import orjson
+import strawberry
+from graphql import GraphQLError, OperationDefinitionNode
+from graphql.error import GraphQLError as CoreGraphQLError
+from graphql.execution import ExecutionResult as GraphQLExecutionResult
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.types import ExecutionContext
+
+from api.settings import Settings
+from auth.backend import authenticate
+from auth.tokens import InvalidToken, TokenService
+from db.session import Database
+from resolvers.roots import Mutation, Query
+from schema.context import Context
+
+log = logging.getLogger("stockgraph.graphql")
+
+UNAUTHENTICATED = "UNAUTHENTICATED"
+
+
+def _introspection_only(ctx: ExecutionContext) -> bool:
+    doc = ctx.graphql_document
+    if doc is None:
+        return False
+    for definition in doc.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            for selection in definition.selection_set.selections:
+                name = getattr(getattr(selection, "name", None), "value", "")
+                if not name.startswith("__"):
+                    return False
+    return True
+
+
+class RequireCaller(SchemaExtension):
+    """No caller, no execution: HTTP 401 with an UNAUTHENTICATED error.
+
+    Introspection alone is let through where introspection is on, so GraphiQL
+    can show the schema before the developer pastes a token.
+    """
+
+    allow_introspection = True
+
+    def on_execute(self) -> Iterator[None]:
+        context: Context = self.execution_context.context
+        if context.caller is None and not (
+            self.allow_introspection and _introspection_only(self.execution_context)
+        ):
+            if context.response is not None and hasattr(context.response, "status_code"):
+                context.response.status_code = 401
+                context.response.headers["WWW-Authenticate"] = 'Bearer realm="stockgraph"'
+            self.execution_context.result = GraphQLExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        "a valid Bearer token is required",
+                        extensions={"code": UNAUTHENTICATED},
+                    )
+                ],
+            )
+        yield
+
+
+class RequireCallerNoIntrospection(RequireCaller):
+    allow_introspection = False
+
+
+class StockgraphSchema(strawberry.Schema):
+    def process_errors(self, errors: list[CoreGraphQLError],
+                       execution_context: ExecutionContext | None = None) -> None:
+        """Log only what is unexpected; refusals and bad queries are the client's business."""
+        for error in errors:
+            original = error.original_error
+            if original is not None and not isinstance(original, GraphQLError | PermissionError):
+                log.error("unexpected error at %s", error.path, exc_info=original)
+
+
+def _unexpected(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+@cache
+def build_schema(
+    production: bool = False,
+    introspection: bool = True,
+    max_depth: int = 12,
+    max_aliases: int = 30,
+    max_tokens: int = 5000,
+) -> strawberry.Schema:
+    """One schema (and one set of rule instances) per configuration."""
+    from graphql.validation import NoSchemaIntrospectionCustomRule
+
+    extensions: list[Any] = [
+        ParserCache(maxsize=1000),
+        MaxTokensLimiter(max_token_count=max_tokens),
+        QueryDepthLimiter(max_depth=max_depth),
+        MaxAliasesLimiter(max_alias_count=max_aliases),
+    ]
+    if not introspection:
+        extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    from strawberry.extensions import ValidationCache
+
+    extensions.append(ValidationCache(maxsize=1000))
+    extensions.append(RequireCaller if introspection else RequireCallerNoIntrospection)
+    if production:
+        extensions.append(MaskErrors(should_mask_error=_unexpected))
+    return StockgraphSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=production),
+    )
+
+
+def schema_for(settings: Settings) -> strawberry.Schema:
+    return build_schema(
+        settings.production, settings.introspection_enabled, settings.max_depth,
+        settings.max_aliases, settings.max_tokens,
+    )
+
+
+def _request_id(value: str | None) -> str:
+    if value and len(value) <= 100 and value.isprintable():
+        return value
+    return uuid.uuid4().hex
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    """strawberry's ASGI view with our context, authentication and JSON encoder."""
+
+    def __init__(self, settings: Settings, db: Database, tokens: TokenService) -> None:
+        protocols = [GRAPHQL_TRANSPORT_WS_PROTOCOL]
+        if settings.legacy_graphql_ws:
+            protocols.append(GRAPHQL_WS_PROTOCOL)
+        super().__init__(
+            schema_for(settings),
+            graphql_ide="graphiql" if settings.graphiql_enabled else None,
+            allow_queries_via_get=True,
+            subscription_protocols=protocols,
+            max_subscriptions_per_connection=100,
+        )
+        self.db = db
+        self.tokens = tokens
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket
+                          ) -> Context:
+        try:
+            caller = authenticate(request.headers.get("authorization"), self.tokens)
+        except InvalidToken:
+            caller = None
+        return Context(
+            db=self.db,
+            caller=caller,
+            request_id=_request_id(request.headers.get("x-request-id")),
+            response=response,
+            request=request,
+        )
+
+    def encode_json(self, data: object) -> bytes:  # type: ignore[override]
+        return orjson.dumps(data)

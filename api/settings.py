@@ -1,0 +1,65 @@
+"""Configuration from the environment (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STOCKGRAPH_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "STOCKGRAPH_DATABASE_URL")
+    )
+    app_database_url: str | None = Field(
+        default=None,
+        description="Optional separate login for the API's role; default: DATABASE_URL "
+        "with SET ROLE stockgraph_app",
+    )
+    home: Path = Path(".stockgraph")
+    env: Literal["development", "production"] = "development"
+    signing_key: str | None = None
+    signing_key_file: Path | None = None
+    data_key: str | None = None
+    issuer: str = "stockgraph"
+    audience: str = "stockgraph-api"
+    public_url: str | None = None
+    app_token_ttl: int = 3600
+    pool_size: int = 10
+    introspection: bool | None = None
+    graphiql: bool | None = None
+    legacy_graphql_ws: bool = False
+    max_body_bytes: int = 1_000_000
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 5000
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.introspection if self.introspection is not None else not self.production
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else not self.production
+
+    def signing_key_pem(self) -> bytes:
+        """The token-signing key: given, from a file, or generated under home in development."""
+        from auth.tokens import load_or_create_signing_key
+
+        if self.signing_key:
+            return self.signing_key.encode()
+        if self.signing_key_file:
+            return self.signing_key_file.read_bytes()
+        if self.production:
+            raise RuntimeError(
+                "STOCKGRAPH_SIGNING_KEY or STOCKGRAPH_SIGNING_KEY_FILE must be set in production"
+            )
+        return load_or_create_signing_key(self.home / "signing-key.pem")

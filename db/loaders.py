@@ -1,0 +1,58 @@
+"""Per-request dataloaders: one SQL statement per type per level, never one per row.
+
+Each batch runs in a short transaction of its own (sibling fields resolve
+concurrently, and an AsyncSession is not safe across tasks), bound to the
+request's tenant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from aiodataloader import DataLoader
+from sqlalchemy import Row, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import AuditEvent, Location, Product, StockLevel, StockMovement
+from db.session import Database
+
+Fetch = Callable[[AsyncSession, int, Sequence[Any]], Awaitable[dict[Any, Row[Any]]]]
+
+
+def _by_id(model: Any, key: str = "id") -> Fetch:
+    table = model.__table__
+
+    async def fetch(session: AsyncSession, tenant_id: int, keys: Sequence[Any]) -> dict[Any, Row[Any]]:
+        column = table.c[key]
+        stmt = select(table).where(table.c.tenant_id == tenant_id, column.in_(keys))
+        return {getattr(r, key): r for r in await session.execute(stmt)}
+
+    return fetch
+
+
+class RowLoader(DataLoader[Any, Row[Any] | None]):
+    """Rows of one table by key, for one tenant."""
+
+    def __init__(self, db: Database, tenant_id: int, fetch: Fetch) -> None:
+        super().__init__()
+        self.db = db
+        self.tenant_id = tenant_id
+        self.fetch = fetch
+
+    async def batch_load_fn(self, keys: Sequence[Any]) -> list[Row[Any] | None]:
+        async with self.db.tenant_transaction(self.tenant_id) as session:
+            found = await self.fetch(session, self.tenant_id, list(set(keys)))
+        return [found.get(k) for k in keys]
+
+
+class Loaders:
+    """The loaders of one request (or of one subscription event)."""
+
+    def __init__(self, db: Database, tenant_id: int) -> None:
+        self.location_by_id = RowLoader(db, tenant_id, _by_id(Location))
+        self.product_by_id = RowLoader(db, tenant_id, _by_id(Product))
+        self.product_by_sku = RowLoader(db, tenant_id, _by_id(Product, "sku"))
+        self.level_by_id = RowLoader(db, tenant_id, _by_id(StockLevel))
+        self.movement_by_id = RowLoader(db, tenant_id, _by_id(StockMovement))
+        self.audit_by_sequence = RowLoader(db, tenant_id, _by_id(AuditEvent, "sequence"))

@@ -1,0 +1,23 @@
+"""All tables, imported so that ``Base.metadata`` knows every one of them."""
+
+from db.models.audit import AuditEvent
+from db.models.catalog import Location, Product
+from db.models.events import Event, IdempotencyKey
+from db.models.identity import PartnerApp, Staff
+from db.models.stock import Sale, StockLevel, StockMovement
+from db.models.tenants import Tenant, TenantCounter
+
+__all__ = [
+    "AuditEvent",
+    "Event",
+    "IdempotencyKey",
+    "Location",
+    "PartnerApp",
+    "Product",
+    "Sale",
+    "Staff",
+    "StockLevel",
+    "StockMovement",
+    "Tenant",
+    "TenantCounter",
+]

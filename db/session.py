@@ -1,0 +1,104 @@
+"""Engines, sessions and the per-transaction tenant.
+
+Two engines: the *app* engine connects with ``role=stockgraph_app`` (a role that
+owns nothing, so PostgreSQL row-level security binds it), and the *owner*
+engine is used only for migrations and the few cross-tenant reads an operator
+or the token endpoint needs. Every transaction of the app engine sets
+``app.tenant_id`` with ``set_config(..., true)``: it lasts until commit, so a
+pooled connection never carries a tenant into the next transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from db.base import APP_ROLE
+
+SET_TENANT = text("SELECT set_config('app.tenant_id', :tenant, true)")
+
+
+def async_url(url: str) -> str:
+    """``postgresql://…`` as SQLAlchemy's asyncpg URL."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.split("+", 1)[0]
+    if scheme not in ("postgresql", "postgres"):
+        raise ValueError(f"DATABASE_URL must be a postgresql:// URL, not {parts.scheme}://")
+    return urlunsplit(("postgresql+asyncpg", *parts[1:]))
+
+
+def plain_url(url: str) -> str:
+    """The same URL without a driver suffix (for asyncpg.connect and psql)."""
+    parts = urlsplit(url)
+    return urlunsplit(("postgresql", *parts[1:]))
+
+
+def make_engine(url: str, *, role: str | None, pool_size: int = 10) -> AsyncEngine:
+    settings: dict[str, str] = {"application_name": "stockgraph", "jit": "off"}
+    if role:
+        settings["role"] = role
+    connect_args: dict[str, Any] = {"server_settings": settings}
+    return create_async_engine(
+        async_url(url),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=False,
+        pool_recycle=1800,
+        connect_args=connect_args,
+    )
+
+
+@dataclass
+class Database:
+    """The process's connections to PostgreSQL."""
+
+    app_engine: AsyncEngine
+    owner_engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    owner_sessions: async_sessionmaker[AsyncSession]
+
+    @classmethod
+    def connect(
+        cls, url: str, *, app_url: str | None = None, pool_size: int = 10
+    ) -> Database:
+        app_engine = make_engine(app_url or url, role=None if app_url else APP_ROLE,
+                                 pool_size=pool_size)
+        owner_engine = make_engine(url, role=None, pool_size=2)
+        return cls(
+            app_engine=app_engine,
+            owner_engine=owner_engine,
+            sessions=async_sessionmaker(app_engine, expire_on_commit=False),
+            owner_sessions=async_sessionmaker(owner_engine, expire_on_commit=False),
+        )
+
+    async def dispose(self) -> None:
+        await self.app_engine.dispose()
+        await self.owner_engine.dispose()
+
+    @asynccontextmanager
+    async def tenant_transaction(self, tenant_id: int) -> AsyncIterator[AsyncSession]:
+        """One transaction as the app role, bound to one tenant; commits on success."""
+        async with self.sessions() as session, session.begin():
+            await set_tenant(session, tenant_id)
+            yield session
+
+    @asynccontextmanager
+    async def owner_transaction(self) -> AsyncIterator[AsyncSession]:
+        """One transaction as the schema owner: operators and cross-tenant lookups only."""
+        async with self.owner_sessions() as session, session.begin():
+            yield session
+
+
+async def set_tenant(session: AsyncSession, tenant_id: int) -> None:
+    await session.execute(SET_TENANT, {"tenant": str(tenant_id)})

@@ -1,0 +1,146 @@
+"""Recording audit events and verifying the chain.
+
+``append`` takes the tenant's counter row (the same row the ledger takes for
+sequences), so audit events are numbered without gaps in commit order, and
+computes the new hash in the same statement from the stored previous hash.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.caller import Caller
+from db.models import AuditEvent
+from domain.audit import chain
+
+_APPEND = text(
+    """
+    WITH c AS (
+      UPDATE tenant_counters
+      SET audit_sequence = audit_sequence + 1, audit_hash = sha256(audit_hash || :canon)
+      WHERE tenant_id = :tenant_id
+      RETURNING audit_sequence, audit_hash
+    )
+    INSERT INTO audit_events (
+      tenant_id, sequence, hash, occurred_at, actor_kind, actor, staff_id, staff_role,
+      client_id, action, target_type, target_id, before, after, reason, request_id,
+      idempotency_key, outcome)
+    SELECT :tenant_id, c.audit_sequence, c.audit_hash, :occurred_at, :actor_kind, :actor,
+      :staff_id, :staff_role, :client_id, :action, :target_type, :target_id,
+      CAST(:before AS jsonb), CAST(:after AS jsonb), :reason, :request_id,
+      :idempotency_key, :outcome
+    FROM c
+    RETURNING sequence
+    """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    action: str
+    target_type: str | None = None
+    target_id: str | None = None
+    before: Any = None
+    after: Any = None
+    reason: str | None = None
+    outcome: str = "success"
+
+
+def _plain(value: Any) -> Any:
+    """Only JSON-native values go into the chain, so a row re-hashes identically."""
+    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+
+
+async def append(
+    session: AsyncSession,
+    caller: Caller,
+    entry: AuditEntry,
+    *,
+    request_id: str | None = None,
+    idempotency_key: str | None = None,
+) -> int:
+    """Append one event to the tenant's chain; returns its sequence."""
+    event: dict[str, Any] = {
+        "occurred_at": datetime.now(UTC),
+        "actor_kind": caller.kind.value,
+        "actor": caller.subject,
+        "staff_id": caller.staff_id,
+        "staff_role": caller.role.value if caller.role else None,
+        "client_id": caller.client_id,
+        "action": entry.action,
+        "target_type": entry.target_type,
+        "target_id": entry.target_id,
+        "before": _plain(entry.before),
+        "after": _plain(entry.after),
+        "reason": entry.reason,
+        "request_id": request_id,
+        "idempotency_key": idempotency_key,
+        "outcome": entry.outcome,
+    }
+    params = dict(event)
+    params["before"] = json.dumps(event["before"], ensure_ascii=False)
+    params["after"] = json.dumps(event["after"], ensure_ascii=False)
+    params["tenant_id"] = caller.tenant_id
+    params["canon"] = chain.canonical_json(event)
+    result = await session.execute(_APPEND, params)
+    return int(result.scalar_one())
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    valid: bool
+    checked: int
+    first_bad_sequence: int | None
+
+
+async def _events(session: AsyncSession, tenant_id: int) -> AsyncIterator[dict[str, Any]]:
+    table = AuditEvent.__table__
+    stmt = (
+        select(table)
+        .where(table.c.tenant_id == tenant_id)
+        .order_by(table.c.sequence)
+        .execution_options(yield_per=2000)
+    )
+    result = await session.stream(stmt)
+    async for row in result.mappings():
+        yield dict(row)
+
+
+async def verify(session: AsyncSession, tenant_id: int) -> Verification:
+    """Recompute the tenant's chain from the rows; name the first sequence that breaks."""
+    prev = chain.GENESIS
+    expected = 1
+    checked = 0
+    batch: list[dict[str, Any]] = []
+
+    def flush() -> int | None:
+        nonlocal prev, expected, checked
+        bad, n, prev = chain.first_broken(batch, prev, expected)
+        checked += n
+        expected += n
+        batch.clear()
+        return bad
+
+    async for event in _events(session, tenant_id):
+        batch.append(event)
+        if len(batch) >= 2000 and (bad := flush()) is not None:
+            return Verification(False, checked, bad)
+    if (bad := flush()) is not None:
+        return Verification(False, checked, bad)
+    tip = (
+        await session.execute(
+            text("SELECT audit_sequence, audit_hash FROM tenant_counters WHERE tenant_id = :t"),
+            {"t": tenant_id},
+        )
+    ).first()
+    if tip is not None and (tip.audit_sequence != checked or bytes(tip.audit_hash) != prev):
+        # Events were removed from the end of the chain.
+        return Verification(False, checked, checked + 1)
+    return Verification(True, checked, None)

@@ -1,0 +1,35 @@
+"""Opaque global IDs: base64url("Type:pk"). The type makes IDs of two types never collide."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+
+def encode(type_name: str, pk: int | str) -> str:
+    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
+
+
+def decode(global_id: str) -> tuple[str, str] | None:
+    """(type, pk) or None when the ID is not one of ours."""
+    try:
+        padded = global_id + "=" * (-len(global_id) % 4)
+        text = base64.urlsafe_b64decode(padded.encode("ascii")).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        return None
+    type_name, sep, pk = text.partition(":")
+    if not sep or not type_name or not pk:
+        return None
+    return type_name, pk
+
+
+def decode_int(global_id: str, type_name: str) -> int | None:
+    """The integer pk of an ID of ``type_name``, or None for anything else."""
+    parsed = decode(global_id)
+    if parsed is None or parsed[0] != type_name:
+        return None
+    try:
+        value = int(parsed[1])
+    except ValueError:
+        return None
+    return value if 0 < value < 2**63 else None

@@ -1,0 +1,240 @@
+"""The stock ledger: ``post()`` is the only code that changes stock.
+
+One call, inside the caller's transaction:
+
+1. creates any missing level rows (zero), in canonical (location, product) order;
+2. locks every touched level row with one ``SELECT … ORDER BY location, product
+   FOR UPDATE``; every writer locks in this order, so writers never deadlock;
+3. checks the rules on the locked values (compare-and-set, no negative stock
+   except for sales, which are flagged as oversells instead);
+4. moves the levels in SQL (``on_hand = on_hand + delta``), never by writing
+   back a value computed in Python;
+5. takes the next sequences from the tenant's counter row and writes the
+   movements and one outbox event per movement.
+
+**Sequences, and why a reader never misses one.** Movements and events are
+numbered from ``tenant_counters.last_sequence``. The ``UPDATE … RETURNING``
+that takes the numbers row-locks the tenant's counter until the transaction
+ends, so the next writer of the tenant gets its numbers only after this one
+has committed or rolled back. Numbers are therefore handed out in commit
+order, and when a reader's snapshot shows sequence S, every sequence below S
+that will ever commit is already committed and visible. A reader that resumes
+"after S" (``stockMovements(afterSequence:)``, subscriptions, webhooks) thus
+misses nothing and sees nothing twice. Numbers of rolled-back transactions are
+reused, so committed sequences have no holes either. The counter is locked
+last, after the level rows, to keep the time it is held short; the audit event
+(``domain.audit.service.append``) takes the same row afterwards, which keeps
+the lock order idempotency key → levels → counter for every writer.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.caller import Caller
+from db.models import Event, StockMovement
+from domain.errors import InsufficientStock, InvalidInput, VersionConflict
+from domain.stock.records import LevelRecord, MovementKind, MovementRecord, StockChange
+
+Key = tuple[int, int]
+
+_ENSURE_LEVELS = text(
+    """
+    INSERT INTO stock_levels (tenant_id, location_id, product_id)
+    SELECT :tenant, k.location_id, k.product_id
+    FROM unnest(CAST(:locations AS bigint[]), CAST(:products AS bigint[]))
+         AS k(location_id, product_id)
+    ORDER BY k.location_id, k.product_id
+    ON CONFLICT (tenant_id, location_id, product_id) DO NOTHING
+    """
+)
+
+_LOCK_LEVELS = text(
+    """
+    SELECT s.id, s.location_id, s.product_id, s.on_hand
+    FROM stock_levels s
+    JOIN unnest(CAST(:locations AS bigint[]), CAST(:products AS bigint[]))
+         AS k(location_id, product_id)
+      ON s.location_id = k.location_id AND s.product_id = k.product_id
+    WHERE s.tenant_id = :tenant
+    ORDER BY s.location_id, s.product_id
+    FOR UPDATE OF s
+    """
+)
+
+_MOVE_LEVELS = text(
+    """
+    UPDATE stock_levels s
+    SET on_hand = s.on_hand + d.delta, version = s.version + 1, updated_at = :now
+    FROM unnest(CAST(:ids AS bigint[]), CAST(:deltas AS integer[])) AS d(id, delta)
+    WHERE s.tenant_id = :tenant AND s.id = d.id
+    RETURNING s.id, s.location_id, s.product_id, s.on_hand, s.reserved, s.in_transit,
+              s.incoming, s.reorder_point, s.version, s.updated_at
+    """
+)
+
+_TAKE_SEQUENCES = text(
+    """
+    UPDATE tenant_counters SET last_sequence = last_sequence + :count
+    WHERE tenant_id = :tenant
+    RETURNING last_sequence
+    """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """One line to post. ``allow_negative`` is for sales: the goods already left."""
+
+    location_id: int
+    product_id: int
+    kind: MovementKind
+    delta: int
+    reason: str | None = None
+    note: str | None = None
+    reference: str | None = None
+    unit_cost: Decimal | None = None
+    unit_price: Decimal | None = None
+    sale_id: int | None = None
+    occurred_at: datetime | None = None
+    expected_on_hand: int | None = None
+    allow_negative: bool = False
+    field: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> Key:
+        return (self.location_id, self.product_id)
+
+
+def _check(postings: Sequence[Posting], on_hand: dict[Key, int]) -> None:
+    """Apply the rules to the locked quantities, in the order the lines were given."""
+    running = dict(on_hand)
+    for p in postings:
+        current = running[p.key]
+        if p.expected_on_hand is not None and p.expected_on_hand != current:
+            raise VersionConflict(
+                f"on hand is {current}, not the expected {p.expected_on_hand}",
+                [*p.field, "expectedOnHand"] if p.field else ["expectedOnHand"],
+                details={"currentOnHand": current},
+            )
+        after = current + p.delta
+        if after < 0 and p.delta < 0 and not p.allow_negative:
+            raise InsufficientStock(
+                f"only {current} on hand; cannot remove {-p.delta}",
+                [*p.field, "quantity"] if p.field else ["delta"],
+                details={"currentOnHand": current},
+            )
+        running[p.key] = after
+
+
+async def post(
+    session: AsyncSession,
+    caller: Caller,
+    postings: Sequence[Posting],
+    *,
+    request_id: str | None = None,
+) -> StockChange:
+    """Post ``postings`` atomically; raise a DomainError and change nothing on refusal."""
+    if not postings:
+        raise InvalidInput("nothing to post", ["lines"])
+    if any(p.delta == 0 for p in postings):
+        raise InvalidInput("a movement must change the quantity", ["delta"])
+    tenant = caller.tenant_id
+    keys = sorted({p.key for p in postings})
+    key_args = {
+        "tenant": tenant,
+        "locations": [k[0] for k in keys],
+        "products": [k[1] for k in keys],
+    }
+    await session.execute(_ENSURE_LEVELS, key_args)
+    locked = (await session.execute(_LOCK_LEVELS, key_args)).all()
+    level_id = {(r.location_id, r.product_id): r.id for r in locked}
+    _check(postings, {(r.location_id, r.product_id): r.on_hand for r in locked})
+
+    totals: dict[Key, int] = defaultdict(int)
+    for p in postings:
+        totals[p.key] += p.delta
+    now = datetime.now(UTC)
+    moved = (
+        await session.execute(
+            _MOVE_LEVELS,
+            {
+                "tenant": tenant,
+                "now": now,
+                "ids": [level_id[k] for k in keys],
+                "deltas": [totals[k] for k in keys],
+            },
+        )
+    ).all()
+    levels = {(r.location_id, r.product_id): LevelRecord.from_row(r) for r in moved}
+
+    last = (
+        await session.execute(_TAKE_SEQUENCES, {"tenant": tenant, "count": len(postings)})
+    ).scalar_one()
+    first = last - len(postings) + 1
+
+    # on_hand after each line, derived backwards from the final quantity in SQL.
+    after_last: dict[Key, int] = {k: lv.on_hand for k, lv in levels.items()}
+    remaining = dict(totals)
+    rows = []
+    for offset, p in enumerate(postings):
+        remaining[p.key] -= p.delta
+        after = after_last[p.key] - remaining[p.key]
+        rows.append(
+            {
+                "tenant_id": tenant,
+                "sequence": first + offset,
+                "location_id": p.location_id,
+                "product_id": p.product_id,
+                "kind": p.kind.value,
+                "delta": p.delta,
+                "on_hand_after": after,
+                "oversell": p.allow_negative and p.delta < 0 and after < 0,
+                "reason": p.reason,
+                "note": p.note,
+                "reference": p.reference,
+                "unit_cost": p.unit_cost,
+                "unit_price": p.unit_price,
+                "sale_id": p.sale_id,
+                "occurred_at": p.occurred_at or now,
+                "recorded_at": now,
+                "actor": caller.subject,
+                "client_id": caller.client_id,
+                "request_id": request_id,
+            }
+        )
+    result = await session.execute(insert(StockMovement).returning(StockMovement.id), rows)
+    ids = list(result.scalars())
+    movements = [MovementRecord(id=i, **_movement_fields(r)) for i, r in zip(ids, rows, strict=True)]
+    await session.execute(
+        insert(Event),
+        [
+            {
+                "tenant_id": tenant,
+                "sequence": m.sequence,
+                "type": "stock.changed",
+                "payload": {
+                    "movementId": m.id,
+                    "levelId": levels[(m.location_id, m.product_id)].id,
+                    "locationId": m.location_id,
+                    "productId": m.product_id,
+                    "kind": m.kind,
+                    "delta": m.delta,
+                    "onHandAfter": m.on_hand_after,
+                },
+            }
+            for m in movements
+        ],
+    )
+    return StockChange(levels=[levels[k] for k in keys], movements=movements)
+
+
+def _movement_fields(row: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in row.items() if k != "tenant_id"}

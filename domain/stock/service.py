@@ -1,0 +1,262 @@
+"""Receiving, adjusting and selling stock: the rules, then one ledger posting."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.caller import Caller
+from auth.permissions import Permission
+from db.models import Tenant
+from domain import ids
+from domain.access import require
+from domain.audit.service import AuditEntry
+from domain.catalog.lookup import location_row, products_by_sku
+from domain.errors import AlreadyExists, InvalidInput
+from domain.stock.ledger import Posting, post
+from domain.stock.records import AdjustmentReason, MovementKind, MovementRecord, StockChange
+
+MAX_LINES = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptLine:
+    sku: str
+    quantity: int
+    unit_cost: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveStock:
+    location_id: int | None
+    lines: tuple[ReceiptLine, ...]
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustStock:
+    location_id: int | None
+    sku: str
+    delta: int
+    reason: AdjustmentReason
+    note: str | None = None
+    expected_on_hand: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SaleLine:
+    sku: str
+    quantity: int
+    unit_price: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    method: str
+    amount: Decimal
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordSale:
+    location_id: int | None
+    receipt_number: str
+    lines: tuple[SaleLine, ...]
+    occurred_at: datetime | None = None
+    member_id: int | None = None
+    payments: tuple[Payment, ...] = field(default_factory=tuple)
+    currency: str | None = None
+
+
+def _check_lines(count: int) -> None:
+    if count == 0:
+        raise InvalidInput("at least one line is required", ["lines"])
+    if count > MAX_LINES:
+        raise InvalidInput(f"at most {MAX_LINES} lines per request", ["lines"])
+
+
+def _positive(quantity: int, index: int) -> None:
+    if quantity <= 0:
+        raise InvalidInput("quantity must be positive", ["lines", str(index), "quantity"])
+
+
+async def receive_stock(
+    session: AsyncSession, caller: Caller, cmd: ReceiveStock, *, request_id: str | None = None
+) -> StockChange:
+    """A purchase receipt: stock arrives at a location."""
+    location = await location_row(session, caller, cmd.location_id, ["locationId"])
+    require(caller, Permission.STOCK_WRITE, location.id, ["locationId"])
+    _check_lines(len(cmd.lines))
+    for i, line in enumerate(cmd.lines):
+        _positive(line.quantity, i)
+        if line.unit_cost is not None and line.unit_cost < 0:
+            raise InvalidInput("unitCost cannot be negative", ["lines", str(i), "unitCost"])
+    products = await products_by_sku(session, caller, [ln.sku for ln in cmd.lines])
+    postings = [
+        Posting(
+            location_id=location.id,
+            product_id=products[ln.sku].id,
+            kind=MovementKind.RECEIPT,
+            delta=ln.quantity,
+            reference=cmd.reference,
+            unit_cost=ln.unit_cost,
+            field=("lines", str(i)),
+        )
+        for i, ln in enumerate(cmd.lines)
+    ]
+    return await post(session, caller, postings, request_id=request_id)
+
+
+async def adjust_stock(
+    session: AsyncSession, caller: Caller, cmd: AdjustStock, *, request_id: str | None = None
+) -> StockChange:
+    """A counted or observed correction; never takes stock below zero."""
+    location = await location_row(session, caller, cmd.location_id, ["locationId"])
+    require(caller, Permission.STOCK_WRITE, location.id, ["locationId"])
+    if cmd.delta == 0:
+        raise InvalidInput("delta must not be zero", ["delta"])
+    products = await products_by_sku(session, caller, [cmd.sku], lines=False)
+    kind = MovementKind.DAMAGE if cmd.reason is AdjustmentReason.DAMAGE else MovementKind.ADJUSTMENT
+    posting = Posting(
+        location_id=location.id,
+        product_id=products[cmd.sku].id,
+        kind=kind,
+        delta=cmd.delta,
+        reason=cmd.reason.value,
+        note=cmd.note,
+        expected_on_hand=cmd.expected_on_hand,
+        field=(),
+    )
+    return await post(session, caller, [posting], request_id=request_id)
+
+
+_INSERT_SALE = text(
+    """
+    INSERT INTO sales (tenant_id, location_id, receipt_number, occurred_at, member_id,
+                       currency, total, payments, oversold)
+    VALUES (:tenant, :location, :receipt, :occurred_at, :member, :currency, :total,
+            CAST(:payments AS jsonb), false)
+    ON CONFLICT (tenant_id, location_id, receipt_number) DO NOTHING
+    RETURNING id
+    """
+)
+
+
+async def record_sale(
+    session: AsyncSession,
+    caller: Caller,
+    cmd: RecordSale,
+    *,
+    request_id: str | None = None,
+) -> StockChange:
+    """A POS receipt. Never refused for lack of stock: an oversell is recorded and flagged."""
+    location = await location_row(session, caller, cmd.location_id, ["locationId"])
+    require(caller, Permission.STOCK_WRITE, location.id, ["locationId"])
+    receipt = cmd.receipt_number.strip()
+    if not receipt or len(receipt) > 100:
+        raise InvalidInput("receiptNumber must be 1 to 100 characters", ["receiptNumber"])
+    _check_lines(len(cmd.lines))
+    for i, line in enumerate(cmd.lines):
+        _positive(line.quantity, i)
+        if line.unit_price is not None and line.unit_price < 0:
+            raise InvalidInput("unitPrice cannot be negative", ["lines", str(i), "unitPrice"])
+    products = await products_by_sku(session, caller, [ln.sku for ln in cmd.lines])
+    currency = (
+        await session.execute(
+            select(Tenant.currency).where(Tenant.tenant_id == caller.tenant_id)
+        )
+    ).scalar_one()
+    occurred_at = cmd.occurred_at or datetime.now(UTC)
+    if occurred_at.tzinfo is None:
+        raise InvalidInput("occurredAt needs a UTC offset", ["occurredAt"])
+    total = sum(
+        (
+            (ln.unit_price if ln.unit_price is not None else products[ln.sku].retail_price or 0)
+            * ln.quantity
+            for ln in cmd.lines
+        ),
+        Decimal("0"),
+    )
+    sale_id = (
+        await session.execute(
+            _INSERT_SALE,
+            {
+                "tenant": caller.tenant_id,
+                "location": location.id,
+                "receipt": receipt,
+                "occurred_at": occurred_at,
+                "member": cmd.member_id,
+                "currency": cmd.currency or currency,
+                "total": total,
+                "payments": json.dumps(
+                    [
+                        {"method": p.method, "amount": str(p.amount), "reference": p.reference}
+                        for p in cmd.payments
+                    ]
+                ),
+            },
+        )
+    ).scalar_one_or_none()
+    if sale_id is None:
+        raise AlreadyExists(
+            f"receipt {receipt} is already recorded at this location", ["receiptNumber"]
+        )
+    postings = [
+        Posting(
+            location_id=location.id,
+            product_id=products[ln.sku].id,
+            kind=MovementKind.SALE,
+            delta=-ln.quantity,
+            reference=receipt,
+            unit_price=ln.unit_price
+            if ln.unit_price is not None
+            else products[ln.sku].retail_price,
+            sale_id=sale_id,
+            occurred_at=occurred_at,
+            allow_negative=True,
+            field=("lines", str(i)),
+        )
+        for i, ln in enumerate(cmd.lines)
+    ]
+    change = await post(session, caller, postings, request_id=request_id)
+    if any(m.oversell for m in change.movements):
+        await session.execute(
+            text("UPDATE sales SET oversold = true WHERE tenant_id = :t AND id = :id"),
+            {"t": caller.tenant_id, "id": sale_id},
+        )
+    return change
+
+
+def audit_entry(action: str, change: StockChange, reason: str | None = None) -> AuditEntry:
+    """The audit view of a posting: quantities before and after, per level."""
+    level_of = {(lv.location_id, lv.product_id): lv.id for lv in change.levels}
+    first_seen: dict[int, MovementRecord] = {}
+    for m in change.movements:
+        first_seen.setdefault(level_of[(m.location_id, m.product_id)], m)
+    before = [
+        {"stockLevel": ids.encode("StockLevel", lv),
+         "onHand": m.on_hand_after - m.delta}
+        for lv, m in first_seen.items()
+    ]
+    after = [
+        {"stockLevel": ids.encode("StockLevel", lv.id), "onHand": lv.on_hand,
+         "version": lv.version}
+        for lv in change.levels
+    ]
+    movements = [m.sequence for m in change.movements]
+    single = len(change.levels) == 1
+    return AuditEntry(
+        action=action,
+        target_type="StockLevel" if single else "Location",
+        target_id=ids.encode("StockLevel", change.levels[0].id)
+        if single else ids.encode("Location", change.levels[0].location_id),
+        before=before,
+        after={"levels": after, "movementSequences": movements},
+        reason=reason,
+    )
+

@@ -1,0 +1,116 @@
+"""``run_mutation``: the one place a mutation becomes a transaction.
+
+Open one transaction as the caller's tenant, honour the idempotency key,
+call the domain, append the audit event, store the response for replays,
+commit; on a DomainError roll everything back, record the refusal in the
+audit trail in a transaction of its own, and answer with userErrors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
+
+import strawberry
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.types import Info
+
+from auth.caller import Caller
+from domain import idempotency
+from domain.audit.service import AuditEntry, append
+from domain.errors import DomainError
+from schema.errors import UserError
+
+log = logging.getLogger(__name__)
+
+R = TypeVar("R")
+P = TypeVar("P", bound="Failable")
+
+RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
+MAX_ATTEMPTS = 3
+
+
+class Failable(Protocol):
+    @classmethod
+    def failed(cls, errors: list[UserError]) -> Any: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class MutationSpec:
+    """How one mutation is run, audited and replayed."""
+
+    action: str
+    audit: Callable[[Any], AuditEntry]
+    snapshot: Callable[[Any], dict[str, Any]]
+    restore: Callable[[dict[str, Any]], Any]
+
+
+def input_dict(value: Any) -> dict[str, Any]:
+    """The input as plain data, without the idempotency key (for hashing and audit)."""
+    data = strawberry.asdict(value) if dataclasses.is_dataclass(value) else dict(value)
+    data.pop("idempotency_key", None)
+    return data
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "sqlstate", None) or getattr(
+        getattr(orig, "__cause__", None), "sqlstate", None
+    )
+
+
+async def run_mutation(
+    info: Info,
+    spec: MutationSpec,
+    payload: type[P],
+    input_value: Any,
+    execute: Callable[[AsyncSession, Caller, str], Awaitable[R]],
+    render: Callable[[R], P],
+) -> P:
+    ctx = info.context
+    caller: Caller = ctx.viewer
+    key: str | None = getattr(input_value, "idempotency_key", None)
+    data = input_dict(input_value)
+    digest = idempotency.request_hash(spec.action, data)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            async with ctx.db.tenant_transaction(caller.tenant_id) as session:
+                if key is not None:
+                    stored = await idempotency.claim(session, caller, key, spec.action, digest)
+                    if stored is not None:
+                        return render(spec.restore(stored))
+                result = await execute(session, caller, ctx.request_id)
+                await append(session, caller, spec.audit(result),
+                             request_id=ctx.request_id, idempotency_key=key)
+                if key is not None:
+                    await idempotency.store(session, caller, key, spec.snapshot(result))
+            return render(result)
+        except DomainError as error:
+            await _record_refusal(ctx.db, caller, spec.action, data, error,
+                                  ctx.request_id, key)
+            return payload.failed([UserError.from_domain(error)])  # type: ignore[no-any-return]
+        except DBAPIError as exc:
+            if _sqlstate(exc) in RETRYABLE_SQLSTATES and attempt < MAX_ATTEMPTS:
+                log.warning("retrying %s after %s", spec.action, _sqlstate(exc))
+                continue
+            raise
+    raise AssertionError("unreachable")
+
+
+async def _record_refusal(
+    db: Any, caller: Caller, action: str, data: dict[str, Any], error: DomainError,
+    request_id: str, key: str | None,
+) -> None:
+    """A refused or denied mutation still leaves an audit event (nothing else)."""
+    entry = AuditEntry(
+        action=action,
+        after={"input": data,
+               "error": {"code": error.code, "message": error.message, "field": error.field}},
+        reason=error.message,
+        outcome=error.outcome,
+    )
+    async with db.tenant_transaction(caller.tenant_id) as session:
+        await append(session, caller, entry, request_id=request_id, idempotency_key=key)

@@ -1,0 +1,32 @@
+"""The audit trail."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from domain.audit import queries
+from domain.pagination import page_size
+from schema.audit import AuditEvent
+from schema.relay import Connection, connection, decode_cursor
+from schema.scalars import BigInt
+
+
+async def audit_events(
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    entity_id: strawberry.ID | None = None,
+    after_sequence: BigInt | None = None,
+) -> Connection[AuditEvent]:
+    """Events in chain order; `entityId` is the global ID of the thing changed."""
+    caller = info.context.viewer
+    limit = page_size(first)
+    cursor = decode_cursor(after)
+    start = int(cursor) if cursor is not None else after_sequence
+    async with info.context.db.tenant_transaction(caller.tenant_id) as session:
+        page = await queries.list_events(
+            session, caller, limit=limit, after_sequence=start,
+            target_id=str(entity_id) if entity_id is not None else None,
+        )
+    return connection(page, AuditEvent.from_row, lambda r: r.sequence)

@@ -1,0 +1,161 @@
+"""Stock operations: arguments → one domain call → schema types."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.types import Info
+
+from auth.caller import Caller
+from domain.pagination import page_size
+from domain.stock import queries, service
+from domain.stock.records import StockChange
+from resolvers._mutation import MutationSpec, run_mutation
+from schema.relay import Connection, connection, decode_cursor, decode_id, decode_id_or_none
+from schema.scalars import BigInt
+from schema.stock import (
+    AdjustStockInput,
+    ReceiveStockInput,
+    RecordSaleInput,
+    StockChangePayload,
+    StockLevel,
+    StockMovement,
+)
+
+
+def _spec(action: str, reason: Any = None) -> MutationSpec:
+    return MutationSpec(
+        action=action,
+        audit=lambda change: service.audit_entry(action, change, reason),
+        snapshot=lambda change: change.to_json(),
+        restore=StockChange.from_json,
+    )
+
+
+RECEIVE = _spec("stock.receive")
+ADJUST = _spec("stock.adjust")
+SALE = _spec("stock.sale")
+
+
+async def receive_stock(info: Info, input: ReceiveStockInput) -> StockChangePayload:
+    async def execute(session: AsyncSession, caller: Caller, request_id: str) -> StockChange:
+        cmd = service.ReceiveStock(
+            location_id=decode_id(input.location_id, "Location", ["locationId"]),
+            lines=tuple(
+                service.ReceiptLine(sku=ln.sku, quantity=ln.quantity, unit_cost=ln.unit_cost)
+                for ln in input.lines
+            ),
+            reference=input.reference,
+        )
+        return await service.receive_stock(session, caller, cmd, request_id=request_id)
+
+    return await run_mutation(info, RECEIVE, StockChangePayload, input, execute,
+                              StockChangePayload.from_change)
+
+
+async def adjust_stock(info: Info, input: AdjustStockInput) -> StockChangePayload:
+    async def execute(session: AsyncSession, caller: Caller, request_id: str) -> StockChange:
+        cmd = service.AdjustStock(
+            location_id=decode_id(input.location_id, "Location", ["locationId"]),
+            sku=input.sku,
+            delta=input.delta,
+            reason=input.reason,
+            note=input.note,
+            expected_on_hand=input.expected_on_hand,
+        )
+        return await service.adjust_stock(session, caller, cmd, request_id=request_id)
+
+    return await run_mutation(info, ADJUST, StockChangePayload, input, execute,
+                              StockChangePayload.from_change)
+
+
+async def record_sale(info: Info, input: RecordSaleInput) -> StockChangePayload:
+    async def execute(session: AsyncSession, caller: Caller, request_id: str) -> StockChange:
+        cmd = service.RecordSale(
+            location_id=decode_id(input.location_id, "Location", ["locationId"]),
+            receipt_number=input.receipt_number,
+            lines=tuple(
+                service.SaleLine(sku=ln.sku, quantity=ln.quantity, unit_price=ln.unit_price)
+                for ln in input.lines
+            ),
+            occurred_at=input.occurred_at,
+            member_id=decode_id(input.member_id, "Member", ["memberId"])
+            if input.member_id is not None else None,
+            payments=tuple(
+                service.Payment(method=p.method, amount=p.amount, reference=p.reference)
+                for p in input.payments or ()
+            ),
+            currency=input.currency,
+        )
+        return await service.record_sale(session, caller, cmd, request_id=request_id)
+
+    return await run_mutation(info, SALE, StockChangePayload, input, execute,
+                              StockChangePayload.from_change)
+
+
+async def stock_level(info: Info, location_id: strawberry.ID, sku: str) -> StockLevel | None:
+    pk = decode_id_or_none(location_id, "Location")
+    if pk is None:
+        return None
+    caller = info.context.viewer
+    async with info.context.db.tenant_transaction(caller.tenant_id) as session:
+        row = await queries.level_at(session, caller, pk, sku)
+    return StockLevel.from_row(row) if row is not None else None
+
+
+def _ids(values: list[strawberry.ID] | None, type_name: str) -> list[int] | None:
+    if values is None:
+        return None
+    return [pk for v in values if (pk := decode_id_or_none(v, type_name)) is not None]
+
+
+async def stock_levels(
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    location_ids: list[strawberry.ID] | None = None,
+    skus: list[str] | None = None,
+    below_reorder_point: bool | None = None,
+) -> Connection[StockLevel]:
+    caller = info.context.viewer
+    limit = page_size(first)
+    key = decode_cursor(after)
+    locs = _ids(location_ids, "Location")
+    db = info.context.db
+    async with db.tenant_transaction(caller.tenant_id) as session:
+        page = await queries.list_levels(
+            session, caller, limit=limit, after=tuple(key) if key else None,
+            location_ids=locs, skus=skus, below_reorder_point=below_reorder_point,
+        )
+
+    async def count() -> int:
+        async with db.tenant_transaction(caller.tenant_id) as s:
+            return await queries.count_levels(s, caller, locs, skus, below_reorder_point)
+
+    return connection(page, StockLevel.from_row, lambda r: [r.location_id, r.product_id], count)
+
+
+async def stock_movements(
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    location_id: strawberry.ID | None = None,
+    sku: str | None = None,
+    after_sequence: BigInt | None = None,
+) -> Connection[StockMovement]:
+    """Ledger rows in commit order; `after` (a cursor) wins over `afterSequence`."""
+    caller = info.context.viewer
+    limit = page_size(first)
+    cursor = decode_cursor(after)
+    start = int(cursor) if cursor is not None else after_sequence
+    loc = None
+    if location_id is not None:
+        loc = decode_id_or_none(location_id, "Location") or 0
+    async with info.context.db.tenant_transaction(caller.tenant_id) as session:
+        page = await queries.list_movements(
+            session, caller, limit=limit, after_sequence=start, location_id=loc, sku=sku
+        )
+    return connection(page, StockMovement.from_row, lambda r: r.sequence)
+

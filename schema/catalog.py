@@ -1,0 +1,75 @@
+"""Products and money."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from auth.fields import requires
+from auth.permissions import Permission
+from domain import ids
+from schema.locations import Locale
+from schema.relay import Node
+
+
+@strawberry.enum
+class CurrencyCode(Enum):
+    HKD = "HKD"
+    MOP = "MOP"
+    CNY = "CNY"
+
+
+@strawberry.type
+class Money:
+    amount: Decimal
+    currency: CurrencyCode
+
+
+@strawberry.type
+class Product(Node):
+    sku: str
+    barcode: str | None
+    name_zh: str
+    name_en: str
+    category: str | None
+    retail_price: Money | None
+    pk: strawberry.Private[int]
+    _cost: strawberry.Private[Money | None]
+    _price_mop: strawberry.Private[Money | None]
+
+    @strawberry.field(description="The name in one language (Traditional Chinese by default).")
+    def name(self, locale: Locale = Locale.ZH_HK) -> str:
+        return self.name_en if locale is Locale.EN else self.name_zh
+
+    @strawberry.field(description="Retail prices in every currency the product is priced in.")
+    def retail_prices(self) -> list[Money]:
+        return [m for m in (self.retail_price, self._price_mop) if m is not None]
+
+    @strawberry.field(
+        description="Unit cost; needs costs:read (null with a FORBIDDEN error otherwise).",
+        permission_classes=[requires(Permission.COSTS_READ)],
+    )
+    def cost_price(self) -> Money | None:
+        return self._cost
+
+    @classmethod
+    def from_row(cls, row: Any, currency: str = "HKD") -> Product:
+        cur = CurrencyCode(currency)
+        return cls(
+            id=strawberry.ID(ids.encode("Product", row.id)),
+            sku=row.sku,
+            barcode=row.barcode,
+            name_zh=row.name_zh,
+            name_en=row.name_en,
+            category=row.category,
+            retail_price=Money(amount=row.retail_price, currency=cur)
+            if row.retail_price is not None else None,
+            pk=row.id,
+            _cost=Money(amount=row.cost_price, currency=cur)
+            if row.cost_price is not None else None,
+            _price_mop=Money(amount=row.retail_price_mop, currency=CurrencyCode.MOP)
+            if row.retail_price_mop is not None else None,
+        )

@@ -1,0 +1,41 @@
+"""userErrors: business failures as data, with stable codes."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+from domain.errors import DomainError
+
+
+@strawberry.enum(description="Stable codes of business failures.")
+class UserErrorCode(Enum):
+    NOT_FOUND = "NOT_FOUND"
+    INVALID = "INVALID"
+    INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
+    VERSION_CONFLICT = "VERSION_CONFLICT"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
+    FORBIDDEN = "FORBIDDEN"
+    ALREADY_EXISTS = "ALREADY_EXISTS"
+
+
+@strawberry.type(description="Why a mutation was refused. `field` is the path to the input at fault.")
+class UserError:
+    field: list[str] | None
+    code: UserErrorCode
+    message: str
+    current_on_hand: int | None = strawberry.field(
+        default=None,
+        description="For VERSION_CONFLICT and INSUFFICIENT_STOCK: the quantity on hand now.",
+    )
+
+    @classmethod
+    def from_domain(cls, error: DomainError) -> UserError:
+        return cls(
+            field=error.field,
+            code=UserErrorCode(error.code),
+            message=error.message,
+            current_on_hand=error.details.get("currentOnHand"),
+        )

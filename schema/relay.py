@@ -1,0 +1,96 @@
+"""Relay plumbing: the Node interface, opaque cursors and generic connections."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+import strawberry
+
+from domain import ids
+from domain.errors import InvalidInput, NotFound
+from domain.pagination import Page
+
+T = TypeVar("T")
+
+
+@strawberry.interface(description="An object with a globally unique, opaque ID.")
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    _count: strawberry.Private[Callable[[], Awaitable[int]] | None] = None
+
+    @strawberry.field(description="The number of items matching the filter (one COUNT query).")
+    async def total_count(self) -> int:
+        return await self._count() if self._count is not None else len(self.edges)
+
+    @property
+    def nodes(self) -> list[T]:
+        return [e.node for e in self.edges]
+
+
+def encode_cursor(key: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> Any:
+    """The sort key inside a cursor; a cursor we did not make is INVALID."""
+    if cursor is None:
+        return None
+    try:
+        return json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+    except (binascii.Error, UnicodeError, ValueError):
+        raise InvalidInput("after is not a cursor from this API", ["after"]) from None
+
+
+def connection(
+    page: Page[Any],
+    to_node: Callable[[Any], T],
+    key: Callable[[Any], Any],
+    count: Callable[[], Awaitable[int]] | None = None,
+) -> Connection[T]:
+    edges = [Edge(cursor=encode_cursor(key(row)), node=to_node(row)) for row in page.rows]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        _count=count,
+    )
+
+
+def decode_id(global_id: strawberry.ID | str | None, type_name: str, field: Sequence[str]) -> int:
+    """The pk behind an ID argument; any ID that is not ours is simply NOT_FOUND."""
+    pk = ids.decode_int(str(global_id), type_name) if global_id is not None else None
+    if pk is None:
+        raise NotFound(f"no {type_name} with this ID", list(field))
+    return pk
+
+
+def decode_id_or_none(global_id: strawberry.ID | str, type_name: str) -> int | None:
+    return ids.decode_int(str(global_id), type_name)
