@@ -30,6 +30,7 @@ from strawberry.extensions import (
     ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
@@ -41,6 +42,7 @@ from auth.tokens import InvalidToken, TokenService
 from db.session import Database
 from resolvers.roots import Mutation, Query
 from schema.context import Context
+from schema.scalars import SCALAR_MAP
 
 log = logging.getLogger("stockgraph.graphql")
 
@@ -108,6 +110,24 @@ def _unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
+def _limits(max_depth: int, max_aliases: int, introspection: bool) -> type[AddValidationRules]:
+    """One extension class whose rule classes are built once, so validation caching hits."""
+    from graphql.validation import NoSchemaIntrospectionCustomRule
+
+    rules = [
+        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+    ]
+    if not introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+
+    class Limits(AddValidationRules):
+        def __init__(self) -> None:
+            super().__init__(rules)
+
+    return Limits
+
+
 @cache
 def build_schema(
     production: bool = False,
@@ -116,28 +136,21 @@ def build_schema(
     max_aliases: int = 30,
     max_tokens: int = 5000,
 ) -> strawberry.Schema:
-    """One schema (and one set of rule instances) per configuration."""
-    from graphql.validation import NoSchemaIntrospectionCustomRule
-
+    """One schema (and one set of validation rule classes) per configuration."""
     extensions: list[Any] = [
-        ParserCache(maxsize=1000),
-        MaxTokensLimiter(max_token_count=max_tokens),
-        QueryDepthLimiter(max_depth=max_depth),
-        MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: ParserCache(maxsize=1000),
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        _limits(max_depth, max_aliases, introspection),
+        lambda: ValidationCache(maxsize=1000),
+        RequireCaller if introspection else RequireCallerNoIntrospection,
     ]
-    if not introspection:
-        extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    from strawberry.extensions import ValidationCache
-
-    extensions.append(ValidationCache(maxsize=1000))
-    extensions.append(RequireCaller if introspection else RequireCallerNoIntrospection)
     if production:
-        extensions.append(MaskErrors(should_mask_error=_unexpected))
+        extensions.append(lambda: MaskErrors(should_mask_error=_unexpected))
     return StockgraphSchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
-        config=StrawberryConfig(disable_field_suggestions=production),
+        config=StrawberryConfig(disable_field_suggestions=production, scalar_map=SCALAR_MAP),
     )
 
 

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from typing import NewType
+from typing import Any, NewType
 
 import strawberry
 
-BigInt = strawberry.scalar(
-    NewType("BigInt", int),
-    description="A 64-bit integer, serialized as a string; accepted as a string or an integer.",
-    serialize=lambda v: str(int(v)),
-    parse_value=lambda v: _parse_bigint(v),
-)
+BigInt = NewType("BigInt", int)
 
 
 def _parse_bigint(value: object) -> int:
@@ -26,3 +21,13 @@ def _parse_bigint(value: object) -> int:
     if not -(2**63) <= number < 2**63:
         raise ValueError("BigInt out of 64-bit range")
     return number
+
+
+SCALAR_MAP: dict[object, Any] = {
+    BigInt: strawberry.scalar(
+        name="BigInt",
+        description="A 64-bit integer, serialized as a string; accepted as a string or an integer.",
+        serialize=lambda v: str(int(v)),
+        parse_value=_parse_bigint,
+    )
+}
