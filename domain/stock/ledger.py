@@ -203,7 +203,7 @@ async def post(
                 "unit_cost": p.unit_cost,
                 "unit_price": p.unit_price,
                 "sale_id": p.sale_id,
-                "occurred_at": p.occurred_at or now,
+                "occurred_at": (p.occurred_at or now).astimezone(UTC),
                 "recorded_at": now,
                 "actor": caller.subject,
                 "client_id": caller.client_id,

@@ -1,0 +1,111 @@
+"""A real uvicorn process serving the test database, and real HTTP clients."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from auth.caller import Caller
+from domain.tenancy.service import create_client
+from tests.conftest import TenantFixture
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    env: dict[str, str]
+    signing_key: bytes
+    process: subprocess.Popen[bytes]
+
+
+@pytest.fixture(scope="session")
+def signing_key() -> bytes:
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def start_server(database_url: str, signing_key: bytes, home: Path, workers: int = 1,
+                 extra_env: dict[str, str] | None = None) -> Server:
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": database_url,
+           "STOCKGRAPH_SIGNING_KEY": signing_key.decode(), "STOCKGRAPH_HOME": str(home),
+           **(extra_env or {})}
+    log = open(home / f"server-{port}.log", "wb")  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "api.app:app_from_env",
+         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+         "--no-access-log", "--ws-per-message-deflate", "false"],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError((home / f"server-{port}.log").read_text())
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return Server(url, env, signing_key, process)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("server did not start")
+
+
+def stop_server(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+@pytest.fixture(scope="session")
+def server(database_url: str, signing_key: bytes, tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[Server]:
+    srv = start_server(database_url, signing_key, tmp_path_factory.mktemp("server"))
+    yield srv
+    stop_server(srv)
+
+
+@dataclass
+class AppCredentials:
+    client_id: str
+    client_secret: str
+
+
+async def new_client(tenant: TenantFixture, scopes: str = "stock:read stock:write",
+                     locations: list[str] | None = None) -> AppCredentials:
+    async with tenant.db.owner_transaction() as s:
+        creds = await create_client(s, Caller.system(tenant.tenant_id), "test app", scopes,
+                                    locations)
+    return AppCredentials(creds.client_id, creds.client_secret)
+
+
+async def app_token(server: Server, creds: AppCredentials, scope: str | None = None) -> str:
+    data = {"grant_type": "client_credentials"}
+    if scope:
+        data["scope"] = scope
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        response = await client.post("/oauth/token", data=data,
+                                     auth=(creds.client_id, creds.client_secret))
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
