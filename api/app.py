@@ -22,8 +22,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL is not set (stockgraph serve sets it for you)")
     tokens = TokenService(settings.signing_key_pem(), settings.issuer, settings.audience)
-    db = Database.connect(settings.database_url, app_url=settings.app_database_url,
-                          pool_size=settings.pool_size)
+    db = Database.connect(
+        settings.database_url, app_url=settings.app_database_url, pool_size=settings.pool_size
+    )
     graphql = GraphQLApp(settings, db, tokens)
 
     @asynccontextmanager

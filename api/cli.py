@@ -17,8 +17,11 @@ from api.settings import Settings
 
 T = TypeVar("T")
 
-app = typer.Typer(help="stockgraph: GraphQL inventory API for Hong Kong and Macau retail.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="stockgraph: GraphQL inventory API for Hong Kong and Macau retail.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demo chain.", no_args_is_help=True)
 tenants_app = typer.Typer(help="Tenants (retailers).", no_args_is_help=True)
@@ -28,10 +31,17 @@ clients_app = typer.Typer(help="Partner apps (OAuth clients).", no_args_is_help=
 staff_app = typer.Typer(help="Staff members and their tokens.", no_args_is_help=True)
 schema_app = typer.Typer(help="The GraphQL schema.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
-for sub, name in ((db_app, "db"), (demo_app, "demo"), (tenants_app, "tenants"),
-                  (locations_app, "locations"), (products_app, "products"),
-                  (clients_app, "clients"), (staff_app, "staff"), (schema_app, "schema"),
-                  (audit_app, "audit")):
+for sub, name in (
+    (db_app, "db"),
+    (demo_app, "demo"),
+    (tenants_app, "tenants"),
+    (locations_app, "locations"),
+    (products_app, "products"),
+    (clients_app, "clients"),
+    (staff_app, "staff"),
+    (schema_app, "schema"),
+    (audit_app, "audit"),
+):
     app.add_typer(sub, name=name)
 
 log = logging.getLogger("stockgraph")
@@ -128,8 +138,10 @@ def db_upgrade() -> None:
 
 @tenants_app.command("create")
 def tenants_create(
-    code: str = typer.Option(...), name: str = typer.Option(...),
-    currency: str = typer.Option("HKD"), timezone: str = typer.Option("Asia/Hong_Kong"),
+    code: str = typer.Option(...),
+    name: str = typer.Option(...),
+    currency: str = typer.Option("HKD"),
+    timezone: str = typer.Option("Asia/Hong_Kong"),
 ) -> None:
     """Create a tenant."""
     from domain.tenancy.service import create_tenant
@@ -144,8 +156,10 @@ def tenants_create(
 
 @locations_app.command("create")
 def locations_create(
-    tenant: str = typer.Option(...), code: str = typer.Option(...),
-    name_zh: str = typer.Option(..., "--name-zh"), name_en: str = typer.Option(..., "--name-en"),
+    tenant: str = typer.Option(...),
+    code: str = typer.Option(...),
+    name_zh: str = typer.Option(..., "--name-zh"),
+    name_en: str = typer.Option(..., "--name-en"),
     kind: str = typer.Option("STORE"),
 ) -> None:
     """Create a location."""
@@ -154,8 +168,9 @@ def locations_create(
     async def go(db: Any) -> dict[str, Any]:
         async with db.owner_transaction() as s:
             t = await _tenant(s, tenant)
-            pk = await create_location(s, _system(t.tenant_id),
-                                       NewLocation(code, name_zh, name_en, kind.upper()))
+            pk = await create_location(
+                s, _system(t.tenant_id), NewLocation(code, name_zh, name_en, kind.upper())
+            )
             return {"id": _gid("Location", pk), "code": code}
 
     emit(run(go))
@@ -169,16 +184,27 @@ def _gid(type_name: str, pk: int) -> str:
 
 @products_app.command("create")
 def products_create(
-    tenant: str = typer.Option(...), sku: str = typer.Option(...),
-    name_zh: str = typer.Option(..., "--name-zh"), name_en: str = typer.Option(..., "--name-en"),
-    price: str | None = typer.Option(None), cost: str | None = typer.Option(None),
-    barcode: str | None = typer.Option(None), category: str | None = typer.Option(None),
+    tenant: str = typer.Option(...),
+    sku: str = typer.Option(...),
+    name_zh: str = typer.Option(..., "--name-zh"),
+    name_en: str = typer.Option(..., "--name-en"),
+    price: str | None = typer.Option(None),
+    cost: str | None = typer.Option(None),
+    barcode: str | None = typer.Option(None),
+    category: str | None = typer.Option(None),
 ) -> None:
     """Create a product."""
     from domain.tenancy.service import NewProduct, create_product
 
-    cmd = NewProduct(sku, name_zh, name_en, barcode=barcode, category=category,
-                     retail_price=_decimal(price, "price"), cost_price=_decimal(cost, "cost"))
+    cmd = NewProduct(
+        sku,
+        name_zh,
+        name_en,
+        barcode=barcode,
+        category=category,
+        retail_price=_decimal(price, "price"),
+        cost_price=_decimal(cost, "cost"),
+    )
 
     async def go(db: Any) -> dict[str, Any]:
         async with db.owner_transaction() as s:
@@ -191,8 +217,10 @@ def products_create(
 
 @clients_app.command("create")
 def clients_create(
-    tenant: str = typer.Option(...), name: str = typer.Option(...),
-    scopes: str = typer.Option(...), locations: str | None = typer.Option(None),
+    tenant: str = typer.Option(...),
+    name: str = typer.Option(...),
+    scopes: str = typer.Option(...),
+    locations: str | None = typer.Option(None),
 ) -> None:
     """Create a partner app; prints its client secret once."""
     from domain.tenancy.service import create_client
@@ -208,8 +236,11 @@ def clients_create(
 
 @staff_app.command("create")
 def staff_create(
-    tenant: str = typer.Option(...), code: str = typer.Option(...), name: str = typer.Option(...),
-    role: str = typer.Option(...), locations: str | None = typer.Option(None),
+    tenant: str = typer.Option(...),
+    code: str = typer.Option(...),
+    name: str = typer.Option(...),
+    role: str = typer.Option(...),
+    locations: str | None = typer.Option(None),
 ) -> None:
     """Create a staff member of a rank, assigned to locations."""
     from domain.tenancy.service import create_staff
@@ -217,8 +248,9 @@ def staff_create(
     async def go(db: Any) -> dict[str, Any]:
         async with db.owner_transaction() as s:
             t = await _tenant(s, tenant)
-            pk = await create_staff(s, _system(t.tenant_id), code, name, role.upper(),
-                                    _codes(locations) or [])
+            pk = await create_staff(
+                s, _system(t.tenant_id), code, name, role.upper(), _codes(locations) or []
+            )
             return {"id": _gid("Staff", pk), "code": code}
 
     emit(run(go))
@@ -226,7 +258,8 @@ def staff_create(
 
 @staff_app.command("token")
 def staff_token(
-    tenant: str = typer.Option(...), staff: str = typer.Option(...),
+    tenant: str = typer.Option(...),
+    staff: str = typer.Option(...),
     ttl: int = typer.Option(3600, min=60, max=30 * 86400),
 ) -> None:
     """Issue an access token for a staff member (an operator's tool)."""
@@ -242,8 +275,11 @@ def staff_token(
             member = await staff_by_code(s, t.tenant_id, staff)
             claims = staff_claims(t.tenant_id, member.id, member.role, list(member.location_ids))
         tokens = TokenService(settings.signing_key_pem(), settings.issuer, settings.audience)
-        return {"access_token": tokens.issue(claims, ttl), "token_type": "Bearer",
-                "expires_in": ttl}
+        return {
+            "access_token": tokens.issue(claims, ttl),
+            "token_type": "Bearer",
+            "expires_in": ttl,
+        }
 
     emit(run(go))
 
@@ -262,11 +298,15 @@ async def _load_demo(db: Any) -> dict[str, Any]:
         if await demo_exists(s):
             raise AlreadyExists("the demo tenant already exists", ["tenant"])
         result = await load_demo(s)
-    return {"tenant": result.tenant, "clients": result.clients,
-            "staff": [{"code": m["code"], "role": m["role"], "name": m["name"]}
-                      for m in result.staff],
-            "products": result.products, "locations": result.locations,
-            "sales": result.sales, "movements": result.movements}
+    return {
+        "tenant": result.tenant,
+        "clients": result.clients,
+        "staff": [{"code": m["code"], "role": m["role"], "name": m["name"]} for m in result.staff],
+        "products": result.products,
+        "locations": result.locations,
+        "sales": result.sales,
+        "movements": result.movements,
+    }
 
 
 @schema_app.command("export")
@@ -291,15 +331,18 @@ def audit_verify(tenant: str = typer.Option(...)) -> None:
     if result.valid:
         emit({"valid": True, "checked": result.checked})
         return
-    emit({"valid": False, "checked": result.checked,
-          "first_bad_sequence": result.first_bad_sequence})
+    emit(
+        {"valid": False, "checked": result.checked, "first_bad_sequence": result.first_bad_sequence}
+    )
     raise typer.Exit(1)
 
 
 @app.command("serve")
 def serve(
-    host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
-    workers: int = typer.Option(1, min=1), demo: bool = typer.Option(False, "--demo"),
+    host: str = typer.Option("127.0.0.1"),
+    port: int = typer.Option(8000),
+    workers: int = typer.Option(1, min=1),
+    demo: bool = typer.Option(False, "--demo"),
 ) -> None:
     """Run the API (embedded PostgreSQL when DATABASE_URL is unset)."""
     import uvicorn
@@ -308,6 +351,7 @@ def serve(
     url = database_url(settings)
     os.environ["DATABASE_URL"] = url
     if demo:
+
         async def maybe_demo(db: Any) -> dict[str, Any] | None:
             from domain.demo import demo_exists
 
@@ -321,16 +365,27 @@ def serve(
             emit(loaded)
             _print_first_steps(host, port, loaded)
         else:
-            sys.stderr.write("demo tenant already loaded; credentials were printed when it "
-                             "was created (or make new ones with `stockgraph clients create`)\n")
+            sys.stderr.write(
+                "demo tenant already loaded; credentials were printed when it "
+                "was created (or make new ones with `stockgraph clients create`)\n"
+            )
     else:
+
         async def noop(db: Any) -> None:
             return None
 
         run(noop)
     sys.stderr.write(f"GraphiQL: http://{host}:{port}/graphql\n")
-    uvicorn.run("api.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level="info", ws_per_message_deflate=False, proxy_headers=False)
+    uvicorn.run(
+        "api.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        ws_per_message_deflate=False,
+        proxy_headers=False,
+    )
 
 
 def _print_first_steps(host: str, port: int, loaded: dict[str, Any]) -> None:
@@ -341,15 +396,18 @@ def _print_first_steps(host: str, port: int, loaded: dict[str, Any]) -> None:
         f"  TOKEN=$(curl -s -u '{client['client_id']}:{client['client_secret']}' "
         f"-d grant_type=client_credentials {base}/oauth/token | python3 -c "
         "'import sys, json; print(json.load(sys.stdin)[\"access_token\"])')\n"
-        f"  curl -s {base}/graphql -H \"Authorization: Bearer $TOKEN\" "
+        f'  curl -s {base}/graphql -H "Authorization: Bearer $TOKEN" '
         "-H 'Content-Type: application/json' -d '{\"query\": \"{ viewer { tenant { name } } "
         "locations { edges { node { code nameZh nameEn } } } }\"}'\n\n"
     )
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     app()
 

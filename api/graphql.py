@@ -96,8 +96,9 @@ class RequireCallerNoIntrospection(RequireCaller):
 
 
 class StockgraphSchema(strawberry.Schema):
-    def process_errors(self, errors: list[CoreGraphQLError],
-                       execution_context: ExecutionContext | None = None) -> None:
+    def process_errors(
+        self, errors: list[CoreGraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
         """Log only what is unexpected; refusals and bad queries are the client's business."""
         for error in errors:
             original = error.original_error
@@ -156,8 +157,11 @@ def build_schema(
 
 def schema_for(settings: Settings) -> strawberry.Schema:
     return build_schema(
-        settings.production, settings.introspection_enabled, settings.max_depth,
-        settings.max_aliases, settings.max_tokens,
+        settings.production,
+        settings.introspection_enabled,
+        settings.max_depth,
+        settings.max_aliases,
+        settings.max_tokens,
     )
 
 
@@ -184,8 +188,9 @@ class GraphQLApp(GraphQL[Context, None]):
         self.db = db
         self.tokens = tokens
 
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket
-                          ) -> Context:
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
         try:
             caller = authenticate(request.headers.get("authorization"), self.tokens)
         except InvalidToken:

@@ -9,7 +9,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = Counter("stockgraph_http_requests_total", "HTTP requests", ["route", "status"])
 LATENCY = Histogram(
-    "stockgraph_http_request_seconds", "HTTP request latency", ["route"],
+    "stockgraph_http_request_seconds",
+    "HTTP request latency",
+    ["route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 
@@ -40,8 +42,13 @@ class Metrics:
 
 
 KNOWN_ROUTES = {
-    "/graphql", "/oauth/token", "/.well-known/jwks.json",
-    "/.well-known/oauth-authorization-server", "/healthz", "/readyz", "/metrics",
+    "/graphql",
+    "/oauth/token",
+    "/.well-known/jwks.json",
+    "/.well-known/oauth-authorization-server",
+    "/healthz",
+    "/readyz",
+    "/metrics",
 }
 
 
@@ -82,6 +89,11 @@ class BodyTooLarge(Exception):
 
 
 async def _too_large(send: Send) -> None:
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
     await send({"type": "http.response.body", "body": b'{"error":"request body too large"}'})

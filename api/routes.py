@@ -44,11 +44,13 @@ async def token(request: Request) -> Response:
             app = await client_by_id(session, req.client_id)
         if app is None or not app.active:
             await asyncio.to_thread(equalize_timing, req.client_secret)
-            raise OAuthError("invalid_client", "unknown client or bad secret",
-                             basic_challenge=req.used_basic)
+            raise OAuthError(
+                "invalid_client", "unknown client or bad secret", basic_challenge=req.used_basic
+            )
         if not await asyncio.to_thread(verify_secret, req.client_secret, app.secret_hash):
-            raise OAuthError("invalid_client", "unknown client or bad secret",
-                             basic_challenge=req.used_basic)
+            raise OAuthError(
+                "invalid_client", "unknown client or bad secret", basic_challenge=req.used_basic
+            )
         scopes = narrow_scope(req.scope, parse_scopes(app.scopes))
     except OAuthError as error:
         return JSONResponse(error.body(), status_code=error.status_code, headers=error.headers())
@@ -65,8 +67,9 @@ async def oauth_metadata(request: Request) -> Response:
 
 
 async def jwks(request: Request) -> Response:
-    return JSONResponse(_state(request).tokens.jwks(),
-                        headers={"Cache-Control": "public, max-age=300"})
+    return JSONResponse(
+        _state(request).tokens.jwks(), headers={"Cache-Control": "public, max-age=300"}
+    )
 
 
 async def healthz(request: Request) -> Response:
@@ -80,12 +83,14 @@ async def readyz(request: Request) -> Response:
         async with db.owner_engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
         current = await is_current(db.owner_engine)
-    except Exception as exc:  # noqa: BLE001 - any failure means not ready
-        return JSONResponse({"status": "unavailable", "reason": type(exc).__name__},
-                            status_code=503)
+    except Exception as exc:
+        return JSONResponse(
+            {"status": "unavailable", "reason": type(exc).__name__}, status_code=503
+        )
     if not current:
-        return JSONResponse({"status": "unavailable", "reason": "migrations pending"},
-                            status_code=503)
+        return JSONResponse(
+            {"status": "unavailable", "reason": "migrations pending"}, status_code=503
+        )
     return JSONResponse({"status": "ready"})
 
 

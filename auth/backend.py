@@ -22,7 +22,9 @@ def app_claims(
     }
 
 
-def staff_claims(tenant_id: int, staff_id: int, role: str, location_ids: list[int]) -> dict[str, Any]:
+def staff_claims(
+    tenant_id: int, staff_id: int, role: str, location_ids: list[int]
+) -> dict[str, Any]:
     return {
         "sub": f"staff:{staff_id}",
         "tid": tenant_id,

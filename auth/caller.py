@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from auth.permissions import (
     APP_LOCATION_SCOPED,
@@ -14,7 +14,7 @@ from auth.permissions import (
 )
 
 
-class CallerKind(str, Enum):
+class CallerKind(StrEnum):
     APP = "APP"
     STAFF = "STAFF"
     SYSTEM = "SYSTEM"

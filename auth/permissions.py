@@ -8,10 +8,10 @@ in ``LOCATION_SCOPED``.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Permission(str, Enum):
+class Permission(StrEnum):
     STOCK_READ = "stock:read"
     STOCK_WRITE = "stock:write"
     TRANSFERS_READ = "transfers:read"
@@ -25,7 +25,7 @@ class Permission(str, Enum):
     ADMIN = "admin"
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     OWNER = "OWNER"
     REGIONAL_MANAGER = "REGIONAL_MANAGER"
     STORE_MANAGER = "STORE_MANAGER"
@@ -40,14 +40,26 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission),
     Role.REGIONAL_MANAGER: frozenset(
         {
-            P.STOCK_READ, P.STOCK_WRITE, P.TRANSFERS_READ, P.TRANSFERS_WRITE,
-            P.TRANSFERS_APPROVE, P.COSTS_READ, P.MEMBERS_READ, P.MEMBERS_WRITE, P.MEMBERS_PII,
+            P.STOCK_READ,
+            P.STOCK_WRITE,
+            P.TRANSFERS_READ,
+            P.TRANSFERS_WRITE,
+            P.TRANSFERS_APPROVE,
+            P.COSTS_READ,
+            P.MEMBERS_READ,
+            P.MEMBERS_WRITE,
+            P.MEMBERS_PII,
         }
     ),
     Role.STORE_MANAGER: frozenset(
         {
-            P.STOCK_READ, P.STOCK_WRITE, P.TRANSFERS_READ, P.TRANSFERS_WRITE,
-            P.MEMBERS_READ, P.MEMBERS_WRITE, P.MEMBERS_PII,
+            P.STOCK_READ,
+            P.STOCK_WRITE,
+            P.TRANSFERS_READ,
+            P.TRANSFERS_WRITE,
+            P.MEMBERS_READ,
+            P.MEMBERS_WRITE,
+            P.MEMBERS_PII,
         }
     ),
     Role.PURCHASER: frozenset(
@@ -55,8 +67,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.CLERK: frozenset(
         {
-            P.STOCK_READ, P.STOCK_WRITE, P.TRANSFERS_READ, P.TRANSFERS_WRITE,
-            P.MEMBERS_READ, P.MEMBERS_WRITE,
+            P.STOCK_READ,
+            P.STOCK_WRITE,
+            P.TRANSFERS_READ,
+            P.TRANSFERS_WRITE,
+            P.MEMBERS_READ,
+            P.MEMBERS_WRITE,
         }
     ),
     Role.AUDITOR: frozenset({P.STOCK_READ, P.TRANSFERS_READ, P.COSTS_READ, P.AUDIT_READ}),

@@ -68,8 +68,10 @@ def stop_embedded_postgres(home: pathlib.Path) -> None:
 def _start(pgdata: pathlib.Path) -> pathlib.Path:
     """Try each way to start PostgreSQL; if all fail, say why each did and what to do."""
     failures = []
-    for name, start in (("pgserver package", _start_with_pgserver),
-                        ("system initdb/pg_ctl", _start_with_system_binaries)):
+    for name, start in (
+        ("pgserver package", _start_with_pgserver),
+        ("system initdb/pg_ctl", _start_with_system_binaries),
+    ):
         began = time.monotonic()
         try:
             socket_dir = start(pgdata)
@@ -80,7 +82,8 @@ def _start(pgdata: pathlib.Path) -> pathlib.Path:
         logger.info("started PostgreSQL via %s in %.1f s", name, time.monotonic() - began)
         return socket_dir
     raise EmbeddedPostgresError(
-        f"Could not start an embedded PostgreSQL in {pgdata}:\n  " + "\n  ".join(failures)
+        f"Could not start an embedded PostgreSQL in {pgdata}:\n  "
+        + "\n  ".join(failures)
         + "\nInstall the `pgserver` package or PostgreSQL's server binaries (initdb, pg_ctl), "
         "or set DATABASE_URL=postgresql://USER:PASSWORD@HOST:5432/DBNAME to use your own server."
     )
@@ -114,10 +117,31 @@ def _start_with_system_binaries(pgdata: pathlib.Path) -> pathlib.Path:
         for path in (pgdata, socket_dir):
             os.chown(path, user.pw_uid, user.pw_gid)
     if not (pgdata / "PG_VERSION").exists():
-        _run_as(user, bindir / "initdb", "-D", pgdata, "-U", SUPERUSER, "--auth=trust",
-                "--encoding=UTF8", "--no-locale")
-    _run_as(user, bindir / "pg_ctl", "-D", pgdata, "-l", pgdata / "log", "-w", "-t", "30",
-            "-o", f"-h '' -k '{socket_dir}'", "start")
+        _run_as(
+            user,
+            bindir / "initdb",
+            "-D",
+            pgdata,
+            "-U",
+            SUPERUSER,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-locale",
+        )
+    _run_as(
+        user,
+        bindir / "pg_ctl",
+        "-D",
+        pgdata,
+        "-l",
+        pgdata / "log",
+        "-w",
+        "-t",
+        "30",
+        "-o",
+        f"-h '' -k '{socket_dir}'",
+        "start",
+    )
     return socket_dir
 
 
@@ -146,8 +170,14 @@ def _run_as(user: pwd.struct_passwd | None, *args: str | pathlib.Path) -> None:
     """Run a PostgreSQL tool; output goes to a file because pipes inherited by postgres hang."""
     with tempfile.TemporaryFile() as out:
         done = subprocess.run(  # noqa: S603
-            [str(a) for a in args], stdout=out, stderr=subprocess.STDOUT, cwd="/", timeout=60,
-            check=False, user=user and user.pw_uid, group=user and user.pw_gid,
+            [str(a) for a in args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd="/",
+            timeout=60,
+            check=False,
+            user=user and user.pw_uid,
+            group=user and user.pw_gid,
             extra_groups=None if user is None else [],
         )
         if done.returncode != 0:

@@ -23,7 +23,9 @@ Fetch = Callable[[AsyncSession, int, Sequence[Any]], Awaitable[dict[Any, Row[Any
 def _by_id(model: Any, key: str = "id") -> Fetch:
     table = model.__table__
 
-    async def fetch(session: AsyncSession, tenant_id: int, keys: Sequence[Any]) -> dict[Any, Row[Any]]:
+    async def fetch(
+        session: AsyncSession, tenant_id: int, keys: Sequence[Any]
+    ) -> dict[Any, Row[Any]]:
         column = table.c[key]
         stmt = select(table).where(table.c.tenant_id == tenant_id, column.in_(keys))
         return {getattr(r, key): r for r in await session.execute(stmt)}

@@ -69,11 +69,10 @@ class Database:
     owner_sessions: async_sessionmaker[AsyncSession]
 
     @classmethod
-    def connect(
-        cls, url: str, *, app_url: str | None = None, pool_size: int = 10
-    ) -> Database:
-        app_engine = make_engine(app_url or url, role=None if app_url else APP_ROLE,
-                                 pool_size=pool_size)
+    def connect(cls, url: str, *, app_url: str | None = None, pool_size: int = 10) -> Database:
+        app_engine = make_engine(
+            app_url or url, role=None if app_url else APP_ROLE, pool_size=pool_size
+        )
         owner_engine = make_engine(url, role=None, pool_size=2)
         return cls(
             app_engine=app_engine,

@@ -54,12 +54,20 @@ class Category:
 
 
 STORE_MANAGER_NAMES = (
-    "梁家輝 Leung Ka Fai", "周慧敏 Chau Wai Man", "鄭少秋 Cheng Siu Chau",
-    "劉德明 Lau Tak Ming", "區嘉雯 Au Ka Man", "鄧國強 Tang Kwok Keung",
+    "梁家輝 Leung Ka Fai",
+    "周慧敏 Chau Wai Man",
+    "鄭少秋 Cheng Siu Chau",
+    "劉德明 Lau Tak Ming",
+    "區嘉雯 Au Ka Man",
+    "鄧國強 Tang Kwok Keung",
 )
 CLERK_NAMES = (
-    "麥子軒 Mak Tsz Hin", "蔡寶儀 Choi Po Yee", "馮俊傑 Fung Chun Kit",
-    "葉曉彤 Yip Hiu Tung", "容志偉 Yung Chi Wai", "崔嘉敏 Chui Ka Man",
+    "麥子軒 Mak Tsz Hin",
+    "蔡寶儀 Choi Po Yee",
+    "馮俊傑 Fung Chun Kit",
+    "葉曉彤 Yip Hiu Tung",
+    "容志偉 Yung Chi Wai",
+    "崔嘉敏 Chui Ka Man",
 )
 """Cantonese-romanised staff names, one per store in ``LOCATIONS`` order."""
 
@@ -71,7 +79,12 @@ _PACKS = (
 
 CATEGORIES: tuple[Category, ...] = (
     Category(
-        "MASK", "MSK", "口罩", "Face Masks", 30, 6.0,
+        "MASK",
+        "MSK",
+        "口罩",
+        "Face Masks",
+        30,
+        6.0,
         (
             Brand("安護", "SafeGuard", 0.9),
             Brand("淨呼吸", "PureBreath", 1.0),
@@ -95,7 +108,12 @@ CATEGORIES: tuple[Category, ...] = (
         ),
     ),
     Category(
-        "COLD_FLU", "CLD", "感冒藥", "Cold & Flu", 55, 3.0,
+        "COLD_FLU",
+        "CLD",
+        "感冒藥",
+        "Cold & Flu",
+        55,
+        3.0,
         (
             Brand("德和堂", "Tak Wo Tong", 1.0),
             Brand("康立", "Conlix", 1.1),
@@ -120,7 +138,12 @@ CATEGORIES: tuple[Category, ...] = (
         ),
     ),
     Category(
-        "VITAMINS", "VIT", "維他命", "Vitamins", 70, 0.8,
+        "VITAMINS",
+        "VIT",
+        "維他命",
+        "Vitamins",
+        70,
+        0.8,
         (
             Brand("活力源", "VitaSource", 1.0),
             Brand("天然寶", "NaturaBay", 1.2),
@@ -147,7 +170,12 @@ CATEGORIES: tuple[Category, ...] = (
         ),
     ),
     Category(
-        "SKINCARE", "SKN", "護膚", "Skincare", 85, 0.6,
+        "SKINCARE",
+        "SKN",
+        "護膚",
+        "Skincare",
+        85,
+        0.6,
         (
             Brand("水漾", "AquaGlow", 1.0),
             Brand("肌研坊", "SkinLab HK", 1.1),
@@ -176,7 +204,12 @@ CATEGORIES: tuple[Category, ...] = (
         ),
     ),
     Category(
-        "COSMETICS", "COS", "化妝品", "Cosmetics", 80, 0.6,
+        "COSMETICS",
+        "COS",
+        "化妝品",
+        "Cosmetics",
+        80,
+        0.6,
         (
             Brand("花漾", "Blossom Kiss", 0.9),
             Brand("魅色", "Chromé", 1.1),
@@ -204,7 +237,12 @@ CATEGORIES: tuple[Category, ...] = (
         ),
     ),
     Category(
-        "PERSONAL_CARE", "PER", "個人護理", "Personal Care", 80, 1.5,
+        "PERSONAL_CARE",
+        "PER",
+        "個人護理",
+        "Personal Care",
+        80,
+        1.5,
         (
             Brand("清新", "FreshDay", 0.85),
             Brand("柔絲", "SilkyOne", 1.0),
@@ -232,7 +270,12 @@ CATEGORIES: tuple[Category, ...] = (
         ),
     ),
     Category(
-        "BABY", "BBY", "嬰兒用品", "Baby Care", 45, 1.0,
+        "BABY",
+        "BBY",
+        "嬰兒用品",
+        "Baby Care",
+        45,
+        1.0,
         (
             Brand("寶寶樂", "BabyJoy", 1.0),
             Brand("小天使", "Little Angel", 1.1),
@@ -258,7 +301,12 @@ CATEGORIES: tuple[Category, ...] = (
         ),
     ),
     Category(
-        "HEALTH_FOOD", "HFD", "保健食品", "Health Food", 35, 0.5,
+        "HEALTH_FOOD",
+        "HFD",
+        "保健食品",
+        "Health Food",
+        35,
+        0.5,
         (
             Brand("北山堂", "Pak Shan Tong", 1.2),
             Brand("壽康", "Sau Hong", 1.0),
@@ -282,7 +330,12 @@ CATEGORIES: tuple[Category, ...] = (
         ),
     ),
     Category(
-        "FIRST_AID", "AID", "急救", "First Aid", 40, 1.0,
+        "FIRST_AID",
+        "AID",
+        "急救",
+        "First Aid",
+        40,
+        1.0,
         (
             Brand("安心", "AnSum", 1.0),
             Brand("快癒", "QuickHeal", 1.1),

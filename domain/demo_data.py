@@ -102,8 +102,11 @@ LOCATIONS: tuple[DemoLocation, ...] = (
     DemoLocation("MO-SEN", "澳門議事亭店", "Macau Senado Square", "STORE", "MO"),
     DemoLocation("MO-TPA", "氹仔店", "Taipa", "STORE", "MO"),
     DemoLocation(
-        "WC-POP", "灣仔會展展銷會臨時貨倉", "Wan Chai Convention Centre Fair Stock",
-        "TEMPORARY_WAREHOUSE", "HK",
+        "WC-POP",
+        "灣仔會展展銷會臨時貨倉",
+        "Wan Chai Convention Centre Fair Stock",
+        "TEMPORARY_WAREHOUSE",
+        "HK",
     ),
 )
 STORES: tuple[DemoLocation, ...] = tuple(loc for loc in LOCATIONS if loc.kind == "STORE")
@@ -111,7 +114,12 @@ _ALL_CODES = tuple(loc.code for loc in LOCATIONS)
 _STORE_CODES = tuple(loc.code for loc in STORES)
 
 STORE_SIZE: dict[str, float] = {
-    "MK": 1.3, "CWB": 1.4, "TST": 1.2, "ST": 1.0, "MO-SEN": 1.1, "MO-TPA": 0.8,
+    "MK": 1.3,
+    "CWB": 1.4,
+    "TST": 1.2,
+    "ST": 1.0,
+    "MO-SEN": 1.1,
+    "MO-TPA": 0.8,
 }
 """Relative foot traffic; busy tourist districts sell more than the suburbs."""
 
@@ -216,21 +224,23 @@ def generate_products(rng: random.Random, count: int = 520) -> list[DemoProduct]
             price = _shelf_price(rng, raw * rng.uniform(0.92, 1.08))
             margin = Decimal(str(round(rng.uniform(0.40, 0.70), 3)))
             pace = category.demand_weight * variant.demand_factor / brand.tier
-            drafts.append(DemoProduct(
-                sku=f"{category.sku_prefix}-{seq:04d}",
-                barcode=first12 + str(ean13_check_digit(first12)),
-                name_zh=f"{brand.name_zh} {ptype.name_zh} {variant.name_zh}",
-                name_en=f"{brand.name_en} {ptype.name_en} {variant.name_en}",
-                category=category.code,
-                price_hkd=price,
-                price_mop=(price * _MOP_RATE).quantize(_TEN_CENTS, ROUND_HALF_UP).quantize(_CENT),
-                cost_hkd=(price * margin).quantize(_CENT, ROUND_HALF_UP),
-                daily_demand=pace * rng.lognormvariate(0.0, 0.8),
-            ))
+            drafts.append(
+                DemoProduct(
+                    sku=f"{category.sku_prefix}-{seq:04d}",
+                    barcode=first12 + str(ean13_check_digit(first12)),
+                    name_zh=f"{brand.name_zh} {ptype.name_zh} {variant.name_zh}",
+                    name_en=f"{brand.name_en} {ptype.name_en} {variant.name_en}",
+                    category=category.code,
+                    price_hkd=price,
+                    price_mop=(price * _MOP_RATE)
+                    .quantize(_TEN_CENTS, ROUND_HALF_UP)
+                    .quantize(_CENT),
+                    cost_hkd=(price * margin).quantize(_CENT, ROUND_HALF_UP),
+                    daily_demand=pace * rng.lognormvariate(0.0, 0.8),
+                )
+            )
     scale = _MEAN_DAILY_DEMAND * count / sum(p.daily_demand for p in drafts)
-    return [
-        replace(p, daily_demand=round(max(p.daily_demand * scale, 0.002), 4)) for p in drafts
-    ]
+    return [replace(p, daily_demand=round(max(p.daily_demand * scale, 0.002), 4)) for p in drafts]
 
 
 _WEEKDAY_FACTOR = (0.85, 0.90, 0.95, 1.00, 1.10, 1.30, 1.25)

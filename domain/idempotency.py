@@ -71,9 +71,7 @@ async def claim(
     return dict(row.response)
 
 
-async def store(
-    session: AsyncSession, caller: Caller, key: str, response: dict[str, Any]
-) -> None:
+async def store(session: AsyncSession, caller: Caller, key: str, response: dict[str, Any]) -> None:
     await session.execute(
         _STORE,
         {

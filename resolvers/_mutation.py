@@ -83,14 +83,18 @@ async def run_mutation(
                     if stored is not None:
                         return render(spec.restore(stored))
                 result = await execute(session, caller, ctx.request_id)
-                await append(session, caller, spec.audit(result),
-                             request_id=ctx.request_id, idempotency_key=key)
+                await append(
+                    session,
+                    caller,
+                    spec.audit(result),
+                    request_id=ctx.request_id,
+                    idempotency_key=key,
+                )
                 if key is not None:
                     await idempotency.store(session, caller, key, spec.snapshot(result))
             return render(result)
         except DomainError as error:
-            await _record_refusal(ctx.db, caller, spec.action, data, error,
-                                  ctx.request_id, key)
+            await _record_refusal(ctx.db, caller, spec.action, data, error, ctx.request_id, key)
             return payload.failed([UserError.from_domain(error)])  # type: ignore[no-any-return]
         except DBAPIError as exc:
             if _sqlstate(exc) in RETRYABLE_SQLSTATES and attempt < MAX_ATTEMPTS:
@@ -101,14 +105,21 @@ async def run_mutation(
 
 
 async def _record_refusal(
-    db: Any, caller: Caller, action: str, data: dict[str, Any], error: DomainError,
-    request_id: str, key: str | None,
+    db: Any,
+    caller: Caller,
+    action: str,
+    data: dict[str, Any],
+    error: DomainError,
+    request_id: str,
+    key: str | None,
 ) -> None:
     """A refused or denied mutation still leaves an audit event (nothing else)."""
     entry = AuditEntry(
         action=action,
-        after={"input": data,
-               "error": {"code": error.code, "message": error.message, "field": error.field}},
+        after={
+            "input": data,
+            "error": {"code": error.code, "message": error.message, "field": error.field},
+        },
         reason=error.message,
         outcome=error.outcome,
     )

@@ -26,7 +26,10 @@ async def audit_events(
     start = int(cursor) if cursor is not None else after_sequence
     async with info.context.db.tenant_transaction(caller.tenant_id) as session:
         page = await queries.list_events(
-            session, caller, limit=limit, after_sequence=start,
+            session,
+            caller,
+            limit=limit,
+            after_sequence=start,
             target_id=str(entity_id) if entity_id is not None else None,
         )
     return connection(page, AuditEvent.from_row, lambda r: r.sequence)

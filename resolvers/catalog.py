@@ -19,7 +19,9 @@ async def location(info: Info, code: str) -> Location | None:
 
 
 async def locations(
-    info: Info, first: int | None = None, after: str | None = None,
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
     kind: LocationKind | None = None,
 ) -> Connection[Location]:
     caller = info.context.viewer

@@ -48,7 +48,7 @@ async def _resolve(info: Info, global_id: strawberry.ID) -> Node | None:
     return to_node(row) if row is not None else None
 
 
-async def node(info: Info, id: strawberry.ID) -> Node | None:  # noqa: A002
+async def node(info: Info, id: strawberry.ID) -> Node | None:
     return await _resolve(info, id)
 
 

@@ -40,9 +40,12 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    receive_stock = strawberry.mutation(resolver=stock_r.receive_stock,
-                                        description="Goods received at a location.")
-    adjust_stock = strawberry.mutation(resolver=stock_r.adjust_stock,
-                                       description="A reason-coded correction of on-hand stock.")
-    record_sale = strawberry.mutation(resolver=stock_r.record_sale,
-                                      description="A POS receipt; never refused for stock.")
+    receive_stock = strawberry.mutation(
+        resolver=stock_r.receive_stock, description="Goods received at a location."
+    )
+    adjust_stock = strawberry.mutation(
+        resolver=stock_r.adjust_stock, description="A reason-coded correction of on-hand stock."
+    )
+    record_sale = strawberry.mutation(
+        resolver=stock_r.record_sale, description="A POS receipt; never refused for stock."
+    )

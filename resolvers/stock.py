@@ -51,8 +51,9 @@ async def receive_stock(info: Info, input: ReceiveStockInput) -> StockChangePayl
         )
         return await service.receive_stock(session, caller, cmd, request_id=request_id)
 
-    return await run_mutation(info, RECEIVE, StockChangePayload, input, execute,
-                              StockChangePayload.from_change)
+    return await run_mutation(
+        info, RECEIVE, StockChangePayload, input, execute, StockChangePayload.from_change
+    )
 
 
 async def adjust_stock(info: Info, input: AdjustStockInput) -> StockChangePayload:
@@ -67,8 +68,9 @@ async def adjust_stock(info: Info, input: AdjustStockInput) -> StockChangePayloa
         )
         return await service.adjust_stock(session, caller, cmd, request_id=request_id)
 
-    return await run_mutation(info, ADJUST, StockChangePayload, input, execute,
-                              StockChangePayload.from_change)
+    return await run_mutation(
+        info, ADJUST, StockChangePayload, input, execute, StockChangePayload.from_change
+    )
 
 
 async def record_sale(info: Info, input: RecordSaleInput) -> StockChangePayload:
@@ -82,7 +84,8 @@ async def record_sale(info: Info, input: RecordSaleInput) -> StockChangePayload:
             ),
             occurred_at=input.occurred_at,
             member_id=decode_id(input.member_id, "Member", ["memberId"])
-            if input.member_id is not None else None,
+            if input.member_id is not None
+            else None,
             payments=tuple(
                 service.Payment(method=p.method, amount=p.amount, reference=p.reference)
                 for p in input.payments or ()
@@ -91,8 +94,9 @@ async def record_sale(info: Info, input: RecordSaleInput) -> StockChangePayload:
         )
         return await service.record_sale(session, caller, cmd, request_id=request_id)
 
-    return await run_mutation(info, SALE, StockChangePayload, input, execute,
-                              StockChangePayload.from_change)
+    return await run_mutation(
+        info, SALE, StockChangePayload, input, execute, StockChangePayload.from_change
+    )
 
 
 async def stock_level(info: Info, location_id: strawberry.ID, sku: str) -> StockLevel | None:
@@ -126,8 +130,13 @@ async def stock_levels(
     db = info.context.db
     async with db.tenant_transaction(caller.tenant_id) as session:
         page = await queries.list_levels(
-            session, caller, limit=limit, after=tuple(key) if key else None,
-            location_ids=locs, skus=skus, below_reorder_point=below_reorder_point,
+            session,
+            caller,
+            limit=limit,
+            after=tuple(key) if key else None,
+            location_ids=locs,
+            skus=skus,
+            below_reorder_point=below_reorder_point,
         )
 
     async def count() -> int:
@@ -158,4 +167,3 @@ async def stock_movements(
             session, caller, limit=limit, after_sequence=start, location_id=loc, sku=sku
         )
     return connection(page, StockMovement.from_row, lambda r: r.sequence)
-

@@ -18,7 +18,10 @@ async def viewer(info: Info) -> Viewer:
             await session.execute(select(TenantRow).where(TenantRow.tenant_id == caller.tenant_id))
         ).scalar_one()
     tenant = Tenant(
-        id=strawberry.ID(ids.encode("Tenant", row.tenant_id)), code=row.code, name=row.name,
-        currency=row.currency, timezone=row.timezone,
+        id=strawberry.ID(ids.encode("Tenant", row.tenant_id)),
+        code=row.code,
+        name=row.name,
+        currency=row.currency,
+        timezone=row.timezone,
     )
     return Viewer.of(caller, tenant)

@@ -66,10 +66,13 @@ class Product(Node):
             name_en=row.name_en,
             category=row.category,
             retail_price=Money(amount=row.retail_price, currency=cur)
-            if row.retail_price is not None else None,
+            if row.retail_price is not None
+            else None,
             pk=row.id,
             _cost=Money(amount=row.cost_price, currency=cur)
-            if row.cost_price is not None else None,
+            if row.cost_price is not None
+            else None,
             _price_mop=Money(amount=row.retail_price_mop, currency=CurrencyCode.MOP)
-            if row.retail_price_mop is not None else None,
+            if row.retail_price_mop is not None
+            else None,
         )

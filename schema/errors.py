@@ -21,7 +21,9 @@ class UserErrorCode(Enum):
     ALREADY_EXISTS = "ALREADY_EXISTS"
 
 
-@strawberry.type(description="Why a mutation was refused. `field` is the path to the input at fault.")
+@strawberry.type(
+    description="Why a mutation was refused. `field` is the path to the input at fault."
+)
 class UserError:
     field: list[str] | None
     code: UserErrorCode

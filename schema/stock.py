@@ -189,4 +189,3 @@ class RecordSaleInput:
     payments: list[PaymentInput] | None = None
     currency: str | None = None
     idempotency_key: str | None = None
-

@@ -57,7 +57,8 @@ class Viewer:
             permissions=sorted(p.value for p in caller.permissions),
             client_id=caller.client_id,
             staff_id=strawberry.ID(ids.encode("Staff", caller.staff_id))
-            if caller.staff_id else None,
+            if caller.staff_id
+            else None,
             tenant=tenant,
             _location_pks=caller.location_ids if scoped else None,
         )

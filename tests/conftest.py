@@ -11,6 +11,7 @@ import asyncio
 import itertools
 import os
 import secrets
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -29,7 +30,25 @@ from db.session import Database, plain_url
 from domain import ids
 from domain.tenancy import service as tenancy
 
-BASE_URL = os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
+LOCAL_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def _base_url() -> str:
+    """DATABASE_URL, else the local server, else an embedded one (a machine with none)."""
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"]
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            return LOCAL_URL
+    except OSError:
+        from pathlib import Path
+
+        from db.embedded import ensure_embedded_postgres
+
+        return ensure_embedded_postgres(Path(".stockgraph-test").resolve(), "postgres")
+
+
+BASE_URL = _base_url()
 
 
 def _with_database(url: str, name: str) -> str:
@@ -89,16 +108,21 @@ class TenantFixture:
     def loc(self, code: str) -> str:
         return ids.encode("Location", self.locations[code])
 
-    def app(self, scopes: str = "stock:read stock:write", locations: list[str] | None = None,
-            client_id: str = "test-app") -> Caller:
+    def app(
+        self,
+        scopes: str = "stock:read stock:write",
+        locations: list[str] | None = None,
+        client_id: str = "test-app",
+    ) -> Caller:
         from auth.permissions import parse_scopes
 
         locs = frozenset(self.locations[c] for c in locations) if locations is not None else None
         return Caller.for_app(self.tenant_id, client_id, parse_scopes(scopes), locs)
 
     def staff(self, role: Role, locations: list[str] = (), staff_id: int = 1) -> Caller:  # type: ignore[assignment]
-        return Caller.for_staff(self.tenant_id, staff_id, role,
-                                frozenset(self.locations[c] for c in locations))
+        return Caller.for_staff(
+            self.tenant_id, staff_id, role, frozenset(self.locations[c] for c in locations)
+        )
 
     @property
     def owner(self) -> Caller:
@@ -113,13 +137,24 @@ async def make_tenant(db: Database, prefix: str = "t") -> TenantFixture:
         fx = TenantFixture(db=db, tenant_id=tenant.tenant_id, code=code)
         for loc_code, kind in (("WH", "CENTRAL_WAREHOUSE"), ("S1", "STORE"), ("S2", "STORE")):
             fx.locations[loc_code] = await tenancy.create_location(
-                session, system, tenancy.NewLocation(loc_code, f"{loc_code}店", loc_code, kind))
-        for sku, price, cost in (("A", "10.00", "4.00"), ("B", "20.00", "9.50"),
-                                 ("C", "5.50", "2.25")):
+                session, system, tenancy.NewLocation(loc_code, f"{loc_code}店", loc_code, kind)
+            )
+        for sku, price, cost in (
+            ("A", "10.00", "4.00"),
+            ("B", "20.00", "9.50"),
+            ("C", "5.50", "2.25"),
+        ):
             fx.products[sku] = await tenancy.create_product(
-                session, system,
-                tenancy.NewProduct(sku, f"產品{sku}", f"Product {sku}",
-                                   retail_price=Decimal(price), cost_price=Decimal(cost)))
+                session,
+                system,
+                tenancy.NewProduct(
+                    sku,
+                    f"產品{sku}",
+                    f"Product {sku}",
+                    retail_price=Decimal(price),
+                    cost_price=Decimal(cost),
+                ),
+            )
     return fx
 
 
@@ -141,8 +176,11 @@ class StatementCounter:
         self.statements.append(statement)
 
     def selects(self, table: str) -> list[str]:
-        return [s for s in self.statements
-                if s.lstrip().upper().startswith("SELECT") and f"FROM {table}" in s]
+        return [
+            s
+            for s in self.statements
+            if s.lstrip().upper().startswith("SELECT") and f"FROM {table}" in s
+        ]
 
 
 @pytest.fixture

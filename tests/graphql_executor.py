@@ -15,14 +15,15 @@ class Executor:
         self.db = db
         self.schema = build_schema()
 
-    async def __call__(self, query: str, caller: Caller | None,
-                       variables: dict[str, Any] | None = None) -> Any:
+    async def __call__(
+        self, query: str, caller: Caller | None, variables: dict[str, Any] | None = None
+    ) -> Any:
         ctx = Context(db=self.db, caller=caller, request_id="test")
         return await self.schema.execute(query, variable_values=variables, context_value=ctx)
 
-    async def ok(self, query: str, caller: Caller, variables: dict[str, Any] | None = None
-                 ) -> dict[str, Any]:
+    async def ok(
+        self, query: str, caller: Caller, variables: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         result = await self(query, caller, variables)
         assert result.errors is None, result.errors
         return result.data  # type: ignore[no-any-return]
-

@@ -27,15 +27,24 @@ async def ledger_mismatches(db: Database, tenant_id: int) -> list[tuple[int, int
 
 async def on_hand(db: Database, tenant_id: int, location_id: int, product_id: int) -> int:
     async with db.owner_transaction() as session:
-        value = (await session.execute(
-            text("SELECT on_hand FROM stock_levels WHERE tenant_id = :t AND location_id = :l "
-                 "AND product_id = :p"), {"t": tenant_id, "l": location_id, "p": product_id},
-        )).scalar_one_or_none()
+        value = (
+            await session.execute(
+                text(
+                    "SELECT on_hand FROM stock_levels WHERE tenant_id = :t AND location_id = :l "
+                    "AND product_id = :p"
+                ),
+                {"t": tenant_id, "l": location_id, "p": product_id},
+            )
+        ).scalar_one_or_none()
     return int(value or 0)
 
 
 async def count_rows(db: Database, table: str, tenant_id: int) -> int:
     async with db.owner_transaction() as session:
-        return int((await session.execute(
-            text(f"SELECT count(*) FROM {table} WHERE tenant_id = :t"), {"t": tenant_id}
-        )).scalar_one())
+        return int(
+            (
+                await session.execute(
+                    text(f"SELECT count(*) FROM {table} WHERE tenant_id = :t"), {"t": tenant_id}
+                )
+            ).scalar_one()
+        )

@@ -48,9 +48,7 @@ class StockLevel(TenantMixin, Base):
     incoming: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     reorder_point: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Sale(TenantMixin, Base):

@@ -17,9 +17,21 @@ from typing import Any
 GENESIS = b"\x00" * 32
 
 CHAINED_FIELDS = (
-    "occurred_at", "actor_kind", "actor", "staff_id", "staff_role", "client_id", "action",
-    "target_type", "target_id", "before", "after", "reason", "request_id",
-    "idempotency_key", "outcome",
+    "occurred_at",
+    "actor_kind",
+    "actor",
+    "staff_id",
+    "staff_role",
+    "client_id",
+    "action",
+    "target_type",
+    "target_id",
+    "before",
+    "after",
+    "reason",
+    "request_id",
+    "idempotency_key",
+    "outcome",
 )
 
 
@@ -40,8 +52,9 @@ def link(prev_hash: bytes, event: Mapping[str, Any]) -> bytes:
     return hashlib.sha256(prev_hash + canonical_json(event)).digest()
 
 
-def first_broken(events: Iterable[Mapping[str, Any]], prev_hash: bytes = GENESIS,
-                 expected_sequence: int = 1) -> tuple[int | None, int, bytes]:
+def first_broken(
+    events: Iterable[Mapping[str, Any]], prev_hash: bytes = GENESIS, expected_sequence: int = 1
+) -> tuple[int | None, int, bytes]:
     """Walk events in sequence order; return (first bad sequence or None, count, last hash).
 
     A gap in sequences is a break too: a deleted event is tampering.

@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -183,7 +184,7 @@ async def post(
     # on_hand after each line, derived backwards from the final quantity in SQL.
     after_last: dict[Key, int] = {k: lv.on_hand for k, lv in levels.items()}
     remaining = dict(totals)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for offset, p in enumerate(postings):
         remaining[p.key] -= p.delta
         after = after_last[p.key] - remaining[p.key]
@@ -212,7 +213,9 @@ async def post(
         )
     result = await session.execute(insert(StockMovement).returning(StockMovement.id), rows)
     ids = list(result.scalars())
-    movements = [MovementRecord(id=i, **_movement_fields(r)) for i, r in zip(ids, rows, strict=True)]
+    movements = [
+        MovementRecord(id=i, **_movement_fields(r)) for i, r in zip(ids, rows, strict=True)
+    ]
     await session.execute(
         insert(Event),
         [
@@ -236,5 +239,5 @@ async def post(
     return StockChange(levels=[levels[k] for k in keys], movements=movements)
 
 
-def _movement_fields(row: dict[str, object]) -> dict[str, object]:
+def _movement_fields(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k != "tenant_id"}

@@ -86,8 +86,10 @@ async def count_levels(
     skus: Sequence[str] | None,
     below_reorder_point: bool | None,
 ) -> int:
-    stmt = select(func.count()).select_from(S).where(
-        *_level_filter(caller, location_ids, skus, below_reorder_point)
+    stmt = (
+        select(func.count())
+        .select_from(S)
+        .where(*_level_filter(caller, location_ids, skus, below_reorder_point))
     )
     return int((await session.execute(stmt)).scalar_one())
 
@@ -108,7 +110,8 @@ async def list_movements(
     if sku is not None:
         stmt = stmt.where(
             M.c.product_id
-            == select(P.c.id).where(P.c.tenant_id == caller.tenant_id, P.c.sku == sku)
+            == select(P.c.id)
+            .where(P.c.tenant_id == caller.tenant_id, P.c.sku == sku)
             .scalar_subquery()
         )
     if after_sequence is not None:

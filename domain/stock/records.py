@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Self
 
 
-class MovementKind(str, Enum):
+class MovementKind(StrEnum):
     RECEIPT = "RECEIPT"
     SALE = "SALE"
     RETURN = "RETURN"
@@ -20,7 +20,7 @@ class MovementKind(str, Enum):
     STOCKTAKE = "STOCKTAKE"
 
 
-class AdjustmentReason(str, Enum):
+class AdjustmentReason(StrEnum):
     COUNT_CORRECTION = "COUNT_CORRECTION"
     DAMAGE = "DAMAGE"
     THEFT = "THEFT"

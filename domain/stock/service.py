@@ -167,9 +167,7 @@ async def record_sale(
             raise InvalidInput("unitPrice cannot be negative", ["lines", str(i), "unitPrice"])
     products = await products_by_sku(session, caller, [ln.sku for ln in cmd.lines])
     currency = (
-        await session.execute(
-            select(Tenant.currency).where(Tenant.tenant_id == caller.tenant_id)
-        )
+        await session.execute(select(Tenant.currency).where(Tenant.tenant_id == caller.tenant_id))
     ).scalar_one()
     occurred_at = cmd.occurred_at or datetime.now(UTC)
     if occurred_at.tzinfo is None:
@@ -239,13 +237,11 @@ def audit_entry(action: str, change: StockChange, reason: str | None = None) -> 
     for m in change.movements:
         first_seen.setdefault(level_of[(m.location_id, m.product_id)], m)
     before = [
-        {"stockLevel": ids.encode("StockLevel", lv),
-         "onHand": m.on_hand_after - m.delta}
+        {"stockLevel": ids.encode("StockLevel", lv), "onHand": m.on_hand_after - m.delta}
         for lv, m in first_seen.items()
     ]
     after = [
-        {"stockLevel": ids.encode("StockLevel", lv.id), "onHand": lv.on_hand,
-         "version": lv.version}
+        {"stockLevel": ids.encode("StockLevel", lv.id), "onHand": lv.on_hand, "version": lv.version}
         for lv in change.levels
     ]
     movements = [m.sequence for m in change.movements]
@@ -254,9 +250,9 @@ def audit_entry(action: str, change: StockChange, reason: str | None = None) -> 
         action=action,
         target_type="StockLevel" if single else "Location",
         target_id=ids.encode("StockLevel", change.levels[0].id)
-        if single else ids.encode("Location", change.levels[0].location_id),
+        if single
+        else ids.encode("Location", change.levels[0].location_id),
         before=before,
         after={"levels": after, "movementSequences": movements},
         reason=reason,
     )
-

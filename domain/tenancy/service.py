@@ -31,7 +31,10 @@ def _code(value: str, name: str) -> str:
 
 
 async def create_tenant(
-    session: AsyncSession, code: str, name: str, currency: str = "HKD",
+    session: AsyncSession,
+    code: str,
+    name: str,
+    currency: str = "HKD",
     timezone: str = "Asia/Hong_Kong",
 ) -> Tenant:
     """A new retailer, with its sequence counter (run as the schema owner)."""
@@ -50,11 +53,17 @@ async def create_tenant(
     tenant = Tenant(code=code, name=name.strip(), currency=currency, timezone=timezone)
     session.add(tenant)
     await session.flush()
-    session.add(TenantCounter(tenant_id=tenant.tenant_id, last_sequence=0, audit_sequence=0,
-                              audit_hash=b"\x00" * 32))
+    session.add(
+        TenantCounter(
+            tenant_id=tenant.tenant_id, last_sequence=0, audit_sequence=0, audit_hash=b"\x00" * 32
+        )
+    )
     await session.flush()
-    await append(session, Caller.system(tenant.tenant_id),
-                 AuditEntry("tenant.create", "Tenant", code, None, {"code": code, "name": name}))
+    await append(
+        session,
+        Caller.system(tenant.tenant_id),
+        AuditEntry("tenant.create", "Tenant", code, None, {"code": code, "name": name}),
+    )
     return tenant
 
 
@@ -82,8 +91,7 @@ async def location_ids_by_code(
     return [found[c] for c in codes]
 
 
-async def _insert(session: AsyncSession, model: type, values: dict[str, object],
-                  what: str) -> int:
+async def _insert(session: AsyncSession, model: type, values: dict[str, object], what: str) -> int:
     try:
         async with session.begin_nested():
             result = await session.execute(insert(model).returning(model.id), [values])  # type: ignore[attr-defined]
@@ -108,8 +116,14 @@ async def create_location(session: AsyncSession, caller: Caller, cmd: NewLocatio
         raise InvalidInput(f"kind must be one of {', '.join(LOCATION_KINDS)}", ["kind"])
     if not cmd.name_zh.strip() or not cmd.name_en.strip():
         raise InvalidInput("nameZh and nameEn are required", ["nameZh"])
-    values = {"tenant_id": caller.tenant_id, "code": code, "name_zh": cmd.name_zh.strip(),
-              "name_en": cmd.name_en.strip(), "kind": cmd.kind, "region": cmd.region}
+    values = {
+        "tenant_id": caller.tenant_id,
+        "code": code,
+        "name_zh": cmd.name_zh.strip(),
+        "name_en": cmd.name_en.strip(),
+        "kind": cmd.kind,
+        "region": cmd.region,
+    }
     new_id = await _insert(session, Location, values, f"location {code!r}")
     await append(session, caller, AuditEntry("location.create", "Location", code, None, values))
     return new_id
@@ -135,17 +149,28 @@ async def create_product(session: AsyncSession, caller: Caller, cmd: NewProduct)
             raise InvalidInput(f"{name} cannot be negative", [name])
     if not cmd.name_zh.strip() or not cmd.name_en.strip():
         raise InvalidInput("nameZh and nameEn are required", ["nameZh"])
-    values = {"tenant_id": caller.tenant_id, "sku": sku, "barcode": cmd.barcode,
-              "name_zh": cmd.name_zh.strip(), "name_en": cmd.name_en.strip(),
-              "category": cmd.category, "retail_price": cmd.retail_price,
-              "retail_price_mop": cmd.retail_price_mop, "cost_price": cmd.cost_price}
+    values = {
+        "tenant_id": caller.tenant_id,
+        "sku": sku,
+        "barcode": cmd.barcode,
+        "name_zh": cmd.name_zh.strip(),
+        "name_en": cmd.name_en.strip(),
+        "category": cmd.category,
+        "retail_price": cmd.retail_price,
+        "retail_price_mop": cmd.retail_price_mop,
+        "cost_price": cmd.cost_price,
+    }
     new_id = await _insert(session, Product, values, f"product {sku!r}")
     await append(session, caller, AuditEntry("product.create", "Product", sku, None, values))
     return new_id
 
 
 async def create_staff(
-    session: AsyncSession, caller: Caller, code: str, name: str, role: str,
+    session: AsyncSession,
+    caller: Caller,
+    code: str,
+    name: str,
+    role: str,
     location_codes: list[str],
 ) -> int:
     require(caller, Permission.ADMIN)
@@ -153,11 +178,17 @@ async def create_staff(
     try:
         rank = Role(role)
     except ValueError:
-        raise InvalidInput(f"role must be one of {', '.join(r.value for r in Role)}",
-                           ["role"]) from None
+        raise InvalidInput(
+            f"role must be one of {', '.join(r.value for r in Role)}", ["role"]
+        ) from None
     location_ids = await location_ids_by_code(session, caller.tenant_id, location_codes)
-    values = {"tenant_id": caller.tenant_id, "code": code, "name": name, "role": rank.value,
-              "location_ids": location_ids}
+    values = {
+        "tenant_id": caller.tenant_id,
+        "code": code,
+        "name": name,
+        "role": rank.value,
+        "location_ids": location_ids,
+    }
     new_id = await _insert(session, Staff, values, f"staff {code!r}")
     await append(session, caller, AuditEntry("staff.create", "Staff", code, None, values))
     return new_id
@@ -165,9 +196,7 @@ async def create_staff(
 
 async def staff_by_code(session: AsyncSession, tenant_id: int, code: str) -> Staff:
     staff = (
-        await session.execute(
-            select(Staff).where(Staff.tenant_id == tenant_id, Staff.code == code)
-        )
+        await session.execute(select(Staff).where(Staff.tenant_id == tenant_id, Staff.code == code))
     ).scalar_one_or_none()
     if staff is None or not staff.active:
         raise NotFound(f"no active staff member {code!r}", ["staff"])
@@ -181,7 +210,10 @@ class NewClient:
 
 
 async def create_client(
-    session: AsyncSession, caller: Caller, name: str, scopes: str,
+    session: AsyncSession,
+    caller: Caller,
+    name: str,
+    scopes: str,
     location_codes: list[str] | None,
 ) -> NewClient:
     """A partner app with client credentials; the secret is shown once, stored hashed."""
@@ -194,16 +226,24 @@ async def create_client(
         raise InvalidInput("at least one scope is required", ["scopes"])
     location_ids = (
         await location_ids_by_code(session, caller.tenant_id, location_codes)
-        if location_codes is not None else None
+        if location_codes is not None
+        else None
     )
     client_id = "sgc_" + pysecrets.token_hex(12)
     secret = new_client_secret()
-    values = {"tenant_id": caller.tenant_id, "client_id": client_id, "name": name,
-              "secret_hash": hash_secret(secret), "scopes": " ".join(sorted(p.value for p in granted)),
-              "location_ids": location_ids}
+    values = {
+        "tenant_id": caller.tenant_id,
+        "client_id": client_id,
+        "name": name,
+        "secret_hash": hash_secret(secret),
+        "scopes": " ".join(sorted(p.value for p in granted)),
+        "location_ids": location_ids,
+    }
     await _insert(session, PartnerApp, values, f"client {name!r}")
     public = {k: v for k, v in values.items() if k != "secret_hash"}
-    await append(session, caller, AuditEntry("client.create", "PartnerApp", client_id, None, public))
+    await append(
+        session, caller, AuditEntry("client.create", "PartnerApp", client_id, None, public)
+    )
     return NewClient(client_id=client_id, client_secret=secret)
 
 

@@ -38,22 +38,47 @@ class Server:
 @pytest.fixture(scope="session")
 def signing_key() -> bytes:
     key = ec.generate_private_key(ec.SECP256R1())
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
-def start_server(database_url: str, signing_key: bytes, home: Path, workers: int = 1,
-                 extra_env: dict[str, str] | None = None) -> Server:
+def start_server(
+    database_url: str,
+    signing_key: bytes,
+    home: Path,
+    workers: int = 1,
+    extra_env: dict[str, str] | None = None,
+) -> Server:
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url,
-           "STOCKGRAPH_SIGNING_KEY": signing_key.decode(), "STOCKGRAPH_HOME": str(home),
-           **(extra_env or {})}
-    log = open(home / f"server-{port}.log", "wb")  # noqa: SIM115
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "STOCKGRAPH_SIGNING_KEY": signing_key.decode(),
+        "STOCKGRAPH_HOME": str(home),
+        **(extra_env or {}),
+    }
+    log = open(home / f"server-{port}.log", "wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "api.app:app_from_env",
-         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-         "--no-access-log", "--ws-per-message-deflate", "false"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "api.app:app_from_env",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-access-log",
+            "--ws-per-message-deflate",
+            "false",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -79,8 +104,9 @@ def stop_server(server: Server) -> None:
 
 
 @pytest.fixture(scope="session")
-def server(database_url: str, signing_key: bytes, tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[Server]:
+def server(
+    database_url: str, signing_key: bytes, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
     srv = start_server(database_url, signing_key, tmp_path_factory.mktemp("server"))
     yield srv
     stop_server(srv)
@@ -92,11 +118,15 @@ class AppCredentials:
     client_secret: str
 
 
-async def new_client(tenant: TenantFixture, scopes: str = "stock:read stock:write",
-                     locations: list[str] | None = None) -> AppCredentials:
+async def new_client(
+    tenant: TenantFixture,
+    scopes: str = "stock:read stock:write",
+    locations: list[str] | None = None,
+) -> AppCredentials:
     async with tenant.db.owner_transaction() as s:
-        creds = await create_client(s, Caller.system(tenant.tenant_id), "test app", scopes,
-                                    locations)
+        creds = await create_client(
+            s, Caller.system(tenant.tenant_id), "test app", scopes, locations
+        )
     return AppCredentials(creds.client_id, creds.client_secret)
 
 
@@ -105,7 +135,8 @@ async def app_token(server: Server, creds: AppCredentials, scope: str | None = N
     if scope:
         data["scope"] = scope
     async with httpx.AsyncClient(base_url=server.url) as client:
-        response = await client.post("/oauth/token", data=data,
-                                     auth=(creds.client_id, creds.client_secret))
+        response = await client.post(
+            "/oauth/token", data=data, auth=(creds.client_id, creds.client_secret)
+        )
     assert response.status_code == 200, response.text
     return str(response.json()["access_token"])

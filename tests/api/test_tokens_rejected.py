@@ -33,8 +33,8 @@ def _claims(tenant) -> dict:
 
 def _other_key() -> bytes:
     return ec.generate_private_key(ec.SECP256R1()).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption())
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def forged_tokens(server, tenant) -> dict[str, str]:
@@ -42,8 +42,9 @@ def forged_tokens(server, tenant) -> dict[str, str]:
     now = int(time.time())
     full = {**claims, "iss": "stockgraph", "aud": "stockgraph-api", "iat": now, "exp": now + 600}
     ours = TokenService(server.signing_key, "stockgraph", "stockgraph-api")
-    expired = TokenService(server.signing_key, "stockgraph", "stockgraph-api",
-                           clock=lambda: time.time() - 7200).issue(claims, 600)
+    expired = TokenService(
+        server.signing_key, "stockgraph", "stockgraph-api", clock=lambda: time.time() - 7200
+    ).issue(claims, 600)
     wrong_key = TokenService(_other_key(), "stockgraph", "stockgraph-api").issue(claims, 600)
     wrong_aud = TokenService(server.signing_key, "stockgraph", "another-api").issue(claims, 600)
     wrong_iss = TokenService(server.signing_key, "evil", "stockgraph-api").issue(claims, 600)
@@ -52,21 +53,39 @@ def forged_tokens(server, tenant) -> dict[str, str]:
     signing_input = f"{_b64({'alg': 'HS256', 'typ': 'at+jwt', 'kid': ours.kid})}.{_b64(full)}"
     mac = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
     hs256 = f"{signing_input}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
-    return {"alg none": none_alg, "wrong key": wrong_key, "expired": expired,
-            "wrong audience": wrong_aud, "wrong issuer": wrong_iss, "hs256 with public key": hs256,
-            "garbage": "abc.def.ghi"}
+    return {
+        "alg none": none_alg,
+        "wrong key": wrong_key,
+        "expired": expired,
+        "wrong audience": wrong_aud,
+        "wrong issuer": wrong_iss,
+        "hs256 with public key": hs256,
+        "garbage": "abc.def.ghi",
+    }
 
 
-@pytest.mark.parametrize("case", ["alg none", "wrong key", "expired", "wrong audience",
-                                  "wrong issuer", "hs256 with public key", "garbage"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "alg none",
+        "wrong key",
+        "expired",
+        "wrong audience",
+        "wrong issuer",
+        "hs256 with public key",
+        "garbage",
+    ],
+)
 async def test_bad_tokens_are_unauthenticated_without_side_effects(server, tenant, case):
     token = forged_tokens(server, tenant)[case]
     before = await count_rows(tenant.db, "stock_movements", tenant.tenant_id)
     audit_before = await count_rows(tenant.db, "audit_events", tenant.tenant_id)
     async with httpx.AsyncClient(base_url=server.url) as http:
-        response = await http.post("/graphql", json={"query": MUTATION,
-                                   "variables": {"loc": tenant.loc("S1")}},
-                                   headers={"Authorization": f"Bearer {token}"})
+        response = await http.post(
+            "/graphql",
+            json={"query": MUTATION, "variables": {"loc": tenant.loc("S1")}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
     assert response.status_code == 401, case
     body = response.json()
     assert body["data"] is None
@@ -77,10 +96,13 @@ async def test_bad_tokens_are_unauthenticated_without_side_effects(server, tenan
 
 async def test_a_good_token_is_accepted_as_control(server, tenant):
     token = TokenService(server.signing_key, "stockgraph", "stockgraph-api").issue(
-        _claims(tenant), 600)
+        _claims(tenant), 600
+    )
     async with httpx.AsyncClient(base_url=server.url) as http:
-        response = await http.post("/graphql", json={"query": MUTATION,
-                                   "variables": {"loc": tenant.loc("S1")}},
-                                   headers={"Authorization": f"Bearer {token}"})
+        response = await http.post(
+            "/graphql",
+            json={"query": MUTATION, "variables": {"loc": tenant.loc("S1")}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
     assert response.status_code == 200
     assert response.json()["data"]["adjustStock"]["stockLevels"] == [{"onHand": 5}]

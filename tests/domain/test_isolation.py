@@ -9,19 +9,35 @@ from db.session import plain_url
 from domain.stock.ledger import Posting, post
 from domain.stock.records import MovementKind
 
-TABLES = ["tenants", "tenant_counters", "locations", "products", "staff", "partner_apps",
-          "stock_levels", "sales", "stock_movements", "events", "idempotency_keys",
-          "audit_events"]
+TABLES = [
+    "tenants",
+    "tenant_counters",
+    "locations",
+    "products",
+    "staff",
+    "partner_apps",
+    "stock_levels",
+    "sales",
+    "stock_movements",
+    "events",
+    "idempotency_keys",
+    "audit_events",
+]
 
 
 async def _stock(tenant) -> None:
     async with tenant.db.tenant_transaction(tenant.tenant_id) as s:
-        await post(s, tenant.owner, [Posting(tenant.locations["S1"], tenant.products["A"],
-                                             MovementKind.RECEIPT, 5)])
+        await post(
+            s,
+            tenant.owner,
+            [Posting(tenant.locations["S1"], tenant.products["A"], MovementKind.RECEIPT, 5)],
+        )
 
 
 async def _app_connection(database_url: str) -> asyncpg.Connection:
-    return await asyncpg.connect(plain_url(database_url), server_settings={"role": "stockgraph_app"})
+    return await asyncpg.connect(
+        plain_url(database_url), server_settings={"role": "stockgraph_app"}
+    )
 
 
 async def test_app_role_without_tenant_sees_nothing(tenant, other_tenant, database_url):
@@ -42,8 +58,9 @@ async def test_app_role_with_a_tenant_sees_only_that_tenant(tenant, other_tenant
     conn = await _app_connection(database_url)
     try:
         async with conn.transaction():
-            await conn.execute("SELECT set_config('app.tenant_id', $1, true)",
-                               str(tenant.tenant_id))
+            await conn.execute(
+                "SELECT set_config('app.tenant_id', $1, true)", str(tenant.tenant_id)
+            )
             for table in TABLES:
                 tenants = await conn.fetch(f"SELECT DISTINCT tenant_id FROM {table}")
                 assert {r[0] for r in tenants} <= {tenant.tenant_id}, table
@@ -58,12 +75,15 @@ async def test_app_role_cannot_write_into_another_tenant(tenant, other_tenant, d
     conn = await _app_connection(database_url)
     try:
         async with conn.transaction():
-            await conn.execute("SELECT set_config('app.tenant_id', $1, true)",
-                               str(tenant.tenant_id))
+            await conn.execute(
+                "SELECT set_config('app.tenant_id', $1, true)", str(tenant.tenant_id)
+            )
             with pytest.raises(asyncpg.InsufficientPrivilegeError):
                 await conn.execute(
                     "INSERT INTO locations (tenant_id, code, name_zh, name_en, kind) "
-                    "VALUES ($1, 'X', 'X', 'X', 'STORE')", other_tenant.tenant_id)
+                    "VALUES ($1, 'X', 'X', 'X', 'STORE')",
+                    other_tenant.tenant_id,
+                )
     finally:
         await conn.close()
 
@@ -79,8 +99,9 @@ async def test_ledger_locks_in_canonical_order_without_deadlock(tenant):
     async def one(i: int) -> None:
         order = keys if i % 2 else list(reversed(keys))
         async with tenant.db.tenant_transaction(tenant.tenant_id) as s:
-            await post(s, tenant.owner, [Posting(loc, p, MovementKind.RECEIPT, 1)
-                                         for loc, p in order])
+            await post(
+                s, tenant.owner, [Posting(loc, p, MovementKind.RECEIPT, 1) for loc, p in order]
+            )
 
     await asyncio.gather(*(one(i) for i in range(30)))
     from tests.helpers import ledger_mismatches, on_hand

@@ -19,26 +19,60 @@ from tests.graphql.test_stock_concurrency import ADJUST, RECEIVE
 
 async def _events(db, tenant_id: int) -> list:
     async with db.owner_transaction() as s:
-        return (await s.execute(text(
-            "SELECT * FROM audit_events WHERE tenant_id = :t ORDER BY sequence"),
-            {"t": tenant_id})).mappings().all()
+        return (
+            (
+                await s.execute(
+                    text("SELECT * FROM audit_events WHERE tenant_id = :t ORDER BY sequence"),
+                    {"t": tenant_id},
+                )
+            )
+            .mappings()
+            .all()
+        )
 
 
 async def test_success_failure_and_denial_are_all_audited(gql, tenant):
     owner = tenant.owner
-    await gql.ok(RECEIVE, owner, {"input": {"locationId": tenant.loc("S1"),
-                 "lines": [{"sku": "A", "quantity": 2}], "idempotencyKey": "a-1"}})
-    await gql.ok(ADJUST, owner, {"input": {"locationId": tenant.loc("S1"), "sku": "A",
-                 "delta": -5, "reason": "DAMAGE", "note": "dropped"}})
+    await gql.ok(
+        RECEIVE,
+        owner,
+        {
+            "input": {
+                "locationId": tenant.loc("S1"),
+                "lines": [{"sku": "A", "quantity": 2}],
+                "idempotencyKey": "a-1",
+            }
+        },
+    )
+    await gql.ok(
+        ADJUST,
+        owner,
+        {
+            "input": {
+                "locationId": tenant.loc("S1"),
+                "sku": "A",
+                "delta": -5,
+                "reason": "DAMAGE",
+                "note": "dropped",
+            }
+        },
+    )
     clerk = tenant.staff(Role.CLERK, ["S2"], staff_id=42)
-    denied = await gql.ok(ADJUST, clerk, {"input": {"locationId": tenant.loc("S1"), "sku": "A",
-                          "delta": -1, "reason": "DAMAGE"}})
+    denied = await gql.ok(
+        ADJUST,
+        clerk,
+        {"input": {"locationId": tenant.loc("S1"), "sku": "A", "delta": -1, "reason": "DAMAGE"}},
+    )
     assert denied["adjustStock"]["userErrors"][0]["code"] == "FORBIDDEN"
 
-    events = [e for e in await _events(tenant.db, tenant.tenant_id)
-              if e["action"].startswith("stock.")]
+    events = [
+        e for e in await _events(tenant.db, tenant.tenant_id) if e["action"].startswith("stock.")
+    ]
     assert [(e["action"], e["outcome"]) for e in events] == [
-        ("stock.receive", "success"), ("stock.adjust", "failed"), ("stock.adjust", "denied")]
+        ("stock.receive", "success"),
+        ("stock.adjust", "failed"),
+        ("stock.adjust", "denied"),
+    ]
     received, failed, refused = events
     assert received["idempotency_key"] == "a-1"
     assert received["actor"] == "staff:999" and received["staff_role"] == "OWNER"
@@ -58,16 +92,19 @@ async def verify_tenant(tenant):
 
 
 async def test_app_role_cannot_change_or_delete_audit_events(tenant, database_url):
-    conn = await asyncpg.connect(plain_url(database_url),
-                                 server_settings={"role": "stockgraph_app"})
+    conn = await asyncpg.connect(
+        plain_url(database_url), server_settings={"role": "stockgraph_app"}
+    )
     try:
         await conn.execute("SELECT set_config('app.tenant_id', $1, false)", str(tenant.tenant_id))
         assert await conn.fetchval("SELECT count(*) FROM audit_events") > 0
-        for statement in ("UPDATE audit_events SET reason = 'x'",
-                          "DELETE FROM audit_events",
-                          "TRUNCATE audit_events",
-                          "UPDATE stock_movements SET delta = 0",
-                          "DELETE FROM stock_movements"):
+        for statement in (
+            "UPDATE audit_events SET reason = 'x'",
+            "DELETE FROM audit_events",
+            "TRUNCATE audit_events",
+            "UPDATE stock_movements SET delta = 0",
+            "DELETE FROM stock_movements",
+        ):
             with pytest.raises(asyncpg.InsufficientPrivilegeError):
                 await conn.execute(statement)
     finally:
@@ -78,8 +115,9 @@ async def test_even_the_owner_is_stopped_by_the_append_only_trigger(tenant, data
     conn = await asyncpg.connect(plain_url(database_url))
     try:
         with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
-            await conn.execute("UPDATE audit_events SET reason = 'x' WHERE tenant_id = $1",
-                               tenant.tenant_id)
+            await conn.execute(
+                "UPDATE audit_events SET reason = 'x' WHERE tenant_id = $1", tenant.tenant_id
+            )
     finally:
         await conn.close()
 
@@ -87,8 +125,11 @@ async def test_even_the_owner_is_stopped_by_the_append_only_trigger(tenant, data
 async def test_chain_is_recomputable_from_rows(tenant):
     async with tenant.db.owner_transaction() as s:
         for i in range(5):
-            await append(s, tenant.owner, AuditEntry("test.event", "Thing", f"t{i}",
-                                                     {"n": i}, {"n": i + 1, "名": "價格"}))
+            await append(
+                s,
+                tenant.owner,
+                AuditEntry("test.event", "Thing", f"t{i}", {"n": i}, {"n": i + 1, "名": "價格"}),
+            )
     events = await _events(tenant.db, tenant.tenant_id)
     bad, checked, _ = chain.first_broken(events)
     assert bad is None and checked == len(events)
@@ -106,24 +147,36 @@ async def _tamper(database_url: str, tenant_id: int, sequence: int, sql: str) ->
 
 def _cli_verify(database_url: str, code: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": database_url}
-    return subprocess.run([sys.executable, "-m", "api.cli", "audit", "verify", "--tenant", code],
-                          capture_output=True, text=True, env=env, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", "audit", "verify", "--tenant", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
 
 
 async def test_tampered_row_is_named_by_audit_verify(gql, tenant, database_url):
     owner = tenant.owner
     for qty in (1, 2, 3):
-        await gql.ok(RECEIVE, owner, {"input": {"locationId": tenant.loc("S1"),
-                     "lines": [{"sku": "B", "quantity": qty}]}})
+        await gql.ok(
+            RECEIVE,
+            owner,
+            {"input": {"locationId": tenant.loc("S1"), "lines": [{"sku": "B", "quantity": qty}]}},
+        )
     events = await _events(tenant.db, tenant.tenant_id)
     target = events[-2]["sequence"]
     ok = _cli_verify(database_url, tenant.code)
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.strip() == f'{{"valid": true, "checked": {len(events)}}}'
 
-    await _tamper(database_url, tenant.tenant_id, target,
-                  "UPDATE audit_events SET after = '{\"levels\": []}' "
-                  "WHERE tenant_id = $1 AND sequence = $2")
+    await _tamper(
+        database_url,
+        tenant.tenant_id,
+        target,
+        "UPDATE audit_events SET after = '{\"levels\": []}' WHERE tenant_id = $1 AND sequence = $2",
+    )
     bad = _cli_verify(database_url, tenant.code)
     assert bad.returncode == 1
     assert f'"first_bad_sequence": {target}' in bad.stdout
@@ -135,12 +188,20 @@ async def test_deleted_row_and_truncated_tail_are_detected(tenant, database_url)
             await append(s, tenant.owner, AuditEntry("test.event", reason=str(i)))
     events = await _events(tenant.db, tenant.tenant_id)
     last = events[-1]["sequence"]
-    await _tamper(database_url, tenant.tenant_id, last,
-                  "DELETE FROM audit_events WHERE tenant_id = $1 AND sequence = $2")
+    await _tamper(
+        database_url,
+        tenant.tenant_id,
+        last,
+        "DELETE FROM audit_events WHERE tenant_id = $1 AND sequence = $2",
+    )
     result = await verify_tenant(tenant)
     assert not result.valid and result.first_bad_sequence == last
     middle = events[1]["sequence"]
-    await _tamper(database_url, tenant.tenant_id, middle,
-                  "DELETE FROM audit_events WHERE tenant_id = $1 AND sequence = $2")
+    await _tamper(
+        database_url,
+        tenant.tenant_id,
+        middle,
+        "DELETE FROM audit_events WHERE tenant_id = $1 AND sequence = $2",
+    )
     result = await verify_tenant(tenant)
     assert not result.valid and result.first_bad_sequence == middle

@@ -10,8 +10,14 @@ from tests.helpers import count_rows, ledger_mismatches, on_hand
 
 
 def _input(tenant, key: str, qty: int = 3) -> dict:
-    return {"input": {"locationId": tenant.loc("S1"), "lines": [{"sku": "A", "quantity": qty}],
-                      "reference": "PO-1", "idempotencyKey": key}}
+    return {
+        "input": {
+            "locationId": tenant.loc("S1"),
+            "lines": [{"sku": "A", "quantity": qty}],
+            "reference": "PO-1",
+            "idempotencyKey": key,
+        }
+    }
 
 
 async def test_same_key_five_times_in_sequence(gql, tenant):
@@ -20,20 +26,25 @@ async def test_same_key_five_times_in_sequence(gql, tenant):
     for _ in range(4):
         again = await gql.ok(RECEIVE, owner, _input(tenant, "seq-key"))
         assert json.dumps(again, sort_keys=True) == json.dumps(first, sort_keys=True)
-    assert await on_hand(tenant.db, tenant.tenant_id, tenant.locations["S1"],
-                         tenant.products["A"]) == 3
+    assert (
+        await on_hand(tenant.db, tenant.tenant_id, tenant.locations["S1"], tenant.products["A"])
+        == 3
+    )
     assert await count_rows(tenant.db, "stock_movements", tenant.tenant_id) == 1
 
 
 async def test_same_key_five_times_concurrently(gql, tenant):
     owner = tenant.owner
-    results = await asyncio.gather(*(gql.ok(RECEIVE, owner, _input(tenant, "conc-key", 4))
-                                     for _ in range(5)))
+    results = await asyncio.gather(
+        *(gql.ok(RECEIVE, owner, _input(tenant, "conc-key", 4)) for _ in range(5))
+    )
     rendered = {json.dumps(r, sort_keys=True) for r in results}
     assert len(rendered) == 1
     assert results[0]["receiveStock"]["userErrors"] == []
-    assert await on_hand(tenant.db, tenant.tenant_id, tenant.locations["S1"],
-                         tenant.products["A"]) == 4
+    assert (
+        await on_hand(tenant.db, tenant.tenant_id, tenant.locations["S1"], tenant.products["A"])
+        == 4
+    )
     assert await count_rows(tenant.db, "stock_movements", tenant.tenant_id) == 1
     assert await ledger_mismatches(tenant.db, tenant.tenant_id) == []
 
@@ -54,16 +65,28 @@ async def test_key_with_different_input_is_refused(gql, tenant):
     errors = other["receiveStock"]["userErrors"]
     assert errors[0]["code"] == "IDEMPOTENCY_KEY_REUSED"
     assert errors[0]["field"] == ["idempotencyKey"]
-    assert await on_hand(tenant.db, tenant.tenant_id, tenant.locations["S1"],
-                         tenant.products["A"]) == 3
+    assert (
+        await on_hand(tenant.db, tenant.tenant_id, tenant.locations["S1"], tenant.products["A"])
+        == 3
+    )
 
 
 async def test_key_on_another_mutation_is_refused(gql, tenant):
     owner = tenant.owner
     await gql.ok(RECEIVE, owner, _input(tenant, "cross-op", 3))
-    data = await gql.ok(ADJUST, owner, {"input": {
-        "locationId": tenant.loc("S1"), "sku": "A", "delta": -1, "reason": "DAMAGE",
-        "idempotencyKey": "cross-op"}})
+    data = await gql.ok(
+        ADJUST,
+        owner,
+        {
+            "input": {
+                "locationId": tenant.loc("S1"),
+                "sku": "A",
+                "delta": -1,
+                "reason": "DAMAGE",
+                "idempotencyKey": "cross-op",
+            }
+        },
+    )
     assert data["adjustStock"]["userErrors"][0]["code"] == "IDEMPOTENCY_KEY_REUSED"
 
 
@@ -72,14 +95,23 @@ async def test_keys_are_per_caller(gql, tenant):
     b = tenant.app(client_id="pos-2")
     await gql.ok(RECEIVE, a, _input(tenant, "shared-key", 1))
     await gql.ok(RECEIVE, b, _input(tenant, "shared-key", 1))
-    assert await on_hand(tenant.db, tenant.tenant_id, tenant.locations["S1"],
-                         tenant.products["A"]) == 2
+    assert (
+        await on_hand(tenant.db, tenant.tenant_id, tenant.locations["S1"], tenant.products["A"])
+        == 2
+    )
 
 
 async def test_refused_request_stores_nothing_and_may_be_retried(gql, tenant):
     owner = tenant.owner
-    adjust = {"input": {"locationId": tenant.loc("S1"), "sku": "A", "delta": -2,
-                        "reason": "DAMAGE", "idempotencyKey": "retry-me"}}
+    adjust = {
+        "input": {
+            "locationId": tenant.loc("S1"),
+            "sku": "A",
+            "delta": -2,
+            "reason": "DAMAGE",
+            "idempotencyKey": "retry-me",
+        }
+    }
     refused = await gql.ok(ADJUST, owner, adjust)
     assert refused["adjustStock"]["userErrors"][0]["code"] == "INSUFFICIENT_STOCK"
     await gql.ok(RECEIVE, owner, _input(tenant, "fill", 5))

@@ -11,20 +11,24 @@ from tests.graphql.test_stock_concurrency import ADJUST, RECEIVE
 
 NODE = "query($id: ID!) { node(id: $id) { __typename id ... on Location { code } } }"
 NODES = "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }"
-LEVEL = "query($loc: ID!) { stockLevel(locationId: $loc, sku: \"A\") { id onHand } }"
+LEVEL = 'query($loc: ID!) { stockLevel(locationId: $loc, sku: "A") { id onHand } }'
 
 
 async def _stocked(gql, tenant) -> dict:
-    data = await gql.ok(RECEIVE, tenant.owner, {"input": {"locationId": tenant.loc("S1"),
-                        "lines": [{"sku": "A", "quantity": 5}]}})
+    data = await gql.ok(
+        RECEIVE,
+        tenant.owner,
+        {"input": {"locationId": tenant.loc("S1"), "lines": [{"sku": "A", "quantity": 5}]}},
+    )
     return data["receiveStock"]
 
 
 async def test_node_resolves_every_type_of_the_tenant(gql, tenant):
     change = await _stocked(gql, tenant)
     level_id = (await gql.ok(LEVEL, tenant.owner, {"loc": tenant.loc("S1")}))["stockLevel"]["id"]
-    movement = await gql.ok("{ stockMovements(first: 1) { edges { node { id sequence } } } }",
-                            tenant.owner)
+    movement = await gql.ok(
+        "{ stockMovements(first: 1) { edges { node { id sequence } } } }", tenant.owner
+    )
     movement_id = movement["stockMovements"]["edges"][0]["node"]["id"]
     audit = await gql.ok("{ auditEvents(first: 1) { edges { node { id } } } }", tenant.owner)
     audit_id = audit["auditEvents"]["edges"][0]["node"]["id"]
@@ -46,12 +50,21 @@ async def test_node_resolves_every_type_of_the_tenant(gql, tenant):
 async def test_foreign_ids_behave_exactly_like_random_ids(gql, tenant, other_tenant):
     await _stocked(gql, other_tenant)
     foreign_level = (await gql.ok(LEVEL, other_tenant.owner, {"loc": other_tenant.loc("S1")}))[
-        "stockLevel"]["id"]
-    foreign = [other_tenant.loc("S1"), other_tenant.gid("Product", other_tenant.products["A"]),
-               foreign_level]
-    random_ids = [ids.encode("Location", 9_000_000_001), ids.encode("Product", 9_000_000_002),
-                  ids.encode("StockLevel", 9_000_000_003), "not-an-id", "",
-                  base64.b64encode(b"Location:abc").decode()]
+        "stockLevel"
+    ]["id"]
+    foreign = [
+        other_tenant.loc("S1"),
+        other_tenant.gid("Product", other_tenant.products["A"]),
+        foreign_level,
+    ]
+    random_ids = [
+        ids.encode("Location", 9_000_000_001),
+        ids.encode("Product", 9_000_000_002),
+        ids.encode("StockLevel", 9_000_000_003),
+        "not-an-id",
+        "",
+        base64.b64encode(b"Location:abc").decode(),
+    ]
     me = tenant.owner
     for gid in foreign + random_ids:
         result = await gql(NODE, me, {"id": gid})
@@ -61,16 +74,26 @@ async def test_foreign_ids_behave_exactly_like_random_ids(gql, tenant, other_ten
 
     for loc in (other_tenant.loc("S1"), ids.encode("Location", 9_000_000_001)):
         assert await gql.ok(LEVEL, me, {"loc": loc}) == {"stockLevel": None}
-        adjust = await gql.ok(ADJUST, me, {"input": {"locationId": loc, "sku": "A", "delta": 1,
-                                                     "reason": "FOUND"}})
+        adjust = await gql.ok(
+            ADJUST, me, {"input": {"locationId": loc, "sku": "A", "delta": 1, "reason": "FOUND"}}
+        )
         assert adjust["adjustStock"]["userErrors"] == [
-            {"code": "NOT_FOUND", "field": ["locationId"], "message": "no such location",
-             "currentOnHand": None}]
-        receive = await gql.ok(RECEIVE, me, {"input": {"locationId": loc,
-                               "lines": [{"sku": "A", "quantity": 1}]}})
+            {
+                "code": "NOT_FOUND",
+                "field": ["locationId"],
+                "message": "no such location",
+                "currentOnHand": None,
+            }
+        ]
+        receive = await gql.ok(
+            RECEIVE, me, {"input": {"locationId": loc, "lines": [{"sku": "A", "quantity": 1}]}}
+        )
         assert receive["receiveStock"]["userErrors"][0]["code"] == "NOT_FOUND"
-    levels = await gql.ok("query($l: [ID!]) { stockLevels(locationIds: $l) { totalCount } }", me,
-                          {"l": [other_tenant.loc("S1")]})
+    levels = await gql.ok(
+        "query($l: [ID!]) { stockLevels(locationIds: $l) { totalCount } }",
+        me,
+        {"l": [other_tenant.loc("S1")]},
+    )
     assert levels["stockLevels"]["totalCount"] == 0
     # and the other tenant's stock is untouched
     theirs = await gql.ok(LEVEL, other_tenant.owner, {"loc": other_tenant.loc("S1")})
@@ -87,14 +110,20 @@ async def test_audit_events_are_not_nodes_without_audit_read(gql, tenant):
 
 
 async def test_connections_page_with_cursors_and_cap(gql, tenant):
-    q = "query($a: String) { products(first: 2, after: $a) { totalCount edges { cursor node { sku } } pageInfo { hasNextPage hasPreviousPage endCursor } } }"
+    q = (
+        "query($a: String) { products(first: 2, after: $a) { totalCount "
+        "edges { cursor node { sku } } pageInfo { hasNextPage hasPreviousPage endCursor } } }"
+    )
     page1 = (await gql.ok(q, tenant.owner, {"a": None}))["products"]
     assert [e["node"]["sku"] for e in page1["edges"]] == ["A", "B"]
     assert page1["totalCount"] == 3 and page1["pageInfo"]["hasNextPage"] is True
     page2 = (await gql.ok(q, tenant.owner, {"a": page1["pageInfo"]["endCursor"]}))["products"]
     assert [e["node"]["sku"] for e in page2["edges"]] == ["C"]
-    assert page2["pageInfo"] == {"hasNextPage": False, "hasPreviousPage": True,
-                                 "endCursor": page2["edges"][-1]["cursor"]}
+    assert page2["pageInfo"] == {
+        "hasNextPage": False,
+        "hasPreviousPage": True,
+        "endCursor": page2["edges"][-1]["cursor"],
+    }
     too_many = await gql("{ products(first: 251) { totalCount } }", tenant.owner)
     assert too_many.errors[0].extensions["code"] == "INVALID"
     bad_cursor = await gql('{ products(after: "%%%") { totalCount } }', tenant.owner)
@@ -114,17 +143,33 @@ async def test_bigint_accepts_strings_and_integers(gql, tenant, value):
 async def test_one_statement_per_type_per_level(gql, tenant, count_statements):
     for loc in ("S1", "S2", "WH"):
         for sku in ("A", "B", "C"):
-            await gql.ok(ADJUST, tenant.owner, {"input": {"locationId": tenant.loc(loc),
-                         "sku": sku, "delta": 2, "reason": "FOUND"}})
+            await gql.ok(
+                ADJUST,
+                tenant.owner,
+                {
+                    "input": {
+                        "locationId": tenant.loc(loc),
+                        "sku": sku,
+                        "delta": 2,
+                        "reason": "FOUND",
+                    }
+                },
+            )
     count_statements.statements.clear()
-    data = await gql.ok("""{ stockLevels(first: 50) { edges { node { onHand
+    data = await gql.ok(
+        """{ stockLevels(first: 50) { edges { node { onHand
         location { code name } product { sku nameZh } } } }
-        stockMovements(first: 50) { edges { node { sequence location { code } product { sku } } } } }""",
-                        tenant.owner)
+        stockMovements(first: 50) {
+          edges { node { sequence location { code } product { sku } } } } }""",
+        tenant.owner,
+    )
     assert len(data["stockLevels"]["edges"]) == 9
     assert len(data["stockMovements"]["edges"]) == 9
-    selects = [s for s in count_statements.statements if s.lstrip().upper().startswith("SELECT")
-               and "set_config" not in s]
+    selects = [
+        s
+        for s in count_statements.statements
+        if s.lstrip().upper().startswith("SELECT") and "set_config" not in s
+    ]
     assert len(count_statements.selects("stock_levels")) == 1
     assert len(count_statements.selects("stock_movements")) == 1
     # locations and products: one batched statement each, shared by both lists

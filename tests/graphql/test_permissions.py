@@ -10,25 +10,71 @@ from auth.permissions import Role
 # "own" = only at the staff member's own locations.
 MATRIX: dict[str, dict[Role, str]] = {
     "stock:read": {r: "yes" for r in Role},
-    "stock:write": {Role.OWNER: "yes", Role.REGIONAL_MANAGER: "yes", Role.STORE_MANAGER: "own",
-                    Role.PURCHASER: "yes", Role.CLERK: "own", Role.AUDITOR: "no"},
+    "stock:write": {
+        Role.OWNER: "yes",
+        Role.REGIONAL_MANAGER: "yes",
+        Role.STORE_MANAGER: "own",
+        Role.PURCHASER: "yes",
+        Role.CLERK: "own",
+        Role.AUDITOR: "no",
+    },
     "transfers:read": {r: "yes" for r in Role},
-    "transfers:write": {Role.OWNER: "yes", Role.REGIONAL_MANAGER: "yes",
-                        Role.STORE_MANAGER: "own", Role.PURCHASER: "yes", Role.CLERK: "own",
-                        Role.AUDITOR: "no"},
-    "transfers:approve": {Role.OWNER: "yes", Role.REGIONAL_MANAGER: "yes",
-                          Role.STORE_MANAGER: "no", Role.PURCHASER: "no", Role.CLERK: "no",
-                          Role.AUDITOR: "no"},
-    "costs:read": {Role.OWNER: "yes", Role.REGIONAL_MANAGER: "yes", Role.STORE_MANAGER: "no",
-                   Role.PURCHASER: "yes", Role.CLERK: "no", Role.AUDITOR: "yes"},
-    "members:read": {Role.OWNER: "yes", Role.REGIONAL_MANAGER: "yes", Role.STORE_MANAGER: "yes",
-                     Role.PURCHASER: "no", Role.CLERK: "yes", Role.AUDITOR: "no"},
-    "members:write": {Role.OWNER: "yes", Role.REGIONAL_MANAGER: "yes", Role.STORE_MANAGER: "yes",
-                      Role.PURCHASER: "no", Role.CLERK: "yes", Role.AUDITOR: "no"},
-    "members:pii": {Role.OWNER: "yes", Role.REGIONAL_MANAGER: "yes", Role.STORE_MANAGER: "yes",
-                    Role.PURCHASER: "no", Role.CLERK: "no", Role.AUDITOR: "no"},
-    "audit:read": {Role.OWNER: "yes", Role.REGIONAL_MANAGER: "no", Role.STORE_MANAGER: "no",
-                   Role.PURCHASER: "no", Role.CLERK: "no", Role.AUDITOR: "yes"},
+    "transfers:write": {
+        Role.OWNER: "yes",
+        Role.REGIONAL_MANAGER: "yes",
+        Role.STORE_MANAGER: "own",
+        Role.PURCHASER: "yes",
+        Role.CLERK: "own",
+        Role.AUDITOR: "no",
+    },
+    "transfers:approve": {
+        Role.OWNER: "yes",
+        Role.REGIONAL_MANAGER: "yes",
+        Role.STORE_MANAGER: "no",
+        Role.PURCHASER: "no",
+        Role.CLERK: "no",
+        Role.AUDITOR: "no",
+    },
+    "costs:read": {
+        Role.OWNER: "yes",
+        Role.REGIONAL_MANAGER: "yes",
+        Role.STORE_MANAGER: "no",
+        Role.PURCHASER: "yes",
+        Role.CLERK: "no",
+        Role.AUDITOR: "yes",
+    },
+    "members:read": {
+        Role.OWNER: "yes",
+        Role.REGIONAL_MANAGER: "yes",
+        Role.STORE_MANAGER: "yes",
+        Role.PURCHASER: "no",
+        Role.CLERK: "yes",
+        Role.AUDITOR: "no",
+    },
+    "members:write": {
+        Role.OWNER: "yes",
+        Role.REGIONAL_MANAGER: "yes",
+        Role.STORE_MANAGER: "yes",
+        Role.PURCHASER: "no",
+        Role.CLERK: "yes",
+        Role.AUDITOR: "no",
+    },
+    "members:pii": {
+        Role.OWNER: "yes",
+        Role.REGIONAL_MANAGER: "yes",
+        Role.STORE_MANAGER: "yes",
+        Role.PURCHASER: "no",
+        Role.CLERK: "no",
+        Role.AUDITOR: "no",
+    },
+    "audit:read": {
+        Role.OWNER: "yes",
+        Role.REGIONAL_MANAGER: "no",
+        Role.STORE_MANAGER: "no",
+        Role.PURCHASER: "no",
+        Role.CLERK: "no",
+        Role.AUDITOR: "yes",
+    },
     "admin": {Role.OWNER: "yes", **{r: "no" for r in Role if r is not Role.OWNER}},
 }
 
@@ -93,23 +139,33 @@ async def test_cost_price_denied_through_aliases_fragments_and_nesting(gql, tena
     query = """
     fragment P on Product { c2: costPrice { amount } }
     query {
-      a: product(sku: "A") { sku c1: costPrice { amount } ...P ... on Product { costPrice { amount } } }
+      a: product(sku: "A") {
+        sku c1: costPrice { amount } ...P ... on Product { costPrice { amount } }
+      }
       stockLevels(first: 1) { edges { node { product { ...P retailPrice { amount } } } } }
       products(first: 2) { edges { node { sku ... { costPrice { amount } } } } }
     }"""
     result = await gql(query, clerk)
     assert result.data["a"] == {"sku": "A", "c1": None, "c2": None, "costPrice": None}
     assert result.data["stockLevels"]["edges"][0]["node"]["product"] == {
-        "c2": None, "retailPrice": {"amount": "10.00"}}
+        "c2": None,
+        "retailPrice": {"amount": "10.00"},
+    }
     assert [e["node"] for e in result.data["products"]["edges"]] == [
-        {"sku": "A", "costPrice": None}, {"sku": "B", "costPrice": None}]
+        {"sku": "A", "costPrice": None},
+        {"sku": "B", "costPrice": None},
+    ]
     paths = sorted(tuple(str(p) for p in e.path) for e in result.errors)
-    assert paths == sorted([
-        ("a", "c1"), ("a", "c2"), ("a", "costPrice"),
-        ("stockLevels", "edges", "0", "node", "product", "c2"),
-        ("products", "edges", "0", "node", "costPrice"),
-        ("products", "edges", "1", "node", "costPrice"),
-    ])
+    assert paths == sorted(
+        [
+            ("a", "c1"),
+            ("a", "c2"),
+            ("a", "costPrice"),
+            ("stockLevels", "edges", "0", "node", "product", "c2"),
+            ("products", "edges", "0", "node", "costPrice"),
+            ("products", "edges", "1", "node", "costPrice"),
+        ]
+    )
     assert {e.extensions["code"] for e in result.errors} == {"FORBIDDEN"}
 
     owner = await gql(query, tenant.owner)
@@ -123,9 +179,11 @@ async def test_app_scopes_and_app_locations(gql, tenant):
     assert data["adjustStock"]["userErrors"][0]["code"] == "FORBIDDEN"
     limited = tenant.app("stock:read stock:write", locations=["S2"])
     assert (await gql.ok(ADJUST, limited, {"loc": tenant.loc("S2")}))["adjustStock"][
-        "userErrors"] == []
-    assert (await gql.ok(ADJUST, limited, {"loc": tenant.loc("S1")}))["adjustStock"][
-        "userErrors"][0]["code"] == "FORBIDDEN"
+        "userErrors"
+    ] == []
+    assert (await gql.ok(ADJUST, limited, {"loc": tenant.loc("S1")}))["adjustStock"]["userErrors"][
+        0
+    ]["code"] == "FORBIDDEN"
     members_only = tenant.app("members:read")
     denied = await gql(LEVELS, members_only)
     assert denied.errors[0].extensions["code"] == "FORBIDDEN"

@@ -26,14 +26,32 @@ async def test_reader_paging_after_sequence_skips_nothing(gql, tenant):
     async def writer(n: int) -> None:
         for i in range(n):
             if rng.random() < 0.5:
-                await gql.ok(RECEIVE, owner, {"input": {
-                    "locationId": tenant.loc(rng.choice(["S1", "S2", "WH"])),
-                    "lines": [{"sku": s, "quantity": rng.randint(1, 3)}
-                              for s in rng.sample(["A", "B", "C"], rng.randint(1, 3))]}})
+                await gql.ok(
+                    RECEIVE,
+                    owner,
+                    {
+                        "input": {
+                            "locationId": tenant.loc(rng.choice(["S1", "S2", "WH"])),
+                            "lines": [
+                                {"sku": s, "quantity": rng.randint(1, 3)}
+                                for s in rng.sample(["A", "B", "C"], rng.randint(1, 3))
+                            ],
+                        }
+                    },
+                )
             else:
-                await gql.ok(ADJUST, owner, {"input": {
-                    "locationId": tenant.loc("S1"), "sku": "A", "delta": 1,
-                    "reason": "FOUND"}})
+                await gql.ok(
+                    ADJUST,
+                    owner,
+                    {
+                        "input": {
+                            "locationId": tenant.loc("S1"),
+                            "sku": "A",
+                            "delta": 1,
+                            "reason": "FOUND",
+                        }
+                    },
+                )
 
     seen: list[int] = []
 
@@ -57,9 +75,17 @@ async def test_reader_paging_after_sequence_skips_nothing(gql, tenant):
     await reading
 
     async with tenant.db.owner_transaction() as s:
-        committed = list((await s.execute(text(
-            "SELECT sequence FROM stock_movements WHERE tenant_id = :t ORDER BY sequence"),
-            {"t": tenant.tenant_id})).scalars())
+        committed = list(
+            (
+                await s.execute(
+                    text(
+                        "SELECT sequence FROM stock_movements WHERE tenant_id = :t "
+                        "ORDER BY sequence"
+                    ),
+                    {"t": tenant.tenant_id},
+                )
+            ).scalars()
+        )
     assert len(committed) >= 300
     assert seen == committed  # in order, nothing skipped, nothing twice
     assert committed == list(range(committed[0], committed[0] + len(committed)))

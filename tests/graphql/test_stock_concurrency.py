@@ -33,8 +33,11 @@ mutation($input: RecordSaleInput!) {
 
 
 async def receive(gql, tenant, caller, loc: str, sku: str, qty: int) -> dict:
-    data = await gql.ok(RECEIVE, caller, {"input": {
-        "locationId": tenant.loc(loc), "lines": [{"sku": sku, "quantity": qty}]}})
+    data = await gql.ok(
+        RECEIVE,
+        caller,
+        {"input": {"locationId": tenant.loc(loc), "lines": [{"sku": sku, "quantity": qty}]}},
+    )
     assert data["receiveStock"]["userErrors"] == []
     return data["receiveStock"]
 
@@ -44,8 +47,11 @@ async def test_fifty_concurrent_decrements_of_ten(gql, tenant):
     await receive(gql, tenant, owner, "S1", "A", 10)
 
     async def one() -> dict:
-        data = await gql.ok(ADJUST, owner, {"input": {
-            "locationId": tenant.loc("S1"), "sku": "A", "delta": -1, "reason": "THEFT"}})
+        data = await gql.ok(
+            ADJUST,
+            owner,
+            {"input": {"locationId": tenant.loc("S1"), "sku": "A", "delta": -1, "reason": "THEFT"}},
+        )
         return data["adjustStock"]
 
     results = await asyncio.gather(*(one() for _ in range(50)))
@@ -56,8 +62,10 @@ async def test_fifty_concurrent_decrements_of_ten(gql, tenant):
     assert {r["userErrors"][0]["code"] for r in refused} == {"INSUFFICIENT_STOCK"}
     assert {r["userErrors"][0]["currentOnHand"] for r in refused} == {0}
     assert sorted(r["movements"][0]["onHandAfter"] for r in ok) == list(range(10))
-    assert await on_hand(tenant.db, tenant.tenant_id, tenant.locations["S1"],
-                         tenant.products["A"]) == 0
+    assert (
+        await on_hand(tenant.db, tenant.tenant_id, tenant.locations["S1"], tenant.products["A"])
+        == 0
+    )
     assert await ledger_mismatches(tenant.db, tenant.tenant_id) == []
 
 
@@ -68,9 +76,18 @@ async def test_two_hundred_concurrent_plus_minus_one(gql, tenant):
     random.Random(7).shuffle(deltas)
 
     async def one(delta: int) -> dict:
-        data = await gql.ok(ADJUST, owner, {"input": {
-            "locationId": tenant.loc("S2"), "sku": "B", "delta": delta, "reason": "FOUND"
-            if delta > 0 else "COUNT_CORRECTION"}})
+        data = await gql.ok(
+            ADJUST,
+            owner,
+            {
+                "input": {
+                    "locationId": tenant.loc("S2"),
+                    "sku": "B",
+                    "delta": delta,
+                    "reason": "FOUND" if delta > 0 else "COUNT_CORRECTION",
+                }
+            },
+        )
         return data["adjustStock"]
 
     results = await asyncio.gather(*(one(d) for d in deltas))
@@ -78,8 +95,10 @@ async def test_two_hundred_concurrent_plus_minus_one(gql, tenant):
     # every version 2..201 was handed out exactly once: no two writers saw the same row
     versions = sorted(int(r["stockLevels"][0]["version"]) for r in results)
     assert versions == list(range(2, 202))
-    assert await on_hand(tenant.db, tenant.tenant_id, tenant.locations["S2"],
-                         tenant.products["B"]) == 100
+    assert (
+        await on_hand(tenant.db, tenant.tenant_id, tenant.locations["S2"], tenant.products["B"])
+        == 100
+    )
     assert await ledger_mismatches(tenant.db, tenant.tenant_id) == []
     assert await count_rows(tenant.db, "stock_movements", tenant.tenant_id) == 201
 
@@ -92,40 +111,63 @@ async def test_concurrent_multi_line_sales_and_receipts_in_opposite_orders(gql, 
 
     async def sale(i: int) -> dict:
         lines = [{"sku": s, "quantity": 1} for s in orders[i % 4]]
-        data = await gql.ok(SALE, owner, {"input": {
-            "locationId": tenant.loc("S1"), "receiptNumber": f"R-{i}", "lines": lines}})
+        data = await gql.ok(
+            SALE,
+            owner,
+            {"input": {"locationId": tenant.loc("S1"), "receiptNumber": f"R-{i}", "lines": lines}},
+        )
         return data["recordSale"]
 
     async def restock(i: int) -> dict:
         lines = [{"sku": s, "quantity": 1} for s in reversed(orders[i % 4])]
-        data = await gql.ok(RECEIVE, owner, {"input": {
-            "locationId": tenant.loc("S1"), "lines": lines}})
+        data = await gql.ok(
+            RECEIVE, owner, {"input": {"locationId": tenant.loc("S1"), "lines": lines}}
+        )
         return data["receiveStock"]
 
-    results = await asyncio.gather(*(sale(i) for i in range(40)),
-                                   *(restock(i) for i in range(40)))
+    results = await asyncio.gather(*(sale(i) for i in range(40)), *(restock(i) for i in range(40)))
     assert all(r["userErrors"] == [] for r in results)
     for sku in "ABC":
-        assert await on_hand(tenant.db, tenant.tenant_id, tenant.locations["S1"],
-                             tenant.products[sku]) == 50
+        assert (
+            await on_hand(tenant.db, tenant.tenant_id, tenant.locations["S1"], tenant.products[sku])
+            == 50
+        )
     assert await ledger_mismatches(tenant.db, tenant.tenant_id) == []
 
 
 async def test_oversell_is_recorded_and_flagged_not_refused(gql, tenant):
     owner = tenant.owner
     await receive(gql, tenant, owner, "S1", "C", 2)
-    data = await gql.ok(SALE, owner, {"input": {
-        "locationId": tenant.loc("S1"), "receiptNumber": "OV-1",
-        "lines": [{"sku": "C", "quantity": 5, "unitPrice": "5.50"}]}})
+    data = await gql.ok(
+        SALE,
+        owner,
+        {
+            "input": {
+                "locationId": tenant.loc("S1"),
+                "receiptNumber": "OV-1",
+                "lines": [{"sku": "C", "quantity": 5, "unitPrice": "5.50"}],
+            }
+        },
+    )
     sale = data["recordSale"]
     assert sale["userErrors"] == []
     assert sale["stockLevels"][0]["onHand"] == -3
     assert sale["movements"][0]["oversell"] is True
-    again = await gql.ok(SALE, owner, {"input": {
-        "locationId": tenant.loc("S1"), "receiptNumber": "OV-1",
-        "lines": [{"sku": "C", "quantity": 1}]}})
+    again = await gql.ok(
+        SALE,
+        owner,
+        {
+            "input": {
+                "locationId": tenant.loc("S1"),
+                "receiptNumber": "OV-1",
+                "lines": [{"sku": "C", "quantity": 1}],
+            }
+        },
+    )
     assert again["recordSale"]["userErrors"][0]["code"] == "ALREADY_EXISTS"
     assert again["recordSale"]["userErrors"][0]["field"] == ["receiptNumber"]
-    assert await on_hand(tenant.db, tenant.tenant_id, tenant.locations["S1"],
-                         tenant.products["C"]) == -3
+    assert (
+        await on_hand(tenant.db, tenant.tenant_id, tenant.locations["S1"], tenant.products["C"])
+        == -3
+    )
     assert await ledger_mismatches(tenant.db, tenant.tenant_id) == []

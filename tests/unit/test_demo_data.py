@@ -101,8 +101,15 @@ def test_names_are_bilingual(products: list[DemoProduct]) -> None:
 def test_every_category_is_stocked(products: list[DemoProduct]) -> None:
     per_category = Counter(p.category for p in products)
     assert set(per_category) == {
-        "MASK", "COLD_FLU", "VITAMINS", "SKINCARE", "COSMETICS",
-        "PERSONAL_CARE", "BABY", "HEALTH_FOOD", "FIRST_AID",
+        "MASK",
+        "COLD_FLU",
+        "VITAMINS",
+        "SKINCARE",
+        "COSMETICS",
+        "PERSONAL_CARE",
+        "BABY",
+        "HEALTH_FOOD",
+        "FIRST_AID",
     }
     assert min(per_category.values()) >= 20
 
@@ -169,7 +176,12 @@ def test_locations() -> None:
 
 def test_staff_ranks_and_coverage() -> None:
     assert {s.role for s in STAFF} == {
-        "OWNER", "REGIONAL_MANAGER", "STORE_MANAGER", "PURCHASER", "CLERK", "AUDITOR",
+        "OWNER",
+        "REGIONAL_MANAGER",
+        "STORE_MANAGER",
+        "PURCHASER",
+        "CLERK",
+        "AUDITOR",
     }
     assert len({s.code for s in STAFF}) == len(STAFF)
     codes = {loc.code for loc in LOCATIONS}
@@ -190,7 +202,11 @@ def test_partner_apps() -> None:
     by_name = {a.name: a for a in APPS}
     pos, manager = by_name["門市收銀 POS"], by_name["店長手機 App"]
     assert pos.scopes.split() == [
-        "stock:read", "stock:write", "transfers:read", "members:read", "members:write",
+        "stock:read",
+        "stock:write",
+        "transfers:read",
+        "members:read",
+        "members:write",
     ]
     assert "transfers:approve" in manager.scopes.split()
     assert manager.location_codes is None
@@ -287,7 +303,8 @@ def test_volume_is_demo_sized_and_follows_demand(
     units = sum(line.quantity for s in sales for line in s.lines)
     total_demand = sum(p.daily_demand for p in products)
     expected = sum(
-        total_demand * demand_factor(START + dt.timedelta(days=d), store.region)
+        total_demand
+        * demand_factor(START + dt.timedelta(days=d), store.region)
         * store_size_factor(store)
         for d in range(DAYS)
         for store in STORES

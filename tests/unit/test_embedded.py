@@ -71,10 +71,14 @@ async def test_start_notify_reuse_and_stop(home: Path) -> None:
     pid_before = (home / "pgdata" / "postmaster.pid").read_text().split()[0]
     assert ensure_embedded_postgres(home) == url
     other = await asyncio.create_subprocess_exec(
-        sys.executable, "-c",
+        sys.executable,
+        "-c",
         "import pathlib, sys; from db.embedded import ensure_embedded_postgres as e; "
-        "print(e(pathlib.Path(sys.argv[1])))", str(home),
-        cwd=PROJECT_ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        "print(e(pathlib.Path(sys.argv[1])))",
+        str(home),
+        cwd=PROJECT_ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(other.communicate(), timeout=60)
     assert other.returncode == 0, err.decode()

@@ -1,0 +1,31 @@
+# Two commands for a fresh machine: `make run` and `make test`. Each installs what it needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test lint schema clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)  ## API on http://127.0.0.1:8000/graphql with the demo chain
+	$(BIN)/stockgraph serve --demo
+
+test: $(STAMP)  ## the whole suite (real PostgreSQL: DATABASE_URL, else 127.0.0.1:5432)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)  ## ruff, mypy, import-linter layer contract
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+schema: $(STAMP)  ## regenerate schema.graphql from the code
+	$(BIN)/stockgraph schema export > schema.graphql
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
