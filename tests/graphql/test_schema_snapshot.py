@@ -9,8 +9,17 @@ from api.graphql import build_schema
 ROOT = Path(__file__).resolve().parents[2]
 
 CONTRACT_QUERY_FIELDS = {
-    "node", "nodes", "viewer", "location", "locations", "product", "products", "stockLevel",
-    "stockLevels", "stockMovements", "auditEvents",
+    "node",
+    "nodes",
+    "viewer",
+    "location",
+    "locations",
+    "product",
+    "products",
+    "stockLevel",
+    "stockLevels",
+    "stockMovements",
+    "auditEvents",
 }
 CONTRACT_MUTATIONS = {"receiveStock", "adjustStock", "recordSale"}
 
@@ -28,13 +37,31 @@ def test_contract_names_are_present():
         assert f"  {name}(" in query or f"  {name}:" in query, name
     for name in CONTRACT_MUTATIONS:
         assert f"  {name}(input: " in sdl
-    for fragment in ("type StockLevel implements Node", "onHand: Int!", "reserved: Int!",
-                     "available: Int!", "inTransit: Int!", "incoming: Int!", "version: BigInt!",
-                     "type StockMovement implements Node", "onHandAfter: Int!",
-                     "type StockChangePayload", "userErrors: [UserError!]!",
-                     "enum MovementKind", "TRANSFER_OUT", "STOCKTAKE",
-                     "enum AdjustmentReason", "COUNT_CORRECTION", "THEFT",
-                     "expectedOnHand: Int", "idempotencyKey: String",
-                     "enum LocationKind", "TEMPORARY_WAREHOUSE", "scalar BigInt",
-                     "type Money", "amount: Decimal!", "currency: CurrencyCode!"):
+    for fragment in (
+        "type StockLevel implements Node",
+        "onHand: Int!",
+        "reserved: Int!",
+        "available: Int!",
+        "inTransit: Int!",
+        "incoming: Int!",
+        "version: BigInt!",
+        "type StockMovement implements Node",
+        "onHandAfter: Int!",
+        "type StockChangePayload",
+        "userErrors: [UserError!]!",
+        "enum MovementKind",
+        "TRANSFER_OUT",
+        "STOCKTAKE",
+        "enum AdjustmentReason",
+        "COUNT_CORRECTION",
+        "THEFT",
+        "expectedOnHand: Int",
+        "idempotencyKey: String",
+        "enum LocationKind",
+        "TEMPORARY_WAREHOUSE",
+        "scalar BigInt",
+        "type Money",
+        "amount: Decimal!",
+        "currency: CurrencyCode!",
+    ):
         assert fragment in sdl, fragment
