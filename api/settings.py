@@ -37,6 +37,16 @@ class Settings(BaseSettings):
     max_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 5000
+    subscription_queue_size: int = 1000
+    max_subscriptions_per_connection: int = 50
+    ws_init_timeout_seconds: float = 5.0
+    webhooks_enabled: bool = True
+    webhook_backoff_base_seconds: float = 5.0
+    webhook_max_attempts: int = 12
+    webhook_timeout_seconds: float = 10.0
+    webhook_allow_http: bool | None = Field(
+        default=None, description="Allow http:// webhook URLs (default: only in development)"
+    )
 
     @property
     def production(self) -> bool:

@@ -6,6 +6,7 @@ from db.models.events import Event, IdempotencyKey
 from db.models.identity import PartnerApp, Staff
 from db.models.stock import Sale, StockLevel, StockMovement
 from db.models.tenants import Tenant, TenantCounter
+from db.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "AuditEvent",
@@ -20,4 +21,7 @@ __all__ = [
     "StockMovement",
     "Tenant",
     "TenantCounter",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -46,6 +46,9 @@ from domain.stock.records import LevelRecord, MovementKind, MovementRecord, Stoc
 
 Key = tuple[int, int]
 
+STOCK_CHANGED = "stock.changed"
+STOCK_LOW = "stock.low"
+
 _ENSURE_LEVELS = text(
     """
     INSERT INTO stock_levels (tenant_id, location_id, product_id)
@@ -59,7 +62,7 @@ _ENSURE_LEVELS = text(
 
 _LOCK_LEVELS = text(
     """
-    SELECT s.id, s.location_id, s.product_id, s.on_hand
+    SELECT s.id, s.location_id, s.product_id, s.on_hand, s.reserved, s.reorder_point
     FROM stock_levels s
     JOIN unnest(CAST(:locations AS bigint[]), CAST(:products AS bigint[]))
          AS k(location_id, product_id)
@@ -176,10 +179,13 @@ async def post(
     ).all()
     levels = {(r.location_id, r.product_id): LevelRecord.from_row(r) for r in moved}
 
+    lows = _low_stock_crossings(locked, levels)
     last = (
-        await session.execute(_TAKE_SEQUENCES, {"tenant": tenant, "count": len(postings)})
+        await session.execute(
+            _TAKE_SEQUENCES, {"tenant": tenant, "count": len(postings) + len(lows)}
+        )
     ).scalar_one()
-    first = last - len(postings) + 1
+    first = last - len(postings) - len(lows) + 1
 
     # on_hand after each line, derived backwards from the final quantity in SQL.
     after_last: dict[Key, int] = {k: lv.on_hand for k, lv in levels.items()}
@@ -216,27 +222,54 @@ async def post(
     movements = [
         MovementRecord(id=i, **_movement_fields(r)) for i, r in zip(ids, rows, strict=True)
     ]
-    await session.execute(
-        insert(Event),
-        [
+    next_sequence = first + len(postings)
+    events = [
+        {
+            "tenant_id": tenant,
+            "sequence": m.sequence,
+            "type": STOCK_CHANGED,
+            "payload": stock_changed_payload(m, levels[(m.location_id, m.product_id)]),
+        }
+        for m in movements
+    ]
+    for offset, level in enumerate(lows):
+        events.append(
             {
                 "tenant_id": tenant,
-                "sequence": m.sequence,
-                "type": "stock.changed",
-                "payload": {
-                    "movementId": m.id,
-                    "levelId": levels[(m.location_id, m.product_id)].id,
-                    "locationId": m.location_id,
-                    "productId": m.product_id,
-                    "kind": m.kind,
-                    "delta": m.delta,
-                    "onHandAfter": m.on_hand_after,
-                },
+                "sequence": next_sequence + offset,
+                "type": STOCK_LOW,
+                "payload": {"level": level.to_json(), "movementSequence": movements[-1].sequence},
             }
-            for m in movements
-        ],
-    )
+        )
+    await session.execute(insert(Event), events)
     return StockChange(levels=[levels[k] for k in keys], movements=movements)
+
+
+def _low_stock_crossings(locked: Sequence[Any], after: dict[Key, LevelRecord]) -> list[LevelRecord]:
+    """Levels whose available quantity fell to or below the reorder point just now.
+
+    Once per crossing: a change that starts at or below the point is not a new crossing.
+    """
+    crossed = []
+    for row in locked:
+        level = after[(row.location_id, row.product_id)]
+        point = level.reorder_point
+        if point is None:
+            continue
+        if row.on_hand - row.reserved > point >= level.available:
+            crossed.append(level)
+    return crossed
+
+
+def stock_changed_payload(movement: MovementRecord, level: LevelRecord) -> dict[str, Any]:
+    """The outbox payload of one movement: the movement and its level as of that movement.
+
+    When one posting moves the same level twice, each event carries the level's
+    quantity right after its own movement (``on_hand = on_hand_after``).
+    """
+    snapshot = level.to_json()
+    snapshot["on_hand"] = movement.on_hand_after
+    return {"movement": movement.to_json(), "level": snapshot}
 
 
 def _movement_fields(row: dict[str, Any]) -> dict[str, Any]:
