@@ -10,11 +10,13 @@ from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
 from api import routes
-from api.graphql import GraphQLApp
+from api.graphql import GraphQLApp, schema_for, validation_rules
 from api.middleware import BodyLimit, Metrics
 from api.settings import Settings
+from api.ws import GraphQLWebSocket
 from auth.tokens import TokenService
 from db.session import Database
+from subscriptions.broker import Broker
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -25,19 +27,33 @@ def create_app(settings: Settings | None = None) -> Starlette:
     db = Database.connect(
         settings.database_url, app_url=settings.app_database_url, pool_size=settings.pool_size
     )
-    graphql = GraphQLApp(settings, db, tokens)
+    broker = Broker(db, settings.database_url)
+    graphql = GraphQLApp(settings, db, tokens, broker)
+    websocket = GraphQLWebSocket(
+        strawberry_schema=schema_for(settings),
+        db=db,
+        tokens=tokens,
+        broker=broker,
+        rules=validation_rules(settings),
+        init_timeout=settings.ws_init_timeout_seconds,
+        max_operations=settings.max_subscriptions_per_connection,
+        queue_size=settings.subscription_queue_size,
+        legacy=graphql if settings.legacy_graphql_ws else None,
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await broker.start()
         try:
             yield
         finally:
+            await broker.stop()
             await db.dispose()
 
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
+            WebSocketRoute("/graphql", websocket),
             Route("/oauth/token", routes.token, methods=["POST"]),
             Route("/.well-known/oauth-authorization-server", routes.oauth_metadata),
             Route("/.well-known/jwks.json", routes.jwks),
@@ -54,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.db = db
     app.state.tokens = tokens
+    app.state.broker = broker
     return app
 
 

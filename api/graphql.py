@@ -33,13 +33,14 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.subscriptions import GRAPHQL_WS_PROTOCOL
 from strawberry.types import ExecutionContext
 
 from api.settings import Settings
 from auth.backend import authenticate
 from auth.tokens import InvalidToken, TokenService
 from db.session import Database
+from resolvers.live import Subscription
 from resolvers.roots import Mutation, Query
 from schema.context import Context
 from schema.scalars import SCALAR_MAP
@@ -150,9 +151,21 @@ def build_schema(
     return StockgraphSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=production, scalar_map=SCALAR_MAP),
     )
+
+
+@cache
+def _rules(max_depth: int, max_aliases: int, introspection: bool) -> tuple[type, ...]:
+    limits: Any = _limits(max_depth, max_aliases, introspection)
+    return tuple(limits().validation_rules)
+
+
+def validation_rules(settings: Settings) -> tuple[type, ...]:
+    """The same limits for the WebSocket path as for HTTP (built once)."""
+    return _rules(settings.max_depth, settings.max_aliases, settings.introspection_enabled)
 
 
 def schema_for(settings: Settings) -> strawberry.Schema:
@@ -174,10 +187,12 @@ def _request_id(value: str | None) -> str:
 class GraphQLApp(GraphQL[Context, None]):
     """strawberry's ASGI view with our context, authentication and JSON encoder."""
 
-    def __init__(self, settings: Settings, db: Database, tokens: TokenService) -> None:
-        protocols = [GRAPHQL_TRANSPORT_WS_PROTOCOL]
-        if settings.legacy_graphql_ws:
-            protocols.append(GRAPHQL_WS_PROTOCOL)
+    def __init__(
+        self, settings: Settings, db: Database, tokens: TokenService, broker: Any = None
+    ) -> None:
+        # graphql-transport-ws is served by api/ws.py; strawberry only ever sees the
+        # legacy protocol, and only when the setting enables it.
+        protocols = [GRAPHQL_WS_PROTOCOL] if settings.legacy_graphql_ws else []
         super().__init__(
             schema_for(settings),
             graphql_ide="graphiql" if settings.graphiql_enabled else None,
@@ -187,6 +202,8 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         self.db = db
         self.tokens = tokens
+        self.broker = broker
+        self.queue_size = settings.subscription_queue_size
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -201,6 +218,8 @@ class GraphQLApp(GraphQL[Context, None]):
             request_id=_request_id(request.headers.get("x-request-id")),
             response=response,
             request=request,
+            broker=self.broker,
+            queue_size=self.queue_size,
         )
 
     def encode_json(self, data: object) -> bytes:  # type: ignore[override]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from auth.caller import Caller
@@ -45,6 +46,12 @@ def bearer_token(header: str | None) -> str | None:
 
 def caller_from_claims(claims: dict[str, Any]) -> Caller:
     """Build the Caller; any claim of the wrong shape makes the token invalid."""
+    caller = _caller(claims)
+    exp = claims.get("exp")
+    return dataclasses.replace(caller, expires_at=float(exp)) if exp is not None else caller
+
+
+def _caller(claims: dict[str, Any]) -> Caller:
     try:
         tenant_id = int(claims["tid"])
         kind = claims["kind"]

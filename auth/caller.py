@@ -38,6 +38,7 @@ class Caller:
     role: Role | None = None
     client_id: str | None = None
     subject: str = ""
+    expires_at: float | None = None
 
     def has(self, perm: Permission) -> bool:
         return perm in self.permissions

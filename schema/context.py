@@ -17,6 +17,8 @@ class Context:
     request_id: str
     response: Any = None
     request: Any = None
+    broker: Any = None
+    queue_size: int = 1000
     _loaders: Loaders | None = field(default=None, repr=False)
 
     @property

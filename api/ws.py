@@ -1,0 +1,385 @@
+"""GraphQL over WebSocket (graphql-transport-ws), served with render-once fan-out.
+
+Close codes follow the protocol: 4400 invalid message, 4401 subscribe before
+connection_ack, 4403 authentication refused or token expired, 4406 no
+acceptable subprotocol, 4408 no connection_init in time, 4409 duplicate
+operation id, 4429 a second connection_init. The token comes in
+connection_init's payload (`{"authorization": "Bearer …"}`) or in the upgrade
+request's Authorization header. The legacy `graphql-ws` subprotocol is handed
+to strawberry's view, and only when the setting enables it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+import orjson
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationType,
+    parse,
+    specified_rules,
+    validate,
+)
+from graphql.execution import Executor
+from graphql.execution.values import get_argument_values
+from graphql.utilities import get_operation_ast
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from auth.backend import authenticate
+from auth.caller import Caller
+from auth.permissions import Permission
+from auth.tokens import InvalidToken, TokenService
+from db.session import Database
+from schema.context import Context
+from subscriptions import stock as live
+from subscriptions.broker import Broker
+from subscriptions.render import Selection
+
+log = logging.getLogger("stockgraph.ws")
+
+TRANSPORT_WS = "graphql-transport-ws"
+LEGACY_WS = "graphql-ws"
+
+
+def _error(message: str, code: str, **extra: Any) -> dict[str, Any]:
+    return {"message": message, "extensions": {"code": code, **extra}}
+
+
+class GraphQLWebSocket:
+    """The ASGI endpoint for WS /graphql."""
+
+    def __init__(
+        self,
+        *,
+        strawberry_schema: Any,
+        db: Database,
+        tokens: TokenService,
+        broker: Broker,
+        rules: tuple[type, ...],
+        init_timeout: float,
+        max_operations: int,
+        queue_size: int,
+        legacy: ASGIApp | None,
+    ) -> None:
+        self.strawberry_schema = strawberry_schema
+        self.schema: GraphQLSchema = strawberry_schema._schema
+        self.db = db
+        self.tokens = tokens
+        self.broker = broker
+        self.rules = (*specified_rules, *rules)
+        self.init_timeout = init_timeout
+        self.max_operations = max_operations
+        self.queue_size = queue_size
+        self.legacy = legacy
+        self.parse = lru_cache(maxsize=1000)(parse)
+        self.validate: Callable[[str], tuple[GraphQLError, ...]] = lru_cache(maxsize=1000)(
+            lambda query: tuple(validate(self.schema, self.parse(query), self.rules))
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        offered = scope.get("subprotocols") or []
+        if TRANSPORT_WS in offered:
+            await Session(self, WebSocket(scope, receive, send)).run()
+        elif LEGACY_WS in offered and self.legacy is not None:
+            await self.legacy(scope, receive, send)
+        else:
+            await WebSocket(scope, receive, send).close(code=4406)
+
+
+class Session:
+    """One socket: its caller, its operations, and the protocol's rules."""
+
+    def __init__(self, endpoint: GraphQLWebSocket, ws: WebSocket) -> None:
+        self.endpoint = endpoint
+        self.ws = ws
+        self.caller: Caller | None = None
+        self.init_received = False
+        self.acked = asyncio.Event()
+        self.closed = False
+        self.operations: dict[str, asyncio.Task[None]] = {}
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def run(self) -> None:
+        await self.ws.accept(subprotocol=TRANSPORT_WS)
+        self.tasks.append(asyncio.create_task(self._init_deadline()))
+        try:
+            while not self.closed:
+                message = await self.ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                raw = message.get("text")
+                if raw is None and message.get("bytes") is not None:
+                    raw = message["bytes"].decode("utf-8", "replace")
+                await self._handle(raw or "")
+        except WebSocketDisconnect:
+            pass
+        finally:
+            self.closed = True
+            for task in [*self.tasks, *self.operations.values()]:
+                task.cancel()
+            for task in [*self.tasks, *self.operations.values()]:
+                with contextlib.suppress(BaseException):
+                    await task
+
+    async def close(self, code: int, reason: str) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        with contextlib.suppress(Exception):
+            await self.ws.close(code=code, reason=reason)
+
+    async def send(self, message: dict[str, Any]) -> None:
+        if self.ws.application_state == WebSocketState.CONNECTED:
+            await self.ws.send_text(orjson.dumps(message).decode())
+
+    async def _init_deadline(self) -> None:
+        await asyncio.sleep(self.endpoint.init_timeout)
+        if not self.init_received:
+            await self.close(4408, "Connection initialisation timeout")
+
+    async def _expiry(self, expires_at: float) -> None:
+        await asyncio.sleep(max(0.0, expires_at - time.time()))
+        await self.close(4403, "Token expired")
+
+    async def _handle(self, raw: str) -> None:
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            message = None
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            await self.close(4400, "Invalid message")
+            return
+        kind = message["type"]
+        if kind == "connection_init":
+            await self._init(message.get("payload"))
+        elif kind == "ping":
+            await self.send({"type": "pong"})
+        elif kind == "pong":
+            return
+        elif kind == "subscribe":
+            await self._subscribe(message)
+        elif kind == "complete":
+            task = self.operations.pop(str(message.get("id")), None)
+            if task is not None:
+                task.cancel()
+        else:
+            await self.close(4400, f"Unexpected message type {kind!r}")
+
+    async def _init(self, payload: Any) -> None:
+        if self.init_received:
+            await self.close(4429, "Too many initialisation requests")
+            return
+        self.init_received = True
+        header = self.ws.headers.get("authorization")
+        if isinstance(payload, dict) and isinstance(payload.get("authorization"), str):
+            header = payload["authorization"]
+        try:
+            caller = authenticate(header, self.endpoint.tokens)
+        except InvalidToken:
+            caller = None
+        if caller is None:
+            await self.close(4403, "Forbidden")
+            return
+        self.caller = caller
+        self.acked.set()
+        await self.send({"type": "connection_ack"})
+        if caller.expires_at is not None:
+            self.tasks.append(asyncio.create_task(self._expiry(caller.expires_at)))
+
+    async def _subscribe(self, message: dict[str, Any]) -> None:
+        op_id, payload = message.get("id"), message.get("payload")
+        if not self.acked.is_set():
+            await self.close(4401, "Unauthorized")
+            return
+        if (
+            not isinstance(op_id, str)
+            or not op_id
+            or not isinstance(payload, dict)
+            or not (isinstance(payload.get("query"), str))
+        ):
+            await self.close(4400, "Invalid message")
+            return
+        if op_id in self.operations:
+            await self.close(4409, f"Subscriber for {op_id} already exists")
+            return
+        if len(self.operations) >= self.endpoint.max_operations:
+            await self.send(
+                {
+                    "id": op_id,
+                    "type": "error",
+                    "payload": [
+                        _error(
+                            f"at most {self.endpoint.max_operations} operations per connection",
+                            "TOO_MANY_SUBSCRIPTIONS",
+                        )
+                    ],
+                }
+            )
+            return
+        task = asyncio.create_task(self._operation(op_id, payload))
+        self.operations[op_id] = task
+
+        def forget(done: asyncio.Task[None]) -> None:
+            if self.operations.get(op_id) is done:
+                del self.operations[op_id]
+
+        task.add_done_callback(forget)
+
+    async def _operation(self, op_id: str, payload: dict[str, Any]) -> None:
+        endpoint, caller = self.endpoint, self.caller
+        assert caller is not None
+        query: str = payload["query"]
+        variables = payload.get("variables") if isinstance(payload.get("variables"), dict) else None
+        name = (
+            payload.get("operationName") if isinstance(payload.get("operationName"), str) else None
+        )
+        try:
+            document = endpoint.parse(query)
+        except GraphQLError as error:
+            await self.send({"id": op_id, "type": "error", "payload": [error.formatted]})
+            return
+        if errors := endpoint.validate(query):
+            await self.send(
+                {"id": op_id, "type": "error", "payload": [e.formatted for e in errors]}
+            )
+            return
+        operation = get_operation_ast(document, name)
+        if operation is None:
+            await self.send(
+                {
+                    "id": op_id,
+                    "type": "error",
+                    "payload": [_error("no such operation in the document", "INVALID")],
+                }
+            )
+            return
+        if operation.operation is not OperationType.SUBSCRIPTION:
+            context = Context(
+                db=endpoint.db,
+                caller=caller,
+                request_id=uuid.uuid4().hex,
+                broker=endpoint.broker,
+                queue_size=endpoint.queue_size,
+            )
+            result = await endpoint.strawberry_schema.execute(
+                query, variable_values=variables, context_value=context, operation_name=name
+            )
+            body: dict[str, Any] = {"data": result.data}
+            if result.errors:
+                body["errors"] = [e.formatted for e in result.errors]
+            await self.send({"id": op_id, "type": "next", "payload": body})
+            await self.send({"id": op_id, "type": "complete"})
+            return
+        await self._stream(
+            op_id, document, query, name, variables, operation.selection_set.selections[0]
+        )
+
+    async def _stream(
+        self,
+        op_id: str,
+        document: DocumentNode,
+        query: str,
+        name: str | None,
+        variables: dict[str, Any] | None,
+        node: Any,
+    ) -> None:
+        endpoint, caller = self.endpoint, self.caller
+        assert caller is not None
+        executor = Executor.build(
+            endpoint.schema, document, raw_variable_values=variables, operation_name=name
+        )
+        if isinstance(executor, list):
+            await self.send(
+                {"id": op_id, "type": "error", "payload": [e.formatted for e in executor]}
+            )
+            return
+        if not isinstance(node, FieldNode) or node.name.value not in live.FIELD_EVENT_TYPES:
+            await self.send(
+                {
+                    "id": op_id,
+                    "type": "error",
+                    "payload": [_error("select one subscription field directly", "INVALID")],
+                }
+            )
+            return
+        if not caller.has(Permission.STOCK_READ):
+            await self.send(
+                {
+                    "id": op_id,
+                    "type": "error",
+                    "payload": [_error("stock:read is required", "FORBIDDEN")],
+                }
+            )
+            return
+        field = node.name.value
+        args = get_argument_values(
+            endpoint.schema.subscription_type.fields[field],  # type: ignore[union-attr]
+            node,
+            executor.variable_values,
+        )
+        event_type = live.FIELD_EVENT_TYPES[field]
+        task = asyncio.current_task()
+
+        def overflow() -> None:
+            if task is not None:
+                task.cancel()
+
+        subscriber = await live.make_subscriber(
+            endpoint.db,
+            caller,
+            event_type,
+            args.get("locationIds"),
+            args.get("skus"),
+            endpoint.queue_size,
+            on_overflow=overflow,
+        )
+        selection = Selection(
+            endpoint.schema,
+            document,
+            query,
+            name,
+            variables,
+            caller,
+            endpoint.db,
+            live.ROOTS[event_type],
+        )
+        prefix = '{"id":' + json.dumps(op_id) + ',"type":"next","payload":'
+        last_sent: int | None = args.get("afterSequence")
+        try:
+            async for event in live.events(endpoint.broker, subscriber, args.get("afterSequence")):
+                frame = await selection.render(event)
+                await self.ws.send_text(prefix + frame + "}")
+                last_sent = event.sequence
+        except live.SlowConsumer as slow:
+            await self._slow(op_id, slow.last_sequence)
+        except asyncio.CancelledError:
+            if subscriber.overflowed and not self.closed:
+                await self._slow(op_id, last_sent or 0)
+                return
+            raise
+
+    async def _slow(self, op_id: str, last_sequence: int) -> None:
+        """Tell a subscriber that fell behind where to resume; close a socket that is stuck."""
+        error = live.SlowConsumer(last_sequence, self.endpoint.queue_size)
+        message = {
+            "id": op_id,
+            "type": "error",
+            "payload": [_error(str(error), "SLOW_CONSUMER", afterSequence=str(last_sequence))],
+        }
+        try:
+            await asyncio.wait_for(self.send(message), timeout=5)
+        except TimeoutError:
+            await self.close(4400, "Subscriber too slow")

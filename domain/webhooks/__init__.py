@@ -1,0 +1,1 @@
+"""Webhooks: partner endpoints fed from the same outbox as subscriptions."""

@@ -1,0 +1,55 @@
+"""The Subscription root. Over graphql-transport-ws, api/ws.py serves these fields with
+render-once fan-out; these resolvers serve the other transports with the same stream."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+from strawberry.types import Info
+
+from auth.fields import requires
+from auth.permissions import Permission
+from domain.stock.ledger import STOCK_CHANGED, STOCK_LOW
+from schema.live import LowStockEvent, StockChangeEvent
+from schema.scalars import BigInt
+from subscriptions import stock as live
+
+STOCK_READ = [requires(Permission.STOCK_READ)]
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        permission_classes=STOCK_READ,
+        description="Committed stock changes of the tenant in sequence order. With "
+        "afterSequence, every matching change after it is replayed first, then live ones "
+        "follow: reconnecting with the last sequence seen misses nothing and repeats nothing.",
+    )
+    async def stock_changed(
+        self,
+        info: Info,
+        location_ids: list[strawberry.ID] | None = None,
+        skus: list[str] | None = None,
+        after_sequence: BigInt | None = None,
+    ) -> AsyncGenerator[StockChangeEvent, None]:
+        ctx = info.context
+        subscriber = await live.make_subscriber(
+            ctx.db, ctx.viewer, STOCK_CHANGED, location_ids, skus, ctx.queue_size
+        )
+        async for event in live.events(ctx.broker, subscriber, after_sequence):
+            yield live.stock_changed_root(event)
+
+    @strawberry.subscription(
+        permission_classes=STOCK_READ,
+        description="Available stock fell to or below the reorder point: once per crossing.",
+    )
+    async def low_stock(
+        self, info: Info, location_ids: list[strawberry.ID] | None = None
+    ) -> AsyncGenerator[LowStockEvent, None]:
+        ctx = info.context
+        subscriber = await live.make_subscriber(
+            ctx.db, ctx.viewer, STOCK_LOW, location_ids, None, ctx.queue_size
+        )
+        async for event in live.events(ctx.broker, subscriber, None):
+            yield live.low_stock_root(event)

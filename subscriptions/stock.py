@@ -1,0 +1,130 @@
+"""stockChanged and lowStock: filters, replay after a sequence, then live, with no seam.
+
+The subscriber is registered with the broker *before* the replay: registration
+returns T, the last sequence the broker had already read, and every event
+after T will be queued for it. The replay then reads (afterSequence, T] from
+the table, and the live queue drops anything at or below the last sequence
+already yielded. No event between the two can be missed or sent twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from auth.caller import Caller
+from db.models import Product
+from db.session import Database
+from domain import ids
+from domain.stock.ledger import STOCK_CHANGED, STOCK_LOW
+from domain.stock.records import LevelRecord, MovementRecord
+from schema.live import LowStockEvent, StockChangeEvent
+from schema.stock import StockLevel, StockMovement
+from subscriptions.broker import Broker, LiveEvent, Subscriber
+
+FIELD_EVENT_TYPES = {"stockChanged": STOCK_CHANGED, "lowStock": STOCK_LOW}
+
+
+class SlowConsumer(Exception):
+    """The subscriber fell a whole queue behind; it must resume from ``last_sequence``."""
+
+    def __init__(self, last_sequence: int, queue_size: int) -> None:
+        super().__init__(
+            f"subscriber fell more than {queue_size} events behind; "
+            f"subscribe again with afterSequence: {last_sequence}"
+        )
+        self.last_sequence = last_sequence
+
+
+def stock_changed_root(event: LiveEvent) -> StockChangeEvent:
+    level = LevelRecord.from_json(event.payload["level"])
+    movement = MovementRecord.from_json(event.payload["movement"])
+    return StockChangeEvent(
+        sequence=event.sequence,  # type: ignore[arg-type]
+        stock_level=StockLevel.from_row(level),
+        movement=StockMovement.from_row(movement),
+    )
+
+
+def low_stock_root(event: LiveEvent) -> LowStockEvent:
+    level = LevelRecord.from_json(event.payload["level"])
+    return LowStockEvent(
+        sequence=event.sequence,  # type: ignore[arg-type]
+        stock_level=StockLevel.from_row(level),
+        reorder_point=int(level.reorder_point or 0),
+        available=level.available,
+    )
+
+
+ROOTS: dict[str, Callable[[LiveEvent], Any]] = {
+    STOCK_CHANGED: stock_changed_root,
+    STOCK_LOW: low_stock_root,
+}
+
+
+async def make_subscriber(
+    db: Database,
+    caller: Caller,
+    event_type: str,
+    location_ids: Sequence[str] | None,
+    skus: Sequence[str] | None,
+    queue_size: int,
+    on_overflow: Callable[[], None] = lambda: None,
+) -> Subscriber:
+    """Resolve the filter once: IDs that are not the caller's simply match nothing."""
+    locations = None
+    if location_ids is not None:
+        locations = frozenset(
+            pk for gid in location_ids if (pk := ids.decode_int(str(gid), "Location")) is not None
+        )
+    products = None
+    if skus is not None:
+        async with db.tenant_transaction(caller.tenant_id) as session:
+            rows = await session.execute(
+                select(Product.id).where(
+                    Product.tenant_id == caller.tenant_id, Product.sku.in_(list(skus))
+                )
+            )
+            products = frozenset(rows.scalars())
+    return Subscriber(
+        caller, event_type, locations, products, asyncio.Queue(queue_size), on_overflow
+    )
+
+
+async def events(
+    broker: Broker, subscriber: Subscriber, after_sequence: int | None
+) -> AsyncIterator[LiveEvent]:
+    """Replay after ``after_sequence`` (if given), then live events, in sequence order."""
+    tail = await broker.register(subscriber)
+    tenant_id = subscriber.caller.tenant_id
+    last = tail
+    sent = after_sequence if after_sequence is not None else tail
+    try:
+        if after_sequence is not None:
+            cursor = after_sequence
+            while cursor < tail:
+                batch = await broker.read(tenant_id, cursor, tail)
+                if not batch:
+                    break
+                for event in batch:
+                    if subscriber.wants(event):
+                        yield event
+                        sent = event.sequence
+                cursor = batch[-1].sequence
+            last = max(tail, after_sequence)
+        while True:
+            if subscriber.overflowed:
+                raise SlowConsumer(sent, subscriber.queue.maxsize)
+            event = await subscriber.queue.get()
+            if event.sequence <= last:
+                continue
+            last = event.sequence
+            if subscriber.overflowed:
+                raise SlowConsumer(sent, subscriber.queue.maxsize)
+            yield event
+            sent = event.sequence
+    finally:
+        broker.unregister(subscriber)
