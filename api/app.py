@@ -17,6 +17,7 @@ from api.ws import GraphQLWebSocket
 from auth.tokens import TokenService
 from db.session import Database
 from subscriptions.broker import Broker
+from subscriptions.webhooks import WebhookDispatcher
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -40,13 +41,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
         queue_size=settings.subscription_queue_size,
         legacy=graphql if settings.legacy_graphql_ws else None,
     )
+    webhooks = _webhooks(settings, db)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await broker.start()
+        if webhooks is not None:
+            broker.wake_callbacks.append(webhooks.wake)
+            await webhooks.start()
         try:
             yield
         finally:
+            if webhooks is not None:
+                await webhooks.stop()
             await broker.stop()
             await db.dispose()
 
@@ -71,7 +78,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.db = db
     app.state.tokens = tokens
     app.state.broker = broker
+    app.state.webhooks = webhooks
     return app
+
+
+def _webhooks(settings: Settings, db: Database) -> WebhookDispatcher | None:
+    """Every process runs a dispatcher; their claims never overlap (SKIP LOCKED)."""
+    if not settings.webhooks_enabled:
+        return None
+    return WebhookDispatcher(
+        db,
+        backoff_base=settings.webhook_backoff_base_seconds,
+        max_attempts=settings.webhook_max_attempts,
+        timeout=settings.webhook_timeout_seconds,
+    )
 
 
 def app_from_env() -> Starlette:

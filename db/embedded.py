@@ -65,6 +65,28 @@ def stop_embedded_postgres(home: pathlib.Path) -> None:
     logger.info("stopped embedded PostgreSQL in %s", pgdata)
 
 
+def restart_embedded_postgres(home: pathlib.Path) -> None:
+    """``pg_ctl restart -m fast``: every connection is cut, the data stays (fault tests)."""
+    pgdata = home.expanduser().resolve() / "pgdata"
+    version = (pgdata / "PG_VERSION").read_text().strip()
+    bindir = _find_bindir()
+    with contextlib.suppress(ImportError, OSError):
+        from pgserver._commands import POSTGRES_BIN_PATH
+
+        if (POSTGRES_BIN_PATH / "pg_ctl").is_file() and _major(POSTGRES_BIN_PATH) == version:
+            bindir = POSTGRES_BIN_PATH
+    owner = pwd.getpwuid(pgdata.stat().st_uid)
+    user = owner if os.geteuid() == 0 and owner.pw_uid != 0 else None
+    _run_as(user, bindir / "pg_ctl", "-D", pgdata, "-w", "-t", "60", "-m", "fast", "restart")
+
+
+def _major(bindir: pathlib.Path) -> str:
+    out = subprocess.run(  # noqa: S603
+        [str(bindir / "pg_ctl"), "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    return out.strip().split()[-1].split(".")[0]
+
+
 def _start(pgdata: pathlib.Path) -> pathlib.Path:
     """Try each way to start PostgreSQL; if all fail, say why each did and what to do."""
     failures = []

@@ -14,7 +14,16 @@ from aiodataloader import DataLoader
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import AuditEvent, Location, Product, StockLevel, StockMovement
+from db.models import (
+    AuditEvent,
+    Location,
+    Product,
+    StockLevel,
+    StockMovement,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from db.session import Database
 
 Fetch = Callable[[AsyncSession, int, Sequence[Any]], Awaitable[dict[Any, Row[Any]]]]
@@ -29,6 +38,25 @@ def _by_id(model: Any, key: str = "id") -> Fetch:
         column = table.c[key]
         stmt = select(table).where(table.c.tenant_id == tenant_id, column.in_(keys))
         return {getattr(r, key): r for r in await session.execute(stmt)}
+
+    return fetch
+
+
+def _all_by(model: Any, key: str, order: str = "id") -> Fetch:
+    """Every row per key (one-to-many), in ``order``; a key with none gets []."""
+    table = model.__table__
+
+    async def fetch(session: AsyncSession, tenant_id: int, keys: Sequence[Any]) -> dict[Any, Any]:
+        column = table.c[key]
+        stmt = (
+            select(table)
+            .where(table.c.tenant_id == tenant_id, column.in_(keys))
+            .order_by(column, table.c[order])
+        )
+        found: dict[Any, list[Row[Any]]] = {k: [] for k in keys}
+        for r in await session.execute(stmt):
+            found[getattr(r, key)].append(r)
+        return found
 
     return fetch
 
@@ -58,3 +86,6 @@ class Loaders:
         self.level_by_id = RowLoader(db, tenant_id, _by_id(StockLevel))
         self.movement_by_id = RowLoader(db, tenant_id, _by_id(StockMovement))
         self.audit_by_sequence = RowLoader(db, tenant_id, _by_id(AuditEvent, "sequence"))
+        self.webhook_endpoint_by_id = RowLoader(db, tenant_id, _by_id(WebhookEndpoint))
+        self.webhook_delivery_by_id = RowLoader(db, tenant_id, _by_id(WebhookDelivery))
+        self.attempts_by_delivery = RowLoader(db, tenant_id, _all_by(WebhookAttempt, "delivery_id"))

@@ -7,7 +7,7 @@ exactly like an ID that never existed.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import strawberry
@@ -16,11 +16,13 @@ from strawberry.types import Info
 
 from auth.permissions import Permission
 from domain import ids
+from resolvers import webhooks as webhooks_r
 from schema.audit import AuditEvent
 from schema.catalog import Product
 from schema.locations import Location
 from schema.relay import Node
 from schema.stock import StockLevel, StockMovement
+from schema.webhooks import WebhookDelivery, WebhookEndpoint
 
 MAX_IDS = 250
 
@@ -31,6 +33,14 @@ KINDS: dict[str, tuple[str, Permission | None, Callable[[Any], Node]]] = {
     "StockLevel": ("level_by_id", Permission.STOCK_READ, StockLevel.from_row),
     "StockMovement": ("movement_by_id", Permission.STOCK_READ, StockMovement.from_row),
     "AuditEvent": ("audit_by_sequence", Permission.AUDIT_READ, AuditEvent.from_row),
+    "WebhookEndpoint": ("webhook_endpoint_by_id", None, WebhookEndpoint.from_row),
+    "WebhookDelivery": ("webhook_delivery_by_id", None, WebhookDelivery.from_row),
+}
+
+# type name -> a check on the loaded row, for types visible to fewer than the whole tenant
+GUARDS: dict[str, Callable[[Info, Any], Awaitable[bool]]] = {
+    "WebhookEndpoint": webhooks_r.endpoint_visible,
+    "WebhookDelivery": webhooks_r.delivery_visible,
 }
 
 
@@ -45,7 +55,9 @@ async def _resolve(info: Info, global_id: strawberry.ID) -> Node | None:
     if pk is None:
         return None
     row = await getattr(info.context.loaders, loader_name).load(pk)
-    return to_node(row) if row is not None else None
+    if row is None or (parsed[0] in GUARDS and not await GUARDS[parsed[0]](info, row)):
+        return None
+    return to_node(row)
 
 
 async def node(info: Info, id: strawberry.ID) -> Node | None:

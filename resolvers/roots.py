@@ -11,6 +11,7 @@ from resolvers import catalog as catalog_r
 from resolvers import node as node_r
 from resolvers import stock as stock_r
 from resolvers import viewer as viewer_r
+from resolvers import webhooks as webhooks_r
 from resolvers._query import coded_errors
 
 STOCK_READ = [requires(Permission.STOCK_READ)]
@@ -36,6 +37,10 @@ class Query:
     audit_events = strawberry.field(
         resolver=coded_errors(audit_r.audit_events), permission_classes=AUDIT_READ
     )
+    webhook_subscriptions = strawberry.field(
+        resolver=coded_errors(webhooks_r.webhook_subscriptions)
+    )
+    webhook_deliveries = strawberry.field(resolver=coded_errors(webhooks_r.webhook_deliveries))
 
 
 @strawberry.type
@@ -48,4 +53,19 @@ class Mutation:
     )
     record_sale = strawberry.mutation(
         resolver=stock_r.record_sale, description="A POS receipt; never refused for stock."
+    )
+    set_reorder_point = strawberry.mutation(
+        resolver=stock_r.set_reorder_point,
+        description="Where lowStock fires for one SKU at one location.",
+    )
+    create_webhook_subscription = strawberry.mutation(
+        resolver=webhooks_r.create_webhook_subscription,
+        description="Signed event delivery to a partner URL; the secret is shown once.",
+    )
+    delete_webhook_subscription = strawberry.mutation(
+        resolver=webhooks_r.delete_webhook_subscription,
+        description="Stops deliveries; the log stays.",
+    )
+    redeliver_webhook = strawberry.mutation(
+        resolver=webhooks_r.redeliver_webhook, description="Sends a delivery again, same id."
     )

@@ -9,9 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from auth.caller import Caller
+from domain import ids
+from domain.audit.service import AuditEntry
 from domain.pagination import page_size
 from domain.stock import queries, service
-from domain.stock.records import StockChange
+from domain.stock.records import LevelRecord, StockChange
 from resolvers._mutation import MutationSpec, run_mutation
 from schema.relay import Connection, connection, decode_cursor, decode_id, decode_id_or_none
 from schema.scalars import BigInt
@@ -19,8 +21,10 @@ from schema.stock import (
     AdjustStockInput,
     ReceiveStockInput,
     RecordSaleInput,
+    SetReorderPointInput,
     StockChangePayload,
     StockLevel,
+    StockLevelPayload,
     StockMovement,
 )
 
@@ -167,3 +171,45 @@ async def stock_movements(
             session, caller, limit=limit, after_sequence=start, location_id=loc, sku=sku
         )
     return connection(page, StockMovement.from_row, lambda r: r.sequence)
+
+
+def _point_audit(result: tuple[LevelRecord, int | None]) -> AuditEntry:
+    level, before = result
+    return AuditEntry(
+        action="stock.set_reorder_point",
+        target_type="StockLevel",
+        target_id=ids.encode("StockLevel", level.id),
+        before={"reorderPoint": before},
+        after={"reorderPoint": level.reorder_point},
+    )
+
+
+SET_POINT = MutationSpec(
+    action="stock.set_reorder_point",
+    audit=_point_audit,
+    snapshot=lambda result: {"level": result[0].to_json(), "before": result[1]},
+    restore=lambda data: (LevelRecord.from_json(data["level"]), data["before"]),
+)
+
+
+async def set_reorder_point(info: Info, input: SetReorderPointInput) -> StockLevelPayload:
+    async def execute(
+        session: AsyncSession, caller: Caller, request_id: str
+    ) -> tuple[LevelRecord, int | None]:
+        cmd = service.SetReorderPoint(
+            location_id=decode_id(input.location_id, "Location", ["locationId"]),
+            sku=input.sku,
+            reorder_point=input.reorder_point,
+        )
+        return await service.set_reorder_point(session, caller, cmd)
+
+    return await run_mutation(
+        info,
+        SET_POINT,
+        StockLevelPayload,
+        input,
+        execute,
+        lambda result: StockLevelPayload(
+            stock_level=StockLevel.from_row(result[0]), user_errors=[]
+        ),
+    )

@@ -17,7 +17,9 @@ class StockChangeEvent:
     movement: StockMovement
 
 
-@strawberry.type(description="Available stock fell to or below the reorder point (once per crossing).")
+@strawberry.type(
+    description="Available stock fell to or below the reorder point (once per crossing)."
+)
 class LowStockEvent:
     sequence: BigInt
     stock_level: StockLevel

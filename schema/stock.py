@@ -189,3 +189,22 @@ class RecordSaleInput:
     payments: list[PaymentInput] | None = None
     currency: str | None = None
     idempotency_key: str | None = None
+
+
+@strawberry.input
+class SetReorderPointInput:
+    location_id: strawberry.ID
+    sku: str
+    reorder_point: int | None = strawberry.field(
+        description="lowStock fires when available falls to or below this; null: never."
+    )
+
+
+@strawberry.type
+class StockLevelPayload:
+    stock_level: StockLevel | None
+    user_errors: list[UserError]
+
+    @classmethod
+    def failed(cls, errors: list[UserError]) -> StockLevelPayload:
+        return cls(stock_level=None, user_errors=errors)

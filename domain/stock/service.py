@@ -19,9 +19,16 @@ from domain.audit.service import AuditEntry
 from domain.catalog.lookup import location_row, products_by_sku
 from domain.errors import AlreadyExists, InvalidInput
 from domain.stock.ledger import Posting, post
-from domain.stock.records import AdjustmentReason, MovementKind, MovementRecord, StockChange
+from domain.stock.records import (
+    AdjustmentReason,
+    LevelRecord,
+    MovementKind,
+    MovementRecord,
+    StockChange,
+)
 
 MAX_LINES = 1000
+MAX_QUANTITY = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,3 +263,51 @@ def audit_entry(action: str, change: StockChange, reason: str | None = None) -> 
         after={"levels": after, "movementSequences": movements},
         reason=reason,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SetReorderPoint:
+    location_id: int | None
+    sku: str
+    reorder_point: int | None
+
+
+_SET_POINT = text(
+    """
+    INSERT INTO stock_levels (tenant_id, location_id, product_id)
+    VALUES (:tenant, :location, :product)
+    ON CONFLICT (tenant_id, location_id, product_id) DO NOTHING
+    """
+)
+
+_UPDATE_POINT = text(
+    """
+    UPDATE stock_levels SET reorder_point = :point, updated_at = now()
+    FROM (SELECT id, reorder_point AS before FROM stock_levels
+          WHERE tenant_id = :tenant AND location_id = :location AND product_id = :product
+          FOR UPDATE) old
+    WHERE stock_levels.tenant_id = :tenant AND stock_levels.id = old.id
+    RETURNING stock_levels.id, location_id, product_id, on_hand, reserved, in_transit,
+              incoming, reorder_point, version, updated_at, old.before
+    """
+)
+
+
+async def set_reorder_point(
+    session: AsyncSession, caller: Caller, cmd: SetReorderPoint
+) -> tuple[LevelRecord, int | None]:
+    """Where lowStock fires for one SKU at one location (null: never). Not a stock change."""
+    location = await location_row(session, caller, cmd.location_id, ["locationId"])
+    require(caller, Permission.STOCK_WRITE, location.id, ["locationId"])
+    if cmd.reorder_point is not None and not 0 <= cmd.reorder_point <= MAX_QUANTITY:
+        raise InvalidInput(f"reorderPoint must be 0 to {MAX_QUANTITY}", ["reorderPoint"])
+    products = await products_by_sku(session, caller, [cmd.sku], lines=False)
+    args = {
+        "tenant": caller.tenant_id,
+        "location": location.id,
+        "product": products[cmd.sku].id,
+        "point": cmd.reorder_point,
+    }
+    await session.execute(_SET_POINT, args)
+    row = (await session.execute(_UPDATE_POINT, args)).one()
+    return LevelRecord.from_row(row), row.before

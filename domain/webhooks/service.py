@@ -12,9 +12,9 @@ import base64
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.caller import Caller
@@ -29,8 +29,8 @@ from domain.stock.ledger import STOCK_CHANGED, STOCK_LOW
 from domain.webhooks.payload import EVENT_TYPES, webhook_id
 from domain.webhooks.urls import check_url
 
-E = WebhookEndpoint.__table__
-D = WebhookDelivery.__table__
+E = cast(Table, WebhookEndpoint.__table__)
+D = cast(Table, WebhookDelivery.__table__)
 
 # What a subscriber must be allowed to read to receive each event type.
 EVENT_PERMISSIONS: dict[str, Permission] = {
@@ -137,7 +137,9 @@ async def _locations(
     return list(dict.fromkeys(pk for pk in wanted if pk is not None))
 
 
-async def _skus(session: AsyncSession, caller: Caller, wanted: Sequence[str] | None) -> list[str] | None:
+async def _skus(
+    session: AsyncSession, caller: Caller, wanted: Sequence[str] | None
+) -> list[str] | None:
     _check_filter_size(wanted, "skus")
     if wanted is None:
         return None

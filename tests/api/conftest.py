@@ -56,6 +56,8 @@ def start_server(
         "DATABASE_URL": database_url,
         "STOCKGRAPH_SIGNING_KEY": signing_key.decode(),
         "STOCKGRAPH_HOME": str(home),
+        # Off unless a test asks: a server's dispatcher would race the tests' own.
+        "STOCKGRAPH_WEBHOOKS_ENABLED": "false",
         **(extra_env or {}),
     }
     log = open(home / f"server-{port}.log", "wb")

@@ -1,0 +1,151 @@
+"""Signed webhook delivery from the outbox, run in every API process.
+
+Each process may run one ``WebhookDispatcher``; correctness comes from the
+``FOR UPDATE SKIP LOCKED`` claims in ``domain.webhooks.dispatch``, not from
+there being only one. A round fans new events out to endpoints, then claims
+due deliveries, sends them concurrently *outside* any transaction (claim,
+send, record), and records each attempt. The broker calls ``wake()`` when a
+NOTIFY arrives; without one the dispatcher polls every ``poll_interval``.
+The work spans tenants, so it uses the owner session
+(``Database.owner_transaction``), never a tenant's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from datetime import UTC, datetime
+
+import httpx
+
+from db.session import Database
+from domain.webhooks import dispatch
+
+log = logging.getLogger("stockgraph.webhooks")
+
+USER_AGENT = "stockgraph-webhooks/1"
+MAX_ERROR = 500
+
+
+class WebhookDispatcher:
+    """Fans out and sends webhook deliveries until stopped."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        backoff_base: float,
+        max_attempts: int,
+        timeout: float,
+        poll_interval: float = 1.0,
+        batch_size: int = 20,
+        lease_seconds: float | None = None,
+    ) -> None:
+        self.db = db
+        self.backoff_base = backoff_base
+        self.max_attempts = max_attempts
+        self.timeout = timeout
+        self.poll_interval = poll_interval
+        self.batch_size = batch_size
+        # Longer than any attempt can take, so a live sender never loses its claim.
+        self.lease_seconds = lease_seconds if lease_seconds is not None else timeout + 30.0
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._client: httpx.AsyncClient | None = None
+
+    async def start(self) -> None:
+        if self._task is not None:
+            return
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(self.timeout),
+            follow_redirects=False,
+            headers={"user-agent": USER_AGENT},
+        )
+        self._task = asyncio.create_task(self._run(), name="webhook-dispatcher")
+
+    async def stop(self) -> None:
+        """Cancel the loop; a request cut off here is retried when its lease ends."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+    def wake(self) -> None:
+        """New events were committed: run a round now instead of at the next poll."""
+        self._wakeup.set()
+
+    async def run_once(self) -> int:
+        """One fan-out and one send round; how much work was found (0: idle)."""
+        async with self.db.owner_transaction() as session:
+            moved, _ = await dispatch.fan_out(session)
+        return moved + await self._send_round()
+
+    async def _run(self) -> None:
+        while True:
+            self._wakeup.clear()
+            try:
+                busy = await self.run_once()
+            except Exception:
+                log.exception("webhook round failed")
+                busy = 0
+            if busy:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_interval)
+
+    async def _send_round(self) -> int:
+        async with self.db.owner_transaction() as session:
+            claims = await dispatch.claim_due(
+                session, limit=self.batch_size, lease_seconds=self.lease_seconds
+            )
+        if claims:
+            await asyncio.gather(*(self._deliver(claim) for claim in claims))
+        return len(claims)
+
+    async def _deliver(self, claim: dispatch.Claim) -> None:
+        outcome = await self._post(claim)
+        try:
+            async with self.db.owner_transaction() as session:
+                status = await dispatch.record_attempt(
+                    session,
+                    claim,
+                    outcome,
+                    backoff_base=self.backoff_base,
+                    max_attempts=self.max_attempts,
+                )
+        except Exception:
+            # Unrecorded: the lease runs out and the delivery is sent again.
+            log.exception("could not record webhook delivery %s", claim.delivery_id)
+            return
+        if status is None:
+            log.warning("webhook delivery %s was taken over after its lease", claim.delivery_id)
+
+    async def _post(self, claim: dispatch.Claim) -> dispatch.Outcome:
+        """One HTTP attempt, bounded by ``timeout`` in total; never raises."""
+        assert self._client is not None
+        attempted_at = datetime.now(UTC)
+        headers = dispatch.signed_headers(claim, attempted_at)
+        started = time.monotonic()
+        status_code: int | None = None
+        error: str | None = None
+        try:
+            async with asyncio.timeout(self.timeout):
+                request = self._client.stream(
+                    "POST", claim.url, content=claim.body.encode(), headers=headers
+                )
+                async with request as response:  # the body is never read
+                    status_code = response.status_code
+            if not 200 <= status_code < 300:
+                error = f"HTTP {status_code}"
+        except TimeoutError:
+            error = f"timed out after {self.timeout:g}s"
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
+        duration_ms = int((time.monotonic() - started) * 1000)
+        return dispatch.Outcome(attempted_at, status_code, error, duration_ms)
