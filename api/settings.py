@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     max_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 5000
-    subscription_queue_size: int = 1000
+    subscription_queue_size: int = 10_000
     max_subscriptions_per_connection: int = 50
     ws_init_timeout_seconds: float = 5.0
     webhooks_enabled: bool = True

@@ -359,10 +359,11 @@ class Session:
         prefix = '{"id":' + json.dumps(op_id) + ',"type":"next","payload":'
         last_sent: int | None = args.get("afterSequence")
         try:
-            async for event in live.events(endpoint.broker, subscriber, args.get("afterSequence")):
-                frame = await selection.render(event)
-                await self.ws.send_text(prefix + frame + "}")
-                last_sent = event.sequence
+            async for batch in live.batches(endpoint.broker, subscriber, args.get("afterSequence")):
+                frames = await selection.render(batch)
+                for event, frame in zip(batch, frames, strict=True):
+                    await self.ws.send_text(prefix + frame + "}")
+                    last_sent = event.sequence
         except live.SlowConsumer as slow:
             await self._slow(op_id, slow.last_sequence)
         except asyncio.CancelledError:

@@ -3,8 +3,9 @@
 Subscribers whose document, variables, tenant and permissions are equal share
 one ``Selection``; the first sender to reach an event renders it (in a task of
 its own, so a cancelled sender never strands the others) and the rest reuse
-the JSON text. Each render has a fresh context, so loaders never serve a row
-cached by an earlier event.
+the JSON text. Events that arrive together are rendered together with one fresh
+context: their nested fields batch into one statement per type, and no loader
+serves a row cached by an earlier batch.
 """
 
 from __future__ import annotations
@@ -47,17 +48,23 @@ class Selection:
             self.caller.permissions,
         )
 
-    async def render(self, event: LiveEvent) -> str:
-        """The `payload` of a `next` message for this event, as JSON text."""
-        key = self.key
-        task = event.rendered.get(key)
-        if task is None:
-            task = asyncio.ensure_future(self._render(event))
-            event.rendered[key] = task
-        return await asyncio.shield(task)
+    async def render(self, events: list[LiveEvent]) -> list[str]:
+        """The `payload` of each event's `next` message, as JSON text.
 
-    async def _render(self, event: LiveEvent) -> str:
-        context = Context(db=self.db, caller=self.caller, request_id=f"event-{event.sequence}")
+        Events not rendered yet for this selection are rendered together with one
+        context, so their nested fields load in one statement per type.
+        """
+        key = self.key
+        missing = [e for e in events if key not in e.rendered]
+        if missing:
+            context = Context(
+                db=self.db, caller=self.caller, request_id=f"events-{missing[0].sequence}"
+            )
+            for event in missing:
+                event.rendered[key] = asyncio.ensure_future(self._render(event, context))
+        return [await asyncio.shield(e.rendered[key]) for e in events]
+
+    async def _render(self, event: LiveEvent, context: Context) -> str:
         executor = Executor.build(
             self.schema,
             self.document,

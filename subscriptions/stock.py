@@ -98,6 +98,15 @@ async def events(
     broker: Broker, subscriber: Subscriber, after_sequence: int | None
 ) -> AsyncIterator[LiveEvent]:
     """Replay after ``after_sequence`` (if given), then live events, in sequence order."""
+    async for batch in batches(broker, subscriber, after_sequence):
+        for event in batch:
+            yield event
+
+
+async def batches(
+    broker: Broker, subscriber: Subscriber, after_sequence: int | None, most: int = 200
+) -> AsyncIterator[list[LiveEvent]]:
+    """The same stream in batches: whatever is already waiting, up to ``most`` at a time."""
     tail = await broker.register(subscriber)
     tenant_id = subscriber.caller.tenant_id
     last = tail
@@ -106,25 +115,29 @@ async def events(
         if after_sequence is not None:
             cursor = after_sequence
             while cursor < tail:
-                batch = await broker.read(tenant_id, cursor, tail)
-                if not batch:
+                page = await broker.read(tenant_id, cursor, tail)
+                if not page:
                     break
-                for event in batch:
-                    if subscriber.wants(event):
-                        yield event
-                        sent = event.sequence
-                cursor = batch[-1].sequence
+                wanted = [e for e in page if subscriber.wants(e)]
+                if wanted:
+                    yield wanted
+                    sent = wanted[-1].sequence
+                cursor = page[-1].sequence
             last = max(tail, after_sequence)
+        queue = subscriber.queue
         while True:
             if subscriber.overflowed:
-                raise SlowConsumer(sent, subscriber.queue.maxsize)
-            event = await subscriber.queue.get()
-            if event.sequence <= last:
-                continue
-            last = event.sequence
+                raise SlowConsumer(sent, queue.maxsize)
+            batch = [await queue.get()]
+            while len(batch) < most and not queue.empty():
+                batch.append(queue.get_nowait())
             if subscriber.overflowed:
-                raise SlowConsumer(sent, subscriber.queue.maxsize)
-            yield event
-            sent = event.sequence
+                raise SlowConsumer(sent, queue.maxsize)
+            fresh = [e for e in batch if e.sequence > last]
+            if not fresh:
+                continue
+            last = fresh[-1].sequence
+            yield fresh
+            sent = fresh[-1].sequence
     finally:
         broker.unregister(subscriber)
