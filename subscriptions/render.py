@@ -14,7 +14,7 @@ import asyncio
 import inspect
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import orjson
@@ -38,15 +38,17 @@ class Selection:
     db: Database
     to_root: Callable[[LiveEvent], Any]
 
-    @property
-    def key(self) -> tuple[Any, ...]:
-        return (
+    key: tuple[Any, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        key = (
             self.query,
             self.operation_name,
             json.dumps(self.variables, sort_keys=True, default=str),
             self.caller.tenant_id,
             self.caller.permissions,
         )
+        object.__setattr__(self, "key", key)
 
     async def render(self, events: list[LiveEvent]) -> list[str]:
         """The `payload` of each event's `next` message, as JSON text.
@@ -62,7 +64,11 @@ class Selection:
             )
             for event in missing:
                 event.rendered[key] = asyncio.ensure_future(self._render(event, context))
-        return [await asyncio.shield(e.rendered[key]) for e in events]
+        out = []
+        for event in events:
+            task = event.rendered[key]
+            out.append(task.result() if task.done() else await asyncio.shield(task))
+        return out
 
     async def _render(self, event: LiveEvent, context: Context) -> str:
         executor = Executor.build(
