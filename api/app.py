@@ -20,7 +20,6 @@ from db.session import Database
 from subscriptions.broker import Broker
 from subscriptions.webhooks import WebhookDispatcher
 
-
 # Far fewer young-generation passes than the default (700, 10, 10): with thousands of
 # sockets alive, each full pass walks them all and stalls every subscriber at once.
 GC_THRESHOLDS = (50_000, 20, 100)

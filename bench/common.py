@@ -68,7 +68,7 @@ def server(url: str, key: bytes, workers: int = 1) -> Iterator[tuple[str, int]]:
         "STOCKGRAPH_HOME": str(home),
         "STOCKGRAPH_WEBHOOKS_ENABLED": "false",
     }
-    log = open(home / "server.log", "wb")  # noqa: SIM115
+    log = open(home / "server.log", "wb")
     proc = subprocess.Popen(
         [
             sys.executable,
