@@ -19,8 +19,9 @@ from tests.api.test_subscriptions import CHANGED
 from tests.api.wsclient import WSClient
 from tests.conftest import make_tenant
 
-MUTATION = """mutation($loc: ID!, $key: String!) { adjustStock(input: {locationId: $loc, sku: "A",
-  delta: 1, reason: FOUND, idempotencyKey: $key}) { movements { sequence } userErrors { code } } }"""
+MUTATION = """mutation($loc: ID!, $key: String!) { adjustStock(input: {locationId: $loc,
+  sku: "A", delta: 1, reason: FOUND, idempotencyKey: $key}) {
+  movements { sequence } userErrors { code } } }"""
 
 
 @pytest.fixture
