@@ -132,9 +132,7 @@ async def run(
                 await asyncio.sleep(delay)
         elapsed = time.perf_counter() - started
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and any(  # noqa: ASYNC110 - a bench may poll
-            len(s.sequences) < len(committed) for s in subs
-        ):
+        while time.monotonic() < deadline and any(len(s.sequences) < len(committed) for s in subs):
             await asyncio.sleep(0.1)
         drained = time.perf_counter() - started
         gc.enable()
