@@ -29,6 +29,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL is not set (stockgraph serve sets it for you)")
+    if settings.production and not settings.app_database_url:
+        raise RuntimeError(
+            "production needs STOCKGRAPH_APP_DATABASE_URL: a login that is only a member of "
+            "stockgraph_app (make one with `stockgraph db app-login`)"
+        )
     tokens = TokenService(settings.signing_key_pem(), settings.issuer, settings.audience)
     db = Database.connect(
         settings.database_url, app_url=settings.app_database_url, pool_size=settings.pool_size

@@ -136,6 +136,31 @@ def db_upgrade() -> None:
     emit({"upgraded": True, "revision": head_revision()})
 
 
+@db_app.command("app-login")
+def db_app_login(name: str = typer.Option("stockgraph_api")) -> None:
+    """Create the API's own database login (prints STOCKGRAPH_APP_DATABASE_URL)."""
+    import secrets
+
+    from db.roles import create_app_login
+
+    password = secrets.token_urlsafe(24)
+
+    async def go(db: Any) -> str:
+        return await create_app_login(
+            str(db.owner_engine.url.render_as_string(False)).replace(
+                "postgresql+asyncpg://", "postgresql://"
+            ),
+            name,
+            password,
+        )
+
+    try:
+        url = run(go)
+    except ValueError as exc:
+        fail(str(exc))
+    emit({"role": name, "app_database_url": url})
+
+
 @tenants_app.command("create")
 def tenants_create(
     code: str = typer.Option(...),

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 import strawberry
-from graphql import GraphQLError, OperationDefinitionNode
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode
 from graphql.error import GraphQLError as CoreGraphQLError
 from graphql.execution import ExecutionResult as GraphQLExecutionResult
 from starlette.requests import Request
@@ -50,15 +50,24 @@ log = logging.getLogger("stockgraph.graphql")
 UNAUTHENTICATED = "UNAUTHENTICATED"
 
 
+INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "__typename"})
+
+
 def _introspection_only(ctx: ExecutionContext) -> bool:
+    """True only when every top-level selection is a plain introspection field.
+
+    Fragments at the top level are refused outright: a fragment's name says
+    nothing about the fields inside it.
+    """
     doc = ctx.graphql_document
     if doc is None:
         return False
     for definition in doc.definitions:
         if isinstance(definition, OperationDefinitionNode):
             for selection in definition.selection_set.selections:
-                name = getattr(getattr(selection, "name", None), "value", "")
-                if not name.startswith("__"):
+                if not isinstance(selection, FieldNode):
+                    return False
+                if selection.name.value not in INTROSPECTION_FIELDS:
                     return False
     return True
 

@@ -73,7 +73,7 @@ class Database:
         app_engine = make_engine(
             app_url or url, role=None if app_url else APP_ROLE, pool_size=pool_size
         )
-        owner_engine = make_engine(url, role=None, pool_size=2)
+        owner_engine = make_engine(url, role=None, pool_size=5)
         return cls(
             app_engine=app_engine,
             owner_engine=owner_engine,

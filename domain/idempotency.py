@@ -3,9 +3,10 @@
 ``claim`` inserts the key before the work starts. A concurrent duplicate blocks
 on the key's unique index until the first transaction ends: if it committed,
 the duplicate reads the stored response; if it rolled back, the duplicate
-proceeds as the first. Only successful responses are stored, so a refused
-request (say, INSUFFICIENT_STOCK) may be retried with the same key. Keys are
-kept at least 24 hours (``purge`` removes older ones).
+proceeds as the first. A refusal (say, INSUFFICIENT_STOCK) is stored too, right
+after its rollback (``remember``): the same key then answers the same refusal,
+as the contract says, and a new attempt needs a new key. Keys are kept at
+least 24 hours (``purge`` removes older ones).
 """
 
 from __future__ import annotations
@@ -81,6 +82,48 @@ async def store(session: AsyncSession, caller: Caller, key: str, response: dict[
             "response": json.dumps(response, default=str),
         },
     )
+
+
+_REMEMBER = text(
+    """
+    INSERT INTO idempotency_keys (tenant_id, actor, key, operation, request_hash, response)
+    VALUES (:tenant, :actor, :key, :operation, :hash, CAST(:response AS jsonb))
+    ON CONFLICT (tenant_id, actor, key) DO NOTHING
+    """
+)
+
+
+async def remember(
+    session: AsyncSession,
+    caller: Caller,
+    key: str,
+    operation: str,
+    digest: str,
+    response: dict[str, Any],
+) -> None:
+    """Store a refusal under its key (unless a concurrent duplicate got there first)."""
+    if not key or len(key) > MAX_KEY_LENGTH:
+        return
+    await session.execute(
+        _REMEMBER,
+        {
+            "tenant": caller.tenant_id,
+            "actor": caller.actor_key,
+            "key": key,
+            "operation": operation,
+            "hash": digest,
+            "response": json.dumps(response, default=str),
+        },
+    )
+
+
+async def purge_all(session: AsyncSession) -> int:
+    """Delete expired keys of every tenant (owner session; run periodically)."""
+    result = await session.execute(
+        text("DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => :h)"),
+        {"h": int(RETENTION.total_seconds() // 3600)},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def purge(session: AsyncSession, tenant_id: int) -> int:

@@ -18,8 +18,8 @@ def decode(global_id: str) -> tuple[str, str] | None:
     except (binascii.Error, UnicodeError, ValueError):
         return None
     type_name, sep, pk = text.partition(":")
-    if not sep or not type_name or not pk:
-        return None
+    if not sep or not type_name or not pk or encode(type_name, pk) != global_id:
+        return None  # only the one spelling we hand out is accepted
     return type_name, pk
 
 
@@ -28,8 +28,8 @@ def decode_int(global_id: str, type_name: str) -> int | None:
     parsed = decode(global_id)
     if parsed is None or parsed[0] != type_name:
         return None
-    try:
-        value = int(parsed[1])
-    except ValueError:
+    digits = parsed[1]
+    if not digits.isascii() or not digits.isdigit() or digits.startswith("0"):
         return None
-    return value if 0 < value < 2**63 else None
+    value = int(digits)
+    return value if value < 2**63 else None

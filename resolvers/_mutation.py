@@ -21,7 +21,7 @@ from strawberry.types import Info
 from auth.caller import Caller
 from domain import idempotency
 from domain.audit.service import AuditEntry, append
-from domain.errors import DomainError
+from domain.errors import DomainError, IdempotencyKeyReused
 from schema.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 R = TypeVar("R")
 P = TypeVar("P", bound="Failable")
 
+REFUSED = "__refused__"
 RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
 MAX_ATTEMPTS = 3
 
@@ -80,6 +81,10 @@ async def run_mutation(
             async with ctx.db.tenant_transaction(caller.tenant_id) as session:
                 if key is not None:
                     stored = await idempotency.claim(session, caller, key, spec.action, digest)
+                    if stored is not None and REFUSED in stored:
+                        return payload.failed(  # type: ignore[no-any-return]
+                            [UserError.from_json(e) for e in stored[REFUSED]]
+                        )
                     if stored is not None:
                         return render(spec.restore(stored))
                 result = await execute(session, caller, ctx.request_id)
@@ -94,8 +99,11 @@ async def run_mutation(
                     await idempotency.store(session, caller, key, spec.snapshot(result))
             return render(result)
         except DomainError as error:
-            await _record_refusal(ctx.db, caller, spec.action, data, error, ctx.request_id, key)
-            return payload.failed([UserError.from_domain(error)])  # type: ignore[no-any-return]
+            user_error = UserError.from_domain(error)
+            await _record_refusal(
+                ctx.db, caller, spec.action, data, error, ctx.request_id, key, digest, user_error
+            )
+            return payload.failed([user_error])  # type: ignore[no-any-return]
         except DBAPIError as exc:
             if _sqlstate(exc) in RETRYABLE_SQLSTATES and attempt < MAX_ATTEMPTS:
                 log.warning("retrying %s after %s", spec.action, _sqlstate(exc))
@@ -112,16 +120,28 @@ async def _record_refusal(
     error: DomainError,
     request_id: str,
     key: str | None,
+    digest: str,
+    user_error: UserError,
 ) -> None:
-    """A refused or denied mutation still leaves an audit event (nothing else)."""
+    """A refused or denied mutation leaves an audit event, and its answer under its key."""
     entry = AuditEntry(
         action=action,
         after={
             "input": data,
             "error": {"code": error.code, "message": error.message, "field": error.field},
         },
-        reason=error.message,
+        reason=error.message[:1000],
         outcome=error.outcome,
     )
     async with db.tenant_transaction(caller.tenant_id) as session:
-        await append(session, caller, entry, request_id=request_id, idempotency_key=key)
+        await append(
+            session,
+            caller,
+            entry,
+            request_id=request_id,
+            idempotency_key=key[:200] if key else None,
+        )
+        if key is not None and not isinstance(error, IdempotencyKeyReused):
+            await idempotency.remember(
+                session, caller, key, action, digest, {REFUSED: [user_error.to_json()]}
+            )

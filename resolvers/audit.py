@@ -8,7 +8,7 @@ from strawberry.types import Info
 from domain.audit import queries
 from domain.pagination import page_size
 from schema.audit import AuditEvent
-from schema.relay import Connection, connection, decode_cursor
+from schema.relay import Connection, connection, int_cursor
 from schema.scalars import BigInt
 
 
@@ -22,8 +22,8 @@ async def audit_events(
     """Events in chain order; `entityId` is the global ID of the thing changed."""
     caller = info.context.viewer
     limit = page_size(first)
-    cursor = decode_cursor(after)
-    start = int(cursor) if cursor is not None else after_sequence
+    cursor = int_cursor(after)
+    start = cursor if cursor is not None else after_sequence
     async with info.context.db.tenant_transaction(caller.tenant_id) as session:
         page = await queries.list_events(
             session,

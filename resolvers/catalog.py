@@ -8,7 +8,7 @@ from domain.catalog import queries
 from domain.pagination import page_size
 from schema.catalog import Product
 from schema.locations import Location, LocationKind
-from schema.relay import Connection, connection, decode_cursor
+from schema.relay import Connection, connection, text_cursor
 
 
 async def location(info: Info, code: str) -> Location | None:
@@ -26,7 +26,7 @@ async def locations(
 ) -> Connection[Location]:
     caller = info.context.viewer
     limit = page_size(first)
-    cursor = decode_cursor(after)
+    cursor = text_cursor(after)
     kind_value = kind.value if kind else None
     db = info.context.db
     async with db.tenant_transaction(caller.tenant_id) as session:
@@ -53,7 +53,7 @@ async def products(
 ) -> Connection[Product]:
     caller = info.context.viewer
     limit = page_size(first)
-    cursor = decode_cursor(after)
+    cursor = text_cursor(after)
     db = info.context.db
     async with db.tenant_transaction(caller.tenant_id) as session:
         page = await queries.list_products(

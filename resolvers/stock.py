@@ -15,7 +15,14 @@ from domain.pagination import page_size
 from domain.stock import queries, service
 from domain.stock.records import LevelRecord, StockChange
 from resolvers._mutation import MutationSpec, run_mutation
-from schema.relay import Connection, connection, decode_cursor, decode_id, decode_id_or_none
+from schema.relay import (
+    Connection,
+    connection,
+    decode_id,
+    decode_id_or_none,
+    int_cursor,
+    pair_cursor,
+)
 from schema.scalars import BigInt
 from schema.stock import (
     AdjustStockInput,
@@ -94,7 +101,7 @@ async def record_sale(info: Info, input: RecordSaleInput) -> StockChangePayload:
                 service.Payment(method=p.method, amount=p.amount, reference=p.reference)
                 for p in input.payments or ()
             ),
-            currency=input.currency,
+            currency=input.currency.value if input.currency is not None else None,
         )
         return await service.record_sale(session, caller, cmd, request_id=request_id)
 
@@ -129,7 +136,7 @@ async def stock_levels(
 ) -> Connection[StockLevel]:
     caller = info.context.viewer
     limit = page_size(first)
-    key = decode_cursor(after)
+    key = pair_cursor(after)
     locs = _ids(location_ids, "Location")
     db = info.context.db
     async with db.tenant_transaction(caller.tenant_id) as session:
@@ -137,7 +144,7 @@ async def stock_levels(
             session,
             caller,
             limit=limit,
-            after=tuple(key) if key else None,
+            after=key,
             location_ids=locs,
             skus=skus,
             below_reorder_point=below_reorder_point,
@@ -161,8 +168,8 @@ async def stock_movements(
     """Ledger rows in commit order; `after` (a cursor) wins over `afterSequence`."""
     caller = info.context.viewer
     limit = page_size(first)
-    cursor = decode_cursor(after)
-    start = int(cursor) if cursor is not None else after_sequence
+    cursor = int_cursor(after)
+    start = cursor if cursor is not None else after_sequence
     loc = None
     if location_id is not None:
         loc = decode_id_or_none(location_id, "Location") or 0

@@ -41,7 +41,7 @@ class Product(Node):
     _price_mop: strawberry.Private[Money | None]
 
     @strawberry.field(description="The name in one language (Traditional Chinese by default).")
-    def name(self, locale: Locale = Locale.ZH_HK) -> str:
+    def name(self, locale: Locale | None = Locale.ZH_HK) -> str:
         return self.name_en if locale is Locale.EN else self.name_zh
 
     @strawberry.field(description="Retail prices in every currency the product is priced in.")

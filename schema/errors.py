@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any
 
 import strawberry
 
@@ -32,6 +33,23 @@ class UserError:
         default=None,
         description="For VERSION_CONFLICT and INSUFFICIENT_STOCK: the quantity on hand now.",
     )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "field": self.field,
+            "code": self.code.value,
+            "message": self.message,
+            "currentOnHand": self.current_on_hand,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> UserError:
+        return cls(
+            field=data["field"],
+            code=UserErrorCode(data["code"]),
+            message=data["message"],
+            current_on_hand=data.get("currentOnHand"),
+        )
 
     @classmethod
     def from_domain(cls, error: DomainError) -> UserError:

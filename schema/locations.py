@@ -33,7 +33,7 @@ class Location(Node):
     pk: strawberry.Private[int]
 
     @strawberry.field(description="The name in one language (Traditional Chinese by default).")
-    def name(self, locale: Locale = Locale.ZH_HK) -> str:
+    def name(self, locale: Locale | None = Locale.ZH_HK) -> str:
         return self.name_en if locale is Locale.EN else self.name_zh
 
     @classmethod

@@ -55,6 +55,10 @@ def encode_cursor(key: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
 
 
+def _cursor_error() -> InvalidInput:
+    return InvalidInput("after is not a cursor of this list", ["after"])
+
+
 def decode_cursor(cursor: str | None) -> Any:
     """The sort key inside a cursor; a cursor we did not make is INVALID."""
     if cursor is None:
@@ -62,7 +66,34 @@ def decode_cursor(cursor: str | None) -> Any:
     try:
         return json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
     except (binascii.Error, UnicodeError, ValueError):
-        raise InvalidInput("after is not a cursor from this API", ["after"]) from None
+        raise _cursor_error() from None
+
+
+def text_cursor(cursor: str | None) -> str | None:
+    key = decode_cursor(cursor)
+    if key is not None and not isinstance(key, str):
+        raise _cursor_error()
+    return key
+
+
+def int_cursor(cursor: str | None) -> int | None:
+    key = decode_cursor(cursor)
+    if key is not None and not (type(key) is int and 0 <= key < 2**63):
+        raise _cursor_error()
+    return key
+
+
+def pair_cursor(cursor: str | None) -> tuple[int, int] | None:
+    key = decode_cursor(cursor)
+    if key is None:
+        return None
+    if not (
+        isinstance(key, list)
+        and len(key) == 2
+        and all(type(k) is int and 0 <= k < 2**63 for k in key)
+    ):
+        raise _cursor_error()
+    return (key[0], key[1])
 
 
 def connection(

@@ -13,7 +13,7 @@ from domain import ids
 from domain.stock.records import AdjustmentReason as DomainReason
 from domain.stock.records import MovementKind as DomainKind
 from domain.stock.records import StockChange
-from schema.catalog import Product
+from schema.catalog import CurrencyCode, Product
 from schema.errors import UserError
 from schema.locations import Location
 from schema.relay import Node
@@ -187,7 +187,7 @@ class RecordSaleInput:
     occurred_at: datetime | None = None
     member_id: strawberry.ID | None = None
     payments: list[PaymentInput] | None = None
-    currency: str | None = None
+    currency: CurrencyCode | None = None
     idempotency_key: str | None = None
 
 

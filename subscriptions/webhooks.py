@@ -27,6 +27,8 @@ log = logging.getLogger("stockgraph.webhooks")
 
 USER_AGENT = "stockgraph-webhooks/1"
 MAX_ERROR = 500
+# The owner pool is small and shared (token endpoint, operators): record at most this many at once.
+RECORDING_SLOTS = 2
 
 
 class WebhookDispatcher:
@@ -52,6 +54,7 @@ class WebhookDispatcher:
         # Longer than any attempt can take, so a live sender never loses its claim.
         self.lease_seconds = lease_seconds if lease_seconds is not None else timeout + 30.0
         self._wakeup = asyncio.Event()
+        self._recording = asyncio.Semaphore(RECORDING_SLOTS)
         self._task: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
 
@@ -111,7 +114,7 @@ class WebhookDispatcher:
     async def _deliver(self, claim: dispatch.Claim) -> None:
         outcome = await self._post(claim)
         try:
-            async with self.db.owner_transaction() as session:
+            async with self._recording, self.db.owner_transaction() as session:
                 status = await dispatch.record_attempt(
                     session,
                     claim,

@@ -83,8 +83,16 @@ def database_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database.connect(database_url, pool_size=20)
+def app_database_url(database_url: str) -> str:
+    """The API's own login (a member of stockgraph_app only), as production runs it."""
+    from db.roles import create_app_login
+
+    return asyncio.run(create_app_login(database_url, "stockgraph_api_test", "test-password"))
+
+
+@pytest.fixture(scope="session")
+async def db(database_url: str, app_database_url: str) -> AsyncIterator[Database]:
+    database = Database.connect(database_url, app_url=app_database_url, pool_size=20)
     yield database
     await database.dispose()
 

@@ -33,7 +33,7 @@ async def products_by_sku(
     session: AsyncSession, caller: Caller, skus: Sequence[str], *, lines: bool = True
 ) -> dict[str, Product]:
     """Map every SKU to its product; NOT_FOUND names the first unknown line."""
-    wanted = set(skus)
+    wanted = {sku for sku in skus if len(sku) <= 64}
     rows = (
         await session.execute(
             select(Product).where(Product.tenant_id == caller.tenant_id, Product.sku.in_(wanted))
@@ -43,5 +43,6 @@ async def products_by_sku(
     for index, sku in enumerate(skus):
         if sku not in found:
             path = ["lines", str(index), "sku"] if lines else ["sku"]
-            raise NotFound(f"no product with SKU {sku!r}", path)
+            shown = sku if len(sku) <= 64 else sku[:61] + "..."
+            raise NotFound(f"no product with SKU {shown!r}", path)
     return found

@@ -17,7 +17,7 @@ from domain import ids
 from domain.access import require
 from domain.audit.service import AuditEntry
 from domain.catalog.lookup import location_row, products_by_sku
-from domain.errors import AlreadyExists, InvalidInput
+from domain.errors import AlreadyExists, InvalidInput, NotFound
 from domain.stock.ledger import Posting, post
 from domain.stock.records import (
     AdjustmentReason,
@@ -29,6 +29,7 @@ from domain.stock.records import (
 
 MAX_LINES = 1000
 MAX_QUANTITY = 1_000_000
+MAX_MONEY = Decimal(10) ** 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +89,23 @@ def _check_lines(count: int) -> None:
 
 
 def _positive(quantity: int, index: int) -> None:
-    if quantity <= 0:
-        raise InvalidInput("quantity must be positive", ["lines", str(index), "quantity"])
+    if not 0 < quantity <= MAX_QUANTITY:
+        raise InvalidInput(
+            f"quantity must be 1 to {MAX_QUANTITY}", ["lines", str(index), "quantity"]
+        )
+
+
+def _text(value: str | None, limit: int, field: str) -> None:
+    if value is not None and len(value) > limit:
+        raise InvalidInput(f"{field} must be at most {limit} characters", [field])
+
+
+def _money(value: Decimal | None, path: list[str]) -> None:
+    """Prices and costs: finite, not negative, below 10 billion."""
+    if value is None:
+        return
+    if not value.is_finite() or value < 0 or value >= MAX_MONEY:
+        raise InvalidInput(f"{path[-1]} must be a number from 0 to {MAX_MONEY}", path)
 
 
 async def receive_stock(
@@ -99,10 +115,10 @@ async def receive_stock(
     location = await location_row(session, caller, cmd.location_id, ["locationId"])
     require(caller, Permission.STOCK_WRITE, location.id, ["locationId"])
     _check_lines(len(cmd.lines))
+    _text(cmd.reference, 200, "reference")
     for i, line in enumerate(cmd.lines):
         _positive(line.quantity, i)
-        if line.unit_cost is not None and line.unit_cost < 0:
-            raise InvalidInput("unitCost cannot be negative", ["lines", str(i), "unitCost"])
+        _money(line.unit_cost, ["lines", str(i), "unitCost"])
     products = await products_by_sku(session, caller, [ln.sku for ln in cmd.lines])
     postings = [
         Posting(
@@ -125,8 +141,9 @@ async def adjust_stock(
     """A counted or observed correction; never takes stock below zero."""
     location = await location_row(session, caller, cmd.location_id, ["locationId"])
     require(caller, Permission.STOCK_WRITE, location.id, ["locationId"])
-    if cmd.delta == 0:
-        raise InvalidInput("delta must not be zero", ["delta"])
+    if cmd.delta == 0 or abs(cmd.delta) > MAX_QUANTITY:
+        raise InvalidInput(f"delta must be non-zero and within ±{MAX_QUANTITY}", ["delta"])
+    _text(cmd.note, 1000, "note")
     products = await products_by_sku(session, caller, [cmd.sku], lines=False)
     kind = MovementKind.DAMAGE if cmd.reason is AdjustmentReason.DAMAGE else MovementKind.ADJUSTMENT
     posting = Posting(
@@ -170,8 +187,14 @@ async def record_sale(
     _check_lines(len(cmd.lines))
     for i, line in enumerate(cmd.lines):
         _positive(line.quantity, i)
-        if line.unit_price is not None and line.unit_price < 0:
-            raise InvalidInput("unitPrice cannot be negative", ["lines", str(i), "unitPrice"])
+        _money(line.unit_price, ["lines", str(i), "unitPrice"])
+    for i, payment in enumerate(cmd.payments):
+        _money(payment.amount, ["payments", str(i), "amount"])
+        if not payment.method or len(payment.method) > 32:
+            raise InvalidInput("method must be 1 to 32 characters", ["payments", str(i), "method"])
+    if cmd.member_id is not None:
+        # Members are not part of this API version yet: no member ID can exist.
+        raise NotFound("no such member", ["memberId"])
     products = await products_by_sku(session, caller, [ln.sku for ln in cmd.lines])
     currency = (
         await session.execute(select(Tenant.currency).where(Tenant.tenant_id == caller.tenant_id))

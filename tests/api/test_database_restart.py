@@ -61,9 +61,11 @@ async def _run(server, tenant, home: Path, db: Database) -> None:
         """Retry with the same idempotency key until the answer arrives."""
         for _ in range(100):
             try:
-                response = await http.post("/graphql", json={
-                    "query": MUTATION, "variables": {"loc": tenant.loc("S1"), "key": key}},
-                    headers={"Authorization": f"Bearer {token}"})
+                response = await http.post(
+                    "/graphql",
+                    json={"query": MUTATION, "variables": {"loc": tenant.loc("S1"), "key": key}},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
                 body = response.json()
                 if body.get("data") and body["data"]["adjustStock"]["userErrors"] == []:
                     return
@@ -88,8 +90,15 @@ async def _run(server, tenant, home: Path, db: Database) -> None:
     await client.close()
     await db.owner_engine.dispose()  # this test's own pool still holds pre-restart connections
     async with db.owner_transaction() as session:
-        committed = list((await session.execute(text(
-            "SELECT sequence FROM stock_movements WHERE tenant_id = :t ORDER BY sequence"),
-            {"t": tenant.tenant_id})).scalars())
+        committed = list(
+            (
+                await session.execute(
+                    text(
+                        "SELECT sequence FROM stock_movements WHERE tenant_id = :t ORDER BY sequence"
+                    ),
+                    {"t": tenant.tenant_id},
+                )
+            ).scalars()
+        )
     assert len(committed) == 70  # idempotency keys: every retried change applied once
     assert received == committed

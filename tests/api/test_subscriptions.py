@@ -349,9 +349,22 @@ def node_modules() -> Path:
     folder = Path(".stockgraph-test/node").resolve()
     folder.mkdir(parents=True, exist_ok=True)
     if not (folder / "node_modules" / "graphql-ws").exists():
-        subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund",
-                        "--prefix", str(folder), "graphql-ws@6", "ws@8", "graphql@16"],
-                       check=True, timeout=300)
+        subprocess.run(
+            [
+                "npm",
+                "install",
+                "--silent",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(folder),
+                "graphql-ws@6",
+                "ws@8",
+                "graphql@16",
+            ],
+            check=True,
+            timeout=300,
+        )
     script = folder / "subscribe.mjs"
     shutil.copy(Path(__file__).parent / "node" / "subscribe.mjs", script)
     return script
@@ -361,15 +374,24 @@ async def test_npm_graphql_ws_client_receives_events(server, tenant, node_module
     token = await app_token(server, await new_client(tenant, "stock:read stock:write"))
     query = "subscription { stockChanged { sequence stockLevel { onHand } } }"
     process = await asyncio.create_subprocess_exec(
-        "node", str(node_modules), server.url.replace("http", "ws") + "/graphql", token, "2",
-        query, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        "node",
+        str(node_modules),
+        server.url.replace("http", "ws") + "/graphql",
+        token,
+        "2",
+        query,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     assert process.stdout is not None
     ready = json.loads(await asyncio.wait_for(process.stdout.readline(), 20))
     assert ready == {"ready": True}
     await asyncio.sleep(1.0)  # let the client connect and subscribe
     async with httpx.AsyncClient(base_url=server.url) as http:
-        expected = [await adjust(http, token, tenant.loc("S2"), "B", 2),
-                    await adjust(http, token, tenant.loc("S2"), "B", 5)]
+        expected = [
+            await adjust(http, token, tenant.loc("S2"), "B", 2),
+            await adjust(http, token, tenant.loc("S2"), "B", 5),
+        ]
     out, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, err.decode()
     events = [json.loads(line)["data"]["stockChanged"] for line in out.decode().splitlines()]

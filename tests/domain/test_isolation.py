@@ -108,3 +108,40 @@ async def test_ledger_locks_in_canonical_order_without_deadlock(tenant):
 
     assert await on_hand(tenant.db, tenant.tenant_id, locs[0], prods[0]) == 30
     assert await ledger_mismatches(tenant.db, tenant.tenant_id) == []
+
+
+async def test_every_table_has_forced_row_level_security(database_url):
+    """Not a hand-kept list: a table added later without RLS fails here."""
+    conn = await asyncpg.connect(plain_url(database_url))
+    try:
+        rows = await conn.fetch(
+            "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, "
+            "EXISTS (SELECT 1 FROM information_schema.columns k WHERE k.table_name = c.relname "
+            "        AND k.column_name = 'tenant_id') AS has_tenant "
+            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname <> 'alembic_version'"
+        )
+    finally:
+        await conn.close()
+    assert len(rows) >= len(TABLES)
+    for row in rows:
+        assert row["relrowsecurity"] and row["relforcerowsecurity"], row["relname"]
+        assert row["has_tenant"], row["relname"]
+
+
+async def test_app_login_cannot_become_another_role(app_database_url):
+    conn = await asyncpg.connect(app_database_url, server_settings={"role": "stockgraph_app"})
+    try:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.execute("SET ROLE postgres")
+        await conn.execute("RESET ROLE")  # back to the login itself: still no owner rights
+        assert await conn.fetchval("SELECT current_user") in (
+            "stockgraph_app",
+            "stockgraph_api_test",
+        )
+        assert not await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = session_user")
+        assert await conn.fetchval("SELECT count(*) FROM stock_levels") == 0
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.execute("ALTER TABLE stock_levels DISABLE ROW LEVEL SECURITY")
+    finally:
+        await conn.close()

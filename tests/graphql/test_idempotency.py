@@ -101,7 +101,7 @@ async def test_keys_are_per_caller(gql, tenant):
     )
 
 
-async def test_refused_request_stores_nothing_and_may_be_retried(gql, tenant):
+async def test_a_refusal_is_the_first_response_too(gql, tenant):
     owner = tenant.owner
     adjust = {
         "input": {
@@ -109,14 +109,22 @@ async def test_refused_request_stores_nothing_and_may_be_retried(gql, tenant):
             "sku": "A",
             "delta": -2,
             "reason": "DAMAGE",
-            "idempotencyKey": "retry-me",
+            "idempotencyKey": "refused-once",
         }
     }
     refused = await gql.ok(ADJUST, owner, adjust)
     assert refused["adjustStock"]["userErrors"][0]["code"] == "INSUFFICIENT_STOCK"
     await gql.ok(RECEIVE, owner, _input(tenant, "fill", 5))
-    accepted = await gql.ok(ADJUST, owner, adjust)
-    assert accepted["adjustStock"]["userErrors"] == []
-    assert accepted["adjustStock"]["stockLevels"][0]["onHand"] == 3
     replay = await gql.ok(ADJUST, owner, adjust)
-    assert replay == accepted
+    assert replay == refused  # same key, same input: the first answer, nothing changed
+    assert (
+        await on_hand(tenant.db, tenant.tenant_id, tenant.locations["S1"], tenant.products["A"])
+        == 5
+    )
+    other = await gql.ok(ADJUST, owner, {"input": {**adjust["input"], "delta": -1}})
+    assert other["adjustStock"]["userErrors"][0]["code"] == "IDEMPOTENCY_KEY_REUSED"
+    fresh = await gql.ok(
+        ADJUST, owner, {"input": {**adjust["input"], "idempotencyKey": "second-try"}}
+    )
+    assert fresh["adjustStock"]["userErrors"] == []
+    assert fresh["adjustStock"]["stockLevels"][0]["onHand"] == 3

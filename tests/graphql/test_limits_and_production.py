@@ -15,8 +15,8 @@ async def _run(schema, query: str, caller, db):
 
 
 async def test_depth_alias_and_token_limits(gql, tenant):
-    deep = "{ viewer { " + "tenant { " * 1 + "id } } }"
-    assert (await gql(deep, tenant.owner)).errors is None
+    ok_depth = "{ stockLevels { edges { node { location { code } product { sku } } } } }"
+    assert (await gql(ok_depth, tenant.owner)).errors is None
     too_deep = (
         "{ stockLevels { edges { node { location { code } product { sku } } } } "
         + " ".join(f"a{i}: viewer {{ kind }}" for i in range(31))
@@ -107,6 +107,108 @@ async def test_compare_and_set_refuses_a_stale_expectation(gql, tenant):
     )
     assert fresh["adjustStock"]["stockLevels"][0]["onHand"] == 5
     assert fresh["adjustStock"]["movements"][0]["kind"] == "ADJUSTMENT"
+
+
+async def test_oversized_and_odd_inputs_are_user_errors_and_audited(gql, tenant):
+    owner = tenant.owner
+    cases = [
+        (
+            RECEIVE,
+            {
+                "locationId": tenant.loc("S1"),
+                "lines": [{"sku": "A", "quantity": 1}],
+                "reference": "R" * 201,
+            },
+            "receiveStock",
+            ["reference"],
+        ),
+        (
+            RECEIVE,
+            {
+                "locationId": tenant.loc("S1"),
+                "lines": [{"sku": "A", "quantity": 1, "unitCost": "NaN"}],
+            },
+            "receiveStock",
+            ["lines", "0", "unitCost"],
+        ),
+        (
+            RECEIVE,
+            {
+                "locationId": tenant.loc("S1"),
+                "lines": [{"sku": "A", "quantity": 1, "unitCost": "1e20"}],
+            },
+            "receiveStock",
+            ["lines", "0", "unitCost"],
+        ),
+        (
+            RECEIVE,
+            {"locationId": tenant.loc("S1"), "lines": [{"sku": "A", "quantity": 10**7}]},
+            "receiveStock",
+            ["lines", "0", "quantity"],
+        ),
+        (
+            RECEIVE,
+            {"locationId": tenant.loc("S1"), "lines": [{"sku": "X" * 2000, "quantity": 1}]},
+            "receiveStock",
+            ["lines", "0", "sku"],
+        ),
+        (
+            RECEIVE,
+            {
+                "locationId": tenant.loc("S1"),
+                "lines": [{"sku": "A", "quantity": 1}],
+                "idempotencyKey": "k" * 500,
+            },
+            "receiveStock",
+            ["idempotencyKey"],
+        ),
+        (
+            ADJUST,
+            {
+                "locationId": tenant.loc("S1"),
+                "sku": "A",
+                "delta": 1,
+                "reason": "FOUND",
+                "note": "n" * 1001,
+            },
+            "adjustStock",
+            ["note"],
+        ),
+    ]
+    for query, value, name, field in cases:
+        result = await gql(query, owner, {"input": value})
+        assert result.errors is None, (field, result.errors)
+        assert result.data[name]["userErrors"][0]["field"] == field
+    from tests.helpers import count_rows
+
+    assert await count_rows(tenant.db, "stock_movements", tenant.tenant_id) == 0
+    from domain.audit.service import verify
+
+    async with tenant.db.owner_transaction() as s:
+        assert (await verify(s, tenant.tenant_id)).valid
+
+
+async def test_cursors_of_another_list_are_invalid(gql, tenant):
+    owner = tenant.owner
+    await gql.ok(
+        RECEIVE,
+        owner,
+        {"input": {"locationId": tenant.loc("S1"), "lines": [{"sku": "A", "quantity": 1}]}},
+    )
+    product_cursor = (await gql.ok("{ products(first: 1) { pageInfo { endCursor } } }", owner))[
+        "products"
+    ]["pageInfo"]["endCursor"]
+    level_cursor = (await gql.ok("{ stockLevels(first: 1) { pageInfo { endCursor } } }", owner))[
+        "stockLevels"
+    ]["pageInfo"]["endCursor"]
+    for query, cursor in (
+        ("stockLevels", product_cursor),
+        ("stockMovements", product_cursor),
+        ("auditEvents", level_cursor),
+        ("products", level_cursor),
+    ):
+        result = await gql(f'{{ {query}(after: "{cursor}") {{ edges {{ cursor }} }} }}', owner)
+        assert result.errors[0].extensions["code"] == "INVALID", query
 
 
 async def test_input_validation_is_reported_as_user_errors(gql, tenant):

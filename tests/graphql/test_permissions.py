@@ -195,5 +195,20 @@ async def test_unauthenticated_gets_unauthenticated(gql):
     result = await gql(LEVELS, None)
     assert result.data is None
     assert result.errors[0].extensions == {"code": "UNAUTHENTICATED"}
-    introspection = await gql("{ __schema { queryType { name } } }", None)
+    introspection = await gql("{ __schema { queryType { name } } __typename }", None)
     assert introspection.errors is None
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "query { ...__x } fragment __x on Query { locations { totalCount } }",
+        "query { ... on Query { locations { totalCount } } }",
+        "query { __typename ...F } fragment F on Query { viewer { kind } }",
+        "{ __schema { queryType { name } } locations { totalCount } }",
+    ],
+)
+async def test_real_fields_cannot_hide_behind_introspection(gql, query):
+    result = await gql(query, None)
+    assert result.data is None
+    assert result.errors[0].extensions == {"code": "UNAUTHENTICATED"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import text
 
 from auth.permissions import Role
 from tests.graphql.test_stock_concurrency import ADJUST, RECEIVE
@@ -25,6 +26,14 @@ LIST = "{ webhookSubscriptions(first: 50) { totalCount edges { node { id url act
 NODE = """query($id: ID!) { node(id: $id) { __typename id
   ... on WebhookEndpoint { url eventTypes deliveries(first: 5) { edges { node { id } } } }
   ... on WebhookDelivery { webhookId attemptLog { statusCode } } } }"""
+
+
+@pytest.fixture(autouse=True)
+async def _retire_endpoints(db):
+    """Nothing here sends; leave no active endpoint behind for a later dispatcher."""
+    yield
+    async with db.owner_transaction() as session:
+        await session.execute(text("UPDATE webhook_endpoints SET active = false WHERE active"))
 
 
 async def create(gql, caller, **fields):
