@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint schema clean
+.PHONY: run test lint schema bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ lint: $(STAMP)  ## ruff, mypy, import-linter layer contract
 
 schema: $(STAMP)  ## regenerate schema.graphql from the code
 	$(BIN)/stockgraph schema export > schema.graphql
+
+bench: $(STAMP)  ## benchmarks, on demand: figures and their ratios to the bars
+	$(BIN)/python -m bench.fanout
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,12 +20,15 @@ from api.settings import Settings
 from api.ws import GraphQLWebSocket
 from auth.tokens import TokenService
 from db.session import Database
+from domain import idempotency
 from subscriptions.broker import Broker
 from subscriptions.webhooks import WebhookDispatcher
 
 # Far fewer young-generation passes than the default (700, 10, 10): with thousands of
 # sockets alive, each full pass walks them all and stalls every subscriber at once.
 GC_THRESHOLDS = (50_000, 20, 100)
+
+log = logging.getLogger("stockgraph.app")
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -34,7 +40,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             "production needs STOCKGRAPH_APP_DATABASE_URL: a login that is only a member of "
             "stockgraph_app (make one with `stockgraph db app-login`)"
         )
-    tokens = TokenService(settings.signing_key_pem(), settings.issuer, settings.audience)
+    tokens = TokenService(settings.signing_key_pem(), settings.token_issuer, settings.audience)
     db = Database.connect(
         settings.database_url, app_url=settings.app_database_url, pool_size=settings.pool_size
     )
@@ -64,9 +70,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if webhooks is not None:
             broker.wake_callbacks.append(webhooks.wake)
             await webhooks.start()
+        housekeeping = asyncio.create_task(_housekeeping(db))
         try:
             yield
         finally:
+            housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await housekeeping
             if webhooks is not None:
                 await webhooks.stop()
             await broker.stop()
@@ -107,6 +117,19 @@ def _webhooks(settings: Settings, db: Database) -> WebhookDispatcher | None:
         max_attempts=settings.webhook_max_attempts,
         timeout=settings.webhook_timeout_seconds,
     )
+
+
+async def _housekeeping(db: Database, every: float = 900.0) -> None:
+    """Expired idempotency keys go (they are kept at least 24 hours); any process may do it."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            async with db.owner_transaction() as session:
+                removed = await idempotency.purge_all(session)
+            if removed:
+                log.info("removed %d expired idempotency keys", removed)
+        except Exception:
+            log.exception("idempotency key purge failed")
 
 
 def app_from_env() -> Starlette:

@@ -299,7 +299,7 @@ def staff_token(
             t = await _tenant(s, tenant)
             member = await staff_by_code(s, t.tenant_id, staff)
             claims = staff_claims(t.tenant_id, member.id, member.role, list(member.location_ids))
-        tokens = TokenService(settings.signing_key_pem(), settings.issuer, settings.audience)
+        tokens = TokenService(settings.signing_key_pem(), settings.token_issuer, settings.audience)
         return {
             "access_token": tokens.issue(claims, ttl),
             "token_type": "Bearer",

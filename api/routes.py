@@ -63,7 +63,9 @@ async def token(request: Request) -> Response:
 
 async def oauth_metadata(request: Request) -> Response:
     state = _state(request)
-    return JSONResponse(authorization_server_metadata(state.settings.issuer, _base_url(request)))
+    return JSONResponse(
+        authorization_server_metadata(state.settings.token_issuer, _base_url(request))
+    )
 
 
 async def jwks(request: Request) -> Response:

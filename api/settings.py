@@ -25,7 +25,9 @@ class Settings(BaseSettings):
     signing_key: str | None = None
     signing_key_file: Path | None = None
     data_key: str | None = None
-    issuer: str = "stockgraph"
+    issuer: str | None = Field(
+        default=None, description="Token iss and discovery issuer; default: the public URL"
+    )
     audience: str = "stockgraph-api"
     public_url: str | None = None
     app_token_ttl: int = 3600
@@ -47,6 +49,11 @@ class Settings(BaseSettings):
     webhook_allow_http: bool | None = Field(
         default=None, description="Allow http:// webhook URLs (default: only in development)"
     )
+
+    @property
+    def token_issuer(self) -> str:
+        """RFC 8414: the issuer is the URL the metadata is served under."""
+        return self.issuer or (self.public_url or "http://127.0.0.1:8000").rstrip("/")
 
     @property
     def production(self) -> bool:

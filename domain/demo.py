@@ -20,6 +20,7 @@ from auth.caller import Caller
 from db.models import Location, Product, Sale, Tenant
 from db.session import set_tenant
 from domain import demo_data as dd
+from domain import ids
 from domain.audit.service import AuditEntry, append
 from domain.stock.ledger import Posting, post
 from domain.stock.records import MovementKind
@@ -112,7 +113,7 @@ async def load_demo(
         AuditEntry(
             "demo.catalog",
             "Tenant",
-            dd.TENANT_CODE,
+            ids.encode("Tenant", tid),
             None,
             {"locations": len(loc_rows), "products": len(prod_rows)},
         ),
@@ -170,7 +171,9 @@ async def load_demo(
     await append(
         session,
         system,
-        AuditEntry("demo.opening_stock", "Tenant", dd.TENANT_CODE, None, {"lines": len(opening)}),
+        AuditEntry(
+            "demo.opening_stock", "Tenant", ids.encode("Tenant", tid), None, {"lines": len(opening)}
+        ),
     )
 
     sales = 0
@@ -231,7 +234,7 @@ async def load_demo(
             AuditEntry(
                 "demo.sales",
                 "Tenant",
-                dd.TENANT_CODE,
+                ids.encode("Tenant", tid),
                 None,
                 {"day": day.isoformat(), "receipts": len(day_sales), "lines": len(postings)},
             ),

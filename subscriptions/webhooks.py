@@ -84,9 +84,16 @@ class WebhookDispatcher:
         self._wakeup.set()
 
     async def run_once(self) -> int:
-        """One fan-out and one send round; how much work was found (0: idle)."""
-        async with self.db.owner_transaction() as session:
-            moved, _ = await dispatch.fan_out(session)
+        """One fan-out and one send round; how much work was found (0: idle).
+
+        A failing fan-out does not stop sending what is already queued.
+        """
+        moved = 0
+        try:
+            async with self.db.owner_transaction() as session:
+                moved, _ = await dispatch.fan_out(session)
+        except Exception:
+            log.exception("webhook fan-out failed")
         return moved + await self._send_round()
 
     async def _run(self) -> None:

@@ -15,6 +15,7 @@ from auth.caller import Caller
 from auth.permissions import Permission, Role, parse_scopes
 from auth.secrets import hash_secret, new_client_secret
 from db.models import Location, PartnerApp, Product, Staff, Tenant, TenantCounter
+from domain import ids
 from domain.access import require
 from domain.audit.service import AuditEntry, append
 from domain.errors import AlreadyExists, InvalidInput, NotFound
@@ -62,7 +63,13 @@ async def create_tenant(
     await append(
         session,
         Caller.system(tenant.tenant_id),
-        AuditEntry("tenant.create", "Tenant", code, None, {"code": code, "name": name}),
+        AuditEntry(
+            "tenant.create",
+            "Tenant",
+            ids.encode("Tenant", tenant.tenant_id),
+            None,
+            {"code": code, "name": name},
+        ),
     )
     return tenant
 
@@ -125,7 +132,11 @@ async def create_location(session: AsyncSession, caller: Caller, cmd: NewLocatio
         "region": cmd.region,
     }
     new_id = await _insert(session, Location, values, f"location {code!r}")
-    await append(session, caller, AuditEntry("location.create", "Location", code, None, values))
+    await append(
+        session,
+        caller,
+        AuditEntry("location.create", "Location", ids.encode("Location", new_id), None, values),
+    )
     return new_id
 
 
@@ -161,7 +172,11 @@ async def create_product(session: AsyncSession, caller: Caller, cmd: NewProduct)
         "cost_price": cmd.cost_price,
     }
     new_id = await _insert(session, Product, values, f"product {sku!r}")
-    await append(session, caller, AuditEntry("product.create", "Product", sku, None, values))
+    await append(
+        session,
+        caller,
+        AuditEntry("product.create", "Product", ids.encode("Product", new_id), None, values),
+    )
     return new_id
 
 
@@ -190,7 +205,11 @@ async def create_staff(
         "location_ids": location_ids,
     }
     new_id = await _insert(session, Staff, values, f"staff {code!r}")
-    await append(session, caller, AuditEntry("staff.create", "Staff", code, None, values))
+    await append(
+        session,
+        caller,
+        AuditEntry("staff.create", "Staff", ids.encode("Staff", new_id), None, values),
+    )
     return new_id
 
 
@@ -239,10 +258,12 @@ async def create_client(
         "scopes": " ".join(sorted(p.value for p in granted)),
         "location_ids": location_ids,
     }
-    await _insert(session, PartnerApp, values, f"client {name!r}")
+    app_pk = await _insert(session, PartnerApp, values, f"client {name!r}")
     public = {k: v for k, v in values.items() if k != "secret_hash"}
     await append(
-        session, caller, AuditEntry("client.create", "PartnerApp", client_id, None, public)
+        session,
+        caller,
+        AuditEntry("client.create", "PartnerApp", ids.encode("PartnerApp", app_pk), None, public),
     )
     return NewClient(client_id=client_id, client_secret=secret)
 

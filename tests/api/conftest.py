@@ -56,6 +56,9 @@ def start_server(
         "DATABASE_URL": database_url,
         "STOCKGRAPH_SIGNING_KEY": signing_key.decode(),
         "STOCKGRAPH_HOME": str(home),
+        "STOCKGRAPH_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        # Off unless a test asks: a server's dispatcher would race the tests' own.
+        "STOCKGRAPH_WEBHOOKS_ENABLED": "false",
         **(extra_env or {}),
     }
     log = open(home / f"server-{port}.log", "wb")
@@ -105,18 +108,9 @@ def stop_server(server: Server) -> None:
 
 @pytest.fixture(scope="session")
 def server(
-    database_url: str,
-    app_database_url: str,
-    signing_key: bytes,
-    tmp_path_factory: pytest.TempPathFactory,
+    database_url: str, signing_key: bytes, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    """The API as production runs it: its own login, a member of stockgraph_app only."""
-    srv = start_server(
-        database_url,
-        signing_key,
-        tmp_path_factory.mktemp("server"),
-        extra_env={"STOCKGRAPH_APP_DATABASE_URL": app_database_url},
-    )
+    srv = start_server(database_url, signing_key, tmp_path_factory.mktemp("server"))
     yield srv
     stop_server(srv)
 

@@ -136,7 +136,10 @@ def test_operator_commands_create_a_working_tenant(database_url, server, tmp_pat
             "S1",
             "--ttl",
             "600",
-            extra_env={"STOCKGRAPH_SIGNING_KEY": server.signing_key.decode()},
+            extra_env={
+                "STOCKGRAPH_SIGNING_KEY": server.signing_key.decode(),
+                "STOCKGRAPH_PUBLIC_URL": server.url,
+            },
         )
     )
     assert token["expires_in"] == 600
@@ -149,6 +152,7 @@ def test_operator_commands_create_a_working_tenant(database_url, server, tmp_pat
         headers=headers,
         json={"query": query, "variables": {"loc": loc["id"]}},
     )
+    assert response.json().get("data"), response.text
     assert response.json()["data"]["receiveStock"] == {
         "stockLevels": [{"onHand": 3}],
         "userErrors": [],

@@ -94,7 +94,8 @@ async def _run(server, tenant, home: Path, db: Database) -> None:
             (
                 await session.execute(
                     text(
-                        "SELECT sequence FROM stock_movements WHERE tenant_id = :t ORDER BY sequence"
+                        "SELECT sequence FROM stock_movements WHERE tenant_id = :t "
+                        "ORDER BY sequence"
                     ),
                     {"t": tenant.tenant_id},
                 )

@@ -140,6 +140,7 @@ async def test_token_endpoint_errors_follow_rfc6749(server, tenant):
 async def test_discovery_health_and_metrics(server):
     async with httpx.AsyncClient(base_url=server.url) as http:
         meta = (await http.get("/.well-known/oauth-authorization-server")).json()
+        assert meta["issuer"] == server.url  # RFC 8414 3.3: the URL it is served under
         assert meta["token_endpoint"] == server.url + "/oauth/token"
         assert meta["grant_types_supported"] == ["client_credentials"]
         jwks = (await http.get("/.well-known/jwks.json")).json()

@@ -43,8 +43,15 @@ async def adjust(
 
 
 @pytest.fixture(scope="module")
-def second_server(database_url, signing_key, tmp_path_factory):
-    srv = start_server(database_url, signing_key, tmp_path_factory.mktemp("second"))
+def second_server(server, database_url, app_database_url, signing_key, tmp_path_factory):
+    """Another process behind the same public URL, as behind one load balancer."""
+    srv = start_server(
+        database_url,
+        signing_key,
+        tmp_path_factory.mktemp("second"),
+        extra_env={"STOCKGRAPH_PUBLIC_URL": server.url,
+                   "STOCKGRAPH_APP_DATABASE_URL": app_database_url},
+    )
     yield srv
     stop_server(srv)
 
@@ -254,7 +261,7 @@ async def test_expired_token_closes_the_socket(server, tenant):
     from auth.tokens import TokenService
 
     tokens = TokenService(
-        server.signing_key, "stockgraph", "stockgraph-api", clock=lambda: time.time() - 598
+        server.signing_key, server.url, "stockgraph-api", clock=lambda: time.time() - 598
     )
     short = tokens.issue(
         app_claims(tenant.tenant_id, "short", parse_scopes("stock:read"), None), 600
@@ -328,7 +335,7 @@ async def test_staff_subscriber_of_any_rank_may_watch(server, tenant):
     from auth.backend import staff_claims
     from auth.tokens import TokenService
 
-    token = TokenService(server.signing_key, "stockgraph", "stockgraph-api").issue(
+    token = TokenService(server.signing_key, server.url, "stockgraph-api").issue(
         staff_claims(tenant.tenant_id, 7, Role.AUDITOR.value, []), 600
     )
     client = await WSClient.connect(server.url, token)

@@ -40,13 +40,13 @@ def _other_key() -> bytes:
 def forged_tokens(server, tenant) -> dict[str, str]:
     claims = _claims(tenant)
     now = int(time.time())
-    full = {**claims, "iss": "stockgraph", "aud": "stockgraph-api", "iat": now, "exp": now + 600}
-    ours = TokenService(server.signing_key, "stockgraph", "stockgraph-api")
+    full = {**claims, "iss": server.url, "aud": "stockgraph-api", "iat": now, "exp": now + 600}
+    ours = TokenService(server.signing_key, server.url, "stockgraph-api")
     expired = TokenService(
-        server.signing_key, "stockgraph", "stockgraph-api", clock=lambda: time.time() - 7200
+        server.signing_key, server.url, "stockgraph-api", clock=lambda: time.time() - 7200
     ).issue(claims, 600)
-    wrong_key = TokenService(_other_key(), "stockgraph", "stockgraph-api").issue(claims, 600)
-    wrong_aud = TokenService(server.signing_key, "stockgraph", "another-api").issue(claims, 600)
+    wrong_key = TokenService(_other_key(), server.url, "stockgraph-api").issue(claims, 600)
+    wrong_aud = TokenService(server.signing_key, server.url, "another-api").issue(claims, 600)
     wrong_iss = TokenService(server.signing_key, "evil", "stockgraph-api").issue(claims, 600)
     none_alg = f"{_b64({'alg': 'none', 'typ': 'at+jwt', 'kid': ours.kid})}.{_b64(full)}."
     public_pem = ECKey.import_key(server.signing_key).as_pem(private=False)
@@ -95,7 +95,7 @@ async def test_bad_tokens_are_unauthenticated_without_side_effects(server, tenan
 
 
 async def test_a_good_token_is_accepted_as_control(server, tenant):
-    token = TokenService(server.signing_key, "stockgraph", "stockgraph-api").issue(
+    token = TokenService(server.signing_key, server.url, "stockgraph-api").issue(
         _claims(tenant), 600
     )
     async with httpx.AsyncClient(base_url=server.url) as http:

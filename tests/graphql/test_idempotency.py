@@ -128,3 +128,31 @@ async def test_a_refusal_is_the_first_response_too(gql, tenant):
     )
     assert fresh["adjustStock"]["userErrors"] == []
     assert fresh["adjustStock"]["stockLevels"][0]["onHand"] == 3
+
+
+async def test_keys_older_than_a_day_are_purged_and_newer_kept(gql, tenant):
+    from sqlalchemy import text
+
+    from domain import idempotency
+
+    owner = tenant.owner
+    await gql.ok(RECEIVE, owner, _input(tenant, "old-key", 1))
+    await gql.ok(RECEIVE, owner, _input(tenant, "new-key", 1))
+    async with tenant.db.owner_transaction() as s:
+        await s.execute(
+            text(
+                "UPDATE idempotency_keys SET created_at = now() - interval '25 hours'"
+                " WHERE tenant_id = :t AND key = 'old-key'"
+            ),
+            {"t": tenant.tenant_id},
+        )
+        assert await idempotency.purge_all(s) >= 1
+        keys = set(
+            (
+                await s.execute(
+                    text("SELECT key FROM idempotency_keys WHERE tenant_id = :t"),
+                    {"t": tenant.tenant_id},
+                )
+            ).scalars()
+        )
+    assert keys == {"new-key"}
