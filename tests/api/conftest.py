@@ -108,9 +108,18 @@ def stop_server(server: Server) -> None:
 
 @pytest.fixture(scope="session")
 def server(
-    database_url: str, signing_key: bytes, tmp_path_factory: pytest.TempPathFactory
+    database_url: str,
+    app_database_url: str,
+    signing_key: bytes,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Server]:
-    srv = start_server(database_url, signing_key, tmp_path_factory.mktemp("server"))
+    """The API as production runs it: its own login, a member of stockgraph_app only."""
+    srv = start_server(
+        database_url,
+        signing_key,
+        tmp_path_factory.mktemp("server"),
+        extra_env={"STOCKGRAPH_APP_DATABASE_URL": app_database_url},
+    )
     yield srv
     stop_server(srv)
 

@@ -49,8 +49,10 @@ def second_server(server, database_url, app_database_url, signing_key, tmp_path_
         database_url,
         signing_key,
         tmp_path_factory.mktemp("second"),
-        extra_env={"STOCKGRAPH_PUBLIC_URL": server.url,
-                   "STOCKGRAPH_APP_DATABASE_URL": app_database_url},
+        extra_env={
+            "STOCKGRAPH_PUBLIC_URL": server.url,
+            "STOCKGRAPH_APP_DATABASE_URL": app_database_url,
+        },
     )
     yield srv
     stop_server(srv)
