@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint schema bench clean
+.PHONY: run test lint schema bench bench-compare clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ schema: $(STAMP)  ## regenerate schema.graphql from the code
 
 bench: $(STAMP)  ## benchmarks, on demand: figures and their ratios to the bars
 	$(BIN)/python -m bench.fanout
+	$(BIN)/python -m bench.compare
+
+bench-compare: $(STAMP)  ## stockgraph vs PostGraphile v5 vs pgbench (BENCH_ARGS=--quick for a short run)
+	$(BIN)/python -m bench.compare $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -55,18 +55,24 @@ def signing_key() -> bytes:
 
 
 @contextmanager
-def server(url: str, key: bytes, workers: int = 1) -> Iterator[tuple[str, int]]:
-    """A uvicorn process; yields (base URL, pid of the serving process)."""
+def server(
+    url: str, key: bytes, workers: int = 1, env: Mapping[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
+    """A uvicorn process; yields (base URL, pid of the serving process).
+
+    ``env`` adds or overrides environment variables of the server (e.g. ``STOCKGRAPH_ENV``).
+    """
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     home = Path(tempfile.mkdtemp(prefix="sg-bench-"))
-    env = {
+    environ = {
         **os.environ,
         "DATABASE_URL": url,
         "STOCKGRAPH_SIGNING_KEY": key.decode(),
         "STOCKGRAPH_HOME": str(home),
         "STOCKGRAPH_WEBHOOKS_ENABLED": "false",
+        **(env or {}),
     }
     log = open(home / "server.log", "wb")
     proc = subprocess.Popen(
@@ -86,7 +92,7 @@ def server(url: str, key: bytes, workers: int = 1) -> Iterator[tuple[str, int]]:
             "--ws-per-message-deflate",
             "false",
         ],
-        env=env,
+        env=environ,
         stdout=log,
         stderr=subprocess.STDOUT,
     )

@@ -12,6 +12,7 @@ from typing import Any
 
 from aiodataloader import DataLoader
 from sqlalchemy import Row, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -71,8 +72,15 @@ class RowLoader(DataLoader[Any, Row[Any] | None]):
         self.fetch = fetch
 
     async def batch_load_fn(self, keys: Sequence[Any]) -> list[Row[Any] | None]:
-        async with self.db.tenant_transaction(self.tenant_id) as session:
-            found = await self.fetch(session, self.tenant_id, list(set(keys)))
+        """One read; once more on a fresh connection if the pooled one died (a restart)."""
+        for attempt in (1, 2):
+            try:
+                async with self.db.tenant_transaction(self.tenant_id) as session:
+                    found = await self.fetch(session, self.tenant_id, list(set(keys)))
+                break
+            except DBAPIError as exc:
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
         return [found.get(k) for k in keys]
 
 

@@ -17,9 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import asyncpg
 import orjson
 from graphql import DocumentNode, ExecutionResult, GraphQLSchema
 from graphql.execution import Executor, execute_subscription_event
+from sqlalchemy.exc import DBAPIError
 
 from auth.caller import Caller
 from db.session import Database
@@ -71,6 +73,22 @@ class Selection:
         return out
 
     async def _render(self, event: LiveEvent, context: Context) -> str:
+        """Execute the selection for one event.
+
+        If the database is unreachable (a restart), wait and try again with a fresh
+        context rather than send an error in place of the event: a delay, not a loss.
+        """
+        delay = 0.1
+        for _ in range(RENDER_ATTEMPTS):
+            result = await self._execute(event, context)
+            if not _database_trouble(result):
+                break
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+            context = Context(db=self.db, caller=self.caller, request_id=context.request_id)
+        return orjson.dumps(result.formatted).decode()
+
+    async def _execute(self, event: LiveEvent, context: Context) -> ExecutionResult:
         executor = Executor.build(
             self.schema,
             self.document,
@@ -79,12 +97,18 @@ class Selection:
             operation_name=self.operation_name,
         )
         if isinstance(executor, list):
-            result = ExecutionResult(data=None, errors=executor)
-        else:
-            outcome: Any = execute_subscription_event(
-                executor.build_per_event_executor(self.to_root(event))
-            )
-            result = cast(
-                ExecutionResult, await outcome if inspect.isawaitable(outcome) else outcome
-            )
-        return orjson.dumps(result.formatted).decode()
+            return ExecutionResult(data=None, errors=executor)
+        outcome: Any = execute_subscription_event(
+            executor.build_per_event_executor(self.to_root(event))
+        )
+        return cast(ExecutionResult, await outcome if inspect.isawaitable(outcome) else outcome)
+
+
+RENDER_ATTEMPTS = 30  # with the back-off, about a minute
+
+
+def _database_trouble(result: ExecutionResult) -> bool:
+    return any(
+        isinstance(e.original_error, DBAPIError | OSError | asyncpg.PostgresConnectionError)
+        for e in result.errors or ()
+    )

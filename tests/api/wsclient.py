@@ -53,6 +53,7 @@ class WSClient:
     async def next_data(self, timeout: float = 10) -> dict[str, Any]:
         message = await self.recv(timeout)
         assert message["type"] == "next", message
+        assert message["payload"].get("data") is not None, message
         return message["payload"]["data"]
 
     async def closed_with(self, timeout: float = 10) -> tuple[int | None, str]:
