@@ -21,6 +21,7 @@ from db.models import (
     Product,
     StockLevel,
     StockMovement,
+    Tenant,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -62,6 +63,23 @@ def _all_by(model: Any, key: str, order: str = "id") -> Fetch:
     return fetch
 
 
+def _priced_products(key: str) -> Fetch:
+    """Products with their tenant's currency, so prices come out in the right one."""
+    products, tenants = Product.__table__, Tenant.__table__
+
+    async def fetch(
+        session: AsyncSession, tenant_id: int, keys: Sequence[Any]
+    ) -> dict[Any, Row[Any]]:
+        stmt = (
+            select(products, tenants.c.currency)
+            .join(tenants, tenants.c.tenant_id == products.c.tenant_id)
+            .where(products.c.tenant_id == tenant_id, products.c[key].in_(keys))
+        )
+        return {getattr(r, key): r for r in await session.execute(stmt)}
+
+    return fetch
+
+
 class RowLoader(DataLoader[Any, Row[Any] | None]):
     """Rows of one table by key, for one tenant."""
 
@@ -89,8 +107,8 @@ class Loaders:
 
     def __init__(self, db: Database, tenant_id: int) -> None:
         self.location_by_id = RowLoader(db, tenant_id, _by_id(Location))
-        self.product_by_id = RowLoader(db, tenant_id, _by_id(Product))
-        self.product_by_sku = RowLoader(db, tenant_id, _by_id(Product, "sku"))
+        self.product_by_id = RowLoader(db, tenant_id, _priced_products("id"))
+        self.product_by_sku = RowLoader(db, tenant_id, _priced_products("sku"))
         self.level_by_id = RowLoader(db, tenant_id, _by_id(StockLevel))
         self.movement_by_id = RowLoader(db, tenant_id, _by_id(StockMovement))
         self.audit_by_sequence = RowLoader(db, tenant_id, _by_id(AuditEvent, "sequence"))

@@ -33,3 +33,19 @@ def decode_int(global_id: str, type_name: str) -> int | None:
         return None
     value = int(digits)
     return value if value < 2**63 else None
+
+
+def encode_scoped(type_name: str, tenant_id: int, pk: int) -> str:
+    """For rows numbered per tenant (audit events): the tenant is part of the ID."""
+    return encode(type_name, f"{tenant_id}-{pk}")
+
+
+def decode_scoped(global_id: str, type_name: str) -> tuple[int, int] | None:
+    parsed = decode(global_id)
+    if parsed is None or parsed[0] != type_name:
+        return None
+    tenant, sep, pk = parsed[1].partition("-")
+    parts = (tenant, pk)
+    if not sep or not all(p.isascii() and p.isdigit() and not p.startswith("0") for p in parts):
+        return None
+    return int(tenant), int(pk)

@@ -37,6 +37,9 @@ KINDS: dict[str, tuple[str, Permission | None, Callable[[Any], Node]]] = {
     "WebhookDelivery": ("webhook_delivery_by_id", None, WebhookDelivery.from_row),
 }
 
+# types numbered per tenant, whose IDs carry the tenant
+SCOPED = frozenset({"AuditEvent"})
+
 # type name -> a check on the loaded row, for types visible to fewer than the whole tenant
 GUARDS: dict[str, Callable[[Info, Any], Awaitable[bool]]] = {
     "WebhookEndpoint": webhooks_r.endpoint_visible,
@@ -51,7 +54,11 @@ async def _resolve(info: Info, global_id: strawberry.ID) -> Node | None:
     loader_name, permission, to_node = KINDS[parsed[0]]
     if permission is not None and not info.context.viewer.has(permission):
         return None
-    pk = ids.decode_int(str(global_id), parsed[0])
+    if parsed[0] in SCOPED:
+        scoped = ids.decode_scoped(str(global_id), parsed[0])
+        pk = scoped[1] if scoped and scoped[0] == info.context.viewer.tenant_id else None
+    else:
+        pk = ids.decode_int(str(global_id), parsed[0])
     if pk is None:
         return None
     row = await getattr(info.context.loaders, loader_name).load(pk)

@@ -35,7 +35,7 @@ class AuditEvent(Node):
     @classmethod
     def from_row(cls, row: Any) -> AuditEvent:
         return cls(
-            id=strawberry.ID(ids.encode("AuditEvent", row.sequence)),
+            id=strawberry.ID(ids.encode_scoped("AuditEvent", row.tenant_id, row.sequence)),
             sequence=row.sequence,
             occurred_at=row.occurred_at,
             actor_kind=row.actor_kind,

@@ -56,8 +56,8 @@ class Product(Node):
         return self._cost
 
     @classmethod
-    def from_row(cls, row: Any, currency: str = "HKD") -> Product:
-        cur = CurrencyCode(currency)
+    def from_row(cls, row: Any) -> Product:
+        cur = CurrencyCode(getattr(row, "currency", None) or "HKD")
         return cls(
             id=strawberry.ID(ids.encode("Product", row.id)),
             sku=row.sku,

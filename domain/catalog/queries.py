@@ -5,15 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, func, or_, select
+from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.caller import Caller
-from db.models import Location, Product
+from db.models import Location, Product, Tenant
 from domain.pagination import Page, make_page
 
 L = Location.__table__
 P = Product.__table__
+T = Tenant.__table__
+
+
+def priced_products() -> Select[Any]:
+    """Products with the currency they are priced in (the tenant's)."""
+    return select(P, T.c.currency).join(T, T.c.tenant_id == P.c.tenant_id)
 
 
 async def location_by_code(session: AsyncSession, caller: Caller, code: str) -> Row[Any] | None:
@@ -48,14 +54,14 @@ async def count_locations(session: AsyncSession, caller: Caller, kind: str | Non
 
 
 async def product_by_sku(session: AsyncSession, caller: Caller, sku: str) -> Row[Any] | None:
-    stmt = select(P).where(P.c.tenant_id == caller.tenant_id, P.c.sku == sku)
+    stmt = priced_products().where(P.c.tenant_id == caller.tenant_id, P.c.sku == sku)
     return (await session.execute(stmt)).first()
 
 
 async def products_by_id(
     session: AsyncSession, tenant_id: int, ids: Sequence[int]
 ) -> dict[int, Row[Any]]:
-    stmt = select(P).where(P.c.tenant_id == tenant_id, P.c.id.in_(ids))
+    stmt = priced_products().where(P.c.tenant_id == tenant_id, P.c.id.in_(ids))
     return {r.id: r for r in (await session.execute(stmt))}
 
 
@@ -77,7 +83,7 @@ def _product_filter(caller: Caller, search: str | None) -> list[Any]:
 async def list_products(
     session: AsyncSession, caller: Caller, *, limit: int, after: str | None, search: str | None
 ) -> Page[Row[Any]]:
-    stmt = select(P).where(*_product_filter(caller, search))
+    stmt = priced_products().where(*_product_filter(caller, search))
     if after is not None:
         stmt = stmt.where(P.c.sku > after)
     rows = (await session.execute(stmt.order_by(P.c.sku).limit(limit + 1))).all()

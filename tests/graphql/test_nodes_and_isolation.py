@@ -52,7 +52,15 @@ async def test_foreign_ids_behave_exactly_like_random_ids(gql, tenant, other_ten
     foreign_level = (await gql.ok(LEVEL, other_tenant.owner, {"loc": other_tenant.loc("S1")}))[
         "stockLevel"
     ]["id"]
+    their_movement = (
+        await gql.ok("{ stockMovements(first: 1) { edges { node { id } } } }", other_tenant.owner)
+    )["stockMovements"]["edges"][0]["node"]["id"]
+    their_audit = (
+        await gql.ok("{ auditEvents(first: 1) { edges { node { id } } } }", other_tenant.owner)
+    )["auditEvents"]["edges"][0]["node"]["id"]
     foreign = [
+        their_movement,
+        their_audit,
         other_tenant.loc("S1"),
         other_tenant.gid("Product", other_tenant.products["A"]),
         foreign_level,
@@ -176,3 +184,43 @@ async def test_one_statement_per_type_per_level(gql, tenant, count_statements):
     assert len(count_statements.selects("locations")) == 1
     assert len(count_statements.selects("products")) == 1
     assert len(selects) == 4
+
+
+async def test_prices_come_in_the_tenants_currency(gql, db):
+    from decimal import Decimal
+
+    from auth.caller import Caller
+    from auth.permissions import Role
+    from domain.tenancy import service as tenancy
+
+    async with db.owner_transaction() as s:
+        t = await tenancy.create_tenant(
+            s,
+            "macau-" + __import__("uuid").uuid4().hex[:6],
+            "澳門",
+            currency="MOP",
+            timezone="Asia/Macau",
+        )
+        await tenancy.create_product(
+            s,
+            Caller.system(t.tenant_id),
+            tenancy.NewProduct(
+                "EGG-TART",
+                "蛋撻",
+                "Egg tart",
+                retail_price=Decimal("12.00"),
+                cost_price=Decimal("4.50"),
+            ),
+        )
+    owner = Caller.for_staff(t.tenant_id, 1, Role.OWNER, frozenset())
+    data = await gql.ok(
+        '{ product(sku: "EGG-TART") { retailPrice { amount currency } '
+        "costPrice { currency } } products { edges { node { retailPrice "
+        "{ currency } } } } }",
+        owner,
+    )
+    assert data["product"] == {
+        "retailPrice": {"amount": "12.00", "currency": "MOP"},
+        "costPrice": {"currency": "MOP"},
+    }
+    assert data["products"]["edges"][0]["node"]["retailPrice"]["currency"] == "MOP"
