@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -230,6 +231,17 @@ class GraphQLApp(GraphQL[Context, None]):
             broker=self.broker,
             queue_size=self.queue_size,
         )
+
+    async def on_ws_connect(self, context: Context) -> None:
+        """Legacy graphql-ws only: the token may come in connection_init's payload."""
+        params = context.connection_params
+        if isinstance(params, dict) and isinstance(params.get("authorization"), str):
+            try:
+                context.caller = authenticate(params["authorization"], self.tokens)
+            except InvalidToken:
+                context.caller = None
+        if context.caller is None:
+            raise ConnectionRejectionError({"message": "a valid Bearer token is required"})
 
     def encode_json(self, data: object) -> bytes:  # type: ignore[override]
         return orjson.dumps(data)

@@ -18,6 +18,7 @@ class Context:
     response: Any = None
     request: Any = None
     broker: Any = None
+    connection_params: Any = None
     queue_size: int = 10_000
     _loaders: Loaders | None = field(default=None, repr=False)
 

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+import websockets
 from gql import Client, GraphQLRequest
 from gql.transport.websockets import WebsocketsTransport
 
 from auth.permissions import Role
-from tests.api.conftest import app_token, new_client, start_server, stop_server
-from tests.api.wsclient import WSClient
+from tests.api.conftest import _free_port, app_token, new_client, start_server, stop_server
+from tests.api.wsclient import SUBPROTOCOL, WSClient
 from tests.helpers import count_rows
 
 CHANGED = """subscription($after: BigInt, $locs: [ID!], $skus: [String!]) {
@@ -406,3 +409,113 @@ async def test_npm_graphql_ws_client_receives_events(server, tenant, node_module
     events = [json.loads(line)["data"]["stockChanged"] for line in out.decode().splitlines()]
     assert [int(e["sequence"]) for e in events] == expected
     assert [e["stockLevel"]["onHand"] for e in events] == [2, 7]
+
+
+async def test_legacy_graphql_ws_is_refused_unless_enabled(
+    server, tenant, database_url, app_database_url, signing_key, tmp_path
+):
+    url = server.url.replace("http", "ws") + "/graphql"
+    with pytest.raises(websockets.InvalidStatus):
+        await websockets.connect(url, subprotocols=["graphql-ws"])
+
+    legacy = start_server(
+        database_url,
+        signing_key,
+        tmp_path,
+        extra_env={
+            "STOCKGRAPH_LEGACY_GRAPHQL_WS": "true",
+            "STOCKGRAPH_APP_DATABASE_URL": app_database_url,
+        },
+    )
+    try:
+        token = await app_token(legacy, await new_client(tenant, "stock:read stock:write"))
+        ws = await websockets.connect(
+            legacy.url.replace("http", "ws") + "/graphql", subprotocols=["graphql-ws"]
+        )
+        assert ws.subprotocol == "graphql-ws"
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+        )
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "start", "payload": {"query": CHANGED}}))
+        await asyncio.sleep(0.5)
+        async with httpx.AsyncClient(base_url=legacy.url) as http:
+            seq = await adjust(http, token, tenant.loc("S1"), "C", 4)
+        while True:
+            message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            if message["type"] == "data":
+                break
+        assert int(message["payload"]["data"]["stockChanged"]["sequence"]) == seq
+        await ws.close()
+    finally:
+        stop_server(legacy)
+
+
+async def test_two_worker_processes_deliver_to_every_subscriber(
+    database_url, app_database_url, signing_key, tmp_path, tenant
+):
+    """With --workers 2 the kernel spreads sockets over both processes; all see all."""
+    multi = start_server(
+        database_url,
+        signing_key,
+        tmp_path,
+        workers=2,
+        extra_env={"STOCKGRAPH_APP_DATABASE_URL": app_database_url},
+    )
+    try:
+        token = await app_token(multi, await new_client(tenant, "stock:read stock:write"))
+        clients = [await WSClient.connect(multi.url, token) for _ in range(8)]
+        for i, c in enumerate(clients):
+            await c.subscribe(f"s{i}", CHANGED)
+        await asyncio.sleep(0.5)
+        async with httpx.AsyncClient(base_url=multi.url) as http:
+            expected = []
+            for _ in range(6):
+                async with httpx.AsyncClient(base_url=multi.url) as fresh:  # new connections
+                    expected.append(await adjust(fresh, token, tenant.loc("S2"), "A"))
+            del http
+        for c in clients:
+            got = [int((await c.next_data())["stockChanged"]["sequence"]) for _ in expected]
+            assert got == expected
+            await c.close()
+    finally:
+        stop_server(multi)
+
+
+async def test_stockgraph_serve_leaves_per_message_deflate_off(
+    database_url, app_database_url, signing_key, tmp_path
+):
+    """Compression would cost memory on every socket; `stockgraph serve` turns it off."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "STOCKGRAPH_HOME": str(tmp_path),
+        "STOCKGRAPH_SIGNING_KEY": signing_key.decode(),
+        "STOCKGRAPH_APP_DATABASE_URL": app_database_url,
+        "STOCKGRAPH_WEBHOOKS_ENABLED": "false",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(150):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+        ws = await websockets.connect(
+            f"ws://127.0.0.1:{port}/graphql", subprotocols=[SUBPROTOCOL]
+        )  # offers permessage-deflate
+        assert "permessage-deflate" not in (
+            ws.response.headers.get("Sec-WebSocket-Extensions") or ""
+        )
+        await ws.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
