@@ -468,12 +468,10 @@ async def test_two_worker_processes_deliver_to_every_subscriber(
         for i, c in enumerate(clients):
             await c.subscribe(f"s{i}", CHANGED)
         await asyncio.sleep(0.5)
-        async with httpx.AsyncClient(base_url=multi.url) as http:
-            expected = []
-            for _ in range(6):
-                async with httpx.AsyncClient(base_url=multi.url) as fresh:  # new connections
-                    expected.append(await adjust(fresh, token, tenant.loc("S2"), "A"))
-            del http
+        expected = []
+        for _ in range(6):
+            async with httpx.AsyncClient(base_url=multi.url) as fresh:  # a new connection each
+                expected.append(await adjust(fresh, token, tenant.loc("S2"), "A"))
         for c in clients:
             got = [int((await c.next_data())["stockChanged"]["sequence"]) for _ in expected]
             assert got == expected
