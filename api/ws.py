@@ -40,7 +40,6 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from auth.backend import authenticate
 from auth.caller import Caller
-from auth.permissions import Permission
 from auth.tokens import InvalidToken, TokenService
 from db.session import Database
 from schema.context import Context
@@ -315,16 +314,17 @@ class Session:
                 }
             )
             return
-        if not caller.has(Permission.STOCK_READ):
+        field = node.name.value
+        permission = live.FIELD_PERMISSIONS[field]
+        if not caller.has(permission):
             await self.send(
                 {
                     "id": op_id,
                     "type": "error",
-                    "payload": [_error("stock:read is required", "FORBIDDEN")],
+                    "payload": [_error(f"{permission.value} is required", "FORBIDDEN")],
                 }
             )
             return
-        field = node.name.value
         args = get_argument_values(
             endpoint.schema.subscription_type.fields[field],  # type: ignore[union-attr]
             node,

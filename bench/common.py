@@ -98,14 +98,18 @@ def server(
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
+    last = "no answer from /readyz"
     while True:
         try:
-            if httpx.get(base + "/readyz", timeout=1).status_code == 200:
+            ready = httpx.get(base + "/readyz", timeout=1)
+            if ready.status_code == 200:
                 break
+            last = f"/readyz: {ready.status_code} {ready.text}"
         except httpx.HTTPError:
             pass
         if time.monotonic() > deadline or proc.poll() is not None:
-            raise RuntimeError((home / "server.log").read_text())
+            proc.terminate()
+            raise RuntimeError(f"{last}\n{(home / 'server.log').read_text()}")
         time.sleep(0.1)
     try:
         yield base, proc.pid

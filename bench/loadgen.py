@@ -183,8 +183,19 @@ def script(shape: Shape, path: str, headers: Mapping[str, str]) -> str:
     return "\n".join(preamble) + "\n" + shape.lua + "\n" + _CORE
 
 
+def apt_install(package: str) -> bool:
+    """``apt-get install -y package`` when running as root on Debian; False otherwise."""
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        return False
+    subprocess.run(["apt-get", "update", "-qq"], check=False)
+    return subprocess.run(["apt-get", "install", "-y", "-qq", package], check=False).returncode == 0
+
+
 def wrk_binary() -> str:
+    """wrk on PATH, installed from Debian's packages if missing (as root)."""
     path = shutil.which("wrk")
+    if path is None and apt_install("wrk"):
+        path = shutil.which("wrk")
     if path is None:
         raise RuntimeError("wrk is not installed: apt-get install -y wrk")
     return path
@@ -253,13 +264,15 @@ def measure(run: Callable[[float], Result], warmup: float, seconds: float, runs:
 
 
 def pgbench_binary() -> str:
-    path = shutil.which("pgbench")
-    if path is None:
+    """pgbench on PATH or in /usr/lib/postgresql/*/bin, installed if missing (as root)."""
+    for attempt in range(2):
+        path = shutil.which("pgbench")
         found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pgbench"))
-        if not found:
-            raise RuntimeError("pgbench not found: apt-get install -y postgresql-contrib")
-        path = str(found[-1])
-    return path
+        if path or found:
+            return path or str(found[-1])
+        if attempt == 0 and not apt_install("postgresql-contrib"):
+            break
+    raise RuntimeError("pgbench not found: apt-get install -y postgresql-contrib")
 
 
 _TPS = re.compile(r"^tps = ([0-9.]+) \(without initial connection time\)", re.M)

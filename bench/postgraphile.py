@@ -101,7 +101,8 @@ def server(url: str, workers: int = 1) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    log_path = Path(tempfile.mkdtemp(prefix="sg-bench-pgl-")) / "server.log"
+    logs = tempfile.TemporaryDirectory(prefix="sg-bench-pgl-")
+    log_path = Path(logs.name) / "server.log"
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -138,6 +139,7 @@ def server(url: str, workers: int = 1) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        logs.cleanup()
 
 
 @dataclass(frozen=True, slots=True)

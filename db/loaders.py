@@ -16,12 +16,18 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
+    ApprovalDecision,
+    ApprovalRequest,
     AuditEvent,
     Location,
     Product,
     StockLevel,
     StockMovement,
+    Stocktake,
+    StocktakeLine,
     Tenant,
+    Transfer,
+    TransferLine,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -115,3 +121,16 @@ class Loaders:
         self.webhook_endpoint_by_id = RowLoader(db, tenant_id, _by_id(WebhookEndpoint))
         self.webhook_delivery_by_id = RowLoader(db, tenant_id, _by_id(WebhookDelivery))
         self.attempts_by_delivery = RowLoader(db, tenant_id, _all_by(WebhookAttempt, "delivery_id"))
+        self.transfer_by_id = RowLoader(db, tenant_id, _by_id(Transfer))
+        self.lines_by_transfer = RowLoader(
+            db, tenant_id, _all_by(TransferLine, "transfer_id", "position")
+        )
+        self.approval_request_by_id = RowLoader(db, tenant_id, _by_id(ApprovalRequest))
+        self.decisions_by_request = RowLoader(
+            db, tenant_id, _all_by(ApprovalDecision, "request_id")
+        )
+        self.stocktake_by_id = RowLoader(db, tenant_id, _by_id(Stocktake))
+        self.lines_by_stocktake = RowLoader(
+            db, tenant_id, _all_by(StocktakeLine, "stocktake_id", "product_id")
+        )
+        self.tenant_currency = RowLoader(db, tenant_id, _by_id(Tenant, "tenant_id"))

@@ -11,11 +11,15 @@ from strawberry.types import Info
 from auth.fields import requires
 from auth.permissions import Permission
 from domain.stock.ledger import STOCK_CHANGED, STOCK_LOW
+from domain.transfers.repository import TRANSFER_UPDATED
 from schema.live import LowStockEvent, StockChangeEvent
 from schema.scalars import BigInt
+from schema.transfers import TransferUpdatedEvent
 from subscriptions import stock as live
+from subscriptions.transfers import transfer_updated_root
 
 STOCK_READ = [requires(Permission.STOCK_READ)]
+TRANSFERS_READ = [requires(Permission.TRANSFERS_READ)]
 
 
 @strawberry.type
@@ -53,3 +57,21 @@ class Subscription:
         )
         async for event in live.events(ctx.broker, subscriber, None):
             yield live.low_stock_root(event)
+
+    @strawberry.subscription(
+        permission_classes=TRANSFERS_READ,
+        description="Committed transfer changes of the tenant in sequence order, for transfers "
+        "from or to any of locationIds; afterSequence replays first, as for stockChanged.",
+    )
+    async def transfer_updated(
+        self,
+        info: Info,
+        location_ids: list[strawberry.ID] | None = None,
+        after_sequence: BigInt | None = None,
+    ) -> AsyncGenerator[TransferUpdatedEvent, None]:
+        ctx = info.context
+        subscriber = await live.make_subscriber(
+            ctx.db, ctx.viewer, TRANSFER_UPDATED, location_ids, None, ctx.queue_size
+        )
+        async for event in live.events(ctx.broker, subscriber, after_sequence):
+            yield transfer_updated_root(event)

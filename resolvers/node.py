@@ -17,11 +17,14 @@ from strawberry.types import Info
 from auth.permissions import Permission
 from domain import ids
 from resolvers import webhooks as webhooks_r
+from schema.approvals import ApprovalRequest
 from schema.audit import AuditEvent
 from schema.catalog import Product
 from schema.locations import Location
 from schema.relay import Node
 from schema.stock import StockLevel, StockMovement
+from schema.stocktakes import Stocktake
+from schema.transfers import Transfer
 from schema.webhooks import WebhookDelivery, WebhookEndpoint
 
 MAX_IDS = 250
@@ -32,7 +35,14 @@ KINDS: dict[str, tuple[str, Permission | None, Callable[[Any], Node]]] = {
     "Product": ("product_by_id", None, Product.from_row),
     "StockLevel": ("level_by_id", Permission.STOCK_READ, StockLevel.from_row),
     "StockMovement": ("movement_by_id", Permission.STOCK_READ, StockMovement.from_row),
+    "Stocktake": ("stocktake_by_id", Permission.STOCK_READ, Stocktake.from_row),
     "AuditEvent": ("audit_by_sequence", Permission.AUDIT_READ, AuditEvent.from_row),
+    "Transfer": ("transfer_by_id", Permission.TRANSFERS_READ, Transfer.from_row),
+    "ApprovalRequest": (
+        "approval_request_by_id",
+        Permission.TRANSFERS_READ,
+        ApprovalRequest.from_row,
+    ),
     "WebhookEndpoint": ("webhook_endpoint_by_id", None, WebhookEndpoint.from_row),
     "WebhookDelivery": ("webhook_delivery_by_id", None, WebhookDelivery.from_row),
 }

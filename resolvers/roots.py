@@ -6,16 +6,21 @@ import strawberry
 
 from auth.fields import requires
 from auth.permissions import Permission
+from resolvers import approvals as approvals_r
 from resolvers import audit as audit_r
 from resolvers import catalog as catalog_r
 from resolvers import node as node_r
 from resolvers import stock as stock_r
+from resolvers import stocktakes as stocktakes_r
+from resolvers import transfers as transfers_r
 from resolvers import viewer as viewer_r
 from resolvers import webhooks as webhooks_r
+from resolvers import workbench as workbench_r
 from resolvers._query import coded_errors
 
 STOCK_READ = [requires(Permission.STOCK_READ)]
 AUDIT_READ = [requires(Permission.AUDIT_READ)]
+TRANSFERS_READ = [requires(Permission.TRANSFERS_READ)]
 
 
 @strawberry.type
@@ -33,6 +38,30 @@ class Query:
     )
     stock_movements = strawberry.field(
         resolver=coded_errors(stock_r.stock_movements), permission_classes=STOCK_READ
+    )
+    stocktake = strawberry.field(resolver=stocktakes_r.stocktake, permission_classes=STOCK_READ)
+    stocktakes = strawberry.field(
+        resolver=coded_errors(stocktakes_r.stocktakes), permission_classes=STOCK_READ
+    )
+    count_record = strawberry.field(
+        resolver=coded_errors(stocktakes_r.count_record),
+        permission_classes=STOCK_READ,
+        description="The stocktakes posted at a location in a month (YYYY-MM, tenant time).",
+    )
+    cycle_count_schedule = strawberry.field(
+        resolver=stocktakes_r.cycle_count_schedule, permission_classes=STOCK_READ
+    )
+    workbench = strawberry.field(
+        resolver=workbench_r.workbench,
+        permission_classes=STOCK_READ,
+        description="What a store manager opens first, for one location.",
+    )
+    transfer = strawberry.field(resolver=transfers_r.transfer, permission_classes=TRANSFERS_READ)
+    transfers = strawberry.field(
+        resolver=coded_errors(transfers_r.transfers), permission_classes=TRANSFERS_READ
+    )
+    approval_requests = strawberry.field(
+        resolver=coded_errors(approvals_r.approval_requests), permission_classes=TRANSFERS_READ
     )
     audit_events = strawberry.field(
         resolver=coded_errors(audit_r.audit_events), permission_classes=AUDIT_READ
@@ -57,6 +86,55 @@ class Mutation:
     set_reorder_point = strawberry.mutation(
         resolver=stock_r.set_reorder_point,
         description="Where lowStock fires for one SKU at one location.",
+    )
+    start_stocktake = strawberry.mutation(
+        resolver=stocktakes_r.start_stocktake,
+        description="Opens a full or cycle count at a location.",
+    )
+    record_count = strawberry.mutation(
+        resolver=stocktakes_r.record_count,
+        description="Counted quantities, compared with on hand now; a recount replaces.",
+    )
+    post_stocktake = strawberry.mutation(
+        resolver=stocktakes_r.post_stocktake,
+        description="Posts each counted line's variance as a STOCKTAKE movement.",
+    )
+    cancel_stocktake = strawberry.mutation(
+        resolver=stocktakes_r.cancel_stocktake, description="Abandons an open count."
+    )
+    set_cycle_count_schedule = strawberry.mutation(
+        resolver=stocktakes_r.set_cycle_count_schedule,
+        description="Replaces a location's cycle-count rules.",
+    )
+    create_transfer = strawberry.mutation(
+        resolver=transfers_r.create_transfer, description="A DRAFT transfer (REQUESTED: submit)."
+    )
+    request_transfer = strawberry.mutation(
+        resolver=transfers_r.request_transfer, description="DRAFT → REQUESTED: asks approval."
+    )
+    approve_transfer = strawberry.mutation(
+        resolver=transfers_r.approve_transfer, description="One approval step, by rank."
+    )
+    reject_transfer = strawberry.mutation(
+        resolver=transfers_r.reject_transfer, description="Rejects the request: CANCELLED."
+    )
+    ship_transfer = strawberry.mutation(
+        resolver=transfers_r.ship_transfer, description="APPROVED → IN_TRANSIT."
+    )
+    receive_transfer = strawberry.mutation(
+        resolver=transfers_r.receive_transfer,
+        description="Goods arrived (partially): accepted, and rejected as DAMAGE.",
+    )
+    resolve_transfer_discrepancy = strawberry.mutation(
+        resolver=transfers_r.resolve_transfer_discrepancy,
+        description="Writes missing units off with a reason-coded adjustment.",
+    )
+    cancel_transfer = strawberry.mutation(
+        resolver=transfers_r.cancel_transfer, description="Only before the goods leave."
+    )
+    create_approval_policy = strawberry.mutation(
+        resolver=approvals_r.create_approval_policy,
+        description="A tenant rule: which transfers need which approver rank.",
     )
     create_webhook_subscription = strawberry.mutation(
         resolver=webhooks_r.create_webhook_subscription,

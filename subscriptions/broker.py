@@ -55,6 +55,8 @@ class LiveEvent:
     location_id: int
     product_id: int
     rendered: dict[Any, asyncio.Future[str]] = field(default_factory=dict)
+    # Every location the event concerns (a transfer: both ends); empty: just location_id.
+    locations: tuple[int, ...] = ()
 
     @classmethod
     def from_row(cls, tenant_id: int, row: Any) -> LiveEvent:
@@ -66,7 +68,11 @@ class LiveEvent:
             row.payload,
             int(level.get("location_id", 0)),
             int(level.get("product_id", 0)),
+            locations=tuple(int(x) for x in row.payload.get("locationIds", ())),
         )
+
+    def at_any(self, location_ids: frozenset[int]) -> bool:
+        return any(loc in location_ids for loc in self.locations or (self.location_id,))
 
 
 @dataclass(slots=True, eq=False)
@@ -80,6 +86,7 @@ class Subscriber:
     queue: asyncio.Queue[LiveEvent]
     on_overflow: Callable[[], None]
     overflowed: bool = False
+    permission: Permission = Permission.STOCK_READ  # what reading this event type needs
 
     def wants(self, event: LiveEvent) -> bool:
         """Tenant, permission and filter, checked for every event."""
@@ -87,9 +94,9 @@ class Subscriber:
         return (
             event.type == self.event_type
             and event.tenant_id == caller.tenant_id
-            and caller.has(Permission.STOCK_READ)
+            and caller.has(self.permission)
             and (caller.expires_at is None or caller.expires_at > time.time())
-            and (self.location_ids is None or event.location_id in self.location_ids)
+            and (self.location_ids is None or event.at_any(self.location_ids))
             and (self.product_ids is None or event.product_id in self.product_ids)
         )
 

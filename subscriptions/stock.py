@@ -11,21 +11,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
 from auth.caller import Caller
+from auth.permissions import Permission
 from db.models import Product
 from db.session import Database
 from domain import ids
 from domain.stock.ledger import STOCK_CHANGED, STOCK_LOW
 from domain.stock.records import LevelRecord, MovementRecord
+from domain.transfers.repository import TRANSFER_UPDATED
 from schema.live import LowStockEvent, StockChangeEvent
 from schema.stock import StockLevel, StockMovement
 from subscriptions.broker import Broker, LiveEvent, Subscriber
-
-FIELD_EVENT_TYPES = {"stockChanged": STOCK_CHANGED, "lowStock": STOCK_LOW}
+from subscriptions.transfers import transfer_updated_root
 
 
 class SlowConsumer(Exception):
@@ -59,10 +61,26 @@ def low_stock_root(event: LiveEvent) -> LowStockEvent:
     )
 
 
-ROOTS: dict[str, Callable[[LiveEvent], Any]] = {
-    STOCK_CHANGED: stock_changed_root,
-    STOCK_LOW: low_stock_root,
+@dataclass(frozen=True, slots=True)
+class LiveField:
+    """One Subscription field: the outbox event type it streams, who may read it, its root."""
+
+    event_type: str
+    permission: Permission
+    root: Callable[[LiveEvent], Any]
+
+
+FIELDS: dict[str, LiveField] = {
+    "stockChanged": LiveField(STOCK_CHANGED, Permission.STOCK_READ, stock_changed_root),
+    "lowStock": LiveField(STOCK_LOW, Permission.STOCK_READ, low_stock_root),
+    "transferUpdated": LiveField(
+        TRANSFER_UPDATED, Permission.TRANSFERS_READ, transfer_updated_root
+    ),
 }
+FIELD_EVENT_TYPES = {name: f.event_type for name, f in FIELDS.items()}
+FIELD_PERMISSIONS = {name: f.permission for name, f in FIELDS.items()}
+EVENT_PERMISSIONS = {f.event_type: f.permission for f in FIELDS.values()}
+ROOTS: dict[str, Callable[[LiveEvent], Any]] = {f.event_type: f.root for f in FIELDS.values()}
 
 
 async def make_subscriber(
@@ -90,7 +108,13 @@ async def make_subscriber(
             )
             products = frozenset(rows.scalars())
     return Subscriber(
-        caller, event_type, locations, products, asyncio.Queue(queue_size), on_overflow
+        caller,
+        event_type,
+        locations,
+        products,
+        asyncio.Queue(queue_size),
+        on_overflow,
+        permission=EVENT_PERMISSIONS[event_type],
     )
 
 

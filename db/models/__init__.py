@@ -1,15 +1,22 @@
 """All tables, imported so that ``Base.metadata`` knows every one of them."""
 
+from db.models.approvals import ApprovalDecision, ApprovalPolicy, ApprovalRequest
 from db.models.audit import AuditEvent
 from db.models.catalog import Location, Product
 from db.models.events import Event, IdempotencyKey
 from db.models.identity import PartnerApp, Staff
 from db.models.stock import Sale, StockLevel, StockMovement
+from db.models.stocktakes import CycleCountSchedule, Stocktake, StocktakeLine
 from db.models.tenants import Tenant, TenantCounter
+from db.models.transfers import Transfer, TransferLine
 from db.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "ApprovalDecision",
+    "ApprovalPolicy",
+    "ApprovalRequest",
     "AuditEvent",
+    "CycleCountSchedule",
     "Event",
     "IdempotencyKey",
     "Location",
@@ -19,8 +26,12 @@ __all__ = [
     "Staff",
     "StockLevel",
     "StockMovement",
+    "Stocktake",
+    "StocktakeLine",
     "Tenant",
     "TenantCounter",
+    "Transfer",
+    "TransferLine",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -12,6 +12,14 @@ One call, inside the caller's transaction:
 5. takes the next sequences from the tenant's counter row and writes the
    movements and one outbox event per movement.
 
+**In transit.** ``in_transit`` (keyword) moves the ``in_transit`` quantity of
+levels in the same posting: a shipment raises it at the destination while the
+source's TRANSFER_OUT lowers on hand there; a receipt lowers it with the
+TRANSFER_IN. Those levels are part of the same sorted ``FOR UPDATE``, so the
+lock order is unchanged. In transit never goes below zero, and is not a
+movement: ``on_hand`` stays the sum of the ledger, and the in-transit quantity
+is checked against the open transfers instead (``domain.transfers``).
+
 **Sequences, and why a reader never misses one.** Movements and events are
 numbered from ``tenant_counters.last_sequence``. The ``UPDATE … RETURNING``
 that takes the numbers row-locks the tenant's counter until the transaction
@@ -30,7 +38,7 @@ the lock order idempotency key → levels → counter for every writer.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -62,7 +70,8 @@ _ENSURE_LEVELS = text(
 
 _LOCK_LEVELS = text(
     """
-    SELECT s.id, s.location_id, s.product_id, s.on_hand, s.reserved, s.reorder_point
+    SELECT s.id, s.location_id, s.product_id, s.on_hand, s.reserved, s.in_transit,
+           s.reorder_point
     FROM stock_levels s
     JOIN unnest(CAST(:locations AS bigint[]), CAST(:products AS bigint[]))
          AS k(location_id, product_id)
@@ -76,8 +85,10 @@ _LOCK_LEVELS = text(
 _MOVE_LEVELS = text(
     """
     UPDATE stock_levels s
-    SET on_hand = s.on_hand + d.delta, version = s.version + 1, updated_at = :now
-    FROM unnest(CAST(:ids AS bigint[]), CAST(:deltas AS integer[])) AS d(id, delta)
+    SET on_hand = s.on_hand + d.delta, in_transit = s.in_transit + d.transit,
+        version = s.version + 1, updated_at = :now
+    FROM unnest(CAST(:ids AS bigint[]), CAST(:deltas AS integer[]),
+                CAST(:transit AS integer[])) AS d(id, delta, transit)
     WHERE s.tenant_id = :tenant AND s.id = d.id
     RETURNING s.id, s.location_id, s.product_id, s.on_hand, s.reserved, s.in_transit,
               s.incoming, s.reorder_point, s.version, s.updated_at
@@ -144,14 +155,20 @@ async def post(
     postings: Sequence[Posting],
     *,
     request_id: str | None = None,
+    in_transit: Mapping[Key, int] | None = None,
 ) -> StockChange:
-    """Post ``postings`` atomically; raise a DomainError and change nothing on refusal."""
+    """Post ``postings`` atomically; raise a DomainError and change nothing on refusal.
+
+    ``in_transit`` maps (location, product) to a change of that level's in-transit
+    quantity, applied in the same transaction under the same locks.
+    """
     if not postings:
         raise InvalidInput("nothing to post", ["lines"])
     if any(p.delta == 0 for p in postings):
         raise InvalidInput("a movement must change the quantity", ["delta"])
+    transit = {k: d for k, d in (in_transit or {}).items() if d != 0}
     tenant = caller.tenant_id
-    keys = sorted({p.key for p in postings})
+    keys = sorted({p.key for p in postings} | transit.keys())
     key_args = {
         "tenant": tenant,
         "locations": [k[0] for k in keys],
@@ -161,6 +178,9 @@ async def post(
     locked = (await session.execute(_LOCK_LEVELS, key_args)).all()
     level_id = {(r.location_id, r.product_id): r.id for r in locked}
     _check(postings, {(r.location_id, r.product_id): r.on_hand for r in locked})
+    for r in locked:
+        if r.in_transit + transit.get((r.location_id, r.product_id), 0) < 0:
+            raise InvalidInput("in transit cannot go below zero", ["lines"])
 
     totals: dict[Key, int] = defaultdict(int)
     for p in postings:
@@ -173,7 +193,8 @@ async def post(
                 "tenant": tenant,
                 "now": now,
                 "ids": [level_id[k] for k in keys],
-                "deltas": [totals[k] for k in keys],
+                "deltas": [totals.get(k, 0) for k in keys],
+                "transit": [transit.get(k, 0) for k in keys],
             },
         )
     ).all()

@@ -1,0 +1,135 @@
+"""Approval requests, their decisions and the tenant's approval policies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from auth.permissions import Role
+from domain import ids
+from domain.approvals.service import ApprovalStatus as DomainStatus
+from domain.approvals.service import Decision as DomainDecision
+from schema.errors import UserError
+from schema.locations import LocationKind
+from schema.relay import Node
+
+if TYPE_CHECKING:
+    from schema.transfers import Transfer
+
+StaffRank = strawberry.enum(Role, name="StaffRank", description="Staff ranks.")
+ApprovalStatus = strawberry.enum(DomainStatus, name="ApprovalStatus")
+ApprovalDecisionKind = strawberry.enum(DomainDecision, name="ApprovalDecisionKind")
+
+
+@strawberry.type(description="One approver's decision on an approval request.")
+class ApprovalDecision:
+    actor: str
+    rank: StaffRank  # type: ignore[valid-type]
+    decision: ApprovalDecisionKind  # type: ignore[valid-type]
+    comment: str | None
+    decided_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> ApprovalDecision:
+        return cls(
+            actor=row.actor,
+            rank=Role(row.rank),
+            decision=DomainDecision(row.decision),
+            comment=row.comment,
+            decided_at=row.decided_at,
+        )
+
+
+@strawberry.type(
+    description="A subject (a transfer) waiting for approvers by rank: each step of the "
+    "chain up to requiredRank approves in turn; a higher rank may take a lower step."
+)
+class ApprovalRequest(Node):
+    subject_type: str
+    status: ApprovalStatus  # type: ignore[valid-type]
+    required_rank: StaffRank  # type: ignore[valid-type]
+    next_rank: StaffRank | None = strawberry.field(  # type: ignore[valid-type]
+        description="The rank the request waits for now; null once decided."
+    )
+    units: int
+    requested_by: str
+    created_at: datetime
+    decided_at: datetime | None
+    pk: strawberry.Private[int]
+    subject_pk: strawberry.Private[int]
+
+    @strawberry.field(description="The transfer to approve, when the subject is a transfer.")
+    async def transfer(
+        self, info: Info
+    ) -> Annotated[Transfer, strawberry.lazy("schema.transfers")] | None:
+        if self.subject_type != "TRANSFER":
+            return None
+        from schema.transfers import Transfer
+
+        row = await info.context.loaders.transfer_by_id.load(self.subject_pk)
+        return Transfer.from_row(row) if row is not None else None
+
+    @strawberry.field
+    async def decisions(self, info: Info) -> list[ApprovalDecision]:
+        rows = await info.context.loaders.decisions_by_request.load(self.pk)
+        return [ApprovalDecision.from_row(r) for r in rows or []]
+
+    @classmethod
+    def from_row(cls, row: Any) -> ApprovalRequest:
+        return cls(
+            id=strawberry.ID(ids.encode("ApprovalRequest", row.id)),
+            subject_type=row.subject_type,
+            status=DomainStatus(row.status),
+            required_rank=Role(row.required_rank),
+            next_rank=Role(row.next_rank) if row.next_rank else None,
+            units=row.units,
+            requested_by=row.requested_by,
+            created_at=row.created_at,
+            decided_at=row.decided_at,
+            pk=row.id,
+            subject_pk=row.subject_id,
+        )
+
+
+@strawberry.type(description="A tenant rule: matching subjects need approval up to a rank.")
+class ApprovalPolicy(Node):
+    name: str
+    min_units: int | None
+    from_location_kinds: list[LocationKind] | None
+    required_rank: StaffRank  # type: ignore[valid-type]
+
+    @classmethod
+    def from_row(cls, row: Any) -> ApprovalPolicy:
+        kinds = row.from_location_kinds
+        return cls(
+            id=strawberry.ID(ids.encode("ApprovalPolicy", row.id)),
+            name=row.name,
+            min_units=row.min_units,
+            from_location_kinds=[LocationKind(k) for k in kinds] if kinds is not None else None,
+            required_rank=Role(row.required_rank),
+        )
+
+
+@strawberry.input
+class CreateApprovalPolicyInput:
+    name: str
+    required_rank: StaffRank  # type: ignore[valid-type]
+    min_units: int | None = strawberry.field(
+        default=None, description="Matches transfers of at least this many units."
+    )
+    from_location_kinds: list[LocationKind] | None = strawberry.field(
+        default=None, description="Matches transfers from locations of these kinds."
+    )
+
+
+@strawberry.type
+class ApprovalPolicyPayload:
+    approval_policy: ApprovalPolicy | None
+    user_errors: list[UserError]
+
+    @classmethod
+    def failed(cls, errors: list[UserError]) -> ApprovalPolicyPayload:
+        return cls(approval_policy=None, user_errors=errors)

@@ -1,0 +1,306 @@
+"""Stocktakes: full and cycle counts, their lines, totals, the monthly count record."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from auth.fields import requires
+from auth.permissions import Permission
+from domain import ids
+from domain.stocktakes.queries import CountTotals as DomainTotals
+from domain.stocktakes.queries import totals_of
+from domain.stocktakes.records import StocktakeKind as DomainKind
+from domain.stocktakes.records import StocktakeResult
+from domain.stocktakes.records import StocktakeStatus as DomainStatus
+from schema.catalog import CurrencyCode, Money, Product
+from schema.errors import UserError
+from schema.locations import Location
+from schema.relay import Node
+from schema.scalars import BigInt
+from schema.stock import StockMovement, load_location, load_product
+
+StocktakeKind = strawberry.enum(DomainKind, name="StocktakeKind")
+StocktakeStatus = strawberry.enum(DomainStatus, name="StocktakeStatus")
+
+COSTS = [requires(Permission.COSTS_READ)]
+
+
+def _money(amount: Decimal | None, currency: str) -> Money | None:
+    return Money(amount=amount, currency=CurrencyCode(currency)) if amount is not None else None
+
+
+@strawberry.type(description="Variances of counted lines, in units and at cost (costs:read).")
+class CountTotals:
+    lines_counted: int
+    net_variance_units: int = strawberry.field(description="Counted minus expected, summed.")
+    loss_units: int = strawberry.field(description="Units missing (negative variances).")
+    gain_units: int = strawberry.field(description="Units found (positive variances).")
+    uncosted_lines: int = strawberry.field(
+        description="Lines with a variance but no unit cost; not in the cost totals."
+    )
+    _totals: strawberry.Private[DomainTotals]
+    _currency: strawberry.Private[str]
+
+    @strawberry.field(permission_classes=COSTS)
+    def net_variance_cost(self) -> Money | None:
+        return _money(self._totals.net_variance_cost, self._currency)
+
+    @strawberry.field(permission_classes=COSTS)
+    def loss_cost(self) -> Money | None:
+        return _money(self._totals.loss_cost, self._currency)
+
+    @strawberry.field(permission_classes=COSTS)
+    def gain_cost(self) -> Money | None:
+        return _money(self._totals.gain_cost, self._currency)
+
+    @classmethod
+    def from_totals(cls, totals: DomainTotals, currency: str) -> CountTotals:
+        return cls(
+            lines_counted=totals.lines_counted,
+            net_variance_units=totals.net_variance_units,
+            loss_units=totals.loss_units,
+            gain_units=totals.gain_units,
+            uncosted_lines=totals.uncosted_lines,
+            _totals=totals,
+            _currency=currency,
+        )
+
+
+@strawberry.type
+class StocktakeLine:
+    counted_quantity: int | None = strawberry.field(description="Null until counted.")
+    counted_at: datetime | None
+    counted_by: str | None
+    expected_at_count: int | None = strawberry.field(
+        description="On hand at the moment the count was recorded."
+    )
+    ledger_sequence_at_count: BigInt | None = strawberry.field(
+        description="The last committed movement sequence when the count was recorded."
+    )
+    variance: int | None = strawberry.field(
+        description="countedQuantity - expectedAtCount: what posting moves."
+    )
+    movement_sequence: BigInt | None = strawberry.field(
+        description="The STOCKTAKE movement that posted the variance (none when it is 0)."
+    )
+    product_pk: strawberry.Private[int]
+    _unit_cost: strawberry.Private[Decimal | None]
+
+    @strawberry.field
+    async def product(self, info: Info) -> Product:
+        return await load_product(info, self.product_pk)
+
+    async def _currency(self, info: Info) -> str:
+        row = await info.context.loaders.product_by_id.load(self.product_pk)
+        return getattr(row, "currency", None) or "HKD"
+
+    @strawberry.field(description="Unit cost at posting.", permission_classes=COSTS)
+    async def unit_cost(self, info: Info) -> Money | None:
+        return _money(self._unit_cost, await self._currency(info))
+
+    @strawberry.field(description="variance × unitCost.", permission_classes=COSTS)
+    async def variance_cost(self, info: Info) -> Money | None:
+        if self._unit_cost is None or self.variance is None:
+            return None
+        return _money(self._unit_cost * self.variance, await self._currency(info))
+
+    @classmethod
+    def from_row(cls, row: Any) -> StocktakeLine:
+        return cls(
+            counted_quantity=row.counted_quantity,
+            counted_at=row.counted_at,
+            counted_by=row.counted_by,
+            expected_at_count=row.expected_at_count,
+            ledger_sequence_at_count=row.ledger_sequence_at_count,
+            variance=row.variance,
+            movement_sequence=row.movement_sequence,
+            product_pk=row.product_id,
+            _unit_cost=row.unit_cost,
+        )
+
+
+async def _tenant_currency(info: Info) -> str:
+    row = await info.context.loaders.tenant_currency.load(info.context.viewer.tenant_id)
+    return row.currency if row is not None else "HKD"
+
+
+@strawberry.type
+class Stocktake(Node):
+    kind: StocktakeKind  # type: ignore[valid-type]
+    status: StocktakeStatus  # type: ignore[valid-type]
+    scope: str = strawberry.field(description="What the count covers, in words.")
+    category: str | None
+    not_counted_for_days: int | None
+    note: str | None
+    started_by: str
+    started_at: datetime
+    posted_by: str | None
+    posted_at: datetime | None
+    cancelled_at: datetime | None
+    location_pk: strawberry.Private[int]
+    pk: strawberry.Private[int]
+
+    @strawberry.field
+    async def location(self, info: Info) -> Location:
+        return await load_location(info, self.location_pk)
+
+    @strawberry.field(description="The SKUs in scope; `counted` filters on whether one is counted.")
+    async def lines(self, info: Info, counted: bool | None = None) -> list[StocktakeLine]:
+        rows = await info.context.loaders.lines_by_stocktake.load(self.pk)
+        return [
+            StocktakeLine.from_row(r)
+            for r in rows or []
+            if counted is None or (r.counted_quantity is not None) == counted
+        ]
+
+    @strawberry.field(description="Variances of the counted lines so far.")
+    async def totals(self, info: Info) -> CountTotals:
+        rows = await info.context.loaders.lines_by_stocktake.load(self.pk)
+        counted = [r for r in rows or [] if r.counted_quantity is not None]
+        return CountTotals.from_totals(totals_of(counted), await _tenant_currency(info))
+
+    @classmethod
+    def from_row(cls, row: Any) -> Stocktake:
+        return cls(
+            id=strawberry.ID(ids.encode("Stocktake", row.id)),
+            kind=DomainKind(row.kind),
+            status=DomainStatus(row.status),
+            scope=row.scope,
+            category=row.category,
+            not_counted_for_days=row.not_counted_days,
+            note=row.note,
+            started_by=row.started_by,
+            started_at=row.started_at,
+            posted_by=row.posted_by,
+            posted_at=row.posted_at,
+            cancelled_at=row.cancelled_at,
+            location_pk=row.location_id,
+            pk=row.id,
+        )
+
+
+@strawberry.type(description="The stocktakes posted at one location in one month.")
+class CountRecord:
+    month: str
+    stocktakes: list[Stocktake]
+    totals: CountTotals
+    location_pk: strawberry.Private[int]
+
+    @strawberry.field
+    async def location(self, info: Info) -> Location:
+        return await load_location(info, self.location_pk)
+
+
+@strawberry.type
+class CycleCountRule:
+    category: str | None = strawberry.field(description="Null: every SKU at the location.")
+    interval_days: int
+
+
+@strawberry.type(description="SKUs of one schedule rule with no posted count within its interval.")
+class CountDue:
+    category: str | None
+    interval_days: int
+    due_count: int
+    next_due_at: datetime | None = strawberry.field(
+        description="Now when SKUs are due; else when the next one falls due."
+    )
+    product_pks: strawberry.Private[list[int]]
+
+    @strawberry.field(description="Up to 50 of the SKUs due.")
+    async def due_products(self, info: Info) -> list[Product]:
+        return [await load_product(info, pk) for pk in self.product_pks]
+
+
+@strawberry.type
+class CycleCountSchedule:
+    rules: list[CycleCountRule]
+    counts_due: list[CountDue]
+    location_pk: strawberry.Private[int]
+
+    @strawberry.field
+    async def location(self, info: Info) -> Location:
+        return await load_location(info, self.location_pk)
+
+
+@strawberry.input
+class StartStocktakeInput:
+    location_id: strawberry.ID
+    kind: StocktakeKind  # type: ignore[valid-type]
+    category: str | None = strawberry.field(default=None, description="CYCLE: SKUs of a category.")
+    not_counted_for_days: int | None = strawberry.field(
+        default=None, description="CYCLE: SKUs with no posted count here in this many days."
+    )
+    skus: list[str] | None = strawberry.field(default=None, description="CYCLE: these SKUs.")
+    note: str | None = None
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class CountLineInput:
+    sku: str
+    counted_quantity: int
+
+
+@strawberry.input
+class RecordCountInput:
+    id: strawberry.ID
+    lines: list[CountLineInput]
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class StocktakeTransitionInput:
+    id: strawberry.ID
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class CycleCountRuleInput:
+    category: str | None = None
+    interval_days: int
+
+
+@strawberry.input
+class SetCycleCountScheduleInput:
+    location_id: strawberry.ID
+    rules: list[CycleCountRuleInput]
+    idempotency_key: str | None = None
+
+
+@strawberry.type
+class StocktakePayload:
+    stocktake: Stocktake | None
+    lines: list[StocktakeLine] = strawberry.field(
+        description="The lines this mutation counted or posted."
+    )
+    movements: list[StockMovement] = strawberry.field(description="STOCKTAKE movements posted.")
+    user_errors: list[UserError]
+
+    @classmethod
+    def from_result(cls, result: StocktakeResult) -> StocktakePayload:
+        return cls(
+            stocktake=Stocktake.from_row(result.stocktake),
+            lines=[StocktakeLine.from_row(ln) for ln in result.lines],
+            movements=[StockMovement.from_row(m) for m in result.movements],
+            user_errors=[],
+        )
+
+    @classmethod
+    def failed(cls, errors: list[UserError]) -> StocktakePayload:
+        return cls(stocktake=None, lines=[], movements=[], user_errors=errors)
+
+
+@strawberry.type
+class CycleCountSchedulePayload:
+    schedule: CycleCountSchedule | None
+    user_errors: list[UserError]
+
+    @classmethod
+    def failed(cls, errors: list[UserError]) -> CycleCountSchedulePayload:
+        return cls(schedule=None, user_errors=errors)
