@@ -22,12 +22,13 @@ import asyncio
 import json
 import re
 import secrets
+import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -117,6 +118,8 @@ UPDATE stock_levels SET on_hand = on_hand + 1, version = version + 1
 
 @dataclass(frozen=True, slots=True)
 class Options:
+    """How hard and how long to drive each server."""
+
     workers: int
     connections: int
     warmup: float
@@ -126,6 +129,17 @@ class Options:
 
 
 Row = dict[str, Result | None]
+
+
+@dataclass
+class Figures:
+    """Everything measured: per server and shape, the paired notify ratios, the queries."""
+
+    sg: Row = field(default_factory=dict)
+    pgl: Row = field(default_factory=dict)
+    pgb: Result | None = None
+    paired: dict[str, float] = field(default_factory=dict)
+    queries: dict[str, str] = field(default_factory=dict)
 
 
 def sg_shapes(data: Dataset) -> dict[str, Shape]:
@@ -271,10 +285,13 @@ def app_login(url: str) -> Iterator[str]:
         sql(BASE_URL, f'DROP ROLE IF EXISTS "{name}"')
 
 
-def run_stockgraph(opts: Options, url: str, data: Dataset) -> Row:
-    """stockgraph in production mode under its own app login: Q1, Q2, M1, M2, notify off."""
+def run_stockgraph(opts: Options, url: str, data: Dataset) -> tuple[Row, dict[str, float]]:
+    """stockgraph in production mode under its own app login: Q1, Q2, M1, M2, notify off.
+
+    Also returns, per mutation, the median of the paired on/off runs' ratios."""
     shapes = sg_shapes(data)
     row: Row = {}
+    paired: dict[str, float] = {}
     with app_login(url) as app_url:
         env = {"STOCKGRAPH_ENV": "production", "STOCKGRAPH_APP_DATABASE_URL": app_url}
         with server(url, signing_key(), opts.workers, env) as (base, _pid):
@@ -292,17 +309,19 @@ def run_stockgraph(opts: Options, url: str, data: Dataset) -> Row:
                 row[key] = measure(opts, endpoint, shapes[key], headers)
             for key in ("m1", "m2"):
                 say(f"stockgraph {key}, notifications on and off in turn …")
-                row[key], row[key + "_off"] = measure_notify(
+                row[key], row[key + "_off"], paired[key] = measure_notify(
                     opts, url, endpoint, shapes[key], headers
                 )
-    return row
+    return row, paired
 
 
 def measure_notify(
     opts: Options, url: str, endpoint: str, shape: Shape, headers: dict[str, str]
-) -> tuple[Result, Result]:
+) -> tuple[Result, Result, float]:
     """Runs with the NOTIFY trigger on and off taken in turn (on, off, on, off, …) after
-    one warm-up, so that drift (table growth, other load on the machine) hits both alike."""
+    one warm-up, so that drift (table growth, other load on the machine) hits both alike.
+
+    Returns the medians of both and the median of the pairs' on/off ratios."""
     on: list[Result] = []
     off: list[Result] = []
     if opts.warmup > 0:
@@ -311,7 +330,8 @@ def measure_notify(
         on.append(loadgen.run_wrk(endpoint, shape, opts.connections, opts.seconds, headers))
         with notifications_off(url):
             off.append(loadgen.run_wrk(endpoint, shape, opts.connections, opts.seconds, headers))
-    return Result.median(on), Result.median(off)
+    ratios = [a.ops_per_s / b.ops_per_s for a, b in zip(on, off, strict=True) if b.ops_per_s]
+    return Result.median(on), Result.median(off), statistics.median(ratios or [float("nan")])
 
 
 def run_postgraphile(opts: Options, url: str, data: Dataset) -> tuple[Row, dict[str, str]]:
@@ -361,16 +381,10 @@ def _ratio(a: Result | None, b: Result | None, fa: float = 1.0, fb: float = 1.0)
 
 
 def report(
-    opts: Options,
-    data: Dataset,
-    sg: Row,
-    pgl: Row,
-    pgb: Result | None,
-    queries: dict[str, str],
-    versions: dict[str, str],
-    elapsed: float,
+    opts: Options, data: Dataset, figures: Figures, versions: dict[str, str], elapsed: float
 ) -> str:
     """The whole table: figures, then ratios next to the bars, then what is not equal."""
+    sg, pgl, pgb = figures.sg, figures.pgl, figures.pgb
     out: list[str] = []
     w = out.append
     w("")
@@ -391,20 +405,22 @@ def report(
     w("")
     header = (
         f"{'shape':<44} {'server':<13} {'ops/s':>9} {'req/s':>9} {'p50 ms':>8} "
-        f"{'p99 ms':>8} {'errors':>6}"
+        f"{'p99 ms':>8} {'spread':>6} {'errors':>6}"
     )
     w(header)
     w("-" * len(header))
 
+    ran = {"stockgraph": bool(sg), "PostGraphile": bool(pgl), "pgbench": pgb is not None}
+
     def line(label: str, server: str, r: Result | None, note: str = "") -> None:
         if r is None:
-            w(f"{label:<44} {server:<13} {'n/a':>9}  {note}")
+            w(f"{label:<44} {server:<13} {'n/a':>9}  {note if ran[server] else 'not run'}")
             return
         errors = r.bad + r.socket_errors
         p50, p99 = (f"{x:>8.2f}" if x == x else f"{'n/a':>8}" for x in (r.p50_ms, r.p99_ms))
         w(
             f"{label:<44} {server:<13} {r.ops_per_s:>9.1f} {r.requests_per_s:>9.1f} "
-            f"{p50} {p99} {errors:>6}  {note}".rstrip()
+            f"{p50} {p99} {r.spread:>6.0%} {errors:>6}  {note}".rstrip()
         )
 
     pages = Q2_ROWS // PAGE
@@ -458,7 +474,7 @@ def report(
     w(f"{'ratio':<54} {'value':>7} {'bar':>7}  verdict")
 
     def ratio(label: str, value: float | None, bar: float | None = None) -> None:
-        if value is None:
+        if value is None or value != value:
             w(f"{label:<54} {'n/a':>7}")
             return
         if bar is None:
@@ -474,13 +490,13 @@ def report(
         BARS["q2"],
     )
     ratio(
-        "M1 commits/s, notifications on / off",
-        _ratio(sg.get("m1"), sg.get("m1_off")),
+        "M1 commits/s, notifications on / off (paired runs)",
+        figures.paired.get("m1"),
         BARS["notify"],
     )
     ratio(
-        "M2 receipts/s, notifications on / off",
-        _ratio(sg.get("m2"), sg.get("m2_off")),
+        "M2 receipts/s, notifications on / off (paired runs)",
+        figures.paired.get("m2"),
         BARS["notify"],
     )
     ratio("M1 commits/s / Q1 req/s, stockgraph", _ratio(sg.get("m1"), sg.get("q1")))
@@ -519,7 +535,7 @@ def report(
     w("         stockgraph Q2 page " + SG_Q2)
     w("         stockgraph M1 " + SG_M1)
     w("         stockgraph M2 " + SG_M2 + f" ({M2_LINES} random distinct SKUs)")
-    for key, query in queries.items():
+    for key, query in figures.queries.items():
         w(f"         PostGraphile {key.upper()} {query}")
     w(f"elapsed: {elapsed / 60:.1f} min")
     return "\n".join(out)
@@ -553,33 +569,21 @@ def main(argv: list[str] | None = None) -> None:
         say("installing PostGraphile v5 and Node 22 into .stockgraph-bench/ (once) …")
         postgraphile.ensure_installed()
     versions = tool_versions("postgraphile" in opts.servers)
-    sg: Row = {}
-    pgl: Row = {}
-    pgb: Result | None = None
-    queries: dict[str, str] = {}
+    figures = Figures()
     with scratch_database() as url:
         say("building the data set …")
         data = build_sync(url)
-        phases: list[tuple[str, Callable[[], None]]] = []
-
-        def do_sg() -> None:
-            sg.update(run_stockgraph(opts, url, data))
-
-        def do_pgl() -> None:
-            row, found = run_postgraphile(opts, url, data)
-            pgl.update(row)
-            queries.update(found)
-
-        def do_pgb() -> None:
-            nonlocal pgb
-            pgb = run_pgbench(opts, url, data)
-
-        phases = [("stockgraph", do_sg), ("postgraphile", do_pgl), ("pgbench", do_pgb)]
-        for name, phase in phases:
-            if name in opts.servers:
-                sql(url, "VACUUM ANALYZE")
-                phase()
-    print(report(opts, data, sg, pgl, pgb, queries, versions, time.monotonic() - started))
+        for name in ("stockgraph", "postgraphile", "pgbench"):
+            if name not in opts.servers:
+                continue
+            sql(url, "VACUUM ANALYZE")  # each server starts from tidy tables and fresh stats
+            if name == "stockgraph":
+                figures.sg, figures.paired = run_stockgraph(opts, url, data)
+            elif name == "postgraphile":
+                figures.pgl, figures.queries = run_postgraphile(opts, url, data)
+            else:
+                figures.pgb = run_pgbench(opts, url, data)
+    print(report(opts, data, figures, versions, time.monotonic() - started))
 
 
 if __name__ == "__main__":

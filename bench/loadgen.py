@@ -120,7 +120,8 @@ class Shape:
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    """One measurement. ``ops_per_s`` counts whole operations (``pages`` requests each)."""
+    """One measurement. ``ops_per_s`` counts whole operations (``pages`` requests each);
+    ``spread`` is (max − min) / median of ops/s over the runs a median was taken of."""
 
     ops_per_s: float
     requests_per_s: float
@@ -130,12 +131,15 @@ class Result:
     bad: int
     socket_errors: int
     sample: str = ""
+    spread: float = 0.0
 
     @classmethod
     def median(cls, runs: Sequence[Result]) -> Result:
         """The median of every figure, taken separately; error counts are summed."""
+        rates = [r.ops_per_s for r in runs]
+        middle = statistics.median(rates)
         return cls(
-            ops_per_s=statistics.median(r.ops_per_s for r in runs),
+            ops_per_s=middle,
             requests_per_s=statistics.median(r.requests_per_s for r in runs),
             p50_ms=statistics.median(r.p50_ms for r in runs),
             p99_ms=statistics.median(r.p99_ms for r in runs),
@@ -143,6 +147,7 @@ class Result:
             bad=sum(r.bad for r in runs),
             socket_errors=sum(r.socket_errors for r in runs),
             sample=next((r.sample for r in runs if r.sample), ""),
+            spread=(max(rates) - min(rates)) / middle if middle else 0.0,
         )
 
     def scaled(self, factor: float) -> Result:
