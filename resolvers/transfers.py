@@ -147,7 +147,7 @@ async def receive_transfer(info: Info, input: ReceiveTransferInput) -> TransferP
                 service.ReceiveLine(
                     sku=ln.sku,
                     quantity=ln.quantity,
-                    rejected_quantity=ln.rejected_quantity,
+                    rejected_quantity=ln.rejected_quantity or 0,
                     rejection_reason=ln.rejection_reason,
                 )
                 for ln in input.lines

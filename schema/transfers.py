@@ -149,7 +149,9 @@ class CreateTransferInput:
     lines: list[TransferLineInput]
     note: str | None = None
     submit: bool = strawberry.field(
-        default=False, description="Request approval at once (REQUESTED instead of DRAFT)."
+        default=True,
+        description="Request approval at once (REQUESTED, the default); false keeps a DRAFT "
+        "to edit and send later with requestTransfer.",
     )
     idempotency_key: str | None = None
 
@@ -174,7 +176,7 @@ class ShipTransferInput:
 class ReceiveTransferLineInput:
     sku: str
     quantity: int = strawberry.field(description="Units accepted into stock.")
-    rejected_quantity: int = strawberry.field(
+    rejected_quantity: int | None = strawberry.field(
         default=0, description="Units that arrived damaged: booked in and out as DAMAGE."
     )
     rejection_reason: str | None = None

@@ -192,6 +192,13 @@ async def decide(
         raise InvalidInput("comment must be at most 1000 characters", ["comment"])
     if request.status != ApprovalStatus.PENDING.value:
         raise InvalidTransition(f"the approval request is {request.status}", ["id"])
+    if (
+        decision is Decision.APPROVE
+        and request.requested_by == caller.subject
+        and caller.role not in (None, Role.OWNER)
+    ):
+        # Four eyes: staff below the owner (who has nobody above) never approve their own.
+        raise Forbidden("nobody below the owner approves their own request", ["id"])
     rank = policy.caller_rank(caller)
     waiting = Role(request.next_rank)
     if rank is None or policy.level(rank) < policy.level(waiting):

@@ -224,7 +224,7 @@ async def post(
                 "kind": p.kind.value,
                 "delta": p.delta,
                 "on_hand_after": after,
-                "oversell": p.allow_negative and p.delta < 0 and after < 0,
+                "oversell": p.kind is MovementKind.SALE and p.delta < 0 and after < 0,
                 "reason": p.reason,
                 "note": p.note,
                 "reference": p.reference,

@@ -245,7 +245,7 @@ async def record_sale(
             if ln.unit_price is not None
             else products[ln.sku].retail_price,
             sale_id=sale_id,
-            occurred_at=occurred_at,
+            occurred_at=cmd.occurred_at,  # none given: stamped once the rows are locked
             allow_negative=True,
             field=("lines", str(i)),
         )

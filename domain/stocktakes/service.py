@@ -308,6 +308,44 @@ def _by_product(line: LineRecord) -> int:
     return line.product_id
 
 
+_RECORDED_LATE = text(
+    """
+    SELECT l.id, SUM(m.delta) AS late
+    FROM stocktake_lines l
+    JOIN stock_movements m
+      ON m.tenant_id = l.tenant_id AND m.location_id = :location AND m.product_id = l.product_id
+     AND m.sequence > l.ledger_sequence_at_count AND m.occurred_at <= l.counted_at
+    WHERE l.tenant_id = :tenant AND l.stocktake_id = :stocktake
+      AND l.counted_quantity IS NOT NULL
+    GROUP BY l.id
+    """
+)
+
+_LOCK_COUNTED_LEVELS = text(
+    """
+    SELECT id FROM stock_levels
+    WHERE tenant_id = :tenant AND location_id = :location AND product_id = ANY(:products)
+    ORDER BY location_id, product_id
+    FOR UPDATE
+    """
+)
+
+
+async def _recorded_late(
+    session: AsyncSession, caller: Caller, stocktake: Any, product_ids: list[int]
+) -> dict[int, int]:
+    """Movements recorded after a count that happened before it (an offline till syncing
+    later): the shelf already showed them, so they are not shrinkage. Per line id.
+
+    The counted levels are locked first (in the ledger's order), so no such movement
+    can commit between this sum and the posting.
+    """
+    args = {"tenant": caller.tenant_id, "location": stocktake.location_id}
+    await session.execute(_LOCK_COUNTED_LEVELS, {**args, "products": sorted(product_ids)})
+    rows = await session.execute(_RECORDED_LATE, {**args, "stocktake": stocktake.id})
+    return {r.id: int(r.late) for r in rows}
+
+
 async def post_stocktake(
     session: AsyncSession, caller: Caller, cmd: StocktakeCommand, *, request_id: str | None = None
 ) -> StocktakeResult:
@@ -332,20 +370,22 @@ async def post_stocktake(
     ).all()
     if not counted:
         raise InvalidInput("no line of this stocktake has been counted", ["id"])
+    late = await _recorded_late(session, caller, stocktake, [r.product_id for r in counted])
+    variance = {r.id: r.variance - late.get(r.id, 0) for r in counted}
     ref = reference(stocktake.id)
     postings = [
         Posting(
             location_id=stocktake.location_id,
             product_id=r.product_id,
             kind=MovementKind.STOCKTAKE,
-            delta=r.variance,
+            delta=variance[r.id],
             reason="STOCKTAKE",
             reference=ref,
             unit_cost=r.cost_price,
             allow_negative=True,
         )
         for r in counted
-        if r.variance != 0
+        if variance[r.id] != 0
     ]
     movements = []
     if postings:
@@ -356,7 +396,11 @@ async def post_stocktake(
         await session.execute(
             update(StocktakeLine)
             .where(L.c.tenant_id == caller.tenant_id, L.c.id == r.id)
-            .values(unit_cost=r.cost_price, movement_sequence=sequence_of.get(r.product_id))
+            .values(
+                unit_cost=r.cost_price,
+                movement_sequence=sequence_of.get(r.product_id),
+                variance=variance[r.id],
+            )
         )
     row = (
         await session.execute(

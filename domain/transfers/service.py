@@ -53,7 +53,7 @@ class CreateTransfer:
     to_location_id: int | None
     lines: tuple[Line, ...]
     note: str | None = None
-    submit: bool = False
+    submit: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,8 @@ SCOPES = "stock:read stock:write transfers:read transfers:write transfers:approv
 SALE = """mutation($input: RecordSaleInput!) { recordSale(input: $input) {
   movements { sequence } userErrors { code } } }"""
 TRANSFERS = 100
-KILLS = random.Random().randint(3, 5)
+SEED = int(os.environ.get("STOCKGRAPH_CRASH_SEED", os.getpid()))  # printed on failure
+KILLS = random.Random(SEED).randint(3, 5)
 
 
 class Cluster:
@@ -74,8 +75,8 @@ class Cluster:
 async def test_transfers_survive_server_kills(
     database_url, app_database_url, signing_key, tmp_path, tenant
 ):
-    started = time.monotonic()
-    rng = random.Random(os.getpid())
+    rng = random.Random(SEED)
+    print(f"crash test seed {SEED} (replay with STOCKGRAPH_CRASH_SEED={SEED})")
     env = {
         "STOCKGRAPH_PUBLIC_URL": "http://stockgraph.test",
         "STOCKGRAPH_APP_DATABASE_URL": app_database_url,
@@ -201,4 +202,3 @@ async def test_transfers_survive_server_kills(
         else:
             assert r.status == "RECEIVED" and r.shipped == r.received == r.qty
     await assert_conserved(tenant.db, tenant.tenant_id)
-    assert time.monotonic() - started < 90

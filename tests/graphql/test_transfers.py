@@ -29,6 +29,7 @@ async def new_transfer(gql, tenant, status: str, **qty: int) -> str:
         fromLocationId=tenant.loc("S1"),
         toLocationId=tenant.loc("S2"),
         lines=lines(**qty),
+        submit=False,
     )
     tid = t["id"]
     path = {
@@ -393,3 +394,51 @@ async def test_idempotent_ship_and_receive_retries(gql, tenant, name):
     reused = await call(gql, tenant.owner, name, id=tid, idempotencyKey="k-1", **other)
     assert reused["userErrors"][0]["code"] == "IDEMPOTENCY_KEY_REUSED"
     await assert_conserved(tenant.db, tenant.tenant_id)
+
+
+async def test_the_contract_flow_create_approve_ship_receive(gql, tenant):
+    """CONTRACT.md's mutations alone, in order: a new transfer waits for approval."""
+    owner = tenant.owner
+    from tests.graphql.test_stock_concurrency import RECEIVE
+
+    await gql.ok(
+        RECEIVE,
+        owner,
+        {"input": {"locationId": tenant.loc("S1"), "lines": [{"sku": "A", "quantity": 5}]}},
+    )
+    created = await ok(
+        gql,
+        owner,
+        "createTransfer",
+        fromLocationId=tenant.loc("S1"),
+        toLocationId=tenant.loc("S2"),
+        lines=lines(A=3),
+    )
+    assert created["status"] == "REQUESTED"
+    regional = tenant.staff(Role.REGIONAL_MANAGER, staff_id=77)
+    assert (await ok(gql, regional, "approveTransfer", id=created["id"]))["status"] == "APPROVED"
+    assert (await ok(gql, owner, "shipTransfer", id=created["id"]))["status"] == "IN_TRANSIT"
+    received = await ok(
+        gql,
+        owner,
+        "receiveTransfer",
+        id=created["id"],
+        lines=[{"sku": "A", "quantity": 3, "rejectedQuantity": None}],
+    )
+    assert received["status"] == "RECEIVED"
+
+
+async def test_nobody_approves_their_own_request(gql, tenant):
+    regional = tenant.staff(Role.REGIONAL_MANAGER, staff_id=78)
+    created = await ok(
+        gql,
+        regional,
+        "createTransfer",
+        fromLocationId=tenant.loc("S1"),
+        toLocationId=tenant.loc("S2"),
+        lines=lines(A=1),
+    )
+    refused = await call(gql, regional, "approveTransfer", id=created["id"])
+    assert refused["userErrors"][0]["code"] == "FORBIDDEN"
+    other = tenant.staff(Role.REGIONAL_MANAGER, staff_id=79)
+    assert (await ok(gql, other, "approveTransfer", id=created["id"]))["status"] == "APPROVED"
