@@ -83,11 +83,26 @@ def database_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def app_database_url(database_url: str) -> str:
-    """The API's own login (a member of stockgraph_app only), as production runs it."""
+def app_database_url(database_url: str) -> Iterator[str]:
+    """The API's own login (a member of stockgraph_app only), as production runs it.
+
+    One per test session (roles are cluster-wide, and test runs may overlap), dropped after.
+    """
     from db.roles import create_app_login
 
-    return asyncio.run(create_app_login(database_url, "stockgraph_api_test", "test-password"))
+    name = "sg_api_" + database_url.rsplit("/", 1)[1].removeprefix("sg_test_")
+    yield asyncio.run(create_app_login(database_url, name, "test-password"))
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(plain_url(BASE_URL))
+        try:
+            await conn.execute(f'DROP ROLE IF EXISTS "{name}"')
+        except asyncpg.PostgresError:
+            pass  # still in use somewhere: harmless, it owns nothing
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())
 
 
 @pytest.fixture(scope="session")

@@ -135,10 +135,7 @@ async def test_app_login_cannot_become_another_role(app_database_url):
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await conn.execute("SET ROLE postgres")
         await conn.execute("RESET ROLE")  # back to the login itself: still no owner rights
-        assert await conn.fetchval("SELECT current_user") in (
-            "stockgraph_app",
-            "stockgraph_api_test",
-        )
+        assert await conn.fetchval("SELECT current_user") == "stockgraph_app"
         assert not await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = session_user")
         assert await conn.fetchval("SELECT count(*) FROM stock_levels") == 0
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
