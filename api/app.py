@@ -22,6 +22,7 @@ from auth.tokens import TokenService
 from db.session import Database
 from domain import idempotency
 from subscriptions.broker import Broker
+from subscriptions.notifications import NotificationSender
 from subscriptions.webhooks import WebhookDispatcher
 
 # Far fewer young-generation passes than the default (700, 10, 10): with thousands of
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     db = Database.connect(
         settings.database_url, app_url=settings.app_database_url, pool_size=settings.pool_size
     )
+    db.data_key = settings.data_key_bytes()
     broker = Broker(db, settings.database_url)
     graphql = GraphQLApp(settings, db, tokens, broker)
     websocket = GraphQLWebSocket(
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         legacy=graphql if settings.legacy_graphql_ws else None,
     )
     webhooks = _webhooks(settings, db)
+    notifications = _notifications(settings, db)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -70,6 +73,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if webhooks is not None:
             broker.wake_callbacks.append(webhooks.wake)
             await webhooks.start()
+        if notifications is not None:
+            await notifications.start()
         housekeeping = asyncio.create_task(_housekeeping(db))
         try:
             yield
@@ -77,6 +82,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await housekeeping
+            if notifications is not None:
+                await notifications.stop()
             if webhooks is not None:
                 await webhooks.stop()
             await broker.stop()
@@ -104,6 +111,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.tokens = tokens
     app.state.broker = broker
     app.state.webhooks = webhooks
+    app.state.notifications = notifications
     return app
 
 
@@ -116,6 +124,18 @@ def _webhooks(settings: Settings, db: Database) -> WebhookDispatcher | None:
         backoff_base=settings.webhook_backoff_base_seconds,
         max_attempts=settings.webhook_max_attempts,
         timeout=settings.webhook_timeout_seconds,
+    )
+
+
+def _notifications(settings: Settings, db: Database) -> NotificationSender | None:
+    """Every process runs a sender too; claims never overlap (SKIP LOCKED)."""
+    if not settings.notifications_enabled:
+        return None
+    return NotificationSender(
+        db,
+        backoff_base=settings.notification_backoff_base_seconds,
+        max_attempts=settings.notification_max_attempts,
+        timeout=settings.notification_timeout_seconds,
     )
 
 

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     webhook_backoff_base_seconds: float = 5.0
     webhook_max_attempts: int = 12
     webhook_timeout_seconds: float = 10.0
+    notifications_enabled: bool = True
+    notification_backoff_base_seconds: float = 30.0
+    notification_max_attempts: int = 8
+    notification_timeout_seconds: float = 15.0
     webhook_allow_http: bool | None = Field(
         default=None, description="Allow http:// webhook URLs (default: only in development)"
     )
@@ -80,3 +84,13 @@ class Settings(BaseSettings):
                 "STOCKGRAPH_SIGNING_KEY or STOCKGRAPH_SIGNING_KEY_FILE must be set in production"
             )
         return load_or_create_signing_key(self.home / "signing-key.pem")
+
+    def data_key_bytes(self) -> bytes:
+        """The personal-data master key: given, or generated under home in development."""
+        from domain.members.crypto import load_or_create_master_key, parse_master_key
+
+        if self.data_key:
+            return parse_master_key(self.data_key)
+        if self.production:
+            raise RuntimeError("STOCKGRAPH_DATA_KEY must be set in production")
+        return load_or_create_master_key(self.home / "data-key")

@@ -20,6 +20,10 @@ from db.models import (
     ApprovalRequest,
     AuditEvent,
     Location,
+    Member,
+    MemberConsent,
+    Notification,
+    NotificationAttempt,
     Product,
     StockLevel,
     StockMovement,
@@ -121,6 +125,10 @@ class Loaders:
         self.webhook_endpoint_by_id = RowLoader(db, tenant_id, _by_id(WebhookEndpoint))
         self.webhook_delivery_by_id = RowLoader(db, tenant_id, _by_id(WebhookDelivery))
         self.attempts_by_delivery = RowLoader(db, tenant_id, _all_by(WebhookAttempt, "delivery_id"))
+        self.notification_by_id = RowLoader(db, tenant_id, _by_id(Notification))
+        self.attempts_by_notification = RowLoader(
+            db, tenant_id, _all_by(NotificationAttempt, "notification_id")
+        )
         self.transfer_by_id = RowLoader(db, tenant_id, _by_id(Transfer))
         self.lines_by_transfer = RowLoader(
             db, tenant_id, _all_by(TransferLine, "transfer_id", "position")
@@ -134,3 +142,6 @@ class Loaders:
             db, tenant_id, _all_by(StocktakeLine, "stocktake_id", "product_id")
         )
         self.tenant_currency = RowLoader(db, tenant_id, _by_id(Tenant, "tenant_id"))
+        self.member_by_id = RowLoader(db, tenant_id, _by_id(Member))
+        self.consents_by_member = RowLoader(db, tenant_id, _all_by(MemberConsent, "member_id"))
+        self.movements_by_sale = RowLoader(db, tenant_id, _all_by(StockMovement, "sale_id"))

@@ -67,6 +67,8 @@ class Database:
     owner_engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     owner_sessions: async_sessionmaker[AsyncSession]
+    # The personal-data master key (STOCKGRAPH_DATA_KEY); set by the app factory.
+    data_key: bytes | None = None
 
     @classmethod
     def connect(cls, url: str, *, app_url: str | None = None, pool_size: int = 10) -> Database:

@@ -47,6 +47,8 @@ class MutationSpec:
     audit: Callable[[Any], AuditEntry]
     snapshot: Callable[[Any], dict[str, Any]]
     restore: Callable[[dict[str, Any]], Any]
+    # What a refusal's audit event may keep of the input (personal data never).
+    redact: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
 
 def input_dict(value: Any) -> dict[str, Any]:
@@ -100,8 +102,9 @@ async def run_mutation(
             return render(result)
         except DomainError as error:
             user_error = UserError.from_domain(error)
+            shown = spec.redact(data) if spec.redact is not None else data
             await _record_refusal(
-                ctx.db, caller, spec.action, data, error, ctx.request_id, key, digest, user_error
+                ctx.db, caller, spec.action, shown, error, ctx.request_id, key, digest, user_error
             )
             return payload.failed([user_error])  # type: ignore[no-any-return]
         except DBAPIError as exc:

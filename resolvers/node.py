@@ -21,6 +21,8 @@ from schema.approvals import ApprovalRequest
 from schema.audit import AuditEvent
 from schema.catalog import Product
 from schema.locations import Location
+from schema.members import Member
+from schema.notifications import Notification
 from schema.relay import Node
 from schema.stock import StockLevel, StockMovement
 from schema.stocktakes import Stocktake
@@ -33,6 +35,7 @@ MAX_IDS = 250
 KINDS: dict[str, tuple[str, Permission | None, Callable[[Any], Node]]] = {
     "Location": ("location_by_id", None, Location.from_row),
     "Product": ("product_by_id", None, Product.from_row),
+    "Member": ("member_by_id", Permission.MEMBERS_READ, Member.from_row),
     "StockLevel": ("level_by_id", Permission.STOCK_READ, StockLevel.from_row),
     "StockMovement": ("movement_by_id", Permission.STOCK_READ, StockMovement.from_row),
     "Stocktake": ("stocktake_by_id", Permission.STOCK_READ, Stocktake.from_row),
@@ -45,6 +48,7 @@ KINDS: dict[str, tuple[str, Permission | None, Callable[[Any], Node]]] = {
     ),
     "WebhookEndpoint": ("webhook_endpoint_by_id", None, WebhookEndpoint.from_row),
     "WebhookDelivery": ("webhook_delivery_by_id", None, WebhookDelivery.from_row),
+    "Notification": ("notification_by_id", Permission.ADMIN, Notification.from_row),
 }
 
 # types numbered per tenant, whose IDs carry the tenant

@@ -9,7 +9,9 @@ from auth.permissions import Permission
 from resolvers import approvals as approvals_r
 from resolvers import audit as audit_r
 from resolvers import catalog as catalog_r
+from resolvers import members as members_r
 from resolvers import node as node_r
+from resolvers import notifications as notifications_r
 from resolvers import stock as stock_r
 from resolvers import stocktakes as stocktakes_r
 from resolvers import transfers as transfers_r
@@ -21,6 +23,9 @@ from resolvers._query import coded_errors
 STOCK_READ = [requires(Permission.STOCK_READ)]
 AUDIT_READ = [requires(Permission.AUDIT_READ)]
 TRANSFERS_READ = [requires(Permission.TRANSFERS_READ)]
+MEMBERS_READ = [requires(Permission.MEMBERS_READ)]
+MEMBERS_PII = [requires(Permission.MEMBERS_READ), requires(Permission.MEMBERS_PII)]
+ADMIN = [requires(Permission.ADMIN)]
 
 
 @strawberry.type
@@ -66,14 +71,50 @@ class Query:
     audit_events = strawberry.field(
         resolver=coded_errors(audit_r.audit_events), permission_classes=AUDIT_READ
     )
+    member = strawberry.field(resolver=members_r.member, permission_classes=MEMBERS_READ)
+    members = strawberry.field(
+        resolver=coded_errors(members_r.members), permission_classes=MEMBERS_READ
+    )
+    export_member = strawberry.field(
+        resolver=coded_errors(members_r.export_member),
+        permission_classes=MEMBERS_PII,
+        description="Everything held about a member (JSON, in clear); audited.",
+    )
     webhook_subscriptions = strawberry.field(
         resolver=coded_errors(webhooks_r.webhook_subscriptions)
     )
     webhook_deliveries = strawberry.field(resolver=coded_errors(webhooks_r.webhook_deliveries))
+    notification_channels = strawberry.field(
+        resolver=coded_errors(notifications_r.notification_channels),
+        permission_classes=ADMIN,
+        description="How this tenant sends email, SMS and chat messages (no secrets).",
+    )
+    notifications = strawberry.field(
+        resolver=coded_errors(notifications_r.notifications),
+        permission_classes=ADMIN,
+        description="The notification delivery log, newest first.",
+    )
 
 
 @strawberry.type
 class Mutation:
+    create_member = strawberry.mutation(
+        resolver=members_r.create_member, description="A member; personal data sealed at rest."
+    )
+    update_member = strawberry.mutation(
+        resolver=members_r.update_member, description="Changes the fields given."
+    )
+    set_member_tags = strawberry.mutation(
+        resolver=members_r.set_member_tags, description="Replaces the hand-set tags."
+    )
+    set_member_consent = strawberry.mutation(
+        resolver=members_r.set_member_consent,
+        description="Appends to the consent ledger; a withdrawal holds for every app at once.",
+    )
+    erase_member = strawberry.mutation(
+        resolver=members_r.erase_member,
+        description="Destroys the member's key material (needs admin and members:write).",
+    )
     receive_stock = strawberry.mutation(
         resolver=stock_r.receive_stock, description="Goods received at a location."
     )
@@ -146,4 +187,12 @@ class Mutation:
     )
     redeliver_webhook = strawberry.mutation(
         resolver=webhooks_r.redeliver_webhook, description="Sends a delivery again, same id."
+    )
+    configure_notification_channel = strawberry.mutation(
+        resolver=notifications_r.configure_notification_channel,
+        description="Sets how EMAIL, SMS or CHAT messages are sent (admin).",
+    )
+    send_test_notification = strawberry.mutation(
+        resolver=notifications_r.send_test_notification,
+        description="Queues a test message through a configured channel (admin).",
     )

@@ -21,6 +21,7 @@ class Context:
     connection_params: Any = None
     queue_size: int = 10_000
     _loaders: Loaders | None = field(default=None, repr=False)
+    _personal_data: Any = field(default=None, repr=False)  # schema.members.personal_data()
 
     @property
     def loaders(self) -> Loaders:

@@ -31,6 +31,7 @@ from domain import ids
 from domain.tenancy import service as tenancy
 
 LOCAL_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+TEST_DATA_KEY = bytes(range(32))  # the personal-data master key of the test database
 
 
 def _base_url() -> str:
@@ -108,6 +109,7 @@ def app_database_url(database_url: str) -> Iterator[str]:
 @pytest.fixture(scope="session")
 async def db(database_url: str, app_database_url: str) -> AsyncIterator[Database]:
     database = Database.connect(database_url, app_url=app_database_url, pool_size=20)
+    database.data_key = TEST_DATA_KEY
     yield database
     await database.dispose()
 

@@ -5,6 +5,8 @@ from db.models.audit import AuditEvent
 from db.models.catalog import Location, Product
 from db.models.events import Event, IdempotencyKey
 from db.models.identity import PartnerApp, Staff
+from db.models.members import Member, MemberConsent, MemberKey, MemberTenantKey
+from db.models.notifications import Notification, NotificationAttempt, NotificationChannel
 from db.models.stock import Sale, StockLevel, StockMovement
 from db.models.stocktakes import CycleCountSchedule, Stocktake, StocktakeLine
 from db.models.tenants import Tenant, TenantCounter
@@ -20,6 +22,13 @@ __all__ = [
     "Event",
     "IdempotencyKey",
     "Location",
+    "Member",
+    "MemberConsent",
+    "MemberKey",
+    "MemberTenantKey",
+    "Notification",
+    "NotificationAttempt",
+    "NotificationChannel",
     "PartnerApp",
     "Product",
     "Sale",

@@ -17,7 +17,8 @@ from domain import ids
 from domain.access import require
 from domain.audit.service import AuditEntry
 from domain.catalog.lookup import location_row, products_by_sku
-from domain.errors import AlreadyExists, InvalidInput, NotFound
+from domain.errors import AlreadyExists, InvalidInput
+from domain.members.service import require_member
 from domain.stock.ledger import Posting, post
 from domain.stock.records import (
     AdjustmentReason,
@@ -193,8 +194,7 @@ async def record_sale(
         if not payment.method or len(payment.method) > 32:
             raise InvalidInput("method must be 1 to 32 characters", ["payments", str(i), "method"])
     if cmd.member_id is not None:
-        # Members are not part of this API version yet: no member ID can exist.
-        raise NotFound("no such member", ["memberId"])
+        await require_member(session, caller, cmd.member_id, ["memberId"])
     products = await products_by_sku(session, caller, [ln.sku for ln in cmd.lines])
     currency = (
         await session.execute(select(Tenant.currency).where(Tenant.tenant_id == caller.tenant_id))

@@ -59,6 +59,7 @@ def start_server(
         "STOCKGRAPH_PUBLIC_URL": f"http://127.0.0.1:{port}",
         # Off unless a test asks: a server's dispatcher would race the tests' own.
         "STOCKGRAPH_WEBHOOKS_ENABLED": "false",
+        "STOCKGRAPH_NOTIFICATIONS_ENABLED": "false",
         **(extra_env or {}),
     }
     log = open(home / f"server-{port}.log", "wb")

@@ -1,0 +1,277 @@
+"""Members: the type (personal data masked or in clear, never both), inputs, payloads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from aiodataloader import DataLoader
+from strawberry.types import Info
+
+from domain import ids
+from domain.members import queries
+from domain.members.consent import Channel, current_state
+from domain.pagination import page_size
+from schema.catalog import CurrencyCode, Money, Product
+from schema.errors import UserError
+from schema.locations import Location
+from schema.relay import Connection, Node, connection, int_cursor
+
+ConsentChannel = strawberry.enum(Channel, name="ConsentChannel")
+
+
+class PersonalDataLoader(DataLoader[int, queries.PersonalData]):
+    """One read per request level: masked, or in clear with one audit event per member."""
+
+    def __init__(self, context: Any) -> None:
+        super().__init__()
+        self.context = context
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[queries.PersonalData]:
+        ctx = self.context
+        master = ctx.db.data_key
+        if master is None:
+            raise RuntimeError("no personal-data key (STOCKGRAPH_DATA_KEY) is configured")
+        caller = ctx.viewer
+        async with ctx.db.tenant_transaction(caller.tenant_id) as session:
+            found = await queries.read_personal_data(
+                session, caller, master, list(set(keys)), request_id=ctx.request_id
+            )
+        return [found.get(k, queries.ERASED) for k in keys]
+
+
+def personal_data(info: Info) -> PersonalDataLoader:
+    ctx = info.context
+    if ctx._personal_data is None:
+        ctx._personal_data = PersonalDataLoader(ctx)
+    loader: PersonalDataLoader = ctx._personal_data
+    return loader
+
+
+@strawberry.type(description="The current consent on one channel, from the consent ledger.")
+class MemberConsent:
+    channel: ConsentChannel  # type: ignore[valid-type]
+    granted: bool
+    wording_version: str | None
+    recorded_at: datetime | None
+    recorded_by: str | None = strawberry.field(
+        description="`staff:<id>` or `app:<client id>` of the latest entry."
+    )
+    client_id: str | None
+
+
+@strawberry.type(description="One entry of the append-only consent ledger.")
+class ConsentRecord:
+    channel: ConsentChannel  # type: ignore[valid-type]
+    granted: bool
+    wording_version: str | None
+    recorded_at: datetime
+    recorded_by: str
+    client_id: str | None
+    staff_id: strawberry.ID | None
+
+
+@strawberry.type
+class SaleLine:
+    quantity: int
+    unit_price: Decimal | None
+    product_pk: strawberry.Private[int]
+
+    @strawberry.field
+    async def product(self, info: Info) -> Product:
+        return Product.from_row(await info.context.loaders.product_by_id.load(self.product_pk))
+
+
+@strawberry.type(description="A POS receipt recorded with recordSale.")
+class Sale(Node):
+    receipt_number: str
+    occurred_at: datetime
+    total: Money
+    oversold: bool
+    pk: strawberry.Private[int]
+    location_pk: strawberry.Private[int]
+
+    @strawberry.field
+    async def location(self, info: Info) -> Location:
+        return Location.from_row(await info.context.loaders.location_by_id.load(self.location_pk))
+
+    @strawberry.field
+    async def lines(self, info: Info) -> list[SaleLine]:
+        rows = await info.context.loaders.movements_by_sale.load(self.pk)
+        return [
+            SaleLine(quantity=-r.delta, unit_price=r.unit_price, product_pk=r.product_id)
+            for r in rows
+        ]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Sale:
+        return cls(
+            id=strawberry.ID(ids.encode("Sale", row.id)),
+            receipt_number=row.receipt_number,
+            occurred_at=row.occurred_at,
+            total=Money(amount=row.total, currency=CurrencyCode(row.currency)),
+            oversold=row.oversold,
+            pk=row.id,
+            location_pk=row.location_id,
+        )
+
+
+@strawberry.type(
+    description="A loyalty member. `phone`, `email` and `birthday` are masked without "
+    'members:pii ("****5678", "c***@example.com", birthday "--MM"); every unmasked read '
+    "is audited. Erased members have no personal data."
+)
+class Member(Node):
+    member_number: str
+    name: str
+    tier: str
+    tags: list[str]
+    created_by: str = strawberry.field(description="`staff:<id>` or `app:<client id>`.")
+    created_at: datetime
+    erased_at: datetime | None
+    pk: strawberry.Private[int]
+    home_location_pk: strawberry.Private[int | None]
+
+    @strawberry.field(description="E.164; masked without members:pii.")
+    async def phone(self, info: Info) -> str | None:
+        return (await personal_data(info).load(self.pk)).phone
+
+    @strawberry.field(description="Masked without members:pii.")
+    async def email(self, info: Info) -> str | None:
+        return (await personal_data(info).load(self.pk)).email
+
+    @strawberry.field(
+        description='"MM-DD" or "YYYY-MM-DD"; without members:pii the month only ("--MM").'
+    )
+    async def birthday(self, info: Info) -> str | None:
+        return (await personal_data(info).load(self.pk)).birthday
+
+    @strawberry.field
+    async def home_location(self, info: Info) -> Location | None:
+        if self.home_location_pk is None:
+            return None
+        row = await info.context.loaders.location_by_id.load(self.home_location_pk)
+        return Location.from_row(row)
+
+    @strawberry.field(description="The current state per channel (SMS, EMAIL, CHAT).")
+    async def consents(self, info: Info) -> list[MemberConsent]:
+        rows = await info.context.loaders.consents_by_member.load(self.pk)
+        return [
+            MemberConsent(
+                channel=s.channel,
+                granted=s.granted,
+                wording_version=s.wording_version,
+                recorded_at=s.recorded_at,
+                recorded_by=s.actor,
+                client_id=s.client_id,
+            )
+            for s in current_state(rows)
+        ]
+
+    @strawberry.field(description="The consent ledger, oldest first.")
+    async def consent_history(self, info: Info) -> list[ConsentRecord]:
+        rows = await info.context.loaders.consents_by_member.load(self.pk)
+        return [
+            ConsentRecord(
+                channel=Channel(r.channel),
+                granted=r.granted,
+                wording_version=r.wording_version,
+                recorded_at=r.recorded_at,
+                recorded_by=r.actor,
+                client_id=r.client_id,
+                staff_id=strawberry.ID(ids.encode("Staff", r.staff_id)) if r.staff_id else None,
+            )
+            for r in rows
+        ]
+
+    @strawberry.field(description="Sales recorded with this memberId, newest first.")
+    async def purchases(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Sale]:
+        caller = info.context.viewer
+        limit = page_size(first)
+        cursor = int_cursor(after)
+        async with info.context.db.tenant_transaction(caller.tenant_id) as session:
+            page = await queries.member_purchases(
+                session, caller, self.pk, limit=limit, after=cursor
+            )
+        return connection(page, Sale.from_row, lambda r: r.id)
+
+    @classmethod
+    def from_row(cls, row: Any) -> Member:
+        return cls(
+            id=strawberry.ID(ids.encode("Member", row.id)),
+            member_number=row.member_number,
+            name=row.name,
+            tier=row.tier,
+            tags=list(row.tags),
+            created_by=row.created_by,
+            created_at=row.created_at,
+            erased_at=row.erased_at,
+            pk=row.id,
+            home_location_pk=row.home_location_id,
+        )
+
+
+@strawberry.input
+class ConsentInput:
+    channel: ConsentChannel  # type: ignore[valid-type]
+    granted: bool
+    wording_version: str | None = strawberry.field(
+        default=None, description="The version of the consent wording shown to the member."
+    )
+
+
+@strawberry.input
+class CreateMemberInput:
+    name: str
+    phone: str | None = None
+    email: str | None = None
+    birthday: str | None = strawberry.field(default=None, description='"MM-DD" or "YYYY-MM-DD"')
+    home_location_id: strawberry.ID | None = None
+    tier: str | None = None
+    tags: list[str] | None = None
+    consents: list[ConsentInput] | None = None
+
+
+@strawberry.input(description="Omitted fields stay; a field given as null is cleared.")
+class UpdateMemberInput:
+    id: strawberry.ID
+    name: str | None = strawberry.UNSET
+    phone: str | None = strawberry.UNSET
+    email: str | None = strawberry.UNSET
+    birthday: str | None = strawberry.UNSET
+    home_location_id: strawberry.ID | None = strawberry.UNSET
+    tier: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class SetMemberTagsInput:
+    id: strawberry.ID
+    tags: list[str]
+
+
+@strawberry.input
+class SetMemberConsentInput:
+    member_id: strawberry.ID
+    channel: ConsentChannel  # type: ignore[valid-type]
+    granted: bool
+    wording_version: str | None = None
+
+
+@strawberry.input
+class EraseMemberInput:
+    id: strawberry.ID
+
+
+@strawberry.type
+class MemberPayload:
+    member: Member | None
+    user_errors: list[UserError]
+
+    @classmethod
+    def failed(cls, errors: list[UserError]) -> MemberPayload:
+        return cls(member=None, user_errors=errors)
