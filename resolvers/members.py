@@ -118,6 +118,7 @@ async def update_member(info: Info, input: UpdateMemberInput) -> MemberPayload:
         )
         return await service.update_member(session, caller, master, cmd)
 
+    info.context._personal_data = None  # values read earlier in this operation are stale now
     return await run_mutation(info, UPDATE, MemberPayload, input, execute, _render)
 
 
@@ -149,6 +150,7 @@ async def erase_member(info: Info, input: EraseMemberInput) -> MemberPayload:
         cmd = service.EraseMember(member_id=decode_id(input.id, "Member", ["id"]))
         return await service.erase_member(session, caller, cmd)
 
+    info.context._personal_data = None  # nothing read before the erasure may be served after it
     return await run_mutation(info, ERASE, MemberPayload, input, execute, _render)
 
 

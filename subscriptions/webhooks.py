@@ -13,75 +13,24 @@ The work spans tenants, so it uses the owner session
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from datetime import UTC, datetime
 
-import httpx
-
-from db.session import Database
 from domain.webhooks import dispatch
+from subscriptions.outbox_worker import MAX_ERROR, OutboxWorker
 
 log = logging.getLogger("stockgraph.webhooks")
 
 USER_AGENT = "stockgraph-webhooks/1"
-MAX_ERROR = 500
-# The owner pool is small and shared (token endpoint, operators): record at most this many at once.
-RECORDING_SLOTS = 2
 
 
-class WebhookDispatcher:
+class WebhookDispatcher(OutboxWorker):
     """Fans out and sends webhook deliveries until stopped."""
 
-    def __init__(
-        self,
-        db: Database,
-        *,
-        backoff_base: float,
-        max_attempts: int,
-        timeout: float,
-        poll_interval: float = 1.0,
-        batch_size: int = 20,
-        lease_seconds: float | None = None,
-    ) -> None:
-        self.db = db
-        self.backoff_base = backoff_base
-        self.max_attempts = max_attempts
-        self.timeout = timeout
-        self.poll_interval = poll_interval
-        self.batch_size = batch_size
-        # Longer than any attempt can take, so a live sender never loses its claim.
-        self.lease_seconds = lease_seconds if lease_seconds is not None else timeout + 30.0
-        self._wakeup = asyncio.Event()
-        self._recording = asyncio.Semaphore(RECORDING_SLOTS)
-        self._task: asyncio.Task[None] | None = None
-        self._client: httpx.AsyncClient | None = None
-
-    async def start(self) -> None:
-        if self._task is not None:
-            return
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(self.timeout),
-            follow_redirects=False,
-            headers={"user-agent": USER_AGENT},
-        )
-        self._task = asyncio.create_task(self._run(), name="webhook-dispatcher")
-
-    async def stop(self) -> None:
-        """Cancel the loop; a request cut off here is retried when its lease ends."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        client, self._client = self._client, None
-        if client is not None:
-            await client.aclose()
-
-    def wake(self) -> None:
-        """New events were committed: run a round now instead of at the next poll."""
-        self._wakeup.set()
+    name = "webhook-dispatcher"
+    user_agent = USER_AGENT
+    log = log
 
     async def run_once(self) -> int:
         """One fan-out and one send round; how much work was found (0: idle).
@@ -95,19 +44,6 @@ class WebhookDispatcher:
         except Exception:
             log.exception("webhook fan-out failed")
         return moved + await self._send_round()
-
-    async def _run(self) -> None:
-        while True:
-            self._wakeup.clear()
-            try:
-                busy = await self.run_once()
-            except Exception:
-                log.exception("webhook round failed")
-                busy = 0
-            if busy:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_interval)
 
     async def _send_round(self) -> int:
         async with self.db.owner_transaction() as session:

@@ -562,3 +562,22 @@ async def test_export_and_erasure(gql, db, tenant):
     trail = json.dumps([tuple(r) for r in await _audit(db, tenant.tenant_id)], ensure_ascii=False)
     for plain in (PHONE, EMAIL, BIRTHDAY, "陳大文", "91235678"):
         assert plain not in trail
+
+
+async def test_an_update_is_visible_in_the_same_operation(gql, tenant):
+    owner = tenant.owner
+    created = await gql.ok(
+        'mutation { createMember(input: {name: "陳大文", phone: "+85291234567"}) '
+        "{ member { id } userErrors { code } } }",
+        owner,
+    )
+    mid = created["createMember"]["member"]["id"]
+    data = await gql.ok(
+        'mutation($id: ID!) { first: updateMember(input: {id: $id, name: "x"}) '
+        '{ member { phone } } second: updateMember(input: {id: $id, phone: "+85298765432"}) '
+        "{ member { phone } } }",
+        owner,
+        {"id": mid},
+    )
+    assert data["first"]["member"]["phone"] == "+85291234567"
+    assert data["second"]["member"]["phone"] == "+85298765432"
