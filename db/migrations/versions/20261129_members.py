@@ -12,13 +12,14 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from db.migrations.tenant_security import secure
+
 revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 APP_ROLE = "stockgraph_app"
-TENANT = "NULLIF(current_setting('app.tenant_id', true), '')::bigint"
 TABLES = {
     "member_tenant_keys": "SELECT, INSERT",
     "members": "SELECT, INSERT, UPDATE",
@@ -139,19 +140,7 @@ def upgrade() -> None:
         ["tenant_id", "sale_id"],
         postgresql_where=sa.text("sale_id IS NOT NULL"),
     )
-    for table, privileges in TABLES.items():
-        op.execute(f"REVOKE ALL ON {table} FROM PUBLIC")
-        op.execute(f"GRANT {privileges} ON {table} TO {APP_ROLE}")
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        op.execute(
-            f"CREATE POLICY tenant_isolation ON {table} TO {APP_ROLE} "
-            f"USING (tenant_id = {TENANT}) WITH CHECK (tenant_id = {TENANT})"
-        )
-        op.execute(
-            f"CREATE POLICY owner_access ON {table} TO CURRENT_USER USING (true) WITH CHECK (true)"
-        )
-    op.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}")
+    secure(TABLES)
 
 
 def downgrade() -> None:

@@ -16,13 +16,14 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from db.migrations.tenant_security import secure
+
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 APP_ROLE = "stockgraph_app"
-TENANT = "NULLIF(current_setting('app.tenant_id', true), '')::bigint"
 
 # table -> privileges of the app role
 TABLES: dict[str, str] = {
@@ -53,19 +54,7 @@ def upgrade() -> None:
     # The owner may connect and act as the app role (SET ROLE on connect).
     op.execute(f"GRANT {APP_ROLE} TO CURRENT_USER")
     op.execute(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}")
-    for table, privileges in TABLES.items():
-        op.execute(f"REVOKE ALL ON {table} FROM PUBLIC")
-        op.execute(f"GRANT {privileges} ON {table} TO {APP_ROLE}")
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        op.execute(
-            f"CREATE POLICY tenant_isolation ON {table} TO {APP_ROLE} "
-            f"USING (tenant_id = {TENANT}) WITH CHECK (tenant_id = {TENANT})"
-        )
-        op.execute(
-            f"CREATE POLICY owner_access ON {table} TO CURRENT_USER USING (true) WITH CHECK (true)"
-        )
-    op.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}")
+    secure(TABLES)
 
     op.execute(
         """

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from db.migrations.tenant_security import secure
+
 APP_ROLE = "stockgraph_app"
-TENANT = "NULLIF(current_setting('app.tenant_id', true), '')::bigint"
 TABLES = {
     "stocktakes": "SELECT, INSERT, UPDATE",
     "stocktake_lines": "SELECT, INSERT, UPDATE",
@@ -137,19 +138,7 @@ def upgrade() -> None:
         "cycle_count_schedules",
         ["tenant_id", "location_id"],
     )
-    for table, privileges in TABLES.items():
-        op.execute(f"REVOKE ALL ON {table} FROM PUBLIC")
-        op.execute(f"GRANT {privileges} ON {table} TO {APP_ROLE}")
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        op.execute(
-            f"CREATE POLICY tenant_isolation ON {table} TO {APP_ROLE} "
-            f"USING (tenant_id = {TENANT}) WITH CHECK (tenant_id = {TENANT})"
-        )
-        op.execute(
-            f"CREATE POLICY owner_access ON {table} TO CURRENT_USER USING (true) WITH CHECK (true)"
-        )
-    op.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}")
+    secure(TABLES)
 
 
 def downgrade() -> None:

@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from db.migrations.tenant_security import secure
+
 APP_ROLE = "stockgraph_app"
-TENANT = "NULLIF(current_setting('app.tenant_id', true), '')::bigint"
 TABLES = {
     "webhook_endpoints": "SELECT, INSERT, UPDATE",
     "webhook_deliveries": "SELECT, INSERT, UPDATE",
@@ -116,19 +117,7 @@ def upgrade() -> None:
         unique=False,
     )
     # ### end Alembic commands ###
-    for table, privileges in TABLES.items():
-        op.execute(f"REVOKE ALL ON {table} FROM PUBLIC")
-        op.execute(f"GRANT {privileges} ON {table} TO {APP_ROLE}")
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        op.execute(
-            f"CREATE POLICY tenant_isolation ON {table} TO {APP_ROLE} "
-            f"USING (tenant_id = {TENANT}) WITH CHECK (tenant_id = {TENANT})"
-        )
-        op.execute(
-            f"CREATE POLICY owner_access ON {table} TO CURRENT_USER USING (true) WITH CHECK (true)"
-        )
-    op.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}")
+    secure(TABLES)
     # The wake-up now names each tenant that has new events, once per statement.
     op.execute("DROP TRIGGER IF EXISTS events_notify ON events")
     op.execute(
