@@ -8,6 +8,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -21,6 +22,7 @@ from api.ws import GraphQLWebSocket
 from auth.tokens import TokenService
 from db.session import Database
 from domain import idempotency
+from domain.members import tags as member_tags
 from subscriptions.broker import Broker
 from subscriptions.notifications import NotificationSender
 from subscriptions.webhooks import WebhookDispatcher
@@ -76,12 +78,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if notifications is not None:
             await notifications.start()
         housekeeping = asyncio.create_task(_housekeeping(db))
+        retag = (
+            asyncio.create_task(_retag(db, settings.member_retag_minutes * 60))
+            if settings.member_retag_minutes > 0
+            else None
+        )
         try:
             yield
         finally:
-            housekeeping.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await housekeeping
+            for task in (housekeeping, retag):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             if notifications is not None:
                 await notifications.stop()
             if webhooks is not None:
@@ -150,6 +159,19 @@ async def _housekeeping(db: Database, every: float = 900.0) -> None:
                 log.info("removed %d expired idempotency keys", removed)
         except Exception:
             log.exception("idempotency key purge failed")
+
+
+async def _retag(db: Database, every: float) -> None:
+    """Computed member tags of every tenant, recomputed (one process at a time)."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            async with db.owner_transaction() as session:
+                done = await member_tags.scheduled_recompute(session, now=datetime.now(UTC))
+            if done is not None:
+                log.info("recomputed tags of %d members", sum(done.values()))
+        except Exception:
+            log.exception("member tag recompute failed")
 
 
 def app_from_env() -> Starlette:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,9 +22,9 @@ class Settings(BaseSettings):
     )
     home: Path = Path(".stockgraph")
     env: Literal["development", "production"] = "development"
-    signing_key: str | None = None
+    signing_key: SecretStr | None = None
     signing_key_file: Path | None = None
-    data_key: str | None = None
+    data_key: SecretStr | None = None
     issuer: str | None = Field(
         default=None, description="Token iss and discovery issuer; default: the public URL"
     )
@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     notification_backoff_base_seconds: float = 30.0
     notification_max_attempts: int = 8
     notification_timeout_seconds: float = 15.0
+    member_retag_minutes: float = Field(
+        default=60.0, description="Recompute every member's computed tags this often (0: never)"
+    )
     webhook_allow_http: bool | None = Field(
         default=None, description="Allow http:// webhook URLs (default: only in development)"
     )
@@ -76,7 +79,7 @@ class Settings(BaseSettings):
         from auth.tokens import load_or_create_signing_key
 
         if self.signing_key:
-            return self.signing_key.encode()
+            return self.signing_key.get_secret_value().encode()
         if self.signing_key_file:
             return self.signing_key_file.read_bytes()
         if self.production:
@@ -90,7 +93,7 @@ class Settings(BaseSettings):
         from domain.members.crypto import load_or_create_master_key, parse_master_key
 
         if self.data_key:
-            return parse_master_key(self.data_key)
+            return parse_master_key(self.data_key.get_secret_value())
         if self.production:
             raise RuntimeError("STOCKGRAPH_DATA_KEY must be set in production")
         return load_or_create_master_key(self.home / "data-key")

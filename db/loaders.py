@@ -19,11 +19,15 @@ from db.models import (
     ApprovalDecision,
     ApprovalRequest,
     AuditEvent,
+    Coupon,
     Location,
     Member,
+    MemberComputedTags,
     MemberConsent,
+    MemberSegment,
     Notification,
     NotificationAttempt,
+    OfferRule,
     Product,
     StockLevel,
     StockMovement,
@@ -143,5 +147,11 @@ class Loaders:
         )
         self.tenant_currency = RowLoader(db, tenant_id, _by_id(Tenant, "tenant_id"))
         self.member_by_id = RowLoader(db, tenant_id, _by_id(Member))
+        self.coupon_by_id = RowLoader(db, tenant_id, _by_id(Coupon))
+        self.offer_rule_by_id = RowLoader(db, tenant_id, _by_id(OfferRule))
         self.consents_by_member = RowLoader(db, tenant_id, _all_by(MemberConsent, "member_id"))
+        self.computed_tags_by_member = RowLoader(
+            db, tenant_id, _by_id(MemberComputedTags, "member_id")
+        )
+        self.segment_by_id = RowLoader(db, tenant_id, _by_id(MemberSegment))
         self.movements_by_sale = RowLoader(db, tenant_id, _all_by(StockMovement, "sale_id"))

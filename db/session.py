@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -51,6 +51,7 @@ def make_engine(url: str, *, role: str | None, pool_size: int = 10) -> AsyncEngi
     connect_args: dict[str, Any] = {"server_settings": settings}
     return create_async_engine(
         async_url(url),
+        hide_parameters=True,  # parameters may hold personal data; never in logs or errors
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=False,
@@ -68,7 +69,7 @@ class Database:
     sessions: async_sessionmaker[AsyncSession]
     owner_sessions: async_sessionmaker[AsyncSession]
     # The personal-data master key (STOCKGRAPH_DATA_KEY); set by the app factory.
-    data_key: bytes | None = None
+    data_key: bytes | None = field(default=None, repr=False)
 
     @classmethod
     def connect(cls, url: str, *, app_url: str | None = None, pool_size: int = 10) -> Database:

@@ -20,10 +20,13 @@ from resolvers import webhooks as webhooks_r
 from schema.approvals import ApprovalRequest
 from schema.audit import AuditEvent
 from schema.catalog import Product
+from schema.coupons import Coupon
 from schema.locations import Location
 from schema.members import Member
 from schema.notifications import Notification
+from schema.offers import OfferRule
 from schema.relay import Node
+from schema.segments import Segment
 from schema.stock import StockLevel, StockMovement
 from schema.stocktakes import Stocktake
 from schema.transfers import Transfer
@@ -36,6 +39,9 @@ KINDS: dict[str, tuple[str, Permission | None, Callable[[Any], Node]]] = {
     "Location": ("location_by_id", None, Location.from_row),
     "Product": ("product_by_id", None, Product.from_row),
     "Member": ("member_by_id", Permission.MEMBERS_READ, Member.from_row),
+    "Segment": ("segment_by_id", Permission.MEMBERS_READ, Segment.from_row),
+    "Coupon": ("coupon_by_id", Permission.MEMBERS_READ, Coupon.from_row),
+    "OfferRule": ("offer_rule_by_id", Permission.MEMBERS_READ, OfferRule.from_row),
     "StockLevel": ("level_by_id", Permission.STOCK_READ, StockLevel.from_row),
     "StockMovement": ("movement_by_id", Permission.STOCK_READ, StockMovement.from_row),
     "Stocktake": ("stocktake_by_id", Permission.STOCK_READ, Stocktake.from_row),

@@ -9,9 +9,12 @@ from auth.permissions import Permission
 from resolvers import approvals as approvals_r
 from resolvers import audit as audit_r
 from resolvers import catalog as catalog_r
+from resolvers import coupons as coupons_r
 from resolvers import members as members_r
 from resolvers import node as node_r
 from resolvers import notifications as notifications_r
+from resolvers import offers as offers_r
+from resolvers import segments as segments_r
 from resolvers import stock as stock_r
 from resolvers import stocktakes as stocktakes_r
 from resolvers import transfers as transfers_r
@@ -72,6 +75,19 @@ class Query:
         resolver=coded_errors(audit_r.audit_events), permission_classes=AUDIT_READ
     )
     member = strawberry.field(resolver=members_r.member, permission_classes=MEMBERS_READ)
+    coupon = strawberry.field(
+        resolver=coded_errors(coupons_r.coupon),
+        permission_classes=MEMBERS_READ,
+        description="A coupon by its code.",
+    )
+    coupons = strawberry.field(
+        resolver=coded_errors(coupons_r.coupons),
+        permission_classes=MEMBERS_READ,
+        description="Coupons, newest first; of one member when memberId is given.",
+    )
+    offer_rules = strawberry.field(
+        resolver=coded_errors(offers_r.offer_rules), permission_classes=MEMBERS_READ
+    )
     members = strawberry.field(
         resolver=coded_errors(members_r.members), permission_classes=MEMBERS_READ
     )
@@ -79,6 +95,15 @@ class Query:
         resolver=coded_errors(members_r.export_member),
         permission_classes=MEMBERS_PII,
         description="Everything held about a member (JSON, in clear); audited.",
+    )
+    segment = strawberry.field(resolver=segments_r.segment, permission_classes=MEMBERS_READ)
+    segments = strawberry.field(
+        resolver=coded_errors(segments_r.segments_), permission_classes=MEMBERS_READ
+    )
+    member_tag_rule = strawberry.field(
+        resolver=segments_r.member_tag_rule,
+        permission_classes=MEMBERS_READ,
+        description="The tenant's rule for the computed vip and lapsed tags.",
     )
     webhook_subscriptions = strawberry.field(
         resolver=coded_errors(webhooks_r.webhook_subscriptions)
@@ -114,6 +139,19 @@ class Mutation:
     erase_member = strawberry.mutation(
         resolver=members_r.erase_member,
         description="Destroys the member's key material (needs admin and members:write).",
+    )
+    create_segment = strawberry.mutation(
+        resolver=segments_r.create_segment, description="A saved filter over members."
+    )
+    update_segment = strawberry.mutation(
+        resolver=segments_r.update_segment, description="Changes the fields given."
+    )
+    delete_segment = strawberry.mutation(
+        resolver=segments_r.delete_segment, description="Deletes a segment (members stay)."
+    )
+    set_member_tag_rule = strawberry.mutation(
+        resolver=segments_r.set_member_tag_rule,
+        description="Sets the tenant's vip and lapsed rule (admin).",
     )
     receive_stock = strawberry.mutation(
         resolver=stock_r.receive_stock, description="Goods received at a location."
@@ -191,6 +229,21 @@ class Mutation:
     configure_notification_channel = strawberry.mutation(
         resolver=notifications_r.configure_notification_channel,
         description="Sets how EMAIL, SMS or CHAT messages are sent (admin).",
+    )
+    issue_coupon = strawberry.mutation(
+        resolver=coupons_r.issue_coupon, description="A single-use coupon (members:write)."
+    )
+    redeem_coupon = strawberry.mutation(
+        resolver=coupons_r.redeem_coupon,
+        description="Redeems a coupon at a till, exactly once (stock:write at the location).",
+    )
+    create_offer_rule = strawberry.mutation(
+        resolver=offers_r.create_offer_rule,
+        description="A triggered offer: birthday, replenishment due or cross-store.",
+    )
+    run_offer_triggers = strawberry.mutation(
+        resolver=offers_r.run_offer_triggers,
+        description="Fires every active offer rule once per occasion (members:write or admin).",
     )
     send_test_notification = strawberry.mutation(
         resolver=notifications_r.send_test_notification,

@@ -11,9 +11,12 @@ import strawberry
 from aiodataloader import DataLoader
 from strawberry.types import Info
 
+from auth.fields import requires
+from auth.permissions import Permission
 from domain import ids
 from domain.members import queries
 from domain.members.consent import Channel, current_state
+from domain.members.tags import merged
 from domain.pagination import page_size
 from schema.catalog import CurrencyCode, Money, Product
 from schema.errors import UserError
@@ -128,12 +131,20 @@ class Member(Node):
     member_number: str
     name: str
     tier: str
-    tags: list[str]
+    hand_tags: strawberry.Private[list[str]]
     created_by: str = strawberry.field(description="`staff:<id>` or `app:<client id>`.")
     created_at: datetime
     erased_at: datetime | None
     pk: strawberry.Private[int]
     home_location_pk: strawberry.Private[int | None]
+
+    @strawberry.field(
+        description="Hand-set tags as set, then the computed ones (recency, frequency, spend, "
+        "favourite, lapsed, vip), sorted."
+    )
+    async def tags(self, info: Info) -> list[str]:
+        row = await info.context.loaders.computed_tags_by_member.load(self.pk)
+        return merged(self.hand_tags, row.tags if row is not None else [])
 
     @strawberry.field(description="E.164; masked without members:pii.")
     async def phone(self, info: Info) -> str | None:
@@ -207,7 +218,7 @@ class Member(Node):
             member_number=row.member_number,
             name=row.name,
             tier=row.tier,
-            tags=list(row.tags),
+            hand_tags=list(row.tags),
             created_by=row.created_by,
             created_at=row.created_at,
             erased_at=row.erased_at,
@@ -269,7 +280,10 @@ class EraseMemberInput:
 
 @strawberry.type
 class MemberPayload:
-    member: Member | None
+    member: Member | None = strawberry.field(
+        description="The member as changed; needs members:read (null with FORBIDDEN otherwise).",
+        permission_classes=[requires(Permission.MEMBERS_READ)],
+    )
     user_errors: list[UserError]
 
     @classmethod

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from domain.notifications import chat, dispatch, email, sms
 from domain.notifications.records import CHAT, EMAIL, SMS, Answer
-from subscriptions.outbox_worker import MAX_ERROR, OutboxWorker
+from subscriptions.outbox_worker import OutboxWorker
 
 log = logging.getLogger("stockgraph.notifications")
 
@@ -71,7 +71,8 @@ class NotificationSender(OutboxWorker):
         except TimeoutError:
             answer = Answer(None, f"timed out after {self.timeout:g}s")
         except Exception as exc:
-            answer = Answer(None, f"{type(exc).__name__}: {exc}"[:MAX_ERROR])
+            # The class only: an exception's text can carry a header value or an address.
+            answer = Answer(None, type(exc).__name__)
         duration_ms = int((time.monotonic() - started) * 1000)
         return dispatch.Outcome(attempted_at, answer, duration_ms)
 

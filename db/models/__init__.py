@@ -5,8 +5,10 @@ from db.models.audit import AuditEvent
 from db.models.catalog import Location, Product
 from db.models.events import Event, IdempotencyKey
 from db.models.identity import PartnerApp, Staff
+from db.models.member_marketing import MemberComputedTags, MemberSegment, MemberTagRule
 from db.models.members import Member, MemberConsent, MemberKey, MemberTenantKey
 from db.models.notifications import Notification, NotificationAttempt, NotificationChannel
+from db.models.offers import Coupon, OfferFiring, OfferRule
 from db.models.stock import Sale, StockLevel, StockMovement
 from db.models.stocktakes import CycleCountSchedule, Stocktake, StocktakeLine
 from db.models.tenants import Tenant, TenantCounter
@@ -18,17 +20,23 @@ __all__ = [
     "ApprovalPolicy",
     "ApprovalRequest",
     "AuditEvent",
+    "Coupon",
     "CycleCountSchedule",
     "Event",
     "IdempotencyKey",
     "Location",
     "Member",
+    "MemberComputedTags",
     "MemberConsent",
     "MemberKey",
+    "MemberSegment",
+    "MemberTagRule",
     "MemberTenantKey",
     "Notification",
     "NotificationAttempt",
     "NotificationChannel",
+    "OfferFiring",
+    "OfferRule",
     "PartnerApp",
     "Product",
     "Sale",

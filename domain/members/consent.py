@@ -13,8 +13,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import ColumnElement, false, func, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Member, MemberConsent
 
 
 class Channel(StrEnum):
@@ -79,3 +81,19 @@ async def consenting(
         _CONSENTING, {"tenant": tenant_id, "channel": channel.value, "ids": list(member_ids)}
     )
     return {r.member_id for r in rows if r.granted}
+
+
+def granted_now(channel: Channel) -> ColumnElement[bool]:
+    """A condition on ``members``: the latest ledger entry for ``channel`` grants it
+    (the same rule as ``current_state`` and ``consenting``: a withdrawal wins at once)."""
+    m, c = Member.__table__, MemberConsent.__table__
+    latest = (
+        select(c.c.granted)
+        .where(
+            c.c.tenant_id == m.c.tenant_id, c.c.member_id == m.c.id, c.c.channel == channel.value
+        )
+        .order_by(c.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return func.coalesce(latest, false()).is_(true())

@@ -16,10 +16,11 @@ from db.models import AuditEvent, Member, MemberConsent, Sale, StockMovement
 from domain import ids
 from domain.access import require
 from domain.audit.service import AuditEntry, append
-from domain.errors import InvalidInput, NotFound
+from domain.errors import Forbidden, InvalidInput, NotFound
 from domain.members import crypto, keys, pii
 from domain.members.consent import current_state
 from domain.members.service import PII_FIELDS, TABLE, default_country
+from domain.members.tags import has_tag
 from domain.pagination import Page, make_page
 
 
@@ -59,13 +60,17 @@ async def _filtered(
     table = Member.__table__
     stmt = select(table).where(table.c.tenant_id == caller.tenant_id)
     if tag is not None:
-        stmt = stmt.where(table.c.tags.contains([tag.strip()]))
+        stmt = stmt.where(has_tag(tag.strip()))  # hand-set or computed
     text_ = (search or "").strip()
     if not text_:
         return stmt
     if len(text_) > 200:
         raise InvalidInput("search must be at most 200 characters", ["search"])
     if pii.looks_like_phone(text_):
+        # A phone search answers "is this number a member?": that is personal data.
+        if not caller.has(Permission.MEMBERS_PII):
+            raise Forbidden("searching by phone needs members:pii", ["search"])
+        await append(session, caller, AuditEntry("member.search_by_phone", "Member"))
         try:
             country = await default_country(session, caller)
             phone = pii.normalise_phone(text_, country, field="search")

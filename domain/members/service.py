@@ -19,6 +19,7 @@ from domain.catalog.lookup import location_row
 from domain.errors import InvalidInput, InvalidTransition, NotFound
 from domain.members import crypto, keys, pii
 from domain.members.consent import Channel
+from domain.notifications import service as notifications
 
 TABLE = "members"
 PII_FIELDS = ("phone", "email", "birthday")
@@ -95,10 +96,14 @@ class MemberChange:
         )
 
 
+def _printable(text_: str) -> bool:
+    return not any(ord(ch) < 32 or ord(ch) == 127 for ch in text_)
+
+
 def _name(value: str | None) -> str:
     text_ = (value or "").strip()
-    if not 1 <= len(text_) <= 200:
-        raise InvalidInput("name must be 1 to 200 characters", ["name"])
+    if not 1 <= len(text_) <= 200 or not _printable(text_):
+        raise InvalidInput("name must be 1 to 200 printable characters", ["name"])
     return text_
 
 
@@ -113,8 +118,8 @@ def _tags(values: tuple[str, ...], path: list[str]) -> list[str]:
     out: list[str] = []
     for i, raw in enumerate(values):
         tag = raw.strip()
-        if not 1 <= len(tag) <= 64:
-            raise InvalidInput("a tag must be 1 to 64 characters", [*path, str(i)])
+        if not 1 <= len(tag) <= 64 or not _printable(tag):
+            raise InvalidInput("a tag must be 1 to 64 printable characters", [*path, str(i)])
         if tag not in out:
             out.append(tag)
     if len(out) > MAX_TAGS:
@@ -291,6 +296,8 @@ async def update_member(
     session: AsyncSession, caller: Caller, master: bytes, cmd: UpdateMember
 ) -> MemberChange:
     require(caller, Permission.MEMBERS_WRITE)
+    if not cmd.given:
+        raise InvalidInput("give at least one field to change", ["input"])
     row = await _locked(session, caller, cmd.member_id)
     values: dict[str, Any] = {}
     if "name" in cmd.given:
@@ -377,6 +384,12 @@ async def erase_member(session: AsyncSession, caller: Caller, cmd: EraseMember) 
     require(caller, Permission.ADMIN)
     row = await _locked(session, caller, cmd.member_id)
     await keys.destroy_member_key(session, caller.tenant_id, row.id)
+    # Their messages kept an address and a text in clear: gone too, and none still goes out.
+    await notifications.forget_member(session, caller.tenant_id, row.id)
+    await session.execute(  # tags computed from their purchases go with the hand-set ones
+        text("DELETE FROM member_computed_tags WHERE tenant_id = :t AND member_id = :m"),
+        {"t": caller.tenant_id, "m": row.id},
+    )
     table = Member.__table__
     await session.execute(
         update(Member)

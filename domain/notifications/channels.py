@@ -172,8 +172,8 @@ def _sms_columns(s: SmsSettings, old: Any, allow_http: bool) -> dict[str, Any]:
     if not content_type or len(content_type) > 100 or "\n" in content_type or "\r" in content_type:
         raise InvalidInput("contentType must be a media type", ["sms", "contentType"])
     value = _secret(s.auth_value, old.sms_auth_value if old else None, ["sms", "authValue"])
-    if value is not None and ("\n" in value or "\r" in value):
-        raise InvalidInput("authValue must be one line", ["sms", "authValue"])
+    if value is not None and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise InvalidInput("authValue must not contain control characters", ["sms", "authValue"])
     return {
         "sms_url": _url(s.url, allow_http, ["sms", "url"]),
         "sms_method": s.method,

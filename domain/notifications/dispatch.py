@@ -41,6 +41,23 @@ _CLAIM = text(
     """
 )
 
+# A message to a member goes only while the member exists, is not erased, and the
+# latest consent entry for the channel grants it; otherwise it is given up unsent.
+_WITHHELD = text(
+    """
+    UPDATE notifications n
+    SET status = 'DEAD', last_error = 'consent withdrawn or member erased'
+    WHERE n.status = 'PENDING' AND n.member_id IS NOT NULL AND n.next_attempt_at <= now()
+      AND NOT EXISTS (
+        SELECT 1 FROM members m
+        WHERE m.tenant_id = n.tenant_id AND m.id = n.member_id AND m.erased_at IS NULL
+          AND (SELECT c.granted FROM member_consents c
+               WHERE c.tenant_id = n.tenant_id AND c.member_id = n.member_id
+                 AND c.channel = n.channel
+               ORDER BY c.id DESC LIMIT 1) IS TRUE)
+    """
+)
+
 _CONFIGS = text(
     """
     SELECT c.*
@@ -94,6 +111,7 @@ class Outcome:
 
 
 async def claim_due(session: AsyncSession, *, limit: int, lease_seconds: float) -> list[Claim]:
+    await session.execute(_WITHHELD)
     claimed = (await session.execute(_CLAIM, {"limit": limit, "lease": lease_seconds})).all()
     if not claimed:
         return []

@@ -30,14 +30,14 @@ def email_address(value: str, field: list[str]) -> str:
         or local.endswith(".")
         or ".." in local
     ):
-        raise InvalidInput(f"{text!r} is not an email address", field)
+        raise InvalidInput("the recipient is not an email address", field)
     try:
         ascii_domain = domain.encode("idna").decode("ascii").lower()
     except UnicodeError:
-        raise InvalidInput(f"{text!r} is not an email address", field) from None
+        raise InvalidInput("the recipient is not an email address", field) from None
     labels = ascii_domain.split(".")
     if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
-        raise InvalidInput(f"{text!r} is not an email address", field)
+        raise InvalidInput("the recipient is not an email address", field)
     return f"{local}@{ascii_domain}"
 
 
@@ -46,7 +46,7 @@ def phone_number(value: str, field: list[str]) -> str:
     text = _PHONE_NOISE.sub("", value.strip())
     if not _E164.match(text):
         raise InvalidInput(
-            f"{value.strip()!r} is not a phone number in international form (+852…)", field
+            "the recipient is not a phone number in international form (+852…)", field
         )
     for prefix, length in _LOCAL_LENGTH.items():
         if text.startswith(prefix) and len(text) != len(prefix) + length:

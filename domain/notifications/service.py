@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, func, insert, select
+from sqlalchemy import Row, Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.caller import Caller
@@ -18,7 +18,8 @@ from db.models import Notification, NotificationChannel
 from domain import ids
 from domain.access import require
 from domain.audit.service import AuditEntry
-from domain.errors import InvalidInput
+from domain.errors import Forbidden, InvalidInput
+from domain.members.consent import Channel, consenting
 from domain.notifications import recipients
 from domain.notifications.records import CHANNELS, EMAIL, PENDING, STATUSES
 from domain.pagination import Page, make_page
@@ -85,10 +86,11 @@ async def queue(session: AsyncSession, caller: Caller, new: NewNotification) -> 
         raise InvalidInput("subject must be one line", ["subject"])
     _check_text(new.template, MAX_LABEL, "template")
     _check_text(new.reference, MAX_LABEL, "reference")
-    if new.member_id is not None and not new.consent_checked:
-        raise InvalidInput(
-            "a member is notified only after their consent was checked", ["memberId"]
-        )
+    if new.member_id is not None:
+        # Checked here, whatever the caller says: no consent (or no such member), no message.
+        allowed = await consenting(session, caller.tenant_id, Channel(new.channel), [new.member_id])
+        if new.member_id not in allowed:
+            raise Forbidden(f"the member has not consented to {new.channel} messages", ["memberId"])
     stmt = (
         insert(N)
         .values(
@@ -155,3 +157,30 @@ def audit_test(row: Row[Any]) -> AuditEntry:
         target_id=ids.encode("Notification", row.id),
         after={"channel": row.channel, "template": row.template},
     )
+
+
+_FORGET = text(
+    """
+    UPDATE notifications
+    SET recipient = '', subject = NULL, body = '', last_error = NULL,
+        status = CASE WHEN status = 'PENDING' THEN 'DEAD' ELSE status END
+    WHERE tenant_id = :tenant AND member_id = :member
+    RETURNING id
+    """
+)
+_FORGET_ATTEMPTS = text(
+    """
+    UPDATE notification_attempts SET error = NULL
+    WHERE tenant_id = :tenant AND notification_id = ANY(:ids)
+    """
+)
+
+
+async def forget_member(session: AsyncSession, tenant_id: int, member_id: int) -> int:
+    """Erasure: a member's messages lose their address and text, and pending ones never go."""
+    ids = list(
+        (await session.execute(_FORGET, {"tenant": tenant_id, "member": member_id})).scalars()
+    )
+    if ids:
+        await session.execute(_FORGET_ATTEMPTS, {"tenant": tenant_id, "ids": ids})
+    return len(ids)

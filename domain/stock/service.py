@@ -19,6 +19,7 @@ from domain.audit.service import AuditEntry
 from domain.catalog.lookup import location_row, products_by_sku
 from domain.errors import AlreadyExists, InvalidInput
 from domain.members.service import require_member
+from domain.members.tags import recompute_member
 from domain.stock.ledger import Posting, post
 from domain.stock.records import (
     AdjustmentReason,
@@ -257,6 +258,8 @@ async def record_sale(
             text("UPDATE sales SET oversold = true WHERE tenant_id = :t AND id = :id"),
             {"t": caller.tenant_id, "id": sale_id},
         )
+    if cmd.member_id is not None:  # the member's computed tags follow in this transaction
+        await recompute_member(session, caller.tenant_id, cmd.member_id, now=datetime.now(UTC))
     return change
 
 

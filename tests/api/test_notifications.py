@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from auth.permissions import Role
-from domain.errors import InvalidInput
+from domain.errors import Forbidden, InvalidInput
 from domain.notifications import service, signing
 from subscriptions.notifications import NotificationSender
 from tests.api.conftest import start_server, stop_server
@@ -353,12 +353,19 @@ async def test_queue_validates_channel_recipient_and_consent(tenant):
     with pytest.raises(InvalidInput) as error:
         await queue(tenant, channel="CHAT", recipient="group", body=" ")
     assert error.value.field == ["body"]
-    with pytest.raises(InvalidInput) as error:
-        await queue(tenant, channel="CHAT", recipient="group", body="offer", member_id=5)
-    assert error.value.field == ["memberId"]
-    await queue(
-        tenant, channel="CHAT", recipient="group", body="offer", member_id=5, consent_checked=True
-    )
+    # Consent is checked by queue itself, whatever the caller claims: member 5 does not
+    # exist, so it has no consent, and nothing is queued for it either way.
+    for claimed in (False, True):
+        with pytest.raises(Forbidden) as refused:
+            await queue(
+                tenant,
+                channel="CHAT",
+                recipient="group",
+                body="offer",
+                member_id=5,
+                consent_checked=claimed,
+            )
+        assert refused.value.field == ["memberId"]
 
     # Queued in the cause's transaction: a rollback leaves nothing behind.
     class Boom(Exception):
@@ -377,7 +384,7 @@ async def test_queue_validates_channel_recipient_and_consent(tenant):
         "SELECT body, member_id, consent_checked FROM notifications WHERE tenant_id = :t",
         t=tenant.tenant_id,
     )
-    assert [(r.body, r.member_id, r.consent_checked) for r in found] == [("offer", 5, True)]
+    assert found == []  # neither the refused member messages nor the rolled-back one
 
 
 async def test_isolation_permissions_and_no_secrets_in_results_or_audit(gql, tenant, other_tenant):
@@ -498,3 +505,80 @@ async def test_the_server_sends_with_its_own_sender(
         stop_server(server)
     assert [r.status for r in gateway.received] == [500, 200]
     assert gateway.received[-1].data["text"]["content"] == "伺服器送出"
+
+
+async def test_withdrawn_consent_and_erasure_stop_messages_already_queued(gql, tenant):
+    """Consent is checked again when a message is about to go, and erasure takes the text."""
+    from domain.notifications import dispatch
+    from tests.graphql.test_members import CONSENT, CREATE, ERASE
+
+    async with tenant.db.owner_transaction() as session:
+        await session.execute(
+            text(
+                "INSERT INTO notification_channels (tenant_id, channel, enabled, sms_url, "
+                "sms_method, sms_content_type) VALUES (:t, 'SMS', true, "
+                "'https://sms.example/send', 'POST', 'application/json')"
+            ),
+            {"t": tenant.tenant_id},
+        )
+    created = await gql.ok(
+        CREATE,
+        tenant.owner,
+        {
+            "input": {
+                "name": "陳大文",
+                "phone": "+85291235678",
+                "consents": [{"channel": "SMS", "granted": True}],
+            }
+        },
+    )
+    gid = created["createMember"]["member"]["id"]
+    from domain import ids
+
+    member_id = ids.decode_int(gid, "Member")
+    first = await queue(
+        tenant,
+        channel="SMS",
+        recipient="+85291235678",
+        body="優惠一",
+        member_id=member_id,
+        consent_checked=True,
+    )
+    withdrawn = await gql.ok(
+        CONSENT, tenant.owner, {"input": {"memberId": gid, "channel": "SMS", "granted": False}}
+    )
+    assert withdrawn["setMemberConsent"]["userErrors"] == []
+    async with tenant.db.owner_transaction() as session:
+        claims = await dispatch.claim_due(session, limit=50, lease_seconds=30)
+    assert all(c.message.notification_id != first for c in claims)
+    found = await rows(
+        tenant.db,
+        "SELECT status, last_error FROM notifications WHERE tenant_id = :t AND id = :i",
+        t=tenant.tenant_id,
+        i=first,
+    )
+    assert (found[0].status, found[0].last_error) == ("DEAD", "consent withdrawn or member erased")
+
+    await gql.ok(
+        CONSENT, tenant.owner, {"input": {"memberId": gid, "channel": "SMS", "granted": True}}
+    )
+    second = await queue(
+        tenant,
+        channel="SMS",
+        recipient="+85291235678",
+        body="優惠二",
+        member_id=member_id,
+        consent_checked=True,
+    )
+    erased = await gql.ok(ERASE, tenant.owner, {"id": gid})
+    assert erased["eraseMember"]["userErrors"] == []
+    kept = await rows(
+        tenant.db,
+        "SELECT recipient, body, status FROM notifications "
+        "WHERE tenant_id = :t AND member_id = :m ORDER BY id",
+        t=tenant.tenant_id,
+        m=member_id,
+    )
+    assert [(r.recipient, r.body) for r in kept] == [("", ""), ("", "")]
+    assert {r.status for r in kept} == {"DEAD"}
+    assert second

@@ -16,7 +16,7 @@ APP_ROLE = "stockgraph_app"
 TABLES = {
     "notification_channels": "SELECT, INSERT, UPDATE",
     "notifications": "SELECT, INSERT, UPDATE",
-    "notification_attempts": "SELECT, INSERT",
+    "notification_attempts": "SELECT, INSERT, UPDATE",
 }
 
 revision: str = "0007"

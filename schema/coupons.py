@@ -1,0 +1,116 @@
+"""Coupons: the type, inputs and payloads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from domain import ids
+from schema.catalog import CurrencyCode, Money
+from schema.errors import UserError
+from schema.locations import Location
+from schema.members import Member
+from schema.relay import Node
+
+
+@strawberry.type(
+    description="A single-use discount: an amount off (tenant currency) or a percentage, "
+    "valid in a time window at some stores (all when `stores` is null)."
+)
+class Coupon(Node):
+    code: str
+    amount_off: Money | None
+    percent_off: Decimal | None
+    valid_from: datetime
+    valid_until: datetime
+    issued_by: str
+    created_at: datetime
+    redeemed_at: datetime | None
+    redeemed_receipt_number: str | None
+    offer_rule_id: strawberry.ID | None
+    store_pks: strawberry.Private[list[int] | None]
+    member_pk: strawberry.Private[int | None]
+    redeemed_location_pk: strawberry.Private[int | None]
+
+    @strawberry.field(description="Where it is valid; null: every store.")
+    async def stores(self, info: Info) -> list[Location] | None:
+        if self.store_pks is None:
+            return None
+        rows = await info.context.loaders.location_by_id.load_many(self.store_pks)
+        return [Location.from_row(r) for r in rows if r is not None]
+
+    @strawberry.field
+    async def member(self, info: Info) -> Member | None:
+        if self.member_pk is None:
+            return None
+        row = await info.context.loaders.member_by_id.load(self.member_pk)
+        return Member.from_row(row) if row is not None else None
+
+    @strawberry.field
+    async def redeemed_at_location(self, info: Info) -> Location | None:
+        if self.redeemed_location_pk is None:
+            return None
+        row = await info.context.loaders.location_by_id.load(self.redeemed_location_pk)
+        return Location.from_row(row) if row is not None else None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Coupon:
+        return cls(
+            id=strawberry.ID(ids.encode("Coupon", row.id)),
+            code=row.code,
+            amount_off=Money(amount=row.amount_off, currency=CurrencyCode(row.currency))
+            if row.amount_off is not None
+            else None,
+            percent_off=row.percent_off,
+            valid_from=row.valid_from,
+            valid_until=row.valid_until,
+            issued_by=row.issued_by,
+            created_at=row.created_at,
+            redeemed_at=row.redeemed_at,
+            redeemed_receipt_number=row.redeemed_receipt,
+            offer_rule_id=strawberry.ID(ids.encode("OfferRule", row.rule_id))
+            if row.rule_id is not None
+            else None,
+            store_pks=list(row.location_ids) if row.location_ids is not None else None,
+            member_pk=row.member_id,
+            redeemed_location_pk=row.redeemed_location_id,
+        )
+
+
+@strawberry.input
+class IssueCouponInput:
+    valid_from: datetime
+    valid_until: datetime
+    amount_off: Decimal | None = strawberry.field(
+        default=None, description="In the tenant's currency; give this or percentOff."
+    )
+    percent_off: Decimal | None = None
+    code: str | None = strawberry.field(
+        default=None, description="Omitted: a random, unguessable 12-character code."
+    )
+    location_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="The stores where it is valid; omitted: all."
+    )
+    member_id: strawberry.ID | None = None
+
+
+@strawberry.input
+class RedeemCouponInput:
+    code: str
+    location_id: strawberry.ID
+    receipt_number: str | None = None
+    idempotency_key: str | None = None
+
+
+@strawberry.type
+class CouponPayload:
+    coupon: Coupon | None
+    user_errors: list[UserError]
+
+    @classmethod
+    def failed(cls, errors: list[UserError]) -> CouponPayload:
+        return cls(coupon=None, user_errors=errors)

@@ -1,0 +1,181 @@
+"""Segments (saved member filters, counted and listed live) and the tenant's tag rule."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from domain import ids
+from domain.members import segments
+from domain.members.tags import TagRule
+from domain.pagination import page_size
+from schema.errors import UserError
+from schema.members import ConsentChannel, Member
+from schema.relay import Connection, Node, connection, int_cursor
+
+
+@strawberry.type(description="What a segment selects; every part given must hold.")
+class SegmentFilter:
+    tags_all: list[str] = strawberry.field(description="Carries every one (hand-set or computed).")
+    tags_any: list[str] = strawberry.field(description="Carries at least one.")
+    tags_none: list[str] = strawberry.field(description="Carries none.")
+    home_location_ids: list[strawberry.ID]
+    tier: str | None
+    consent_channel: ConsentChannel | None = strawberry.field(  # type: ignore[valid-type]
+        description="Consent on this channel granted now (a withdrawal excludes at once)."
+    )
+    created_after: datetime | None = strawberry.field(description="Created at or after.")
+    created_before: datetime | None = strawberry.field(description="Created before.")
+
+    @classmethod
+    def from_domain(cls, f: segments.SegmentFilter) -> SegmentFilter:
+        return cls(
+            tags_all=list(f.tags_all),
+            tags_any=list(f.tags_any),
+            tags_none=list(f.tags_none),
+            home_location_ids=[
+                strawberry.ID(ids.encode("Location", i)) for i in f.home_location_ids
+            ],
+            tier=f.tier,
+            consent_channel=f.consent_channel,
+            created_after=f.created_after,
+            created_before=f.created_before,
+        )
+
+
+@strawberry.type(description="A saved filter over members; its count and list are live.")
+class Segment(Node):
+    name: str
+    description: str | None
+    filter: SegmentFilter
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    pk: strawberry.Private[int]
+    rule: strawberry.Private[segments.SegmentFilter]
+
+    @strawberry.field(description="How many members match now.")
+    async def member_count(self, info: Info) -> int:
+        caller = info.context.viewer
+        async with info.context.db.tenant_transaction(caller.tenant_id) as session:
+            return await segments.count_segment_members(session, caller, self.rule)
+
+    @strawberry.field(description="The members matching now, by member number.")
+    async def members(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Member]:
+        caller = info.context.viewer
+        limit = page_size(first)
+        cursor = int_cursor(after)
+        async with info.context.db.tenant_transaction(caller.tenant_id) as session:
+            page = await segments.list_segment_members(
+                session, caller, self.rule, limit=limit, after=cursor
+            )
+        return connection(page, Member.from_row, lambda r: r.id)
+
+    @classmethod
+    def from_row(cls, row: Any) -> Segment:
+        rule = segments.SegmentFilter.from_json(row.filter)
+        return cls(
+            id=strawberry.ID(ids.encode("Segment", row.id)),
+            name=row.name,
+            description=row.description,
+            filter=SegmentFilter.from_domain(rule),
+            created_by=row.created_by,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            pk=row.id,
+            rule=rule,
+        )
+
+
+@strawberry.input
+class SegmentFilterInput:
+    tags_all: list[str] | None = None
+    tags_any: list[str] | None = None
+    tags_none: list[str] | None = None
+    home_location_ids: list[strawberry.ID] | None = None
+    tier: str | None = None
+    consent_channel: ConsentChannel | None = None  # type: ignore[valid-type]
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+@strawberry.input
+class CreateSegmentInput:
+    name: str
+    description: str | None = None
+    filter: SegmentFilterInput | None = None
+
+
+@strawberry.input(description="Omitted fields stay; `filter` replaces the whole filter.")
+class UpdateSegmentInput:
+    id: strawberry.ID
+    name: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    filter: SegmentFilterInput | None = strawberry.UNSET
+
+
+@strawberry.input
+class DeleteSegmentInput:
+    id: strawberry.ID
+
+
+@strawberry.type
+class SegmentPayload:
+    segment: Segment | None
+    user_errors: list[UserError]
+
+    @classmethod
+    def failed(cls, errors: list[UserError]) -> SegmentPayload:
+        return cls(segment=None, user_errors=errors)
+
+
+@strawberry.type
+class DeleteSegmentPayload:
+    deleted_segment_id: strawberry.ID | None
+    user_errors: list[UserError]
+
+    @classmethod
+    def failed(cls, errors: list[UserError]) -> DeleteSegmentPayload:
+        return cls(deleted_segment_id=None, user_errors=errors)
+
+
+@strawberry.type(description="The tenant's rule for the computed `vip` and `lapsed` tags.")
+class MemberTagRule:
+    vip_min_spend: Decimal | None = strawberry.field(
+        description="`vip` at this spend over 365 days, in the tenant's currency."
+    )
+    vip_min_purchases: int | None = strawberry.field(
+        description="`vip` at this many purchases over 365 days."
+    )
+    lapsed_days: int = strawberry.field(description="`lapsed` after this many days without.")
+
+    @classmethod
+    def from_domain(cls, rule: TagRule) -> MemberTagRule:
+        return cls(
+            vip_min_spend=rule.vip_min_spend,
+            vip_min_purchases=rule.vip_min_purchases,
+            lapsed_days=rule.lapsed_days,
+        )
+
+
+@strawberry.input(description="A null threshold is not used; tags follow at the next recompute.")
+class SetMemberTagRuleInput:
+    vip_min_spend: Decimal | None = None
+    vip_min_purchases: int | None = None
+    lapsed_days: int = 180
+
+
+@strawberry.type
+class MemberTagRulePayload:
+    rule: MemberTagRule | None
+    user_errors: list[UserError]
+
+    @classmethod
+    def failed(cls, errors: list[UserError]) -> MemberTagRulePayload:
+        return cls(rule=None, user_errors=errors)
