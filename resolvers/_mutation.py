@@ -51,6 +51,11 @@ class MutationSpec:
     redact: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
 
+def not_replayed(_: Any) -> Any:
+    """Snapshot/restore of mutations that take no idempotencyKey: never stored or replayed."""
+    raise RuntimeError("this mutation takes no idempotency key, so nothing is replayed")
+
+
 def input_dict(value: Any) -> dict[str, Any]:
     """The input as plain data, without the idempotency key (for hashing and audit)."""
     data = strawberry.asdict(value) if dataclasses.is_dataclass(value) else dict(value)

@@ -14,7 +14,7 @@ from strawberry.types import Info
 from auth.caller import Caller
 from domain.coupons import service
 from domain.pagination import page_size
-from resolvers._mutation import MutationSpec, run_mutation
+from resolvers._mutation import MutationSpec, not_replayed, run_mutation
 from schema.coupons import Coupon, CouponPayload, IssueCouponInput, RedeemCouponInput
 from schema.relay import Connection, connection, decode_id, int_cursor
 
@@ -41,15 +41,11 @@ def _restore(data: dict[str, Any]) -> Any:
     return SimpleNamespace(**values)
 
 
-def _no_replay(data: dict[str, Any]) -> Any:
-    raise NotImplementedError("issueCoupon takes no idempotency key")
-
-
 ISSUE = MutationSpec(
     action="coupon.issue",
     audit=service.audit_issued,
     snapshot=lambda row: {"id": row.id},
-    restore=_no_replay,
+    restore=not_replayed,
     redact=lambda data: {k: ("[redacted]" if k == "code" and v else v) for k, v in data.items()},
 )
 REDEEM = MutationSpec(

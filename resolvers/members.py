@@ -14,7 +14,8 @@ from domain.errors import NotFound
 from domain.members import queries, service
 from domain.members.service import MemberChange
 from domain.pagination import page_size
-from resolvers._mutation import MutationSpec, run_mutation
+from resolvers._app import master_key
+from resolvers._mutation import MutationSpec, not_replayed, run_mutation
 from schema.members import (
     CreateMemberInput,
     EraseMemberInput,
@@ -38,16 +39,12 @@ def _redact(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _no_replay(data: dict[str, Any]) -> Any:
-    raise NotImplementedError("member mutations take no idempotency key")
-
-
 def _spec(action: str) -> MutationSpec:
     return MutationSpec(
         action=action,
         audit=MemberChange.audit,
         snapshot=lambda change: {"id": change.row.id},
-        restore=_no_replay,
+        restore=not_replayed,
         redact=_redact,
     )
 
@@ -59,13 +56,6 @@ SET_CONSENT = _spec("member.set_consent")
 ERASE = _spec("member.erase")
 
 
-def _master(info: Info) -> bytes:
-    key: bytes | None = info.context.db.data_key
-    if key is None:
-        raise RuntimeError("no personal-data key (STOCKGRAPH_DATA_KEY) is configured")
-    return key
-
-
 def _render(change: MemberChange) -> MemberPayload:
     return MemberPayload(member=Member.from_row(change.row), user_errors=[])
 
@@ -75,7 +65,7 @@ def _location(value: strawberry.ID | None) -> int | None:
 
 
 async def create_member(info: Info, input: CreateMemberInput) -> MemberPayload:
-    master = _master(info)
+    master = master_key(info)
 
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> MemberChange:
         cmd = service.CreateMember(
@@ -97,7 +87,7 @@ async def create_member(info: Info, input: CreateMemberInput) -> MemberPayload:
 
 
 async def update_member(info: Info, input: UpdateMemberInput) -> MemberPayload:
-    master = _master(info)
+    master = master_key(info)
     names = ("name", "phone", "email", "birthday", "home_location_id", "tier")
     given = frozenset(n for n in names if getattr(input, n) is not strawberry.UNSET)
 
@@ -170,7 +160,7 @@ async def members(
     tag: str | None = None,
 ) -> Connection[Member]:
     caller = info.context.viewer
-    master = _master(info)
+    master = master_key(info)
     limit = page_size(first)
     cursor = int_cursor(after)
     db = info.context.db
@@ -189,7 +179,7 @@ async def members(
 async def export_member(info: Info, id: strawberry.ID) -> JSON:
     """Everything held about one member, in clear; needs members:pii; audited."""
     caller = info.context.viewer
-    master = _master(info)
+    master = master_key(info)
     pk = decode_id_or_none(id, "Member")
     if pk is None:
         raise NotFound("no such member", ["id"])

@@ -11,7 +11,8 @@ from strawberry.types import Info
 from auth.caller import Caller
 from domain.notifications import channels, service
 from domain.pagination import page_size
-from resolvers._mutation import MutationSpec, input_dict, run_mutation
+from resolvers._app import allow_http
+from resolvers._mutation import MutationSpec, input_dict, not_replayed, run_mutation
 from schema.notifications import (
     ConfigureNotificationChannelInput,
     ConfigureNotificationChannelPayload,
@@ -25,29 +26,12 @@ from schema.notifications import (
 from schema.relay import Connection, connection, int_cursor
 
 
-def _not_replayable(_: Any) -> Any:
-    """These inputs take no idempotencyKey, so run_mutation never stores or replays them."""
-    raise RuntimeError("notification mutations are not replayed")
-
-
 def _spec(action: str, audit: Any) -> MutationSpec:
-    return MutationSpec(
-        action=action, audit=audit, snapshot=_not_replayable, restore=_not_replayable
-    )
+    return MutationSpec(action=action, audit=audit, snapshot=not_replayed, restore=not_replayed)
 
 
 CONFIGURE = _spec("notification.channel.configure", channels.audit_configured)
 SEND_TEST = _spec("notification.test", service.audit_test)
-
-
-def _allow_http(info: Info) -> bool:
-    """http:// gateways where the app allows http:// webhooks (development by default)."""
-    request = getattr(info.context, "request", None)
-    settings = getattr(getattr(getattr(request, "app", None), "state", None), "settings", None)
-    if settings is None:
-        return False
-    allowed = settings.webhook_allow_http
-    return bool(allowed if allowed is not None else not settings.production)
 
 
 def _command(
@@ -85,7 +69,7 @@ def _command(
 async def configure_notification_channel(
     info: Info, input: ConfigureNotificationChannelInput
 ) -> ConfigureNotificationChannelPayload:
-    cmd = _command(input, _allow_http(info))
+    cmd = _command(input, allow_http(info))
 
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> Row[Any]:
         return await channels.configure(session, caller, cmd)

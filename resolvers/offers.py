@@ -12,7 +12,8 @@ from domain.offers import service
 from domain.offers.rules import RuleKind
 from domain.offers.service import RunResult
 from domain.pagination import page_size
-from resolvers._mutation import MutationSpec, run_mutation
+from resolvers._app import master_key
+from resolvers._mutation import MutationSpec, not_replayed, run_mutation
 from schema.offers import (
     CreateOfferRuleInput,
     OfferRule,
@@ -23,30 +24,18 @@ from schema.offers import (
 )
 from schema.relay import Connection, connection, decode_id, int_cursor
 
-
-def _no_replay(data: dict[str, Any]) -> Any:
-    raise NotImplementedError("this mutation takes no idempotency key")
-
-
 CREATE = MutationSpec(
     action="offer_rule.create",
     audit=service.audit_rule,
     snapshot=lambda row: {"id": row.id},
-    restore=_no_replay,
+    restore=not_replayed,
 )
 RUN = MutationSpec(
     action="offer.run",
     audit=RunResult.audit,
     snapshot=lambda r: {"fired": r.fired},
-    restore=_no_replay,
+    restore=not_replayed,
 )
-
-
-def _master(info: Info) -> bytes:
-    key: bytes | None = info.context.db.data_key
-    if key is None:
-        raise RuntimeError("no personal-data key (STOCKGRAPH_DATA_KEY) is configured")
-    return key
 
 
 async def create_offer_rule(info: Info, input: CreateOfferRuleInput) -> OfferRulePayload:
@@ -81,7 +70,7 @@ async def create_offer_rule(info: Info, input: CreateOfferRuleInput) -> OfferRul
 async def run_offer_triggers(
     info: Info, input: RunOfferTriggersInput | None = None
 ) -> RunOfferTriggersPayload:
-    master = _master(info)
+    master = master_key(info)
     given = input or RunOfferTriggersInput()
 
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> RunResult:

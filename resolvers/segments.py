@@ -12,7 +12,7 @@ from auth.caller import Caller
 from domain import ids
 from domain.members import segments, tags
 from domain.pagination import page_size
-from resolvers._mutation import MutationSpec, run_mutation
+from resolvers._mutation import MutationSpec, not_replayed, run_mutation
 from schema.relay import Connection, connection, decode_id, decode_id_or_none, int_cursor
 from schema.segments import (
     CreateSegmentInput,
@@ -28,13 +28,9 @@ from schema.segments import (
 )
 
 
-def _no_replay(data: dict[str, Any]) -> Any:
-    raise NotImplementedError("segment mutations take no idempotency key")
-
-
 def _spec(action: str, audit: Any) -> MutationSpec:
     return MutationSpec(
-        action=action, audit=audit, snapshot=lambda _: {}, restore=_no_replay, redact=None
+        action=action, audit=audit, snapshot=lambda _: {}, restore=not_replayed, redact=None
     )
 
 

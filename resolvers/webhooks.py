@@ -14,7 +14,8 @@ from auth.caller import Caller
 from auth.permissions import Permission
 from domain.pagination import page_size
 from domain.webhooks import service
-from resolvers._mutation import MutationSpec, input_dict, run_mutation
+from resolvers._app import allow_http
+from resolvers._mutation import MutationSpec, input_dict, not_replayed, run_mutation
 from schema.relay import Connection, connection, decode_cursor, decode_id_or_none
 from schema.webhooks import (
     CreateWebhookSubscriptionInput,
@@ -30,30 +31,13 @@ from schema.webhooks import (
 )
 
 
-def _not_replayable(_: Any) -> Any:
-    """These inputs take no idempotencyKey, so run_mutation never stores or replays them."""
-    raise RuntimeError("webhook mutations are not replayed")
-
-
 def _spec(action: str, audit: Any) -> MutationSpec:
-    return MutationSpec(
-        action=action, audit=audit, snapshot=_not_replayable, restore=_not_replayable
-    )
+    return MutationSpec(action=action, audit=audit, snapshot=not_replayed, restore=not_replayed)
 
 
 CREATE = _spec("webhook.create", service.audit_created)
 DELETE = _spec("webhook.delete", service.audit_deleted)
 REDELIVER = _spec("webhook.redeliver", service.audit_redelivered)
-
-
-def _allow_http(info: Info) -> bool:
-    """http:// where the app's settings allow it (development by default); unknown: no."""
-    request = getattr(info.context, "request", None)
-    settings = getattr(getattr(getattr(request, "app", None), "state", None), "settings", None)
-    if settings is None:
-        return False
-    allowed = settings.webhook_allow_http
-    return bool(allowed if allowed is not None else not settings.production)
 
 
 def _without_credentials(url: str) -> str:
@@ -69,7 +53,7 @@ def _without_credentials(url: str) -> str:
 async def create_webhook_subscription(
     info: Info, input: CreateWebhookSubscriptionInput
 ) -> CreateWebhookSubscriptionPayload:
-    allow_http = _allow_http(info)
+    http_allowed = allow_http(info)
 
     async def execute(
         session: AsyncSession, caller: Caller, request_id: str
@@ -82,7 +66,7 @@ async def create_webhook_subscription(
             else None,
             skus=tuple(input.skus) if input.skus is not None else None,
             description=input.description,
-            allow_http=allow_http,
+            allow_http=http_allowed,
         )
         return await service.create_endpoint(session, caller, cmd)
 
