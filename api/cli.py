@@ -324,7 +324,7 @@ async def _load_demo(db: Any) -> dict[str, Any]:
     async with db.owner_transaction() as s:
         if await demo_exists(s):
             raise AlreadyExists("the demo tenant already exists", ["tenant"])
-        result = await load_demo(s)
+        result = await load_demo(s, master=Settings().data_key_bytes())
     return {
         "tenant": result.tenant,
         "clients": result.clients,
@@ -333,6 +333,7 @@ async def _load_demo(db: Any) -> dict[str, Any]:
         "locations": result.locations,
         "sales": result.sales,
         "movements": result.movements,
+        "members": result.members,
     }
 
 

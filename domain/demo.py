@@ -20,13 +20,14 @@ from auth.caller import Caller
 from db.models import Location, Product, Sale, Tenant
 from db.session import set_tenant
 from domain import demo_data as dd
-from domain import ids
+from domain import demo_members, ids
 from domain.audit.service import AuditEntry, append
 from domain.stock.ledger import Posting, post
 from domain.stock.records import MovementKind
 from domain.tenancy import service as tenancy
 
 HISTORY_DAYS = 90
+MEMBER_SHARE = 0.2  # of receipts, made by a member
 SEED = 20261129
 
 
@@ -40,6 +41,7 @@ class DemoResult:
     locations: int
     sales: int
     movements: int
+    members: int = 0
 
 
 async def demo_exists(session: AsyncSession) -> bool:
@@ -52,6 +54,7 @@ async def load_demo(
     today: date | None = None,
     days: int = HISTORY_DAYS,
     product_count: int = 520,
+    master: bytes | None = None,
 ) -> DemoResult:
     """Create the demo tenant with ``days`` of history ending yesterday (owner session)."""
     rng = random.Random(SEED)
@@ -151,6 +154,23 @@ async def load_demo(
             }
         )
 
+    member_ids: list[int] = []
+    if master is not None:
+        stores = {loc.code: location_id[loc.code] for loc in dd.STORES}
+        member_ids = await demo_members.create_members(session, tid, master, stores, rng)
+        await append(
+            session,
+            system,
+            AuditEntry(
+                "demo.members",
+                "Tenant",
+                ids.encode("Tenant", tid),
+                None,
+                {"members": len(member_ids)},
+            ),
+        )
+    # A few loyal regulars and a long tail of occasional shoppers.
+    member_weights = [1 / (rank + 1) ** 1.1 for rank in range(len(member_ids))]
     opening_at = datetime.combine(start - timedelta(days=1), time(9, 0), dd.HKT)
     opening = [
         Posting(
@@ -195,6 +215,9 @@ async def load_demo(
                             "currency": "MOP" if s.store_code.startswith("MO-") else "HKD",
                             "total": sum((ln.unit_price * ln.quantity for ln in s.lines), start=0),
                             "payments": [],
+                            "member_id": rng.choices(member_ids, member_weights)[0]
+                            if member_ids and rng.random() < MEMBER_SHARE
+                            else None,
                             "oversold": False,
                         }
                         for s in day_sales
@@ -257,6 +280,8 @@ async def load_demo(
                 "points": [q for _, q in points],
             },
         )
+    if member_ids:
+        await demo_members.tag_members(session, tid, datetime.now(dd.HKT))
     return DemoResult(
         tenant=dd.TENANT_CODE,
         tenant_id=tid,
@@ -266,4 +291,5 @@ async def load_demo(
         locations=len(loc_rows),
         sales=sales,
         movements=movements,
+        members=len(member_ids),
     )

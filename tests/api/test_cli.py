@@ -259,6 +259,7 @@ async def test_demo_load_builds_the_chain_through_the_ledger(database_url, serve
         "AUDITOR",
     }
     assert len(demo["clients"]) == 2 and demo["sales"] > 5000
+    assert demo["members"] == 150
     again = await asyncio.to_thread(cli, database_url, "demo", "load")
     assert again.returncode != 0 and "already exists" in again.stderr
 
