@@ -16,6 +16,8 @@ import logging
 import time
 from datetime import UTC, datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from domain.notifications import chat, dispatch, email, sms
 from domain.notifications.records import CHAT, EMAIL, SMS, Answer
 from subscriptions.outbox_worker import OutboxWorker
@@ -32,36 +34,22 @@ class NotificationSender(OutboxWorker):
     user_agent = USER_AGENT
     log = log
 
-    async def run_once(self) -> int:
-        """One claim-and-send round; how many notifications it took (0: idle)."""
-        async with self.db.owner_transaction() as session:
-            claims = await dispatch.claim_due(
-                session, limit=self.batch_size, lease_seconds=self.lease_seconds
-            )
-        if claims:
-            await asyncio.gather(*(self._deliver(claim) for claim in claims))
-        return len(claims)
+    async def claim(self, session: AsyncSession) -> list[dispatch.Claim]:
+        return await dispatch.claim_due(
+            session, limit=self.batch_size, lease_seconds=self.lease_seconds
+        )
 
-    async def _deliver(self, claim: dispatch.Claim) -> None:
-        outcome = await self._attempt(claim)
-        try:
-            async with self._recording, self.db.owner_transaction() as session:
-                status = await dispatch.record_attempt(
-                    session,
-                    claim,
-                    outcome,
-                    backoff_base=self.backoff_base,
-                    max_attempts=self.max_attempts,
-                )
-        except Exception:
-            log.exception("could not record notification %s", claim.message.notification_id)
-            return
-        if status is None:
-            log.warning(
-                "notification %s was taken over after its lease", claim.message.notification_id
-            )
+    async def record(
+        self, session: AsyncSession, claim: dispatch.Claim, outcome: dispatch.Outcome
+    ) -> str | None:
+        return await dispatch.record_attempt(
+            session, claim, outcome, backoff_base=self.backoff_base, max_attempts=self.max_attempts
+        )
 
-    async def _attempt(self, claim: dispatch.Claim) -> dispatch.Outcome:
+    def describe(self, claim: dispatch.Claim) -> str:
+        return f"notification {claim.message.notification_id}"
+
+    async def attempt(self, claim: dispatch.Claim) -> dispatch.Outcome:
         """One attempt through the channel's adapter, bounded by ``timeout``; never raises."""
         attempted_at = datetime.now(UTC)
         started = time.monotonic()

@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.session import Database
 
@@ -77,7 +79,42 @@ class OutboxWorker:
 
     async def run_once(self) -> int:
         """One round; how much work it found (0: idle)."""
+        return await self.send_round()
+
+    async def send_round(self) -> int:
+        """Claim what is due, send it concurrently outside any transaction, record each."""
+        async with self.db.owner_transaction() as session:
+            claims = await self.claim(session)
+        if claims:
+            await asyncio.gather(*(self._deliver(claim) for claim in claims))
+        return len(claims)
+
+    async def _deliver(self, claim: Any) -> None:
+        outcome = await self.attempt(claim)
+        try:
+            async with self._recording, self.db.owner_transaction() as session:
+                status = await self.record(session, claim, outcome)
+        except Exception:
+            # Unrecorded: the lease runs out and the item is sent again, with the same id.
+            self.log.exception("could not record %s", self.describe(claim))
+            return
+        if status is None:
+            self.log.warning("%s was taken over after its lease", self.describe(claim))
+
+    # What a subclass says: how to claim, attempt and record one item.
+    async def claim(self, session: AsyncSession) -> list[Any]:
         raise NotImplementedError
+
+    async def attempt(self, claim: Any) -> Any:
+        """One bounded attempt; never raises."""
+        raise NotImplementedError
+
+    async def record(self, session: AsyncSession, claim: Any, outcome: Any) -> str | None:
+        """Log the attempt and settle the item; its new status, or None if the lease was lost."""
+        raise NotImplementedError
+
+    def describe(self, claim: Any) -> str:
+        return repr(claim)
 
     async def _run(self) -> None:
         while True:

@@ -17,6 +17,8 @@ import logging
 import time
 from datetime import UTC, datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from domain.webhooks import dispatch
 from subscriptions.outbox_worker import MAX_ERROR, OutboxWorker
 
@@ -43,36 +45,24 @@ class WebhookDispatcher(OutboxWorker):
                 moved, _ = await dispatch.fan_out(session)
         except Exception:
             log.exception("webhook fan-out failed")
-        return moved + await self._send_round()
+        return moved + await self.send_round()
 
-    async def _send_round(self) -> int:
-        async with self.db.owner_transaction() as session:
-            claims = await dispatch.claim_due(
-                session, limit=self.batch_size, lease_seconds=self.lease_seconds
-            )
-        if claims:
-            await asyncio.gather(*(self._deliver(claim) for claim in claims))
-        return len(claims)
+    async def claim(self, session: AsyncSession) -> list[dispatch.Claim]:
+        return await dispatch.claim_due(
+            session, limit=self.batch_size, lease_seconds=self.lease_seconds
+        )
 
-    async def _deliver(self, claim: dispatch.Claim) -> None:
-        outcome = await self._post(claim)
-        try:
-            async with self._recording, self.db.owner_transaction() as session:
-                status = await dispatch.record_attempt(
-                    session,
-                    claim,
-                    outcome,
-                    backoff_base=self.backoff_base,
-                    max_attempts=self.max_attempts,
-                )
-        except Exception:
-            # Unrecorded: the lease runs out and the delivery is sent again.
-            log.exception("could not record webhook delivery %s", claim.delivery_id)
-            return
-        if status is None:
-            log.warning("webhook delivery %s was taken over after its lease", claim.delivery_id)
+    async def record(
+        self, session: AsyncSession, claim: dispatch.Claim, outcome: dispatch.Outcome
+    ) -> str | None:
+        return await dispatch.record_attempt(
+            session, claim, outcome, backoff_base=self.backoff_base, max_attempts=self.max_attempts
+        )
 
-    async def _post(self, claim: dispatch.Claim) -> dispatch.Outcome:
+    def describe(self, claim: dispatch.Claim) -> str:
+        return f"webhook delivery {claim.delivery_id}"
+
+    async def attempt(self, claim: dispatch.Claim) -> dispatch.Outcome:
         """One HTTP attempt, bounded by ``timeout`` in total; never raises."""
         assert self._client is not None
         attempted_at = datetime.now(UTC)
