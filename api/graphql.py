@@ -7,6 +7,7 @@ request would silently defeat them).
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Iterator
@@ -33,10 +34,12 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.http import GraphQLRequestData
 from strawberry.schema.config import StrawberryConfig
 from strawberry.subscriptions import GRAPHQL_WS_PROTOCOL
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
 
+from api.compiled import CompiledReads
 from api.settings import Settings
 from auth.backend import authenticate
 from auth.tokens import InvalidToken, TokenService
@@ -214,6 +217,43 @@ class GraphQLApp(GraphQL[Context, None]):
         self.tokens = tokens
         self.broker = broker
         self.queue_size = settings.subscription_queue_size
+        self.compiled = CompiledReads(self.schema) if settings.compiled_reads else None
+
+    async def execute_single(  # type: ignore[override]
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """A document seen before runs on its compiled plan; otherwise (or when the plan
+        gives up) on strawberry's full path, after which a clean query's plan is learnt."""
+        compiled = self.compiled
+        if compiled is not None and context.caller is not None:
+            answered, data = await compiled.try_execute(
+                request_data.query, request_data.operation_name, request_data.variables, context
+            )
+            if answered:
+                return ExecutionResult(data=data, errors=None)
+        result = await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
+        if compiled is not None and context.caller is not None:
+            compiled.learn(
+                request_data.query,
+                request_data.operation_name,
+                succeeded=not result.errors and result.data is not None,
+            )
+        return result
+
+    def decode_json(self, data: str | bytes) -> object:
+        """orjson, and the standard library for what orjson refuses (integers beyond 64 bits)."""
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return json.loads(data)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

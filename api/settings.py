@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     max_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 5000
+    compiled_reads: bool = Field(
+        default=True,
+        description="Answer repeated stock and catalog queries from compiled plans",
+    )
     subscription_queue_size: int = 10_000
     max_subscriptions_per_connection: int = 50
     ws_init_timeout_seconds: float = 5.0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 from strawberry.permission import BasePermission
 from strawberry.types import Info
@@ -13,15 +13,20 @@ from auth.permissions import Permission
 
 @cache
 def requires(permission: Permission) -> type[BasePermission]:
-    """A permission class for ``permission``; one class per permission, made once."""
+    """A permission class for ``permission``; one class per permission, made once.
+
+    The class names its permission (``.permission``) so compiled reads can check it.
+    """
+    perm = permission
 
     class Requires(BasePermission):
-        message = f"{permission.value} is required"
-        error_extensions = {"code": "FORBIDDEN", "permission": permission.value}  # noqa: RUF012
+        permission: ClassVar[Permission] = perm
+        message = f"{perm.value} is required"
+        error_extensions = {"code": "FORBIDDEN", "permission": perm.value}  # noqa: RUF012
 
         def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
             caller = info.context.caller
-            return caller is not None and caller.has(permission)
+            return caller is not None and caller.has(perm)
 
-    Requires.__name__ = f"Requires_{permission.name}"
+    Requires.__name__ = f"Requires_{perm.name}"
     return Requires

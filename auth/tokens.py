@@ -14,6 +14,7 @@ import os
 import secrets
 import tempfile
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ ALGORITHM = "ES256"
 TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})  # RFC 9068 §4
 LEEWAY_SECONDS = 30
 MAX_TOKEN_LENGTH = 8192
+VERIFIED_CACHE_SIZE = 4096
 _RESERVED_CLAIMS = frozenset({"iss", "aud", "iat", "nbf", "exp", "jti"})
 
 
@@ -108,6 +110,8 @@ class TokenService:
         self._clock = clock
         # kid -> public key; the current key first so jwks() lists it first.
         self._verify_keys: dict[str, ECKey] = {}
+        # token → claims of tokens whose header and signature verified (see _verify)
+        self._verified: OrderedDict[str, dict[str, Any]] = OrderedDict()
         for pem in (private_key_pem, *previous_public_keys_pem):
             public = ECKey.import_key(_p256_public_pem(pem))
             self._verify_keys.setdefault(public.thumbprint(), public)
@@ -142,8 +146,22 @@ class TokenService:
             raise InvalidToken(f"{type(exc).__name__}: {exc}") from exc
 
     def _verify(self, token: str) -> dict[str, Any]:
+        """Header and signature are checked once per token (an ES256 verification is most
+        of a small request's cost); the claims, expiry included, on every call."""
         if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken("not a token")
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._verify_signature(token)
+        else:
+            self._verified.move_to_end(token)
+        self._validate_claims(claims)
+        self._verified[token] = claims
+        if len(self._verified) > VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return claims
+
+    def _verify_signature(self, token: str) -> dict[str, Any]:
         parts = token.split(".")
         if len(parts) != 3 or not all(parts):
             raise InvalidToken("not a compact JWS")
@@ -159,7 +177,9 @@ class TokenService:
         key = self._verify_keys.get(kid) if isinstance(kid, str) else None
         if key is None:
             raise InvalidToken("unknown key id")
-        claims = jwt.decode(token, key, algorithms=[ALGORITHM]).claims
+        return jwt.decode(token, key, algorithms=[ALGORITHM]).claims
+
+    def _validate_claims(self, claims: dict[str, Any]) -> None:
         registry = jwt.JWTClaimsRegistry(
             now=int(self._clock()),
             leeway=LEEWAY_SECONDS,
@@ -168,7 +188,6 @@ class TokenService:
             exp={"essential": True},
         )
         registry.validate(claims)
-        return claims
 
     def jwks(self) -> dict[str, Any]:
         """The public JWK Set served at /.well-known/jwks.json."""

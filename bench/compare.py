@@ -293,7 +293,11 @@ def run_stockgraph(opts: Options, url: str, data: Dataset) -> tuple[Row, dict[st
     row: Row = {}
     paired: dict[str, float] = {}
     with app_login(url) as app_url:
-        env = {"STOCKGRAPH_ENV": "production", "STOCKGRAPH_APP_DATABASE_URL": app_url}
+        env = {
+            "STOCKGRAPH_ENV": "production",
+            "STOCKGRAPH_APP_DATABASE_URL": app_url,
+            "STOCKGRAPH_DATA_KEY": secrets.token_hex(32),
+        }
         with server(url, signing_key(), opts.workers, env) as (base, _pid):
             token = httpx.post(
                 base + "/oauth/token",

@@ -40,9 +40,11 @@ from db.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from db.reader import Reader, Record
 from db.session import Database
 
 Fetch = Callable[[AsyncSession, int, Sequence[Any]], Awaitable[dict[Any, Row[Any]]]]
+ReadFetch = Callable[[Reader, Sequence[Any]], Awaitable[dict[Any, Record]]]
 
 
 def _by_id(model: Any, key: str = "id") -> Fetch:
@@ -77,21 +79,50 @@ def _all_by(model: Any, key: str, order: str = "id") -> Fetch:
     return fetch
 
 
-def _priced_products(key: str) -> Fetch:
-    """Products with their tenant's currency, so prices come out in the right one."""
-    products, tenants = Product.__table__, Tenant.__table__
+def _read_by_id(model: Any, key: str = "id") -> ReadFetch:
+    """Rows of ``model`` by ``key`` over the asyncpg reader (one array parameter)."""
+    table = model.__table__
+    columns = ", ".join(c.name for c in table.columns)
+    array = "bigint[]" if key == "id" else "text[]"
+    sql = f"SELECT {columns} FROM {table.name} WHERE tenant_id = $1 AND {key} = ANY($2::{array})"
 
-    async def fetch(
-        session: AsyncSession, tenant_id: int, keys: Sequence[Any]
-    ) -> dict[Any, Row[Any]]:
-        stmt = (
-            select(products, tenants.c.currency)
-            .join(tenants, tenants.c.tenant_id == products.c.tenant_id)
-            .where(products.c.tenant_id == tenant_id, products.c[key].in_(keys))
-        )
-        return {getattr(r, key): r for r in await session.execute(stmt)}
+    async def fetch(reader: Reader, keys: Sequence[Any]) -> dict[Any, Record]:
+        return {getattr(r, key): r for r in await reader.fetch(sql, reader.tenant_id, keys)}
 
     return fetch
+
+
+def _read_priced_products(key: str) -> ReadFetch:
+    """Products with their tenant's currency, over the asyncpg reader."""
+    columns = ", ".join(f"p.{c.name}" for c in Product.__table__.columns)
+    array = "bigint[]" if key == "id" else "text[]"
+    sql = (
+        f"SELECT {columns}, t.currency FROM products p "
+        "JOIN tenants t ON t.tenant_id = p.tenant_id "
+        f"WHERE p.tenant_id = $1 AND p.{key} = ANY($2::{array})"
+    )
+
+    async def fetch(reader: Reader, keys: Sequence[Any]) -> dict[Any, Record]:
+        return {getattr(r, key): r for r in await reader.fetch(sql, reader.tenant_id, keys)}
+
+    return fetch
+
+
+class ReadLoader(DataLoader[Any, Any]):
+    """Rows by key over the asyncpg reader (db/reader.py): the lookups every stock list
+    makes, where SQLAlchemy's per-statement cost was most of the request."""
+
+    def __init__(self, db: Database, tenant_id: int, fetch: ReadFetch) -> None:
+        super().__init__()
+        self.db = db
+        self.tenant_id = tenant_id
+        self.fetch = fetch
+
+    async def batch_load_fn(self, keys: Sequence[Any]) -> list[Any]:
+        """One read; once more on a fresh connection if the pooled one died (a restart)."""
+        unique = list(set(keys))
+        found = await self.db.read(self.tenant_id, lambda reader: self.fetch(reader, unique))
+        return [found.get(k) for k in keys]
 
 
 class RowLoader(DataLoader[Any, Row[Any] | None]):
@@ -116,42 +147,60 @@ class RowLoader(DataLoader[Any, Row[Any] | None]):
         return [found.get(k) for k in keys]
 
 
+class LazyLoader:
+    """A class attribute that makes its RowLoader on first use, once per Loaders.
+
+    A request touches two or three of the many loaders; making all of them up front
+    cost more than the rows it read."""
+
+    def __init__(self, fetch: Fetch | None = None, read: ReadFetch | None = None) -> None:
+        self.fetch = fetch
+        self.read = read
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> DataLoader[Any, Any]:
+        loader: DataLoader[Any, Any]
+        if self.read is not None:
+            loader = ReadLoader(obj.db, obj.tenant_id, self.read)
+        else:
+            assert self.fetch is not None
+            loader = RowLoader(obj.db, obj.tenant_id, self.fetch)
+        obj.__dict__[self.name] = loader  # later reads find it without this descriptor
+        return loader
+
+
 class Loaders:
     """The loaders of one request (or of one subscription event)."""
 
+    location_by_id = LazyLoader(read=_read_by_id(Location))
+    product_by_id = LazyLoader(read=_read_priced_products("id"))
+    product_by_sku = LazyLoader(read=_read_priced_products("sku"))
+    level_by_id = LazyLoader(_by_id(StockLevel))
+    movement_by_id = LazyLoader(_by_id(StockMovement))
+    audit_by_sequence = LazyLoader(_by_id(AuditEvent, "sequence"))
+    webhook_endpoint_by_id = LazyLoader(_by_id(WebhookEndpoint))
+    webhook_delivery_by_id = LazyLoader(_by_id(WebhookDelivery))
+    attempts_by_delivery = LazyLoader(_all_by(WebhookAttempt, "delivery_id"))
+    notification_by_id = LazyLoader(_by_id(Notification))
+    attempts_by_notification = LazyLoader(_all_by(NotificationAttempt, "notification_id"))
+    transfer_by_id = LazyLoader(_by_id(Transfer))
+    lines_by_transfer = LazyLoader(_all_by(TransferLine, "transfer_id", "position"))
+    approval_request_by_id = LazyLoader(_by_id(ApprovalRequest))
+    decisions_by_request = LazyLoader(_all_by(ApprovalDecision, "request_id"))
+    stocktake_by_id = LazyLoader(_by_id(Stocktake))
+    lines_by_stocktake = LazyLoader(_all_by(StocktakeLine, "stocktake_id", "product_id"))
+    tenant_currency = LazyLoader(_by_id(Tenant, "tenant_id"))
+    member_by_id = LazyLoader(_by_id(Member))
+    coupon_by_id = LazyLoader(_by_id(Coupon))
+    offer_rule_by_id = LazyLoader(_by_id(OfferRule))
+    consents_by_member = LazyLoader(_all_by(MemberConsent, "member_id"))
+    computed_tags_by_member = LazyLoader(_by_id(MemberComputedTags, "member_id"))
+    segment_by_id = LazyLoader(_by_id(MemberSegment))
+    movements_by_sale = LazyLoader(_all_by(StockMovement, "sale_id"))
+
     def __init__(self, db: Database, tenant_id: int) -> None:
-        self.location_by_id = RowLoader(db, tenant_id, _by_id(Location))
-        self.product_by_id = RowLoader(db, tenant_id, _priced_products("id"))
-        self.product_by_sku = RowLoader(db, tenant_id, _priced_products("sku"))
-        self.level_by_id = RowLoader(db, tenant_id, _by_id(StockLevel))
-        self.movement_by_id = RowLoader(db, tenant_id, _by_id(StockMovement))
-        self.audit_by_sequence = RowLoader(db, tenant_id, _by_id(AuditEvent, "sequence"))
-        self.webhook_endpoint_by_id = RowLoader(db, tenant_id, _by_id(WebhookEndpoint))
-        self.webhook_delivery_by_id = RowLoader(db, tenant_id, _by_id(WebhookDelivery))
-        self.attempts_by_delivery = RowLoader(db, tenant_id, _all_by(WebhookAttempt, "delivery_id"))
-        self.notification_by_id = RowLoader(db, tenant_id, _by_id(Notification))
-        self.attempts_by_notification = RowLoader(
-            db, tenant_id, _all_by(NotificationAttempt, "notification_id")
-        )
-        self.transfer_by_id = RowLoader(db, tenant_id, _by_id(Transfer))
-        self.lines_by_transfer = RowLoader(
-            db, tenant_id, _all_by(TransferLine, "transfer_id", "position")
-        )
-        self.approval_request_by_id = RowLoader(db, tenant_id, _by_id(ApprovalRequest))
-        self.decisions_by_request = RowLoader(
-            db, tenant_id, _all_by(ApprovalDecision, "request_id")
-        )
-        self.stocktake_by_id = RowLoader(db, tenant_id, _by_id(Stocktake))
-        self.lines_by_stocktake = RowLoader(
-            db, tenant_id, _all_by(StocktakeLine, "stocktake_id", "product_id")
-        )
-        self.tenant_currency = RowLoader(db, tenant_id, _by_id(Tenant, "tenant_id"))
-        self.member_by_id = RowLoader(db, tenant_id, _by_id(Member))
-        self.coupon_by_id = RowLoader(db, tenant_id, _by_id(Coupon))
-        self.offer_rule_by_id = RowLoader(db, tenant_id, _by_id(OfferRule))
-        self.consents_by_member = RowLoader(db, tenant_id, _all_by(MemberConsent, "member_id"))
-        self.computed_tags_by_member = RowLoader(
-            db, tenant_id, _by_id(MemberComputedTags, "member_id")
-        )
-        self.segment_by_id = RowLoader(db, tenant_id, _by_id(MemberSegment))
-        self.movements_by_sale = RowLoader(db, tenant_id, _all_by(StockMovement, "sale_id"))
+        self.db = db
+        self.tenant_id = tenant_id

@@ -10,10 +10,10 @@ pooled connection never carries a tenant into the next transaction.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import text
@@ -25,6 +25,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from db.base import APP_ROLE
+from db.reader import Reader, read
+
+T = TypeVar("T")
 
 SET_TENANT = text("SELECT set_config('app.tenant_id', :tenant, true)")
 
@@ -94,6 +97,10 @@ class Database:
         async with self.sessions() as session, session.begin():
             await set_tenant(session, tenant_id)
             yield session
+
+    async def read(self, tenant_id: int, work: Callable[[Reader], Awaitable[T]]) -> T:
+        """``work`` in a read-only transaction over asyncpg directly (see db/reader.py)."""
+        return await read(self.app_engine, tenant_id, work)
 
     @asynccontextmanager
     async def owner_transaction(self) -> AsyncIterator[AsyncSession]:

@@ -139,20 +139,24 @@ async def stock_levels(
     key = pair_cursor(after)
     locs = _ids(location_ids, "Location")
     db = info.context.db
-    async with db.tenant_transaction(caller.tenant_id) as session:
-        page = await queries.list_levels(
-            session,
+    page = await db.read(
+        caller.tenant_id,
+        lambda reader: queries.list_levels(
+            reader,
             caller,
             limit=limit,
             after=key,
             location_ids=locs,
             skus=skus,
             below_reorder_point=below_reorder_point,
-        )
+        ),
+    )
 
     async def count() -> int:
-        async with db.tenant_transaction(caller.tenant_id) as s:
-            return await queries.count_levels(s, caller, locs, skus, below_reorder_point)
+        return await db.read(
+            caller.tenant_id,
+            lambda reader: queries.count_levels(reader, caller, locs, skus, below_reorder_point),
+        )
 
     return connection(page, StockLevel.from_row, lambda r: [r.location_id, r.product_id], count)
 

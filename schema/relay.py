@@ -32,7 +32,10 @@ class PageInfo:
 
 @strawberry.type
 class Edge(Generic[T]):
-    cursor: str
+    """An item and its cursor; the cursor is encoded only when it is asked for."""
+
+    _key: strawberry.Private[Any]
+    cursor: str = strawberry.field(resolver=lambda root: edge_cursor(root))
     node: T
 
 
@@ -49,6 +52,10 @@ class Connection(Generic[T]):
     @property
     def nodes(self) -> list[T]:
         return [e.node for e in self.edges]
+
+
+def edge_cursor(edge: Edge[Any]) -> str:
+    return encode_cursor(edge._key)
 
 
 def encode_cursor(key: Any) -> str:
@@ -102,14 +109,15 @@ def connection(
     key: Callable[[Any], Any],
     count: Callable[[], Awaitable[int]] | None = None,
 ) -> Connection[T]:
-    edges = [Edge(cursor=encode_cursor(key(row)), node=to_node(row)) for row in page.rows]
+    rows = page.rows
+    edges = [Edge(_key=key(row), node=to_node(row)) for row in rows]
     return Connection(
         edges=edges,
         page_info=PageInfo(
             has_next_page=page.has_next,
             has_previous_page=page.has_previous,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            start_cursor=encode_cursor(edges[0]._key) if edges else None,
+            end_cursor=encode_cursor(edges[-1]._key) if edges else None,
         ),
         _count=count,
     )

@@ -194,11 +194,28 @@ async def other_tenant(db: Database) -> TenantFixture:
 
 
 class StatementCounter:
+    """Every statement the app engine's connections run: SQLAlchemy's through its cursor
+    event, a reader's (db/reader.py, asyncpg directly) through asyncpg's query logger."""
+
     def __init__(self) -> None:
         self.statements: list[str] = []
+        self.connections: list[Any] = []
 
     def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         self.statements.append(statement)
+
+    def log(self, query: Any) -> None:
+        self.statements.append(query.query)
+
+    def checkout(self, dbapi_connection: Any, *args: Any) -> None:
+        driver = dbapi_connection.driver_connection
+        if driver not in self.connections:
+            driver.add_query_logger(self.log)
+            self.connections.append(driver)
+
+    def detach(self) -> None:
+        for driver in self.connections:
+            driver.remove_query_logger(self.log)
 
     def selects(self, table: str) -> list[str]:
         return [
@@ -213,8 +230,11 @@ def count_statements(db: Database) -> Iterator[StatementCounter]:
     counter = StatementCounter()
     engine = db.app_engine.sync_engine
     event.listen(engine, "before_cursor_execute", counter)
+    event.listen(engine.pool, "checkout", counter.checkout)
     yield counter
     event.remove(engine, "before_cursor_execute", counter)
+    event.remove(engine.pool, "checkout", counter.checkout)
+    counter.detach()
 
 
 ALL_PERMISSIONS = frozenset(Permission)

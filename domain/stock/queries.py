@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, and_, func, select, tuple_
+from sqlalchemy import Row, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.caller import Caller
 from db.models import Product, StockLevel, StockMovement
+from db.reader import Params, Reader, Record
 from domain.pagination import Page, make_page
 
 S = StockLevel.__table__
 M = StockMovement.__table__
 P = Product.__table__
+LEVEL_COLUMNS = ", ".join(c.name for c in S.columns)
 
 
 async def level_at(
@@ -37,31 +39,34 @@ async def levels_by_id(
 
 def _level_filter(
     caller: Caller,
+    p: Params,
     location_ids: Sequence[int] | None,
     skus: Sequence[str] | None,
     below_reorder_point: bool | None,
-) -> list[Any]:
-    conditions: list[Any] = [S.c.tenant_id == caller.tenant_id]
-    if location_ids is not None:
-        conditions.append(S.c.location_id.in_(location_ids))
+) -> list[str]:
+    """WHERE conditions over stock_levels (parameters added to ``p``)."""
+    tenant = p.add(caller.tenant_id)
+    conditions = [f"tenant_id = {tenant}"]
+    if location_ids is not None and len(location_ids) == 1:
+        # equality, not ANY: only then does the (tenant, location, product) index both
+        # find and order the rows (with ANY, PostgreSQL filters the whole tenant)
+        conditions.append(f"location_id = {p.add(location_ids[0])}")
+    elif location_ids is not None:
+        conditions.append(f"location_id = ANY({p.add(list(location_ids))}::bigint[])")
     if skus is not None:
         conditions.append(
-            S.c.product_id.in_(
-                select(P.c.id).where(P.c.tenant_id == caller.tenant_id, P.c.sku.in_(skus))
-            )
+            f"product_id IN (SELECT id FROM products WHERE tenant_id = {tenant} "
+            f"AND sku = ANY({p.add(list(skus))}::text[]))"
         )
     if below_reorder_point is True:
-        conditions.append(S.c.reorder_point.is_not(None))
-        conditions.append(S.c.on_hand - S.c.reserved <= S.c.reorder_point)
+        conditions.append("reorder_point IS NOT NULL AND on_hand - reserved <= reorder_point")
     elif below_reorder_point is False:
-        conditions.append(
-            (S.c.reorder_point.is_(None)) | (S.c.on_hand - S.c.reserved > S.c.reorder_point)
-        )
+        conditions.append("(reorder_point IS NULL OR on_hand - reserved > reorder_point)")
     return conditions
 
 
 async def list_levels(
-    session: AsyncSession,
+    reader: Reader,
     caller: Caller,
     *,
     limit: int,
@@ -69,29 +74,31 @@ async def list_levels(
     location_ids: Sequence[int] | None,
     skus: Sequence[str] | None,
     below_reorder_point: bool | None,
-) -> Page[Row[Any]]:
+) -> Page[Record]:
     """Ordered by (location, product): one location's levels are one index range."""
-    stmt = select(S).where(*_level_filter(caller, location_ids, skus, below_reorder_point))
+    p = Params()
+    where = _level_filter(caller, p, location_ids, skus, below_reorder_point)
     if after is not None:
-        stmt = stmt.where(tuple_(S.c.location_id, S.c.product_id) > tuple_(*after))
-    stmt = stmt.order_by(S.c.location_id, S.c.product_id).limit(limit + 1)
-    rows = (await session.execute(stmt)).all()
+        where.append(f"(location_id, product_id) > ({p.add(after[0])}, {p.add(after[1])})")
+    sql = (
+        f"SELECT {LEVEL_COLUMNS} FROM stock_levels WHERE {' AND '.join(where)} "
+        f"ORDER BY location_id, product_id LIMIT {p.add(limit + 1)}"
+    )
+    rows = await reader.fetch(sql, *p.values)
     return make_page(rows, limit, after is not None)
 
 
 async def count_levels(
-    session: AsyncSession,
+    reader: Reader,
     caller: Caller,
     location_ids: Sequence[int] | None,
     skus: Sequence[str] | None,
     below_reorder_point: bool | None,
 ) -> int:
-    stmt = (
-        select(func.count())
-        .select_from(S)
-        .where(*_level_filter(caller, location_ids, skus, below_reorder_point))
-    )
-    return int((await session.execute(stmt)).scalar_one())
+    p = Params()
+    where = _level_filter(caller, p, location_ids, skus, below_reorder_point)
+    sql = f"SELECT count(*) FROM stock_levels WHERE {' AND '.join(where)}"
+    return int(await reader.fetchval(sql, *p.values))
 
 
 async def list_movements(

@@ -1,0 +1,461 @@
+"""Compiled reads: a query document that ran once runs again without per-field machinery.
+
+Why: strawberry and graphql-core resolve a response field by field, each through
+wrappers, an ``Info`` object and an awaitable; a 50-row stock list is ~300 such
+fields, and that, not PostgreSQL, is where a request's time went. A plan built
+once per document walks the same selection over whole rows at a time: one call per
+field per *level* (a list of sources), not per row.
+
+The plan keeps every guarantee of the full path:
+
+- it is built only for a document that already ran through the full path without an
+  error, so parsing, validation and the depth, alias and token limits have passed;
+- it calls the same resolvers with the same converted arguments under the same
+  caller, so row-level security, location rules and field permissions still apply
+  (a field's permission is checked before the field is read);
+- it covers only the catalog and stock types in ``COMPILED_TYPES``, whose resolvers
+  read and never write or audit, and only the root fields in ``COMPILED_ROOTS``;
+- whatever it does not expect (a permission the caller lacks, a null in a non-null
+  field, an error from a resolver, a resolver that wants more of ``info`` than its
+  context) makes it give up, and the full path answers instead, errors and all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLEnumType,
+    GraphQLError,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLScalarType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    parse,
+)
+from graphql.execution.values import get_argument_values, get_variable_values
+from graphql.language import Visitor, visit
+from graphql.utilities import get_operation_ast
+from prometheus_client import Counter
+from strawberry.permission import PermissionExtension
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.arguments import convert_arguments
+from strawberry.types.field import StrawberryField
+
+from auth.permissions import Permission
+from schema.context import Context
+
+# Root fields whose resolvers only read and use nothing of ``info`` but its context.
+COMPILED_ROOTS = frozenset(
+    {"stockLevels", "stockLevel", "stockMovements", "products", "product", "locations", "location"}
+)
+# Types whose fields only read: no audit on read, no masking beyond field permissions.
+COMPILED_TYPES = frozenset(
+    {
+        "Query",
+        "StockLevel",
+        "StockLevelConnection",
+        "StockLevelEdge",
+        "StockMovement",
+        "StockMovementConnection",
+        "StockMovementEdge",
+        "Product",
+        "ProductConnection",
+        "ProductEdge",
+        "Location",
+        "LocationConnection",
+        "LocationEdge",
+        "Money",
+        "PageInfo",
+    }
+)
+log = logging.getLogger("stockgraph.compiled")
+
+PLAN_CACHE_SIZE = 1000
+OUTCOMES = Counter(
+    "stockgraph_compiled_reads_total",
+    "Requests for documents with a compiled plan: answered by it, or given back to the full path",
+    ["outcome"],
+)
+
+
+class GiveUp(Exception):
+    """The compiled path cannot answer this request exactly; the full path will."""
+
+
+class NotCompilable(Exception):
+    """The document has something the compiler does not cover."""
+
+
+class ContextInfo:
+    """What a compiled resolver gets for ``info``: the context and nothing else.
+
+    Any other attribute raises AttributeError, which makes the request fall back.
+    """
+
+    __slots__ = ("context",)
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
+
+Complete = Callable[[Any], Any]
+
+
+@dataclass(slots=True)
+class FieldPlan:
+    key: str
+    field_def: GraphQLField | None  # None for __typename
+    node: FieldNode | None
+    strawberry_field: StrawberryField | None
+    permissions: tuple[Permission, ...]
+    typename: str | None = None
+    complete: Complete | None = None  # leaves
+    child: ObjectPlan | None = None  # objects
+    wrappers: tuple[str, ...] = ()  # outer to inner: "nonnull" / "list"
+
+
+@dataclass(slots=True)
+class ObjectPlan:
+    type_name: str
+    fields: list[FieldPlan]
+
+
+@dataclass(slots=True)
+class Plan:
+    operation: OperationDefinitionNode
+    root: ObjectPlan
+
+
+# ---------------------------------------------------------------- compiling
+
+
+def compile_plan(schema: GraphQLSchema, query: str, operation_name: str | None) -> Plan:
+    """The plan of one operation of a valid document, or NotCompilable."""
+    document = parse(query)
+    operation = get_operation_ast(document, operation_name)
+    if operation is None or operation.operation is not OperationType.QUERY:
+        raise NotCompilable("only queries")
+    _refuse_directives(document)
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    if any(f.variable_definitions for f in fragments.values()):
+        raise NotCompilable("fragment variables")
+    query_type = schema.query_type
+    assert query_type is not None
+    root = _object_plan(schema, query_type, [operation.selection_set], fragments, root=True)
+    return Plan(operation=operation, root=root)
+
+
+class _DirectiveFinder(Visitor):
+    def enter_directive(self, *_: Any) -> None:
+        raise NotCompilable("directives depend on variables")
+
+
+def _refuse_directives(document: DocumentNode) -> None:
+    visit(document, _DirectiveFinder())
+
+
+def _collect(
+    schema: GraphQLSchema,
+    type_: GraphQLObjectType,
+    selection_sets: Sequence[SelectionSetNode],
+    fragments: dict[str, FragmentDefinitionNode],
+) -> dict[str, list[FieldNode]]:
+    """Response key → its field nodes, in response order (fragments merged in)."""
+    fields: dict[str, list[FieldNode]] = {}
+
+    def applies(condition: Any) -> bool:
+        if condition is None:
+            return True
+        cond = schema.get_type(condition.name.value)
+        if cond is type_:
+            return True
+        return cond is not None and schema.is_sub_type(cond, type_)  # type: ignore[arg-type]
+
+    def walk(selection_set: SelectionSetNode, seen: frozenset[str]) -> None:
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                fields.setdefault(key, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                if applies(selection.type_condition):
+                    walk(selection.selection_set, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = fragments.get(name)
+                if fragment is None or name in seen:
+                    raise NotCompilable("unknown or cyclic fragment")
+                if applies(fragment.type_condition):
+                    walk(fragment.selection_set, seen | {name})
+
+    for selection_set in selection_sets:
+        walk(selection_set, frozenset())
+    return fields
+
+
+def _object_plan(
+    schema: GraphQLSchema,
+    type_: GraphQLObjectType,
+    selection_sets: Sequence[SelectionSetNode],
+    fragments: dict[str, FragmentDefinitionNode],
+    root: bool = False,
+) -> ObjectPlan:
+    if type_.name not in COMPILED_TYPES:
+        raise NotCompilable(f"type {type_.name}")
+    plans: list[FieldPlan] = []
+    for key, nodes in _collect(schema, type_, selection_sets, fragments).items():
+        name = nodes[0].name.value
+        if name == "__typename":
+            plans.append(FieldPlan(key, None, None, None, (), typename=type_.name))
+            continue
+        if root and name not in COMPILED_ROOTS:
+            raise NotCompilable(f"root field {name}")
+        field_def = type_.fields.get(name)
+        if field_def is None:
+            raise NotCompilable(f"field {name}")
+        strawberry_field = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        if not isinstance(strawberry_field, StrawberryField):
+            raise NotCompilable(f"field {name} is not strawberry's")
+        plan = FieldPlan(
+            key,
+            field_def,
+            nodes[0],
+            strawberry_field,
+            _permissions(strawberry_field),
+        )
+        wrappers: list[str] = []
+        inner: GraphQLOutputType = field_def.type
+        while isinstance(inner, GraphQLNonNull | GraphQLList):
+            wrappers.append("nonnull" if isinstance(inner, GraphQLNonNull) else "list")
+            inner = inner.of_type
+        plan.wrappers = tuple(wrappers)
+        if isinstance(inner, GraphQLScalarType | GraphQLEnumType):
+            plan.complete = _leaf(field_def.type)
+        elif isinstance(inner, GraphQLObjectType):
+            subsets = [n.selection_set for n in nodes if n.selection_set is not None]
+            plan.child = _object_plan(schema, inner, subsets, fragments)
+        else:
+            raise NotCompilable(f"abstract type at {name}")
+        plans.append(plan)
+    return ObjectPlan(type_.name, plans)
+
+
+def _permissions(field: StrawberryField) -> tuple[Permission, ...]:
+    """The permissions a field declares; any other field extension is not compiled."""
+    found: list[Permission] = []
+    for extension in field.extensions:
+        if not isinstance(extension, PermissionExtension):
+            raise NotCompilable(f"extension on {field.python_name}")
+        for permission in extension.permissions:
+            declared = getattr(type(permission), "permission", None)
+            if not isinstance(declared, Permission):
+                raise NotCompilable(f"permission class on {field.python_name}")
+            found.append(declared)
+    return tuple(found)
+
+
+def _leaf(type_: GraphQLOutputType) -> Complete:
+    """A function from a resolved value to its serialized form, for scalar and enum fields."""
+    if isinstance(type_, GraphQLNonNull):
+        inner = _leaf(type_.of_type)
+
+        def non_null(value: Any) -> Any:
+            if value is None:
+                raise GiveUp("null in a non-null field")
+            return inner(value)
+
+        return non_null
+    if isinstance(type_, GraphQLList):
+        item = _leaf(type_.of_type)
+        return lambda value: None if value is None else [item(v) for v in value]
+    assert isinstance(type_, GraphQLScalarType | GraphQLEnumType)
+    serialize = type_.serialize
+
+    def leaf(value: Any) -> Any:
+        if value is None:
+            return None
+        result = serialize(value)
+        if result is None:
+            raise GiveUp("value did not serialize")
+        return result
+
+    return leaf
+
+
+# ---------------------------------------------------------------- running
+
+
+@dataclass(slots=True)
+class Run:
+    schema: Any  # strawberry.Schema
+    context: Context
+    variables: Any  # graphql VariableValues
+
+
+async def execute(plan: Plan, strawberry_schema: Any, context: Context, inputs: Any) -> Any:
+    """The ``data`` of the response, or GiveUp."""
+    if context.caller is None:
+        raise GiveUp("no caller")
+    coerced = get_variable_values(
+        strawberry_schema._schema, plan.operation.variable_definitions or (), inputs or {}
+    )
+    if isinstance(coerced, list):
+        raise GiveUp("variables do not coerce")
+    run = Run(strawberry_schema, context, coerced)
+    (data,) = await _run_object(plan.root, [None], run)
+    return data
+
+
+async def _run_object(plan: ObjectPlan, sources: list[Any], run: Run) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [{} for _ in sources]
+    caller = run.context.caller
+    assert caller is not None
+    for field in plan.fields:
+        key = field.key
+        if field.typename is not None:
+            for d in out:
+                d[key] = field.typename
+            continue
+        for permission in field.permissions:
+            if not caller.has(permission):
+                raise GiveUp("permission")
+        values = await _resolve(field, sources, run)
+        if field.complete is not None:
+            complete = field.complete
+            for d, v in zip(out, values, strict=True):
+                d[key] = complete(v)
+            continue
+        assert field.child is not None
+        objects: list[Any] = []
+        for v in values:
+            _gather_objects(field.wrappers, v, objects)
+        done = iter(await _run_object(field.child, objects, run) if objects else ())
+        for d, v in zip(out, values, strict=True):
+            d[key] = _rebuild(field.wrappers, v, done)
+    return out
+
+
+async def _resolve(field: FieldPlan, sources: list[Any], run: Run) -> list[Any]:
+    sf = field.strawberry_field
+    assert sf is not None and field.field_def is not None and field.node is not None
+    resolver = sf.base_resolver
+    if resolver is None:
+        name = sf.python_name
+        return [getattr(s, name) for s in sources]
+    kwargs: dict[str, Any] = {}
+    if field.field_def.args:
+        raw = get_argument_values(field.field_def, field.node, run.variables)
+        kwargs = convert_arguments(
+            raw,
+            sf.arguments,
+            scalar_registry=run.schema.schema_converter.scalar_registry,
+            config=run.schema.config,
+        )
+    if resolver.info_parameter is not None:
+        kwargs[resolver.info_parameter.name] = ContextInfo(run.context)
+    source_parameter = resolver.root_parameter or resolver.parent_parameter
+    if resolver.self_parameter is not None:
+        results = [resolver(s, **kwargs) for s in sources]
+    elif source_parameter is not None:
+        name = source_parameter.name
+        results = [resolver(**kwargs, **{name: s}) for s in sources]
+    else:
+        results = [resolver(**kwargs) for _ in sources]
+    if resolver.is_async or any(inspect.isawaitable(r) for r in results):
+        return list(await asyncio.gather(*results))
+    return results
+
+
+def _gather_objects(wrappers: tuple[str, ...], value: Any, out: list[Any], depth: int = 0) -> None:
+    if depth == len(wrappers):
+        if value is not None:
+            out.append(value)
+        return
+    if wrappers[depth] == "nonnull":
+        if value is None:
+            raise GiveUp("null in a non-null field")
+        _gather_objects(wrappers, value, out, depth + 1)
+    elif value is not None:
+        for item in value:
+            _gather_objects(wrappers, item, out, depth + 1)
+
+
+def _rebuild(wrappers: tuple[str, ...], value: Any, done: Iterator[Any], depth: int = 0) -> Any:
+    if value is None:
+        return None
+    if depth == len(wrappers):
+        return next(done)
+    if wrappers[depth] == "nonnull":
+        return _rebuild(wrappers, value, done, depth + 1)
+    return [_rebuild(wrappers, item, done, depth + 1) for item in value]
+
+
+# ---------------------------------------------------------------- the cache
+
+
+class CompiledReads:
+    """Plans by (document, operation name), learnt from successful full executions."""
+
+    def __init__(self, strawberry_schema: Any, size: int = PLAN_CACHE_SIZE) -> None:
+        self.schema = strawberry_schema
+        self.size = size
+        self.plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
+        self.hits = 0
+        self.fallbacks = 0
+
+    def plan_for(self, query: str | None, operation_name: str | None) -> Plan | None:
+        if query is None:
+            return None
+        plan = self.plans.get((query, operation_name))
+        if plan is not None:
+            self.plans.move_to_end((query, operation_name))
+        return plan
+
+    def learn(self, query: str | None, operation_name: str | None, succeeded: bool) -> None:
+        """After a full execution: remember the plan of a document that ran cleanly."""
+        if query is None or not succeeded or (query, operation_name) in self.plans:
+            return
+        try:
+            plan: Plan | None = compile_plan(self.schema._schema, query, operation_name)
+        except (NotCompilable, GraphQLError):
+            plan = None
+        self.plans[(query, operation_name)] = plan
+        if len(self.plans) > self.size:
+            self.plans.popitem(last=False)
+
+    async def try_execute(
+        self, query: str | None, operation_name: str | None, variables: Any, context: Context
+    ) -> tuple[bool, Any]:
+        """(True, data) when a plan answered; (False, None) when the full path must."""
+        plan = self.plan_for(query, operation_name)
+        if plan is None:
+            return False, None
+        try:
+            data = await execute(plan, self.schema, context, variables)
+        except Exception:
+            self.fallbacks += 1
+            OUTCOMES.labels("fallback").inc()
+            log.debug("compiled plan gave up", exc_info=True)
+            return False, None
+        self.hits += 1
+        OUTCOMES.labels("answered").inc()
+        return True, data
