@@ -42,8 +42,10 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLInt,
     GraphQLScalarType,
     GraphQLSchema,
+    GraphQLString,
     InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
@@ -60,7 +62,9 @@ from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
 from auth.permissions import Permission
+from db.reader import one_transaction
 from schema.context import Context
+from schema.loading import BATCH, Batch
 
 # Root fields whose resolvers only read and use nothing of ``info`` but its context.
 COMPILED_ROOTS = frozenset(
@@ -117,6 +121,9 @@ class ContextInfo:
 
 
 Complete = Callable[[Any], Any]
+MAX_INT = 2**31  # GraphQL Int is 32-bit signed
+NON_NULL = ("nonnull",)
+NON_NULL_LIST = ("nonnull", "list", "nonnull")
 
 
 @dataclass(slots=True)
@@ -276,7 +283,10 @@ def _permissions(field: StrawberryField) -> tuple[Permission, ...]:
 def _leaf(type_: GraphQLOutputType) -> Complete:
     """A function from a resolved value to its serialized form, for scalar and enum fields."""
     if isinstance(type_, GraphQLNonNull):
-        inner = _leaf(type_.of_type)
+        inner_type = type_.of_type
+        if inner_type is GraphQLString or inner_type is GraphQLInt:
+            return _plain_non_null(inner_type)
+        inner = _leaf(inner_type)
 
         def non_null(value: Any) -> Any:
             if value is None:
@@ -301,6 +311,22 @@ def _leaf(type_: GraphQLOutputType) -> Complete:
     return leaf
 
 
+def _plain_non_null(type_: GraphQLScalarType) -> Complete:
+    """String! and Int!: a str (an int in range) is its own serialization; anything
+    else goes through graphql-core's own serialize, exactly as on the full path."""
+    serialize = type_.serialize
+    exact: type = str if type_ is GraphQLString else int
+
+    def plain(value: Any) -> Any:
+        if type(value) is exact and (exact is str or -MAX_INT <= value <= MAX_INT - 1):
+            return value
+        if value is None:
+            raise GiveUp("null in a non-null field")
+        return serialize(value)
+
+    return plain
+
+
 # ---------------------------------------------------------------- running
 
 
@@ -321,7 +347,8 @@ async def execute(plan: Plan, strawberry_schema: Any, context: Context, inputs: 
     if isinstance(coerced, list):
         raise GiveUp("variables do not coerce")
     run = Run(strawberry_schema, context, coerced)
-    (data,) = await _run_object(plan.root, [None], run)
+    async with one_transaction(context.db.app_engine, context.caller.tenant_id):
+        (data,) = await _run_object(plan.root, [None], run)
     return data
 
 
@@ -345,12 +372,27 @@ async def _run_object(plan: ObjectPlan, sources: list[Any], run: Run) -> list[di
                 d[key] = complete(v)
             continue
         assert field.child is not None
-        objects: list[Any] = []
+        wrappers = field.wrappers
+        if wrappers == NON_NULL:  # the common shapes, without a call per value
+            if any(v is None for v in values):
+                raise GiveUp("null in a non-null field")
+            for d, r in zip(out, await _run_object(field.child, values, run), strict=True):
+                d[key] = r
+            continue
+        if wrappers == NON_NULL_LIST:
+            objects = [item for v in values for item in v]
+            if any(v is None for v in objects):
+                raise GiveUp("null in a non-null field")
+            done = iter(await _run_object(field.child, objects, run) if objects else ())
+            for d, v in zip(out, values, strict=True):
+                d[key] = [next(done) for _ in v]
+            continue
+        objects = []
         for v in values:
-            _gather_objects(field.wrappers, v, objects)
+            _gather_objects(wrappers, v, objects)
         done = iter(await _run_object(field.child, objects, run) if objects else ())
         for d, v in zip(out, values, strict=True):
-            d[key] = _rebuild(field.wrappers, v, done)
+            d[key] = _rebuild(wrappers, v, done)
     return out
 
 
@@ -361,6 +403,9 @@ async def _resolve(field: FieldPlan, sources: list[Any], run: Run) -> list[Any]:
     if resolver is None:
         name = sf.python_name
         return [getattr(s, name) for s in sources]
+    batch = sf.metadata.get(BATCH)
+    if isinstance(batch, Batch):
+        return await _load_batch(batch, sources, run)
     kwargs: dict[str, Any] = {}
     if field.field_def.args:
         raw = get_argument_values(field.field_def, field.node, run.variables)
@@ -383,6 +428,20 @@ async def _resolve(field: FieldPlan, sources: list[Any], run: Run) -> list[Any]:
     if resolver.is_async or any(inspect.isawaitable(r) for r in results):
         return list(await asyncio.gather(*results))
     return results
+
+
+async def _load_batch(batch: Batch, sources: list[Any], run: Run) -> list[Any]:
+    """One loader call for the whole level, as the full path's dataloader would batch it."""
+    keys = [getattr(s, batch.key) for s in sources]
+    loader = getattr(run.context.loaders, batch.loader)
+    rows = await loader.batch_load_fn(keys)
+    convert = batch.convert
+    values = []
+    for row in rows:
+        if row is None:
+            raise GiveUp("a row the full path would fail on")
+        values.append(convert(row))
+    return values
 
 
 def _gather_objects(wrappers: tuple[str, ...], value: Any, out: list[Any], depth: int = 0) -> None:

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 
 
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+@functools.lru_cache(maxsize=65_536)
 def encode(type_name: str, pk: int | str) -> str:
-    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
+    """base64url without padding; cached, as the same rows are listed again and again."""
+    raw = binascii.b2a_base64(f"{type_name}:{pk}".encode(), newline=False)
+    return raw.translate(_URLSAFE).rstrip(b"=").decode()
 
 
 def decode(global_id: str) -> tuple[str, str] | None:

@@ -22,6 +22,9 @@ class CurrencyCode(Enum):
     CNY = "CNY"
 
 
+CURRENCIES = {c.value: c for c in CurrencyCode}
+
+
 @strawberry.type
 class Money:
     amount: Decimal
@@ -57,7 +60,7 @@ class Product(Node):
 
     @classmethod
     def from_row(cls, row: Any) -> Product:
-        cur = CurrencyCode(getattr(row, "currency", None) or "HKD")
+        cur = CURRENCIES[getattr(row, "currency", None) or "HKD"]
         return cls(
             id=strawberry.ID(ids.encode("Product", row.id)),
             sku=row.sku,

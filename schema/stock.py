@@ -15,6 +15,7 @@ from domain.stock.records import MovementKind as DomainKind
 from domain.stock.records import StockChange
 from schema.catalog import CurrencyCode, Product
 from schema.errors import UserError
+from schema.loading import loaded
 from schema.locations import Location
 from schema.relay import Node
 from schema.scalars import BigInt
@@ -46,13 +47,8 @@ class StockLevel(Node):
     location_pk: strawberry.Private[int]
     product_pk: strawberry.Private[int]
 
-    @strawberry.field
-    async def location(self, info: Info) -> Location:
-        return await load_location(info, self.location_pk)
-
-    @strawberry.field
-    async def product(self, info: Info) -> Product:
-        return await load_product(info, self.product_pk)
+    location: Location = loaded("location_by_id", "location_pk", Location.from_row)
+    product: Product = loaded("product_by_id", "product_pk", Product.from_row)
 
     @classmethod
     def from_row(cls, row: Any) -> StockLevel:
@@ -89,13 +85,8 @@ class StockMovement(Node):
     location_pk: strawberry.Private[int]
     product_pk: strawberry.Private[int]
 
-    @strawberry.field
-    async def location(self, info: Info) -> Location:
-        return await load_location(info, self.location_pk)
-
-    @strawberry.field
-    async def product(self, info: Info) -> Product:
-        return await load_product(info, self.product_pk)
+    location: Location = loaded("location_by_id", "location_pk", Location.from_row)
+    product: Product = loaded("product_by_id", "product_pk", Product.from_row)
 
     @classmethod
     def from_row(cls, row: Any) -> StockMovement:
