@@ -15,6 +15,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
 from api import routes
+from api.endpoint import GraphQLEndpoint
 from api.graphql import GraphQLApp, schema_for, validation_rules
 from api.middleware import BodyLimit, Metrics
 from api.settings import Settings
@@ -100,7 +101,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", GraphQLEndpoint(graphql), methods=["GET", "POST"]),
             WebSocketRoute("/graphql", websocket),
             Route("/oauth/token", routes.token, methods=["POST"]),
             Route("/.well-known/oauth-authorization-server", routes.oauth_metadata),

@@ -38,11 +38,11 @@ from graphql import (
     GraphQLEnumType,
     GraphQLError,
     GraphQLField,
+    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
-    GraphQLInt,
     GraphQLScalarType,
     GraphQLSchema,
     GraphQLString,
@@ -315,16 +315,22 @@ def _plain_non_null(type_: GraphQLScalarType) -> Complete:
     """String! and Int!: a str (an int in range) is its own serialization; anything
     else goes through graphql-core's own serialize, exactly as on the full path."""
     serialize = type_.serialize
-    exact: type = str if type_ is GraphQLString else int
 
-    def plain(value: Any) -> Any:
-        if type(value) is exact and (exact is str or -MAX_INT <= value <= MAX_INT - 1):
+    def plain_str(value: Any) -> Any:
+        if type(value) is str:
             return value
         if value is None:
             raise GiveUp("null in a non-null field")
         return serialize(value)
 
-    return plain
+    def plain_int(value: Any) -> Any:
+        if type(value) is int and -MAX_INT <= value < MAX_INT:
+            return value
+        if value is None:
+            raise GiveUp("null in a non-null field")
+        return serialize(value)
+
+    return plain_str if type_ is GraphQLString else plain_int
 
 
 # ---------------------------------------------------------------- running
@@ -426,6 +432,8 @@ async def _resolve(field: FieldPlan, sources: list[Any], run: Run) -> list[Any]:
     else:
         results = [resolver(**kwargs) for _ in sources]
     if resolver.is_async or any(inspect.isawaitable(r) for r in results):
+        if len(results) == 1:  # a root field: no task needed to await one coroutine
+            return [await results[0]]
         return list(await asyncio.gather(*results))
     return results
 

@@ -191,7 +191,7 @@ def schema_for(settings: Settings) -> strawberry.Schema:
     )
 
 
-def _request_id(value: str | None) -> str:
+def request_id(value: str | None) -> str:
     if value and len(value) <= 100 and value.isprintable():
         return value
     return uuid.uuid4().hex
@@ -265,7 +265,7 @@ class GraphQLApp(GraphQL[Context, None]):
         return Context(
             db=self.db,
             caller=caller,
-            request_id=_request_id(request.headers.get("x-request-id")),
+            request_id=request_id(request.headers.get("x-request-id")),
             response=response,
             request=request,
             broker=self.broker,

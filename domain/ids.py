@@ -6,7 +6,6 @@ import base64
 import binascii
 import functools
 
-
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 

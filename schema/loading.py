@@ -30,7 +30,7 @@ def loaded(
 ) -> Any:
     """A field whose value is ``convert(loaders.<loader>.load(parent.<key>))``."""
 
-    async def resolve(root: Any, info: Info):  # type: ignore[no-untyped-def]  # noqa: ANN202
+    async def resolve(root: Any, info: Info):  # type: ignore[no-untyped-def]
         row = await getattr(info.context.loaders, loader).load(getattr(root, key))
         return convert(row)
 
