@@ -2,11 +2,12 @@
 
 Why: for a 50-row list, strawberry's HTTP view (request and response objects, its
 parsing, context and result processing) cost about as much as answering from the
-plan. This endpoint reads the JSON body itself and, when the document already has
-a plan (api/compiled.py) and the bearer token is good, answers from the plan
-directly. Anything else, and any request the plan gives up on, is handed to
-strawberry's view with the body replayed unchanged, so the full path answers it
-exactly as it would have: errors, 401s, GET, batches, multipart and all.
+plan. This endpoint reads the JSON body itself and, when the bearer token is good
+and the document (or the persisted document its hash names, api/persisted.py)
+already has a plan (api/compiled.py), answers from the plan directly. Anything
+else, and any request the plan gives up on, is handed to strawberry's view with the
+body replayed unchanged, so the full path answers it exactly as it would have:
+errors, 401s, GET, batches, multipart and all.
 """
 
 from __future__ import annotations
@@ -42,8 +43,7 @@ class GraphQLEndpoint:
         body = await _read_body(receive)
         replay = _replay(body, receive)
         request = _parse(body)
-        query = request.get("query") if request is not None else None
-        if request is None or compiled.plan_for(query, request.get("operationName")) is None:
+        if request is None:
             await self.view(scope, replay, send)
             return
         try:
@@ -53,6 +53,13 @@ class GraphQLEndpoint:
         if caller is None:
             await self.view(scope, replay, send)
             return
+        query = self.view.persisted.resolve(
+            caller.tenant_id, request.get("query"), request.get("extensions")
+        )
+        name = request.get("operationName")
+        if not isinstance(query, str) or compiled.plan_for(query, name) is None:
+            await self.view(scope, replay, send)
+            return
         context = Context(
             db=self.view.db,
             caller=caller,
@@ -60,9 +67,7 @@ class GraphQLEndpoint:
             broker=self.view.broker,
             queue_size=self.view.queue_size,
         )
-        answered, data = await compiled.try_execute(
-            query, request.get("operationName"), request.get("variables"), context
-        )
+        answered, data = await compiled.try_execute(query, name, request.get("variables"), context)
         if not answered:
             await self.view(scope, replay, send)
             return
@@ -98,7 +103,7 @@ def _parse(body: bytes) -> dict[str, Any] | None:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("query"), str):
+    if not isinstance(data, dict) or not isinstance(data.get("query"), str | None):
         return None
     variables = data.get("variables")
     name = data.get("operationName")
@@ -106,8 +111,6 @@ def _parse(body: bytes) -> dict[str, Any] | None:
         return None
     if name is not None and not isinstance(name, str):
         return None
-    if data.get("extensions"):
-        return None  # extensions are the full path's to interpret
     return data
 
 

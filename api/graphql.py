@@ -7,6 +7,7 @@ request would silently defeat them).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import uuid
@@ -40,6 +41,7 @@ from strawberry.subscriptions import GRAPHQL_WS_PROTOCOL
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from api.compiled import CompiledReads
+from api.persisted import PersistedDocuments, Refusal
 from api.settings import Settings
 from auth.backend import authenticate
 from auth.tokens import InvalidToken, TokenService
@@ -218,6 +220,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self.broker = broker
         self.queue_size = settings.subscription_queue_size
         self.compiled = CompiledReads(self.schema) if settings.compiled_reads else None
+        self.persisted = PersistedDocuments()
 
     async def execute_single(  # type: ignore[override]
         self,
@@ -228,8 +231,16 @@ class GraphQLApp(GraphQL[Context, None]):
         root_value: Any,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        """A document seen before runs on its compiled plan; otherwise (or when the plan
-        gives up) on strawberry's full path, after which a clean query's plan is learnt."""
+        """A persisted document is looked up by its hash; a document seen before runs on
+        its compiled plan; otherwise (or when the plan gives up) on strawberry's full path,
+        after which a clean query's plan is learnt."""
+        tenant_id = context.caller.tenant_id if context.caller is not None else None
+        query = self.persisted.resolve(tenant_id, request_data.query, request_data.extensions)
+        if isinstance(query, Refusal):
+            error = GraphQLError(query.message, extensions={"code": query.code})
+            return ExecutionResult(data=None, errors=[error])
+        if query is not request_data.query:
+            request_data = dataclasses.replace(request_data, query=query)
         compiled = self.compiled
         if compiled is not None and context.caller is not None:
             answered, data = await compiled.try_execute(
