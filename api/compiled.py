@@ -137,6 +137,7 @@ class FieldPlan:
     complete: Complete | None = None  # leaves
     child: ObjectPlan | None = None  # objects
     wrappers: tuple[str, ...] = ()  # outer to inner: "nonnull" / "list"
+    rows_suffice: bool = False  # a batched field whose selection reads only row columns
 
 
 @dataclass(slots=True)
@@ -260,10 +261,27 @@ def _object_plan(
         elif isinstance(inner, GraphQLObjectType):
             subsets = [n.selection_set for n in nodes if n.selection_set is not None]
             plan.child = _object_plan(schema, inner, subsets, fragments)
+            plan.rows_suffice = _rows_suffice(strawberry_field, plan.child)
         else:
             raise NotCompilable(f"abstract type at {name}")
         plans.append(plan)
     return ObjectPlan(type_.name, plans)
+
+
+def _rows_suffice(field: StrawberryField, child: ObjectPlan) -> bool:
+    """True when ``field`` is batched and its selection reads only verbatim row columns."""
+    batch = field.metadata.get(BATCH)
+    if not isinstance(batch, Batch) or not batch.row_fields:
+        return False
+    for sub in child.fields:
+        if sub.typename is not None:
+            continue
+        sf = sub.strawberry_field
+        if sf is None or sf.base_resolver is not None or sub.permissions:
+            return False
+        if sf.python_name not in batch.row_fields:
+            return False
+    return True
 
 
 def _permissions(field: StrawberryField) -> tuple[Permission, ...]:
@@ -411,7 +429,7 @@ async def _resolve(field: FieldPlan, sources: list[Any], run: Run) -> list[Any]:
         return [getattr(s, name) for s in sources]
     batch = sf.metadata.get(BATCH)
     if isinstance(batch, Batch):
-        return await _load_batch(batch, sources, run)
+        return await _load_batch(batch, sources, run, field.rows_suffice)
     kwargs: dict[str, Any] = {}
     if field.field_def.args:
         raw = get_argument_values(field.field_def, field.node, run.variables)
@@ -438,11 +456,18 @@ async def _resolve(field: FieldPlan, sources: list[Any], run: Run) -> list[Any]:
     return results
 
 
-async def _load_batch(batch: Batch, sources: list[Any], run: Run) -> list[Any]:
-    """One loader call for the whole level, as the full path's dataloader would batch it."""
+async def _load_batch(batch: Batch, sources: list[Any], run: Run, rows_suffice: bool) -> list[Any]:
+    """One loader call for the whole level, as the full path's dataloader would batch it.
+
+    When the selection below reads only fields the type copies from its row unchanged
+    (``Batch.row_fields``), the rows themselves stand in for the objects."""
     keys = [getattr(s, batch.key) for s in sources]
     loader = getattr(run.context.loaders, batch.loader)
     rows = await loader.batch_load_fn(keys)
+    if rows_suffice:
+        if any(row is None for row in rows):
+            raise GiveUp("a row the full path would fail on")
+        return list(rows)
     convert = batch.convert
     values = []
     for row in rows:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections import OrderedDict
 from typing import Any
 
 from auth.caller import Caller
@@ -71,9 +72,23 @@ def _caller(claims: dict[str, Any]) -> Caller:
     raise InvalidToken("unknown caller kind")
 
 
+_CALLERS: OrderedDict[str, Caller] = OrderedDict()
+CALLER_CACHE_SIZE = 4096
+
+
 def authenticate(header: str | None, tokens: TokenService) -> Caller | None:
-    """None when no credentials were sent; InvalidToken when they are bad."""
+    """None when no credentials were sent; InvalidToken when they are bad.
+
+    The token is verified on every call (``tokens.verify``); only the Caller built from
+    its claims, a pure function of them, is kept per token."""
     token = bearer_token(header)
     if token is None:
         return None
-    return caller_from_claims(tokens.verify(token))
+    claims = tokens.verify(token)
+    caller = _CALLERS.get(token)
+    if caller is None:
+        caller = caller_from_claims(claims)
+        _CALLERS[token] = caller
+        if len(_CALLERS) > CALLER_CACHE_SIZE:
+            _CALLERS.popitem(last=False)
+    return caller

@@ -151,15 +151,25 @@ class TokenService:
         if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken("not a token")
         claims = self._verified.get(token)
-        if claims is None:
-            claims = self._verify_signature(token)
-        else:
+        if claims is not None:
             self._verified.move_to_end(token)
+            if self._still_current(claims):
+                return claims  # issuer and audience were checked when it was cached
+        else:
+            claims = self._verify_signature(token)
         self._validate_claims(claims)
         self._verified[token] = claims
         if len(self._verified) > VERIFIED_CACHE_SIZE:
             self._verified.popitem(last=False)
         return claims
+
+    def _still_current(self, claims: dict[str, Any]) -> bool:
+        """The time claims of a token that passed every check before: within exp and nbf."""
+        now = self._clock()
+        exp, nbf = claims.get("exp"), claims.get("nbf")
+        if not isinstance(exp, int | float) or now > exp + LEEWAY_SECONDS:
+            return False
+        return not (isinstance(nbf, int | float) and nbf > now + LEEWAY_SECONDS)
 
     def _verify_signature(self, token: str) -> dict[str, Any]:
         parts = token.split(".")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
 import strawberry
 
@@ -57,6 +57,11 @@ class Product(Node):
     )
     def cost_price(self) -> Money | None:
         return self._cost
+
+    # copied unchanged from the row's columns by from_row (see schema/loading.py)
+    ROW_FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {"sku", "barcode", "name_zh", "name_en", "category"}
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> Product:

@@ -23,10 +23,17 @@ class Batch:
     loader: str  # the attribute of db.loaders.Loaders
     key: str  # the attribute of the parent holding the key
     convert: Callable[[Any], Any]  # row -> schema object
+    # Fields that ``convert`` copies from the row's column of the same name, unchanged:
+    # a selection of only these can be answered from the rows themselves.
+    row_fields: frozenset[str] = frozenset()
 
 
 def loaded(
-    loader: str, key: str, convert: Callable[[Any], Any], description: str | None = None
+    loader: str,
+    key: str,
+    convert: Callable[[Any], Any],
+    description: str | None = None,
+    row_fields: frozenset[str] = frozenset(),
 ) -> Any:
     """A field whose value is ``convert(loaders.<loader>.load(parent.<key>))``."""
 
@@ -35,5 +42,7 @@ def loaded(
         return convert(row)
 
     return strawberry.field(
-        resolver=resolve, description=description, metadata={BATCH: Batch(loader, key, convert)}
+        resolver=resolve,
+        description=description,
+        metadata={BATCH: Batch(loader, key, convert, row_fields)},
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
 import strawberry
 
@@ -35,6 +35,9 @@ class Location(Node):
     @strawberry.field(description="The name in one language (Traditional Chinese by default).")
     def name(self, locale: Locale | None = Locale.ZH_HK) -> str:
         return self.name_en if locale is Locale.EN else self.name_zh
+
+    # copied unchanged from the row's columns by from_row (see schema/loading.py)
+    ROW_FIELDS: ClassVar[frozenset[str]] = frozenset({"code", "name_zh", "name_en"})
 
     @classmethod
     def from_row(cls, row: Any) -> Location:

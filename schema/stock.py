@@ -47,8 +47,12 @@ class StockLevel(Node):
     location_pk: strawberry.Private[int]
     product_pk: strawberry.Private[int]
 
-    location: Location = loaded("location_by_id", "location_pk", Location.from_row)
-    product: Product = loaded("product_by_id", "product_pk", Product.from_row)
+    location: Location = loaded(
+        "location_by_id", "location_pk", Location.from_row, row_fields=Location.ROW_FIELDS
+    )
+    product: Product = loaded(
+        "product_by_id", "product_pk", Product.from_row, row_fields=Product.ROW_FIELDS
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> StockLevel:
@@ -85,8 +89,12 @@ class StockMovement(Node):
     location_pk: strawberry.Private[int]
     product_pk: strawberry.Private[int]
 
-    location: Location = loaded("location_by_id", "location_pk", Location.from_row)
-    product: Product = loaded("product_by_id", "product_pk", Product.from_row)
+    location: Location = loaded(
+        "location_by_id", "location_pk", Location.from_row, row_fields=Location.ROW_FIELDS
+    )
+    product: Product = loaded(
+        "product_by_id", "product_pk", Product.from_row, row_fields=Product.ROW_FIELDS
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> StockMovement:
