@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint schema bench bench-compare clean
+.PHONY: run test lint schema bench bench-compare bench-profile clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ bench: $(STAMP)  ## benchmarks, on demand: figures and their ratios to the bars
 
 bench-compare: $(STAMP)  ## stockgraph vs PostGraphile v5 vs pgbench (BENCH_ARGS=--quick for a short run)
 	$(BIN)/python -m bench.compare $(BENCH_ARGS)
+
+bench-profile: $(STAMP)  ## py-spy samples of one shape under load (SHAPE=q1|q2|m1|m2)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m bench.profile --shape $(or $(SHAPE),q1)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

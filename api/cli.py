@@ -427,6 +427,8 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        loop="uvloop",
+        http="httptools",
         ws_per_message_deflate=False,
         proxy_headers=False,
     )
