@@ -62,7 +62,6 @@ from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
 from auth.permissions import Permission
-from db.reader import one_transaction
 from schema.context import Context
 from schema.loading import BATCH, Batch
 
@@ -93,6 +92,7 @@ COMPILED_TYPES = frozenset(
 log = logging.getLogger("stockgraph.compiled")
 
 PLAN_CACHE_SIZE = 1000
+PLAN_TRIED = "stockgraph.plan_tried"  # ASGI scope key: a plan already gave up on this request
 OUTCOMES = Counter(
     "stockgraph_compiled_reads_total",
     "Requests for documents with a compiled plan: answered by it, or given back to the full path",
@@ -371,8 +371,9 @@ async def execute(plan: Plan, strawberry_schema: Any, context: Context, inputs: 
     if isinstance(coerced, list):
         raise GiveUp("variables do not coerce")
     run = Run(strawberry_schema, context, coerced)
-    async with one_transaction(context.db.app_engine, context.caller.tenant_id):
-        (data,) = await _run_object(plan.root, [None], run)
+    # Each level's read is a short transaction of its own, as on the full path: a plan
+    # never holds one pooled connection while it waits for another.
+    (data,) = await _run_object(plan.root, [None], run)
     return data
 
 

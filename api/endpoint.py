@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 from starlette.types import Message, Receive, Scope, Send
 
+from api.compiled import PLAN_TRIED
 from api.graphql import GraphQLApp, request_id
 from auth.backend import authenticate
 from auth.tokens import InvalidToken
@@ -32,17 +33,25 @@ class GraphQLEndpoint:
         self.view = view
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        compiled = self.view.compiled
-        if compiled is None or scope["type"] != "http" or scope["method"] != "POST":
+        if scope["type"] != "http" or scope["method"] != "POST":
             await self.view(scope, receive, send)
             return
         headers = _headers(scope)
         if not headers.get(b"content-type", b"").startswith(b"application/json"):
             await self.view(scope, receive, send)
             return
+        compiled = self.view.compiled
         body = await _read_body(receive)
         replay = _replay(body, receive)
-        request = _parse(body)
+        try:
+            decoded = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            decoded = None  # not JSON: strawberry's view answers 400 in its own words
+        else:
+            if not isinstance(decoded, dict | list):  # its view would fail with a 500
+                await _bad_request(send, b"The request body must be a JSON object or array")
+                return
+        request = _request(decoded) if compiled is not None else None
         if request is None:
             await self.view(scope, replay, send)
             return
@@ -57,6 +66,7 @@ class GraphQLEndpoint:
             caller.tenant_id, request.get("query"), request.get("extensions")
         )
         name = request.get("operationName")
+        assert compiled is not None
         if not isinstance(query, str) or compiled.plan_for(query, name) is None:
             await self.view(scope, replay, send)
             return
@@ -69,6 +79,7 @@ class GraphQLEndpoint:
         )
         answered, data = await compiled.try_execute(query, name, request.get("variables"), context)
         if not answered:
+            scope[PLAN_TRIED] = True  # the full path need not try the plan again
             await self.view(scope, replay, send)
             return
         payload = orjson.dumps({"data": data})
@@ -85,6 +96,21 @@ class GraphQLEndpoint:
         await send({"type": "http.response.body", "body": payload})
 
 
+async def _bad_request(send: Send, reason: bytes) -> None:
+    """400 in the form strawberry's view gives its own (plain text)."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 400,
+            "headers": [
+                (b"content-length", str(len(reason)).encode()),
+                (b"content-type", b"text/plain; charset=utf-8"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": reason})
+
+
 def _headers(scope: Scope) -> dict[bytes, bytes]:
     """The headers this endpoint reads (names arrive lower-cased from the server)."""
     return {k: v for k, v in scope["headers"] if k in _WANTED}
@@ -97,12 +123,8 @@ def _text(value: bytes | None) -> str | None:
     return value.decode("latin-1") if value is not None else None
 
 
-def _parse(body: bytes) -> dict[str, Any] | None:
+def _request(data: Any) -> dict[str, Any] | None:
     """The request object when it is one this endpoint can answer; else None."""
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None
     if not isinstance(data, dict) or not isinstance(data.get("query"), str | None):
         return None
     variables = data.get("variables")

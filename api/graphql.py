@@ -40,8 +40,8 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.subscriptions import GRAPHQL_WS_PROTOCOL
 from strawberry.types import ExecutionContext, ExecutionResult
 
-from api.compiled import CompiledReads
-from api.persisted import PersistedDocuments, Refusal
+from api.compiled import PLAN_TRIED, CompiledReads
+from api.persisted import PersistedDocuments, Refusal, requested_hash
 from api.settings import Settings
 from auth.backend import authenticate
 from auth.tokens import InvalidToken, TokenService
@@ -78,6 +78,19 @@ def _introspection_only(ctx: ExecutionContext) -> bool:
     return True
 
 
+def unauthenticated(context: Context) -> GraphQLExecutionResult:
+    """HTTP 401 (when there is an HTTP response) and an UNAUTHENTICATED error."""
+    if context.response is not None and hasattr(context.response, "status_code"):
+        context.response.status_code = 401
+        context.response.headers["WWW-Authenticate"] = 'Bearer realm="stockgraph"'
+    return GraphQLExecutionResult(
+        data=None,
+        errors=[
+            GraphQLError("a valid Bearer token is required", extensions={"code": UNAUTHENTICATED})
+        ],
+    )
+
+
 class RequireCaller(SchemaExtension):
     """No caller, no execution: HTTP 401 with an UNAUTHENTICATED error.
 
@@ -92,18 +105,7 @@ class RequireCaller(SchemaExtension):
         if context.caller is None and not (
             self.allow_introspection and _introspection_only(self.execution_context)
         ):
-            if context.response is not None and hasattr(context.response, "status_code"):
-                context.response.status_code = 401
-                context.response.headers["WWW-Authenticate"] = 'Bearer realm="stockgraph"'
-            self.execution_context.result = GraphQLExecutionResult(
-                data=None,
-                errors=[
-                    GraphQLError(
-                        "a valid Bearer token is required",
-                        extensions={"code": UNAUTHENTICATED},
-                    )
-                ],
-            )
+            self.execution_context.result = unauthenticated(context)
         yield
 
 
@@ -234,6 +236,9 @@ class GraphQLApp(GraphQL[Context, None]):
         """A persisted document is looked up by its hash; a document seen before runs on
         its compiled plan; otherwise (or when the plan gives up) on strawberry's full path,
         after which a clean query's plan is learnt."""
+        if context.caller is None and requested_hash(request_data.extensions) is not None:
+            refused = unauthenticated(context)  # persisted documents are kept per tenant
+            return ExecutionResult(data=None, errors=refused.errors)
         tenant_id = context.caller.tenant_id if context.caller is not None else None
         query = self.persisted.resolve(tenant_id, request_data.query, request_data.extensions)
         if isinstance(query, Refusal):
@@ -242,7 +247,8 @@ class GraphQLApp(GraphQL[Context, None]):
         if query is not request_data.query:
             request_data = dataclasses.replace(request_data, query=query)
         compiled = self.compiled
-        if compiled is not None and context.caller is not None:
+        tried = getattr(request, "scope", {}).get(PLAN_TRIED, False)
+        if compiled is not None and context.caller is not None and not tried:
             answered, data = await compiled.try_execute(
                 request_data.query, request_data.operation_name, request_data.variables, context
             )

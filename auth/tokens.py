@@ -9,6 +9,7 @@ public-key and unknown-key tricks fail on the header alone.
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import os
 import secrets
@@ -154,11 +155,13 @@ class TokenService:
         if claims is not None:
             self._verified.move_to_end(token)
             if self._still_current(claims):
-                return claims  # issuer and audience were checked when it was cached
+                # issuer and audience were checked when it was cached; a copy, so no
+                # caller can change what the next request of this token gets
+                return copy.deepcopy(claims)
         else:
             claims = self._verify_signature(token)
         self._validate_claims(claims)
-        self._verified[token] = claims
+        self._verified[token] = copy.deepcopy(claims)
         if len(self._verified) > VERIFIED_CACHE_SIZE:
             self._verified.popitem(last=False)
         return claims

@@ -18,8 +18,6 @@ import collections
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar
 
 import asyncpg
@@ -34,7 +32,9 @@ class ConnectionLost(Exception):
 
 
 def _lost(exc: BaseException) -> bool:
-    if isinstance(exc, OSError | asyncpg.InterfaceError):
+    """The connection is unusable: closed, reset, or its protocol state broken (asyncpg
+    raises InternalClientError on the first statement after the server ended it)."""
+    if isinstance(exc, OSError | asyncpg.InterfaceError | asyncpg.InternalClientError):
         return True
     sqlstate = getattr(exc, "sqlstate", None) or ""
     return isinstance(exc, asyncpg.PostgresError) and sqlstate.startswith(("08", "57P"))
@@ -96,11 +96,14 @@ async def tenant_reader(engine: AsyncEngine, tenant_id: int) -> AsyncIterator[Re
         except BaseException as exc:
             try:
                 await pg.execute("ROLLBACK")
-            except BaseException:
+            except BaseException as failed:
                 await conn.invalidate()
-                if _lost(exc):
+                if isinstance(exc, Exception) and (_lost(exc) or _lost(failed)):
                     raise ConnectionLost(str(exc)) from exc
-                raise
+                raise exc from failed
+            if isinstance(exc, Exception) and _lost(exc):
+                await conn.invalidate()
+                raise ConnectionLost(str(exc)) from exc
             raise
         else:
             try:
@@ -112,45 +115,9 @@ async def tenant_reader(engine: AsyncEngine, tenant_id: int) -> AsyncIterator[Re
                 raise
 
 
-@dataclass(slots=True)
-class _Shared:
-    engine: AsyncEngine
-    tenant_id: int
-    reader: Reader
-    busy: bool = False
-
-
-_shared: ContextVar[_Shared | None] = ContextVar("stockgraph_shared_reader", default=None)
-
-
-@asynccontextmanager
-async def one_transaction(engine: AsyncEngine, tenant_id: int) -> AsyncIterator[None]:
-    """Within this block, ``read`` for this tenant uses one reader: one BEGIN and one
-    COMMIT for a whole request instead of one pair per statement. Reads that overlap
-    (one starts while another is running) still get readers of their own."""
-    async with tenant_reader(engine, tenant_id) as reader:
-        token = _shared.set(_Shared(engine, tenant_id, reader))
-        try:
-            yield
-        finally:
-            _shared.reset(token)
-
-
 async def read(engine: AsyncEngine, tenant_id: int, work: Callable[[Reader], Awaitable[T]]) -> T:
     """``work`` in a tenant reader, again on another connection while pooled ones turn out
     dead (after a server restart every idle one is; each is thrown away as it is found)."""
-    shared = _shared.get()
-    if (
-        shared is not None
-        and not shared.busy
-        and shared.engine is engine
-        and shared.tenant_id == tenant_id
-    ):
-        shared.busy = True
-        try:
-            return await work(shared.reader)
-        finally:
-            shared.busy = False
     for _ in range(MAX_DEAD_CONNECTIONS):
         try:
             async with tenant_reader(engine, tenant_id) as reader:

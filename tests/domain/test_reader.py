@@ -1,0 +1,374 @@
+"""Read-only asyncpg transactions on the app pool (db/reader.py), bound to one tenant.
+
+Everything here runs as the API's own login against the real database: row-level
+security, the per-transaction tenant, rollback, read-only, connection loss.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.loaders import Loaders, ReadLoader, RowLoader
+from db.reader import ConnectionLost, Reader, read, tenant_reader
+from db.session import Database, plain_url
+from tests.graphql.test_stock_concurrency import RECEIVE
+from tests.helpers import count_rows
+
+
+async def _stock(gql: Any, tenant: Any, lines: dict[str, list[tuple[str, int]]]) -> None:
+    for loc, items in lines.items():
+        data = await gql.ok(
+            RECEIVE,
+            tenant.owner,
+            {
+                "input": {
+                    "locationId": tenant.loc(loc),
+                    "lines": [{"sku": s, "quantity": q} for s, q in items],
+                }
+            },
+        )
+        assert data["receiveStock"]["userErrors"] == []
+
+
+@pytest.fixture
+async def two_stocked(gql, tenant, other_tenant) -> tuple[Any, Any]:
+    await _stock(gql, tenant, {"S1": [("A", 1), ("B", 2)], "WH": [("C", 3)]})
+    await _stock(gql, other_tenant, {"S2": [("A", 5), ("B", 6), ("C", 7)], "WH": [("A", 8)]})
+    return tenant, other_tenant
+
+
+@contextlib.asynccontextmanager
+async def pooled_connection(engine: AsyncEngine, pid: int) -> AsyncIterator[Any]:
+    """The pooled connection whose backend is ``pid`` (the others stay checked out
+    meanwhile, so the pool has to hand each one out once)."""
+    async with contextlib.AsyncExitStack() as stack:
+        for _ in range(60):
+            conn = await stack.enter_async_context(engine.connect())
+            raw = await conn.get_raw_connection()
+            pg = raw.driver_connection
+            if pg.get_server_pid() == pid:
+                yield pg
+                return
+        raise AssertionError(f"backend {pid} is not in the pool")
+
+
+async def _pid(reader: Reader) -> int:
+    return int(await reader.fetchval("SELECT pg_backend_pid()"))
+
+
+async def test_a_reader_sees_only_its_tenants_rows_without_a_filter(db, two_stocked):
+    mine, theirs = two_stocked
+    assert await count_rows(db, "stock_levels", mine.tenant_id) == 3
+    assert await count_rows(db, "stock_levels", theirs.tenant_id) == 4
+    async with tenant_reader(db.app_engine, mine.tenant_id) as reader:
+        assert reader.tenant_id == mine.tenant_id
+        assert await reader.fetchval("SELECT count(*) FROM stock_levels") == 3
+        assert await reader.fetchval("SELECT count(*) FROM products") == 3
+        tenants = await reader.fetch("SELECT DISTINCT tenant_id FROM stock_levels")
+        assert [r.tenant_id for r in tenants] == [mine.tenant_id]
+        assert await reader.fetchval("SELECT current_setting('app.tenant_id')") == str(
+            mine.tenant_id
+        )
+    async with tenant_reader(db.app_engine, theirs.tenant_id) as reader:
+        assert await reader.fetchval("SELECT count(*) FROM stock_levels") == 4
+        on_hand = await reader.fetchval("SELECT sum(on_hand) FROM stock_levels")
+        assert on_hand == 5 + 6 + 7 + 8
+
+
+async def test_rows_are_named_tuples(db, two_stocked):
+    mine, _ = two_stocked
+    async with tenant_reader(db.app_engine, mine.tenant_id) as reader:
+        rows = await reader.fetch(
+            "SELECT l.code, p.sku, s.on_hand FROM stock_levels s "
+            "JOIN locations l ON l.id = s.location_id JOIN products p ON p.id = s.product_id "
+            "ORDER BY l.code, p.sku"
+        )
+        empty = await reader.fetch("SELECT id FROM products WHERE sku = $1", "NOPE")
+        by_array = await reader.fetch(
+            "SELECT sku FROM products WHERE sku = ANY($1::text[]) ORDER BY sku", ["C", "A", "X"]
+        )
+    assert rows == [("S1", "A", 1), ("S1", "B", 2), ("WH", "C", 3)]
+    assert all(isinstance(r, tuple) for r in rows)
+    assert rows[0]._fields == ("code", "sku", "on_hand")
+    assert (rows[1].code, rows[1].sku, rows[1].on_hand) == ("S1", "B", 2)
+    assert rows[2]._asdict() == {"code": "WH", "sku": "C", "on_hand": 3}
+    assert empty == []
+    assert [r.sku for r in by_array] == ["A", "C"]
+
+
+async def test_after_the_block_the_connection_has_no_tenant_and_no_transaction(db, two_stocked):
+    mine, _ = two_stocked
+    async with tenant_reader(db.app_engine, mine.tenant_id) as reader:
+        pid = await _pid(reader)
+        assert reader.connection.is_in_transaction()
+        assert await reader.fetchval("SELECT current_setting('transaction_read_only')") == "on"
+    async with pooled_connection(db.app_engine, pid) as pg:
+        assert not pg.is_in_transaction()
+        assert await pg.fetchval("SELECT current_setting('app.tenant_id', true)") in (None, "")
+        # and row-level security shows this connection nothing without a tenant
+        assert await pg.fetchval("SELECT count(*) FROM stock_levels") == 0
+        assert not pg.is_in_transaction()
+
+
+async def test_an_exception_inside_the_block_rolls_back(db, two_stocked):
+    mine, _ = two_stocked
+
+    class Boom(Exception):
+        pass
+
+    pid = 0
+    with pytest.raises(Boom):
+        async with tenant_reader(db.app_engine, mine.tenant_id) as reader:
+            pid = await _pid(reader)
+            await reader.fetchval("SELECT count(*) FROM stock_levels")
+            raise Boom
+    async with pooled_connection(db.app_engine, pid) as pg:
+        assert not pg.is_in_transaction()
+        assert await pg.fetchval("SELECT current_setting('app.tenant_id', true)") in (None, "")
+        assert await pg.fetchval("SELECT 41 + 1") == 42
+
+    # an SQL error leaves the transaction aborted; the rollback still cleans it up
+    with pytest.raises(asyncpg.DivisionByZeroError):
+        async with tenant_reader(db.app_engine, mine.tenant_id) as reader:
+            pid = await _pid(reader)
+            await reader.fetchval("SELECT 1 / 0")
+    async with pooled_connection(db.app_engine, pid) as pg:
+        assert not pg.is_in_transaction()
+        assert await pg.fetchval("SELECT 1") == 1
+    async with tenant_reader(db.app_engine, mine.tenant_id) as reader:
+        assert await reader.fetchval("SELECT count(*) FROM stock_levels") == 3
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE stock_levels SET on_hand = on_hand + 1",
+        "INSERT INTO stock_movements (tenant_id) VALUES (0)",
+        "DELETE FROM stock_levels",
+        "CREATE TEMPORARY TABLE sneaky (x int)",
+    ],
+)
+async def test_the_transaction_is_read_only(db, two_stocked, statement):
+    mine, _ = two_stocked
+    with pytest.raises(asyncpg.PostgresError) as info:
+        async with tenant_reader(db.app_engine, mine.tenant_id) as reader:
+            await reader.fetchval(statement)
+    assert info.value.sqlstate == "25006"  # read_only_sql_transaction
+    assert isinstance(info.value, asyncpg.ReadOnlySQLTransactionError)
+    assert await count_rows(db, "stock_levels", mine.tenant_id) == 3
+    async with tenant_reader(db.app_engine, mine.tenant_id) as reader:
+        assert await reader.fetchval("SELECT sum(on_hand) FROM stock_levels") == 6
+
+
+async def test_a_bad_tenant_id_is_refused_before_any_sql(db):
+    with pytest.raises((ValueError, TypeError)):
+        async with tenant_reader(db.app_engine, "1'; DROP TABLE products; --"):  # type: ignore[arg-type]
+            pass
+
+
+async def test_every_read_is_a_transaction_of_its_own(db, two_stocked):
+    """No read holds its connection past its own work: two reads in a row are two
+    transactions, and a foreign tenant's read sees only its own rows."""
+    mine, theirs = two_stocked
+    engine = db.app_engine
+
+    async def snapshot(reader: Reader) -> tuple[Reader, Any, int]:
+        row = (
+            await reader.fetch(
+                "SELECT now() AS started, (SELECT count(*) FROM stock_levels) AS levels"
+            )
+        )[0]
+        return reader, row.started, row.levels
+
+    first = await read(engine, mine.tenant_id, snapshot)
+    await asyncio.sleep(0.01)
+    second = await db.read(mine.tenant_id, snapshot)
+    foreign = await read(engine, theirs.tenant_id, snapshot)
+    assert first[0] is not second[0] and first[1] != second[1]
+    assert [first[2], second[2], foreign[2]] == [3, 3, 4]
+
+
+async def test_overlapping_reads_each_get_a_connection(db, two_stocked):
+    mine, _ = two_stocked
+    engine = db.app_engine
+
+    async def slow(reader: Reader) -> tuple[int, int]:
+        row = (
+            await reader.fetch(
+                "SELECT pg_backend_pid() AS pid, (SELECT count(*) FROM stock_levels) AS n, "
+                "pg_sleep(0.05) IS NULL AS slept"
+            )
+        )[0]
+        return row.pid, row.n
+
+    results = await asyncio.gather(*(read(engine, mine.tenant_id, slow) for _ in range(3)))
+    assert [n for _, n in results] == [3, 3, 3]
+    assert len({pid for pid, _ in results}) == 3
+
+
+async def test_a_failing_read_leaves_its_connection_usable(db, two_stocked):
+    mine, _ = two_stocked
+    engine = db.app_engine
+
+    async def fail(reader: Reader) -> None:
+        raise LookupError("not this one")
+
+    with pytest.raises(LookupError):
+        await read(engine, mine.tenant_id, fail)
+    assert await read(engine, mine.tenant_id, _pid) > 0
+    assert await read(engine, mine.tenant_id, lambda r: r.fetchval("SELECT 7")) == 7
+
+
+async def _wait_gone(db: Database, pids: set[int]) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        async with db.owner_transaction() as session:
+            alive = (
+                await session.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(CAST(:p AS int[]))"
+                    ),
+                    {"p": list(pids)},
+                )
+            ).scalar_one()
+        if alive == 0:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"backends {pids} still alive")
+
+
+async def _alive(db: Database, pids: set[int]) -> set[int]:
+    async with db.owner_transaction() as session:
+        found = await session.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE pid = ANY(CAST(:p AS int[]))"),
+            {"p": list(pids)},
+        )
+    return {int(pid) for (pid,) in found}
+
+
+async def _terminate(db: Database, pids: set[int]) -> None:
+    async with db.owner_transaction() as session:
+        killed = (
+            await session.execute(
+                text(
+                    "SELECT count(*) FILTER (WHERE pg_terminate_backend(p)) "
+                    "FROM unnest(CAST(:p AS int[])) p"
+                ),
+                {"p": list(pids)},
+            )
+        ).scalar_one()
+    assert killed == len(pids)
+    await _wait_gone(db, pids)
+
+
+@pytest.fixture
+async def small_db(database_url: str, app_database_url: str) -> AsyncIterator[Database]:
+    """A pool of its own (2 + 2 connections), so the test knows every connection in it."""
+    small = Database.connect(plain_url(database_url), app_url=app_database_url, pool_size=2)
+    yield small
+    await small.dispose()
+
+
+async def test_read_retries_after_the_pooled_connection_was_terminated(small_db, db, two_stocked):
+    """What a server restart does to every idle connection, round after round: which
+    error asyncpg raises on a dead connection depends on timing, so one round is luck."""
+    mine, _ = two_stocked
+    engine = small_db.app_engine
+    for round_ in range(10):
+        pid = await read(engine, mine.tenant_id, _pid)
+        assert engine.pool.checkedin() == 1
+        await _terminate(db, {pid})
+        count = await read(
+            engine, mine.tenant_id, lambda r: r.fetchval("SELECT count(*) FROM stock_levels")
+        )
+        assert count == 3, round_
+        new_pid = await small_db.read(mine.tenant_id, _pid)
+        assert new_pid != pid
+
+
+async def test_read_goes_through_every_dead_connection_of_the_pool(small_db, db, two_stocked):
+    mine, _ = two_stocked
+    engine = small_db.app_engine
+
+    async def slow_pid(reader: Reader) -> int:
+        return int(await reader.fetchval("SELECT pg_backend_pid() FROM pg_sleep(0.05)"))
+
+    pids = set(await asyncio.gather(*(read(engine, mine.tenant_id, slow_pid) for _ in range(4))))
+    assert len(pids) == 4
+    # the two overflow connections are closed on return; the pool keeps two, idle
+    assert engine.pool.checkedin() == 2
+    alive = await _alive(db, pids)
+    for _ in range(200):
+        if len(alive) <= 2:
+            break
+        await asyncio.sleep(0.05)
+        alive = await _alive(db, pids)
+    assert len(alive) == 2
+    await _terminate(db, alive)
+    count = await small_db.read(
+        mine.tenant_id, lambda r: r.fetchval("SELECT count(*) FROM stock_levels")
+    )
+    assert count == 3
+    assert await small_db.read(mine.tenant_id, _pid) not in pids
+
+
+async def test_tenant_reader_reports_a_dead_connection_as_connection_lost(
+    small_db, db, two_stocked
+):
+    mine, _ = two_stocked
+    engine = small_db.app_engine
+    for _round in range(5):
+        pid = await read(engine, mine.tenant_id, _pid)
+        await _terminate(db, {pid})
+        with pytest.raises(ConnectionLost):
+            async with tenant_reader(engine, mine.tenant_id):
+                pass  # pragma: no cover - BEGIN fails first
+        # the dead connection was thrown away; the next reader gets a live one
+        async with tenant_reader(engine, mine.tenant_id) as reader:
+            assert await reader.fetchval("SELECT count(*) FROM stock_levels") == 3
+            assert await _pid(reader) != pid
+
+
+async def test_a_connection_lost_inside_the_block_is_connection_lost(small_db, db, two_stocked):
+    mine, _ = two_stocked
+    engine = small_db.app_engine
+    for _round in range(5):
+        with pytest.raises(ConnectionLost):
+            async with tenant_reader(engine, mine.tenant_id) as reader:
+                pid = await _pid(reader)
+                await _terminate(db, {pid})
+                await reader.fetchval("SELECT 1")
+        async with tenant_reader(engine, mine.tenant_id) as reader:
+            assert await reader.fetchval("SELECT count(*) FROM stock_levels") == 3
+            assert await _pid(reader) != pid
+
+
+async def test_loaders_are_made_lazily_once_per_request(db, two_stocked):
+    mine, theirs = two_stocked
+    loaders = Loaders(db, mine.tenant_id)
+    assert "product_by_sku" not in vars(loaders) and "level_by_id" not in vars(loaders)
+    by_sku = loaders.product_by_sku
+    assert isinstance(by_sku, ReadLoader)
+    assert loaders.product_by_sku is by_sku and vars(loaders)["product_by_sku"] is by_sku
+    assert isinstance(loaders.level_by_id, RowLoader)
+    assert set(vars(loaders)) == {"db", "tenant_id", "product_by_sku", "level_by_id"}
+    assert Loaders(db, mine.tenant_id).product_by_sku is not by_sku
+
+    a, missing, b = await asyncio.gather(by_sku.load("A"), by_sku.load("NOPE"), by_sku.load("B"))
+    assert (a.sku, a.name_en, a.currency, a.id) == ("A", "Product A", "HKD", mine.products["A"])
+    assert missing is None and b.id == mine.products["B"]
+    by_id = loaders.product_by_id
+    rows = await by_id.load_many([mine.products["C"], theirs.products["C"], mine.products["C"]])
+    assert [r.sku if r else None for r in rows] == ["C", None, "C"]
+    location = await loaders.location_by_id.load(mine.locations["S1"])
+    assert (location.code, location.kind) == ("S1", "STORE")
+    assert await loaders.location_by_id.load(theirs.locations["S1"]) is None

@@ -1,0 +1,813 @@
+"""Compiled reads (api/compiled.py) against the full path, document by document.
+
+Every document runs through strawberry (the full path) and through its compiled plan
+with the same caller and the same variables, on the real database; the two responses
+must serialise to the same JSON, byte for byte, and the plan must really answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from api.compiled import (
+    CompiledReads,
+    GiveUp,
+    NotCompilable,
+    Run,
+    _run_object,
+    compile_plan,
+    execute,
+)
+from auth.caller import Caller
+from auth.permissions import Role
+from db.session import Database, plain_url
+from domain.tenancy import service as tenancy
+from schema.catalog import Product
+from schema.context import Context
+from schema.stock import StockLevel
+from tests.conftest import TenantFixture
+from tests.graphql.test_stock_concurrency import ADJUST, RECEIVE, SALE
+
+SET_POINT = """
+mutation($input: SetReorderPointInput!) {
+  setReorderPoint(input: $input) { stockLevel { reorderPoint } userErrors { code } }
+}"""
+
+# The README's first query.
+Q1 = (
+    "{ stockLevels(first: 5, belowReorderPoint: true) { edges { node { onHand available "
+    "location { code nameZh } product { sku nameEn } } } } }"
+)
+
+
+def _ctx(db: Any, caller: Caller | None) -> Context:
+    return Context(db=db, caller=caller, request_id="compiled-test")
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False)
+
+
+async def full(gql: Any, doc: str, caller: Caller, variables: dict[str, Any] | None = None) -> Any:
+    return await gql.schema.execute(
+        doc, variable_values=variables, context_value=_ctx(gql.db, caller)
+    )
+
+
+async def compiled(
+    gql: Any,
+    doc: str,
+    caller: Caller,
+    variables: dict[str, Any] | None = None,
+    operation_name: str | None = None,
+) -> Any:
+    plan = compile_plan(gql.schema._schema, doc, operation_name)
+    return await execute(plan, gql.schema, _ctx(gql.db, caller), variables)
+
+
+async def same_both_ways(
+    gql: Any, doc: str, caller: Caller, variables: dict[str, Any] | None = None
+) -> Any:
+    """The full path's data; the compiled path must answer (no GiveUp) with the same."""
+    result = await full(gql, doc, caller, variables)
+    assert result.errors is None, result.errors
+    assert result.data is not None
+    mine = await compiled(gql, doc, caller, variables)
+    assert _json(mine) == _json(result.data), doc
+    return result.data
+
+
+@dataclass
+class Stocked:
+    tenant: TenantFixture
+    level_cursor_2: str  # the endCursor of the first two stock levels
+    movement_cursor_3: str  # the endCursor of the first three movements
+    product_cursor_1: str  # the endCursor of the first product
+    third_sequence: str
+
+
+async def stock_up(gql: Any, tenant: TenantFixture) -> Stocked:
+    """A fourth product (barcode, category, MOP price, no cost), a temporary warehouse,
+    receipts, an adjustment, a sale and reorder points."""
+    async with tenant.db.owner_transaction() as session:
+        system = Caller.system(tenant.tenant_id)
+        tenant.products["D"] = await tenancy.create_product(
+            session,
+            system,
+            tenancy.NewProduct(
+                "D",
+                "產品D",
+                "Product D",
+                barcode="4890000000017",
+                category="Snacks",
+                retail_price=Decimal("8.80"),
+                retail_price_mop=Decimal("9.10"),
+            ),
+        )
+        tenant.locations["TW"] = await tenancy.create_location(
+            session,
+            system,
+            tenancy.NewLocation("TW", "臨時倉", "Fair warehouse", "TEMPORARY_WAREHOUSE"),
+        )
+    owner = tenant.owner
+    receipts = {
+        "S1": [("A", 10), ("B", 3), ("C", 7)],
+        "S2": [("A", 4), ("D", 2)],
+        "WH": [("A", 100), ("B", 50), ("C", 25), ("D", 12)],
+    }
+    for loc, lines in receipts.items():
+        data = await gql.ok(
+            RECEIVE,
+            owner,
+            {
+                "input": {
+                    "locationId": tenant.loc(loc),
+                    "reference": f"PO-{loc}",
+                    "lines": [{"sku": s, "quantity": q} for s, q in lines],
+                }
+            },
+        )
+        assert data["receiveStock"]["userErrors"] == []
+    adjusted = await gql.ok(
+        ADJUST,
+        owner,
+        {
+            "input": {
+                "locationId": tenant.loc("S1"),
+                "sku": "B",
+                "delta": -1,
+                "reason": "DAMAGE",
+                "note": "dropped",
+            }
+        },
+    )
+    assert adjusted["adjustStock"]["userErrors"] == []
+    sold = await gql.ok(
+        SALE,
+        owner,
+        {
+            "input": {
+                "locationId": tenant.loc("S1"),
+                "receiptNumber": "R-1",
+                "lines": [{"sku": "A", "quantity": 2, "unitPrice": "9.90"}],
+            }
+        },
+    )
+    assert sold["recordSale"]["userErrors"] == []
+    for loc, sku, point in (("S1", "B", 5), ("S2", "A", 10), ("WH", "A", 5)):
+        data = await gql.ok(
+            SET_POINT,
+            owner,
+            {"input": {"locationId": tenant.loc(loc), "sku": sku, "reorderPoint": point}},
+        )
+        assert data["setReorderPoint"]["userErrors"] == []
+    levels = await gql.ok("{ stockLevels(first: 2) { pageInfo { endCursor } } }", owner)
+    movements = await gql.ok(
+        "{ stockMovements(first: 3) { pageInfo { endCursor } edges { node { sequence } } } }",
+        owner,
+    )
+    products = await gql.ok("{ products(first: 1) { pageInfo { endCursor } } }", owner)
+    return Stocked(
+        tenant=tenant,
+        level_cursor_2=levels["stockLevels"]["pageInfo"]["endCursor"],
+        movement_cursor_3=movements["stockMovements"]["pageInfo"]["endCursor"],
+        product_cursor_1=products["products"]["pageInfo"]["endCursor"],
+        third_sequence=movements["stockMovements"]["edges"][2]["node"]["sequence"],
+    )
+
+
+@pytest.fixture
+async def stocked(gql: Any, tenant: TenantFixture) -> Stocked:
+    return await stock_up(gql, tenant)
+
+
+LEVEL_FIELDS = """
+fragment LevelFields on StockLevel {
+  id onHand reserved available inTransit incoming reorderPoint version updatedAt
+  __typename
+}"""
+
+PRODUCT_FIELDS = """
+fragment ProductFields on Product {
+  id sku barcode nameZh nameEn category
+  zh: name en: name(locale: EN) hk: name(locale: ZH_HK)
+  retailPrice { amount currency } retailPrices { amount currency __typename }
+}"""
+
+
+def documents(s: Stocked) -> list[tuple[str, str, dict[str, Any] | None]]:
+    t = s.tenant
+    return [
+        ("q1 below reorder point", Q1, None),
+        (
+            "levels: aliases, named fragments, typename, page info, cursors, count",
+            """query Levels($first: Int = 4) {
+              __typename
+              levels: stockLevels(first: $first) {
+                __typename total: totalCount
+                edges { __typename cursor node { ...LevelFields
+                  where: location { code kind name(locale: EN) }
+                  what: product { ...ProductFields } } }
+                pageInfo { hasNextPage hasPreviousPage startCursor endCursor __typename }
+              }
+            }"""
+            + LEVEL_FIELDS
+            + PRODUCT_FIELDS,
+            None,
+        ),
+        (
+            "levels: inline fragments on the type, on Node, without a condition; merged fields",
+            """{ stockLevels { edges { node {
+                ... on StockLevel { onHand product { sku } }
+                ... on Node { id }
+                ... { reserved location { ... on Location { code } ... on Node { id } } }
+                onHand
+                product { nameEn sku }
+            } } } }""",
+            None,
+        ),
+        (
+            "levels: skus filter from a variable",
+            """query($skus: [String!]) { stockLevels(skus: $skus) { totalCount
+                edges { node { onHand location { code } product { sku name(locale: EN) } } } } }""",
+            {"skus": ["A", "D"]},
+        ),
+        (
+            "levels: one location and several",
+            """query($one: [ID!], $two: [ID!]) {
+              one: stockLevels(locationIds: $one) { totalCount edges { node { onHand
+                product { sku } } } }
+              two: stockLevels(locationIds: $two, first: 3) { totalCount
+                edges { cursor node { onHand location { code } } }
+                pageInfo { hasNextPage endCursor } } }""",
+            {"one": [t.loc("S1")], "two": [t.loc("S2"), t.loc("WH")]},
+        ),
+        (
+            "levels: belowReorderPoint false and true with totals",
+            """{ above: stockLevels(belowReorderPoint: false) { totalCount
+                  edges { node { available reorderPoint product { sku } } } }
+                below: stockLevels(belowReorderPoint: true) { totalCount
+                  edges { node { available reorderPoint location { code } } } } }""",
+            None,
+        ),
+        (
+            "levels: the page after a cursor of the previous page",
+            """query($after: String, $first: Int = 3) {
+              stockLevels(first: $first, after: $after) {
+                edges { cursor node { onHand location { code } product { sku } } }
+                pageInfo { hasNextPage hasPreviousPage startCursor endCursor } totalCount } }""",
+            {"after": s.level_cursor_2},
+        ),
+        (
+            "levels: first 0",
+            """{ stockLevels(first: 0) { totalCount edges { cursor }
+                pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }""",
+            None,
+        ),
+        (
+            "stockLevel: nested location and product, and one that does not exist",
+            """query($loc: ID!, $sku: String! = "A") {
+              found: stockLevel(locationId: $loc, sku: $sku) { ...LevelFields
+                location { id code nameZh nameEn name kind __typename }
+                product { ...ProductFields } }
+              missing: stockLevel(locationId: $loc, sku: "NOPE") { id }
+              foreign: stockLevel(locationId: "not-an-id", sku: "A") { id } }"""
+            + LEVEL_FIELDS
+            + PRODUCT_FIELDS,
+            {"loc": t.loc("S1")},
+        ),
+        (
+            "movements: every field",
+            """{ stockMovements { totalCount edges { cursor node { __typename id sequence kind
+                delta onHandAfter oversell reason note reference occurredAt recordedAt actor
+                location { code name } product { sku retailPrices { amount currency } } } }
+                pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }""",
+            None,
+        ),
+        (
+            "movements: location, sku and afterSequence filters",
+            """query($loc: ID, $sku: String, $seq: BigInt) {
+              bySku: stockMovements(sku: $sku) { edges { node { sequence delta
+                location { code } } } }
+              byLoc: stockMovements(locationId: $loc, first: 2) { edges { node { sequence kind
+                product { sku } } } pageInfo { hasNextPage endCursor } }
+              afterSeq: stockMovements(afterSequence: $seq) { edges { node { sequence } } } }""",
+            {"loc": t.loc("S1"), "sku": "A", "seq": s.third_sequence},
+        ),
+        (
+            "movements: the page after a cursor",
+            """query($after: String) { stockMovements(first: 4, after: $after) {
+                edges { cursor node { sequence reference } }
+                pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }""",
+            {"after": s.movement_cursor_3},
+        ),
+        (
+            "products: every field, counts and page info",
+            """{ products { totalCount edges { cursor node { ...ProductFields } }
+                pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
+            + PRODUCT_FIELDS,
+            None,
+        ),
+        (
+            "products: search and the page after a cursor",
+            """query($after: String, $q: String) {
+              search: products(search: $q, first: 2) { totalCount edges { node { sku nameEn } } }
+              next: products(first: 2, after: $after) { edges { cursor node { sku } }
+                pageInfo { hasNextPage hasPreviousPage endCursor } } }""",
+            {"after": s.product_cursor_1, "q": "Product"},
+        ),
+        (
+            "product: aliases, a missing one, name with a variable locale",
+            """query($sku: String = "D", $locale: Locale) {
+              d: product(sku: $sku) { sku barcode category name(locale: $locale)
+                retailPrice { amount currency } retailPrices { amount currency } }
+              a: product(sku: "A") { sku retailPrices { currency } }
+              none: product(sku: "NOPE") { sku } }""",
+            {"locale": "EN"},
+        ),
+        (
+            "product and location: variable defaults",
+            """query($sku: String = "B", $code: String = "WH") {
+              product(sku: $sku) { __typename sku nameZh }
+              location(code: $code) { __typename code kind } }""",
+            None,
+        ),
+        (
+            "product and location: defaults overridden",
+            """query($sku: String = "B", $code: String = "WH") {
+              product(sku: $sku) { __typename sku nameZh }
+              location(code: $code) { __typename code kind } }""",
+            {"sku": "C", "code": "TW"},
+        ),
+        (
+            "locations: kind filter, cursors, names",
+            """{ stores: locations(kind: STORE) { totalCount edges { cursor node { id code name
+                  en: name(locale: EN) nameZh nameEn kind } } pageInfo { hasNextPage } }
+                all: locations(first: 2) { totalCount edges { node { code kind } }
+                  pageInfo { hasNextPage endCursor } }
+                temp: locations(kind: TEMPORARY_WAREHOUSE) { edges { node { code nameEn } } } }""",
+            None,
+        ),
+        (
+            "location: by code, and one that does not exist",
+            """{ s1: location(code: "S1") { id code name(locale: EN) kind __typename }
+                none: location(code: "NOPE") { id } }""",
+            None,
+        ),
+        (
+            "batched rows: row columns only, next to the same field with more",
+            """{ stockLevels { edges { node {
+                  rowsOnly: product { __typename sku barcode nameZh nameEn category }
+                  more: product { id sku retailPrice { amount } }
+                  where: location { code nameZh nameEn __typename }
+                  kind: location { kind name(locale: EN) } } } }
+                stockMovements(first: 3) { edges { node {
+                  product { sku nameEn } location { code } } } } }""",
+            None,
+        ),
+        (
+            "every root at once, fragments spread twice",
+            """query Everything {
+              __typename
+              stockLevels(first: 2) { edges { node { onHand product { ...P } } } }
+              stockMovements(first: 2) { edges { node { kind product { ...P } } } }
+              products(first: 2) { edges { node { ...P } } }
+              product(sku: "A") { ...P }
+              locations(first: 1) { edges { node { code } } }
+              location(code: "S2") { code } }
+            fragment P on Product { sku name(locale: EN) }""",
+            None,
+        ),
+    ]
+
+
+async def test_compiled_plans_answer_exactly_as_the_full_path(gql, stocked):
+    docs = documents(stocked)
+    assert len(docs) >= 15
+    owner = stocked.tenant.owner
+    clerk = stocked.tenant.staff(Role.CLERK, ["S1"])
+    for name, doc, variables in docs:
+        for caller in (owner, clerk):
+            data = await same_both_ways(gql, doc, caller, variables)
+            assert data, name
+
+
+async def test_the_documents_read_the_expected_values(gql, stocked):
+    """The differential test compares two paths; this pins what both of them say."""
+    t = stocked.tenant
+    data = await compiled(gql, Q1, t.owner)
+    rows = [
+        (e["node"]["location"]["code"], e["node"]["product"]["sku"], e["node"]["onHand"])
+        for e in data["stockLevels"]["edges"]
+    ]
+    assert rows == [("S1", "B", 2), ("S2", "A", 4)]
+    docs = {name: doc for name, doc, _ in documents(stocked)}
+    after = docs["levels: the page after a cursor of the previous page"]
+    data = await compiled(gql, after, t.owner, {"after": stocked.level_cursor_2})
+    page = data["stockLevels"]
+    assert page["totalCount"] == 9
+    assert [
+        (e["node"]["location"]["code"], e["node"]["product"]["sku"]) for e in page["edges"]
+    ] == [
+        ("WH", "C"),
+        ("WH", "D"),
+        ("S1", "A"),
+    ]
+    assert page["pageInfo"]["hasNextPage"] is True and page["pageInfo"]["hasPreviousPage"] is True
+    named = docs["product: aliases, a missing one, name with a variable locale"]
+    data = await compiled(gql, named, t.owner, {"locale": "EN"})
+    assert data["d"] == {
+        "sku": "D",
+        "barcode": "4890000000017",
+        "category": "Snacks",
+        "name": "Product D",
+        "retailPrice": {"amount": "8.80", "currency": "HKD"},
+        "retailPrices": [
+            {"amount": "8.80", "currency": "HKD"},
+            {"amount": "9.10", "currency": "MOP"},
+        ],
+    }
+    assert data["none"] is None and data["a"]["retailPrices"] == [{"currency": "HKD"}]
+
+
+async def test_a_plan_learnt_once_answers_through_the_cache(gql, stocked):
+    reads = CompiledReads(gql.schema)
+    owner = stocked.tenant.owner
+    assert await reads.try_execute(Q1, None, None, _ctx(gql.db, owner)) == (False, None)
+    reads.learn(Q1, None, succeeded=False)
+    assert reads.plan_for(Q1, None) is None
+    reads.learn(Q1, None, succeeded=True)
+    assert reads.plan_for(Q1, None) is not None
+    answered, data = await reads.try_execute(Q1, None, None, _ctx(gql.db, owner))
+    assert answered is True
+    assert data == (await full(gql, Q1, owner)).data
+    assert (reads.hits, reads.fallbacks) == (1, 0)
+    # a document that does not compile is remembered as such and never tried
+    mutation = 'mutation { setReorderPoint(input: {locationId: "x", sku: "A", reorderPoint: 1}) { userErrors { code } } }'  # noqa: E501
+    reads.learn(mutation, None, succeeded=True)
+    assert (mutation, None) in reads.plans and reads.plans[(mutation, None)] is None
+    assert await reads.try_execute(mutation, None, None, _ctx(gql.db, owner)) == (False, None)
+    assert (reads.hits, reads.fallbacks) == (1, 0)
+
+
+async def test_the_plan_cache_is_bounded(gql, stocked):
+    reads = CompiledReads(gql.schema, size=2)
+    docs = [f"{{ product(sku: {json.dumps(s)}) {{ sku }} }}" for s in ("A", "B", "C")]
+    for doc in docs:
+        reads.learn(doc, None, succeeded=True)
+    assert list(reads.plans) == [(docs[1], None), (docs[2], None)]
+    answered, data = await reads.try_execute(
+        docs[2], None, None, _ctx(gql.db, stocked.tenant.owner)
+    )
+    assert answered and data == {"product": {"sku": "C"}}
+
+
+async def test_operation_name_picks_the_operation(gql, stocked):
+    doc = """query One { product(sku: "A") { sku } }
+             query Two { location(code: "S2") { code kind } }"""
+    owner = stocked.tenant.owner
+    assert await compiled(gql, doc, owner, operation_name="Two") == {
+        "location": {"code": "S2", "kind": "STORE"}
+    }
+    assert await compiled(gql, doc, owner, operation_name="One") == {"product": {"sku": "A"}}
+    with pytest.raises(NotCompilable):
+        compile_plan(gql.schema._schema, doc, None)  # ambiguous: no operation
+
+
+async def test_cost_price_compiles_but_only_answers_callers_with_costs_read(gql, stocked):
+    t = stocked.tenant
+    doc = """{ product(sku: "A") { sku costPrice { amount currency } }
+               stockLevels(first: 2) { edges { node { product { sku
+                 costPrice { amount } } } } } }"""
+    plan = compile_plan(gql.schema._schema, doc, None)  # compiles
+    owner_data = await same_both_ways(gql, doc, t.owner, None)
+    assert owner_data["product"] == {
+        "sku": "A",
+        "costPrice": {"amount": "4.0000", "currency": "HKD"},
+    }
+    auditor = t.staff(Role.AUDITOR)
+    await same_both_ways(gql, doc, auditor, None)
+    for caller in (t.app("stock:read"), t.staff(Role.CLERK, ["S1"])):
+        with pytest.raises(GiveUp):
+            await execute(plan, gql.schema, _ctx(gql.db, caller), None)
+        result = await full(gql, doc, caller)
+        assert result.data["product"] == {"sku": "A", "costPrice": None}
+        errors = {tuple(e.path): e.extensions["code"] for e in result.errors}
+        assert errors == {
+            ("product", "costPrice"): "FORBIDDEN",
+            ("stockLevels", "edges", 0, "node", "product", "costPrice"): "FORBIDDEN",
+            ("stockLevels", "edges", 1, "node", "product", "costPrice"): "FORBIDDEN",
+        }
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        'mutation { adjustStock(input: {locationId: "x", sku: "A", delta: 1, reason: FOUND}) '
+        "{ userErrors { code } } }",
+        "query($id: ID!) { node(id: $id) { id } }",
+        "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+        "query($id: ID!) { member(id: $id) { id } }",
+        "{ members(first: 1) { edges { node { id } } } }",
+        "{ viewer { kind } }",
+        "{ stockLevels { edges { node { onHand @include(if: true) } } } }",
+        'query($yes: Boolean!) { product(sku: "A") @include(if: $yes) { sku } }',
+        'query($no: Boolean!) { product(sku: "A") { sku @skip(if: $no) } }',
+        "subscription { stockChanged { sequence } }",
+        "{ transfers { edges { node { id } } } }",
+        "{ ...Q } fragment Q on Query { viewer { kind } }",
+        "{ __schema { queryType { name } } }",
+        '{ __type(name: "Product") { name } }',
+    ],
+)
+async def test_documents_outside_the_compiled_types_do_not_compile(gql, doc):
+    with pytest.raises(NotCompilable):
+        compile_plan(gql.schema._schema, doc, None)
+
+
+async def test_cyclic_fragments_are_not_compiled(gql):
+    doc = """{ product(sku: "A") { ...A } }
+             fragment A on Product { sku ...B }
+             fragment B on Product { nameZh ...A }"""
+    with pytest.raises(NotCompilable):
+        compile_plan(gql.schema._schema, doc, None)
+
+
+async def test_a_learnt_plan_answers_a_foreign_tenant_with_its_own_rows(gql, stocked, other_tenant):
+    t = stocked.tenant
+    receipt = await gql.ok(
+        RECEIVE,
+        other_tenant.owner,
+        {"input": {"locationId": other_tenant.loc("S2"), "lines": [{"sku": "C", "quantity": 77}]}},
+    )
+    assert receipt["receiveStock"]["userErrors"] == []
+    doc = """{ stockLevels { totalCount edges { node { id onHand location { id code }
+               product { id sku } } } }
+             products { totalCount edges { node { id sku } } }
+             stockMovements { edges { node { id delta product { id } } } } }"""
+    reads = CompiledReads(gql.schema)
+    mine = await full(gql, doc, t.owner)
+    assert mine.errors is None
+    reads.learn(doc, None, succeeded=True)
+
+    answered, theirs = await reads.try_execute(doc, None, None, _ctx(gql.db, other_tenant.owner))
+    assert answered is True
+    levels = theirs["stockLevels"]
+    assert levels["totalCount"] == 1
+    assert [e["node"] for e in levels["edges"]] == [
+        {
+            "id": levels["edges"][0]["node"]["id"],
+            "onHand": 77,
+            "location": {"id": other_tenant.loc("S2"), "code": "S2"},
+            "product": {
+                "id": other_tenant.gid("Product", other_tenant.products["C"]),
+                "sku": "C",
+            },
+        }
+    ]
+    assert theirs["products"]["totalCount"] == 3
+    assert {e["node"]["id"] for e in theirs["products"]["edges"]} == {
+        other_tenant.gid("Product", pk) for pk in other_tenant.products.values()
+    }
+    assert [e["node"]["delta"] for e in theirs["stockMovements"]["edges"]] == [77]
+    mine_ids = {e["node"]["id"] for e in mine.data["stockLevels"]["edges"]}
+    assert mine_ids.isdisjoint({e["node"]["id"] for e in levels["edges"]})
+    assert theirs == (await full(gql, doc, other_tenant.owner)).data
+    # and the first tenant still gets its own rows from the same plan
+    answered, again = await reads.try_execute(doc, None, None, _ctx(gql.db, t.owner))
+    assert answered and again == mine.data
+    assert again["stockLevels"]["totalCount"] == 9
+
+
+async def test_a_caller_without_stock_read_gets_the_full_paths_forbidden(gql, stocked):
+    t = stocked.tenant
+    doc = "{ stockLevels { edges { node { onHand } } } }"
+    reads = CompiledReads(gql.schema)
+    reads.learn(doc, None, succeeded=True)
+    plan = reads.plan_for(doc, None)
+    assert plan is not None
+    no_stock = t.app("transfers:read costs:read")
+    with pytest.raises(GiveUp):
+        await execute(plan, gql.schema, _ctx(gql.db, no_stock), None)
+    assert await reads.try_execute(doc, None, None, _ctx(gql.db, no_stock)) == (False, None)
+    assert reads.fallbacks == 1
+    result = await full(gql, doc, no_stock)
+    assert result.data is None
+    assert [(e.path, e.extensions["code"]) for e in result.errors] == [
+        (["stockLevels"], "FORBIDDEN")
+    ]
+    # products and locations need no permission: the plan answers them for anyone
+    await same_both_ways(gql, '{ products { totalCount } location(code: "S1") { code } }', no_stock)
+
+
+async def test_no_caller_gives_up(gql, stocked):
+    plan = compile_plan(gql.schema._schema, '{ product(sku: "A") { sku } }', None)
+    with pytest.raises(GiveUp):
+        await execute(plan, gql.schema, _ctx(gql.db, None), None)
+
+
+async def test_an_invalid_cursor_gives_up_and_the_full_path_says_invalid(gql, stocked):
+    owner = stocked.tenant.owner
+    reads = CompiledReads(gql.schema)
+    for root in ("stockLevels", "stockMovements", "products", "locations"):
+        doc = f"query($after: String) {{ {root}(after: $after) {{ edges {{ cursor }} }} }}"
+        await same_both_ways(gql, doc, owner, {"after": None})
+        reads.learn(doc, None, succeeded=True)
+        before = reads.fallbacks
+        for bad in ("%%%", "bm90IGpzb24=", "WzEsMiwzXQ==", '"just a string"'):
+            answered, data = await reads.try_execute(doc, None, {"after": bad}, _ctx(gql.db, owner))
+            assert (answered, data) == (False, None), (root, bad)
+        assert reads.fallbacks == before + 4
+        result = await full(gql, doc, owner, {"after": "%%%"})
+        assert result.data is None and result.errors[0].extensions["code"] == "INVALID"
+
+
+async def test_first_beyond_the_cap_gives_up(gql, stocked):
+    owner = stocked.tenant.owner
+    doc = "query($n: Int) { stockLevels(first: $n) { totalCount } }"
+    plan = compile_plan(gql.schema._schema, doc, None)
+    assert await execute(plan, gql.schema, _ctx(gql.db, owner), {"n": 250}) == {
+        "stockLevels": {"totalCount": 9}
+    }
+    reads = CompiledReads(gql.schema)
+    reads.learn(doc, None, succeeded=True)
+    assert await reads.try_execute(doc, None, {"n": 251}, _ctx(gql.db, owner)) == (False, None)
+    result = await full(gql, doc, owner, {"n": 251})
+    assert result.errors[0].extensions["code"] == "INVALID"
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"first": "three"},
+        {"first": 1.5},
+        {"first": 2**40},
+        {"skus": [None]},
+        {"skus": [{"sku": "A"}]},
+        {"loc": None},
+        {},
+        {"first": 2, "locale": "FR"},
+    ],
+)
+async def test_variables_that_do_not_coerce_give_up(gql, stocked, variables):
+    t = stocked.tenant
+    doc = """query($first: Int, $skus: [String!], $loc: ID!, $locale: Locale) {
+      stockLevels(first: $first, skus: $skus, locationIds: [$loc]) {
+        edges { node { onHand product { name(locale: $locale) } } } } }"""
+    good = {"first": 2, "skus": ["A"], "loc": t.loc("S1"), "locale": "EN"}
+    data = await same_both_ways(gql, doc, t.owner, good)
+    assert data == {
+        "stockLevels": {"edges": [{"node": {"onHand": 8, "product": {"name": "Product A"}}}]}
+    }
+    bad = {**good, **variables} if variables else {}
+    plan = compile_plan(gql.schema._schema, doc, None)
+    with pytest.raises(GiveUp):
+        await execute(plan, gql.schema, _ctx(gql.db, t.owner), bad)
+    result = await full(gql, doc, t.owner, bad)
+    assert result.data is None and result.errors
+
+
+async def test_a_row_the_full_path_would_fail_on_gives_up(gql, stocked):
+    """A stock level whose location is not there (a non-null field would be null)."""
+    t = stocked.tenant
+    doc = "{ stockLevels { edges { node { onHand location { code } product { sku } } } } }"
+    plan = compile_plan(gql.schema._schema, doc, None)
+    level_plan = plan.root.fields[0].child.fields[0].child.fields[0].child  # type: ignore[union-attr]
+    assert level_plan is not None and level_plan.type_name == "StockLevel"
+    level = await gql.ok(
+        'query($l: ID!) { stockLevel(locationId: $l, sku: "A") { id } }',
+        t.owner,
+        {"l": t.loc("S1")},
+    )
+    assert level["stockLevel"] is not None
+    row = _LevelRow(location_id=t.locations["S1"], product_id=t.products["A"])
+    ctx = _ctx(gql.db, t.owner)
+    run = Run(gql.schema, ctx, {})
+    (done,) = await _run_object(level_plan, [StockLevel.from_row(row)], run)
+    assert done == {"onHand": 1, "location": {"code": "S1"}, "product": {"sku": "A"}}
+    ghost = _LevelRow(location_id=9_000_000_001, product_id=t.products["A"])
+    ctx = _ctx(gql.db, t.owner)
+    with pytest.raises(GiveUp):
+        await _run_object(level_plan, [StockLevel.from_row(ghost)], Run(gql.schema, ctx, {}))
+    # a product of another tenant is just as absent
+    foreign = _LevelRow(location_id=t.locations["S1"], product_id=t.products["A"] + 10_000_000)
+    ctx = _ctx(gql.db, t.owner)
+    with pytest.raises(GiveUp):
+        await _run_object(level_plan, [StockLevel.from_row(foreign)], Run(gql.schema, ctx, {}))
+
+
+async def test_a_null_in_a_non_null_leaf_gives_up(gql, stocked):
+    t = stocked.tenant
+    doc = '{ product(sku: "A") { sku nameZh name(locale: EN) } }'
+    plan = compile_plan(gql.schema._schema, doc, None)
+    product_plan = plan.root.fields[0].child
+    assert product_plan is not None and product_plan.type_name == "Product"
+    good = _ProductRow(id=t.products["A"], sku="A", name_zh="產品A", name_en="Product A")
+    ctx = _ctx(gql.db, t.owner)
+    (done,) = await _run_object(product_plan, [Product.from_row(good)], Run(gql.schema, ctx, {}))
+    assert done == {"sku": "A", "nameZh": "產品A", "name": "Product A"}
+    for broken in (
+        _ProductRow(id=1, sku="A", name_zh=None, name_en="Product A"),  # String! leaf
+        _ProductRow(id=1, sku=None, name_zh="產品A", name_en="Product A"),
+        _ProductRow(id=1, sku="A", name_zh="產品A", name_en=None),  # a resolver's String!
+    ):
+        with pytest.raises(GiveUp):
+            await _run_object(product_plan, [Product.from_row(broken)], Run(gql.schema, ctx, {}))
+
+
+@dataclass
+class _LevelRow:
+    location_id: int
+    product_id: int
+    id: int = 1
+    on_hand: int = 1
+    reserved: int = 0
+    in_transit: int = 0
+    incoming: int = 0
+    reorder_point: int | None = None
+    version: int = 1
+    updated_at: Any = None
+
+
+@dataclass
+class _ProductRow:
+    id: int
+    sku: Any
+    name_zh: Any
+    name_en: Any
+    barcode: str | None = None
+    category: str | None = None
+    retail_price: Decimal | None = None
+    retail_price_mop: Decimal | None = None
+    cost_price: Decimal | None = None
+
+
+async def test_compiled_q1_runs_one_select_per_table(gql, stocked, count_statements):
+    owner = stocked.tenant.owner
+    plan = compile_plan(gql.schema._schema, Q1, None)
+    count_statements.statements.clear()
+    data = await execute(plan, gql.schema, _ctx(gql.db, owner), None)
+    assert len(data["stockLevels"]["edges"]) == 2
+    assert len(count_statements.selects("stock_levels")) == 1
+    assert len(count_statements.selects("products")) == 1
+    assert len(count_statements.selects("locations")) == 1
+    begins = [s for s in count_statements.statements if s.lstrip().upper().startswith("BEGIN")]
+    assert len(begins) == 3  # a short read transaction per level, as on the full path
+    selects = [s for s in count_statements.statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 3, selects
+
+    # a bigger page with a total: still one statement per table, plus the count
+    doc = """{ stockLevels(first: 50) { totalCount edges { node { onHand
+               location { code } product { sku retailPrices { amount } } } } } }"""
+    plan = compile_plan(gql.schema._schema, doc, None)
+    count_statements.statements.clear()
+    data = await execute(plan, gql.schema, _ctx(gql.db, owner), None)
+    assert data["stockLevels"]["totalCount"] == 9 and len(data["stockLevels"]["edges"]) == 9
+    assert len(count_statements.selects("stock_levels")) == 2  # the page and count(*)
+    assert len(count_statements.selects("products")) == 1
+    assert len(count_statements.selects("locations")) == 1
+
+
+@pytest.fixture
+async def small_db(database_url: str, app_database_url: str) -> AsyncIterator[Database]:
+    """The API's pool at its smallest (2 + 2 connections): what many clients at once
+    make of a bigger one."""
+    small = Database.connect(plain_url(database_url), app_url=app_database_url, pool_size=2)
+    yield small
+    await small.dispose()
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        "{ products { totalCount edges { node { sku } } } }",
+        '{ location(code: "S1") { code } }',
+        "{ stockMovements(first: 5) { edges { node { delta product { sku } } } } }",
+        "{ stockLevels(first: 5) { totalCount edges { node { onHand product { sku } } } } }",
+    ],
+)
+async def test_more_concurrent_plans_than_pooled_connections_all_finish(
+    gql, stocked, small_db, doc
+):
+    """A plan never holds one pooled connection while it waits for another, so many plans
+    at once on a small pool all finish (none waits on a connection only another holds)."""
+    owner = stocked.tenant.owner
+    plan = compile_plan(gql.schema._schema, doc, None)
+    expected = await execute(plan, gql.schema, _ctx(small_db, owner), None)
+    assert expected == (await full(gql, doc, owner)).data
+
+    async def one() -> Any:
+        return await execute(plan, gql.schema, _ctx(small_db, owner), None)
+
+    started = time.monotonic()
+    results = await asyncio.wait_for(asyncio.gather(*(one() for _ in range(12))), 5)
+    assert results == [expected] * 12
+    assert time.monotonic() - started < 5
