@@ -62,12 +62,20 @@ from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
 from auth.permissions import Permission
+from db.loaders import LazyLoader, Loaders
+from db.reader import one_transaction
 from schema.context import Context
 from schema.loading import BATCH, Batch
 
 # Root fields whose resolvers only read and use nothing of ``info`` but its context.
 COMPILED_ROOTS = frozenset(
     {"stockLevels", "stockLevel", "stockMovements", "products", "product", "locations", "location"}
+)
+# Root fields whose resolver (totalCount included) reads only through Database.read.
+READER_ROOTS = frozenset({"stockLevels"})
+# Loaders over the asyncpg reader (db.loaders: LazyLoader(read=...)).
+READER_LOADERS = frozenset(
+    name for name, value in vars(Loaders).items() if isinstance(value, LazyLoader) and value.read
 )
 # Types whose fields only read: no audit on read, no masking beyond field permissions.
 COMPILED_TYPES = frozenset(
@@ -150,6 +158,9 @@ class ObjectPlan:
 class Plan:
     operation: OperationDefinitionNode
     root: ObjectPlan
+    # every database access of the plan goes through Database.read: it may run in one
+    # read transaction (db.reader.one_transaction) instead of one per level
+    one_reader: bool = False
 
 
 # ---------------------------------------------------------------- compiling
@@ -170,7 +181,27 @@ def compile_plan(schema: GraphQLSchema, query: str, operation_name: str | None) 
     query_type = schema.query_type
     assert query_type is not None
     root = _object_plan(schema, query_type, [operation.selection_set], fragments, root=True)
-    return Plan(operation=operation, root=root)
+    return Plan(operation=operation, root=root, one_reader=_reads_only_through_readers(root))
+
+
+def _reads_only_through_readers(root: ObjectPlan) -> bool:
+    """Root fields whose resolvers read through Database.read, and batched fields whose
+    loaders do (db.loaders.ReadLoader); nothing else in the plan touches the database."""
+    names = {f.node.name.value for f in root.fields if f.node is not None}
+    if not names <= READER_ROOTS:
+        return False
+
+    def batches_read(plan: ObjectPlan) -> bool:
+        for field in plan.fields:
+            sf = field.strawberry_field
+            batch = sf.metadata.get(BATCH) if sf is not None else None
+            if isinstance(batch, Batch) and batch.loader not in READER_LOADERS:
+                return False
+            if field.child is not None and not batches_read(field.child):
+                return False
+        return True
+
+    return batches_read(root)
 
 
 class _DirectiveFinder(Visitor):
@@ -371,9 +402,12 @@ async def execute(plan: Plan, strawberry_schema: Any, context: Context, inputs: 
     if isinstance(coerced, list):
         raise GiveUp("variables do not coerce")
     run = Run(strawberry_schema, context, coerced)
-    # Each level's read is a short transaction of its own, as on the full path: a plan
-    # never holds one pooled connection while it waits for another.
-    (data,) = await _run_object(plan.root, [None], run)
+    if not plan.one_reader:
+        # each level's read is a short transaction of its own, as on the full path
+        (data,) = await _run_object(plan.root, [None], run)
+        return data
+    async with one_transaction(context.db.app_engine, context.caller.tenant_id):
+        (data,) = await _run_object(plan.root, [None], run)
     return data
 
 

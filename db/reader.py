@@ -14,10 +14,13 @@ goes back to the pool, or the connection is thrown away.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar
 
 import asyncpg
@@ -115,9 +118,42 @@ async def tenant_reader(engine: AsyncEngine, tenant_id: int) -> AsyncIterator[Re
                 raise
 
 
+@dataclass(slots=True)
+class _Shared:
+    engine: AsyncEngine
+    tenant_id: int
+    reader: Reader
+    lock: asyncio.Lock
+
+
+_shared: ContextVar[_Shared | None] = ContextVar("stockgraph_shared_reader", default=None)
+
+
+@asynccontextmanager
+async def one_transaction(engine: AsyncEngine, tenant_id: int) -> AsyncIterator[None]:
+    """Within this block, every ``read`` of this tenant runs in one reader: one BEGIN and
+    one COMMIT instead of a pair per read.
+
+    Reads take turns on it (a lock), so the block never holds more than this one pooled
+    connection. Only for work whose every database access goes through ``read``: work
+    that also opens a session would hold this connection while waiting for another,
+    and enough such requests at once would wait on each other forever.
+    """
+    async with tenant_reader(engine, tenant_id) as reader:
+        token = _shared.set(_Shared(engine, tenant_id, reader, asyncio.Lock()))
+        try:
+            yield
+        finally:
+            _shared.reset(token)
+
+
 async def read(engine: AsyncEngine, tenant_id: int, work: Callable[[Reader], Awaitable[T]]) -> T:
     """``work`` in a tenant reader, again on another connection while pooled ones turn out
     dead (after a server restart every idle one is; each is thrown away as it is found)."""
+    shared = _shared.get()
+    if shared is not None and shared.engine is engine and shared.tenant_id == tenant_id:
+        async with shared.lock:
+            return await work(shared.reader)
     for _ in range(MAX_DEAD_CONNECTIONS):
         try:
             async with tenant_reader(engine, tenant_id) as reader:

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.loaders import Loaders, ReadLoader, RowLoader
-from db.reader import ConnectionLost, Reader, read, tenant_reader
+from db.reader import ConnectionLost, Reader, one_transaction, read, tenant_reader
 from db.session import Database, plain_url
 from tests.graphql.test_stock_concurrency import RECEIVE
 from tests.helpers import count_rows
@@ -372,3 +372,43 @@ async def test_loaders_are_made_lazily_once_per_request(db, two_stocked):
     location = await loaders.location_by_id.load(mine.locations["S1"])
     assert (location.code, location.kind) == ("S1", "STORE")
     assert await loaders.location_by_id.load(theirs.locations["S1"]) is None
+
+
+async def test_one_transaction_serves_every_read_on_one_connection(db, two_stocked):
+    """Sequential and overlapping reads alike take turns on the one reader; a foreign
+    tenant's read never borrows it."""
+    mine, theirs = two_stocked
+    engine = db.app_engine
+
+    async def snapshot(reader: Reader) -> tuple[int, Any, int]:
+        row = (
+            await reader.fetch(
+                "SELECT pg_backend_pid() AS pid, now() AS started, "
+                "(SELECT count(*) FROM stock_levels) AS levels, pg_sleep(0.02) IS NULL AS s"
+            )
+        )[0]
+        return row.pid, row.started, row.levels
+
+    async with one_transaction(engine, mine.tenant_id):
+        first = await read(engine, mine.tenant_id, snapshot)
+        together = await asyncio.gather(*(db.read(mine.tenant_id, snapshot) for _ in range(3)))
+        foreign = await read(engine, theirs.tenant_id, snapshot)
+    assert {r[:2] for r in together} == {first[:2]}  # one backend, one transaction
+    assert [first[2], *(r[2] for r in together)] == [3, 3, 3, 3]
+    assert foreign[0] != first[0] and foreign[2] == 4
+
+
+async def test_a_failing_read_in_one_transaction_frees_the_reader(db, two_stocked):
+    mine, _ = two_stocked
+    engine = db.app_engine
+
+    async def fail(reader: Reader) -> None:
+        raise LookupError("not this one")
+
+    with pytest.raises(LookupError):
+        async with one_transaction(engine, mine.tenant_id):
+            with pytest.raises(LookupError):
+                await read(engine, mine.tenant_id, fail)
+            assert await read(engine, mine.tenant_id, _pid) > 0
+            raise LookupError("rolls the shared transaction back")
+    assert await read(engine, mine.tenant_id, lambda r: r.fetchval("SELECT 7")) == 7

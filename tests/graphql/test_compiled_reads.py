@@ -760,7 +760,8 @@ async def test_compiled_q1_runs_one_select_per_table(gql, stocked, count_stateme
     assert len(count_statements.selects("products")) == 1
     assert len(count_statements.selects("locations")) == 1
     begins = [s for s in count_statements.statements if s.lstrip().upper().startswith("BEGIN")]
-    assert len(begins) == 3  # a short read transaction per level, as on the full path
+    assert len(begins) == 1  # every read goes through the reader: one read transaction
+    assert plan.one_reader
     selects = [s for s in count_statements.statements if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) == 3, selects
 
@@ -811,3 +812,25 @@ async def test_more_concurrent_plans_than_pooled_connections_all_finish(
     results = await asyncio.wait_for(asyncio.gather(*(one() for _ in range(12))), 5)
     assert results == [expected] * 12
     assert time.monotonic() - started < 5
+
+
+async def test_only_plans_that_read_through_readers_share_one_transaction(
+    gql, stocked, count_statements
+):
+    """A plan that also opens sessions (products, stockMovements) must not hold a reader's
+    connection meanwhile: its levels read in transactions of their own."""
+    owner = stocked.tenant.owner
+    shared = "{ stockLevels(first: 5) { totalCount edges { node { location { code } } } } }"
+    mixed = """{ stockLevels(first: 5) { edges { node { onHand } } }
+                 products(first: 5) { totalCount edges { node { sku } } } }"""
+    movements = "{ stockMovements(first: 5) { edges { node { product { sku } } } } }"
+    assert compile_plan(gql.schema._schema, shared, None).one_reader
+    assert not compile_plan(gql.schema._schema, mixed, None).one_reader
+    assert not compile_plan(gql.schema._schema, movements, None).one_reader
+    for doc, transactions in ((shared, 1), (mixed, 3)):
+        plan = compile_plan(gql.schema._schema, doc, None)
+        count_statements.statements.clear()
+        data = await execute(plan, gql.schema, _ctx(gql.db, owner), None)
+        begins = [s for s in count_statements.statements if s.lstrip().upper().startswith("BEGIN")]
+        assert len(begins) == transactions, (doc, begins)
+        assert data == (await full(gql, doc, owner)).data
