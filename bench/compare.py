@@ -292,13 +292,31 @@ def run_stockgraph(opts: Options, url: str, data: Dataset) -> tuple[Row, dict[st
     shapes = sg_shapes(data)
     row: Row = {}
     paired: dict[str, float] = {}
+    with stockgraph_server(url, data, opts.workers) as (endpoint, headers, _pid):
+        for key in ("q1", "q2"):
+            say(f"stockgraph {key} …")
+            row[key] = measure(opts, endpoint, shapes[key], headers)
+        for key in ("m1", "m2"):
+            say(f"stockgraph {key}, notifications on and off in turn …")
+            row[key], row[key + "_off"], paired[key] = measure_notify(
+                opts, url, endpoint, shapes[key], headers
+            )
+    return row, paired
+
+
+@contextmanager
+def stockgraph_server(
+    url: str, data: Dataset, workers: int
+) -> Iterator[tuple[str, dict[str, str], int]]:
+    """stockgraph in production mode under its own app login, probed once: yields the
+    GraphQL endpoint, the request headers (with a bearer token) and the server's pid."""
     with app_login(url) as app_url:
         env = {
             "STOCKGRAPH_ENV": "production",
             "STOCKGRAPH_APP_DATABASE_URL": app_url,
             "STOCKGRAPH_DATA_KEY": secrets.token_hex(32),
         }
-        with server(url, signing_key(), opts.workers, env) as (base, _pid):
+        with server(url, signing_key(), workers, env) as (base, pid):
             token = httpx.post(
                 base + "/oauth/token",
                 data={"grant_type": "client_credentials"},
@@ -308,15 +326,7 @@ def run_stockgraph(opts: Options, url: str, data: Dataset) -> tuple[Row, dict[st
             headers = {**JSON_HEADERS, "Authorization": f"Bearer {token}"}
             endpoint = base + "/graphql"
             probe_stockgraph(endpoint, headers, data)
-            for key in ("q1", "q2"):
-                say(f"stockgraph {key} …")
-                row[key] = measure(opts, endpoint, shapes[key], headers)
-            for key in ("m1", "m2"):
-                say(f"stockgraph {key}, notifications on and off in turn …")
-                row[key], row[key + "_off"], paired[key] = measure_notify(
-                    opts, url, endpoint, shapes[key], headers
-                )
-    return row, paired
+            yield endpoint, headers, pid
 
 
 def measure_notify(

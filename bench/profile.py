@@ -17,17 +17,14 @@ from __future__ import annotations
 import argparse
 import collections
 import os
-import secrets
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import httpx
-
 from bench import loadgen
-from bench.common import scratch_database, server, signing_key
-from bench.compare import JSON_HEADERS, app_login, probe_stockgraph, say, sg_shapes, sql
+from bench.common import scratch_database
+from bench.compare import say, sg_shapes, sql, stockgraph_server
 from bench.dataset import build_sync
 
 SITE = "site-packages/"
@@ -80,41 +77,26 @@ def main(argv: list[str] | None = None) -> None:
         data = build_sync(url)
         sql(url, "VACUUM ANALYZE")
         shape = sg_shapes(data)[args.shape]
-        with app_login(url) as app_url:
-            env = {
-                "STOCKGRAPH_ENV": "production",
-                "STOCKGRAPH_APP_DATABASE_URL": app_url,
-                "STOCKGRAPH_DATA_KEY": secrets.token_hex(32),
-            }
-            with server(url, signing_key(), 1, env) as (base, pid):
-                token = httpx.post(
-                    base + "/oauth/token",
-                    data={"grant_type": "client_credentials"},
-                    auth=(data.client_id, data.client_secret),
-                    timeout=30,
-                ).json()["access_token"]
-                headers = {**JSON_HEADERS, "Authorization": f"Bearer {token}"}
-                endpoint = base + "/graphql"
-                probe_stockgraph(endpoint, headers, data)
-                say(f"warming up {args.shape} …")
-                loadgen.run_wrk(endpoint, shape, args.connections, 3, headers)
-                raw = args.out / f"{args.shape}.txt"
-                svg = args.out / f"{args.shape}.svg"
-                say(f"sampling {args.shape} for {args.seconds} s …")
-                spies = [
-                    subprocess.Popen(
-                        [py_spy, "record", "-p", str(pid), "-d", str(args.seconds),
-                         "-r", str(args.rate), "-f", fmt, "-o", str(path)],
-                        stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL,
-                    )
-                    for fmt, path in (("raw", raw), ("flamegraph", svg))
-                ]  # fmt: skip
-                before = cpu_seconds(pid)
-                result = loadgen.run_wrk(endpoint, shape, args.connections, args.seconds, headers)
-                used = cpu_seconds(pid) - before
-                for spy in spies:
-                    spy.wait()
+        with stockgraph_server(url, data, 1) as (endpoint, headers, pid):
+            say(f"warming up {args.shape} …")
+            loadgen.run_wrk(endpoint, shape, args.connections, 3, headers)
+            raw = args.out / f"{args.shape}.txt"
+            svg = args.out / f"{args.shape}.svg"
+            say(f"sampling {args.shape} for {args.seconds} s …")
+            spies = [
+                subprocess.Popen(
+                    [py_spy, "record", "-p", str(pid), "-d", str(args.seconds),
+                     "-r", str(args.rate), "-f", fmt, "-o", str(path)],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                for fmt, path in (("raw", raw), ("flamegraph", svg))
+            ]  # fmt: skip
+            before = cpu_seconds(pid)
+            result = loadgen.run_wrk(endpoint, shape, args.connections, args.seconds, headers)
+            used = cpu_seconds(pid) - before
+            for spy in spies:
+                spy.wait()
     requests = result.requests_per_s * args.seconds
     print(
         f"{args.shape}: {result.ops_per_s:.1f} ops/s, {result.requests_per_s:.1f} req/s, "

@@ -6,46 +6,10 @@ import base64
 import json
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 import auth.tokens
 from auth.tokens import LEEWAY_SECONDS, InvalidToken, TokenService
-
-ISS = "https://stockgraph.test"
-AUD = "stockgraph"
-NOW = 1_800_000_000
-
-
-def _pem() -> bytes:
-    return ec.generate_private_key(ec.SECP256R1()).private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-
-
-class Clock:
-    def __init__(self, now: float = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def pem() -> bytes:
-    return _pem()
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def svc(pem: bytes, clock: Clock) -> TokenService:
-    return TokenService(pem, ISS, AUD, clock=clock)
+from tests.unit.tokens_support import AUD, ISS, NOW, Clock, private_pem
 
 
 def _refused(svc: TokenService, token: str) -> str:
@@ -139,7 +103,7 @@ def test_a_wrong_signature_is_never_cached_or_accepted(svc: TokenService) -> Non
             _refused(svc, forged)
         assert forged not in svc._verified
     # a token signed by another key that claims our kid
-    other = TokenService(_pem(), ISS, AUD, clock=Clock())
+    other = TokenService(private_pem(), ISS, AUD, clock=Clock())
     other.kid = svc.kid
     stranger = other.issue({"sub": "app:a"}, 300)
     for _ in range(2):

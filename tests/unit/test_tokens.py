@@ -15,23 +15,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from auth.tokens import InvalidToken, TokenService, load_or_create_signing_key
-
-ISS = "https://stockgraph.test"
-AUD = "stockgraph"
-NOW = 1_800_000_000
+from tests.unit.tokens_support import AUD, ISS, NOW, Clock, private_pem
 
 
-def _pem(curve: ec.EllipticCurve | None = None) -> bytes:
-    key = ec.generate_private_key(curve or ec.SECP256R1())
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-
-
-def _public_pem(private_pem: bytes) -> bytes:
-    key = serialization.load_pem_private_key(private_pem, password=None)
+def _public_pem(key_pem: bytes) -> bytes:
+    key = serialization.load_pem_private_key(key_pem, password=None)
     return key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -48,29 +36,6 @@ def _b64json(obj: dict[str, Any]) -> str:
 def _segments(token: str) -> list[dict[str, Any]]:
     head, body, _ = token.split(".")
     return [json.loads(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))) for s in (head, body)]
-
-
-class Clock:
-    def __init__(self, now: float = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def pem() -> bytes:
-    return _pem()
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def svc(pem: bytes, clock: Clock) -> TokenService:
-    return TokenService(pem, ISS, AUD, clock=clock)
 
 
 def _reason(svc: TokenService, token: Any) -> str:
@@ -131,12 +96,12 @@ def test_hs256_with_public_key_as_secret_rejected(svc: TokenService, pem: bytes)
 
 
 def test_token_from_another_key_rejected(svc: TokenService, clock: Clock) -> None:
-    other = TokenService(_pem(), ISS, AUD, clock=clock)
+    other = TokenService(private_pem(), ISS, AUD, clock=clock)
     assert "key id" in _reason(svc, other.issue({"sub": "x"}, 60))
 
 
 def test_other_key_claiming_our_kid_rejected(svc: TokenService, clock: Clock) -> None:
-    other = TokenService(_pem(), ISS, AUD, clock=clock)
+    other = TokenService(private_pem(), ISS, AUD, clock=clock)
     other.kid = svc.kid  # forge the header, keep the other key's signature
     token = other.issue({"sub": "x"}, 60)
     assert _segments(token)[0]["kid"] == svc.kid
@@ -224,7 +189,7 @@ def test_non_object_payload_with_valid_signature_rejected(svc: TokenService, pem
 
 
 def test_rotation_accepts_previous_key(clock: Clock) -> None:
-    old_pem, new_pem = _pem(), _pem()
+    old_pem, new_pem = private_pem(), private_pem()
     old = TokenService(old_pem, ISS, AUD, clock=clock)
     old_token = old.issue({"sub": "x"}, 60)
     rotated = TokenService(new_pem, ISS, AUD, [_public_pem(old_pem)], clock=clock)
@@ -252,11 +217,11 @@ def test_jwks_shape(svc: TokenService) -> None:
 
 def test_rejects_keys_that_cannot_do_es256(pem: bytes) -> None:
     with pytest.raises(ValueError):
-        TokenService(_pem(ec.SECP384R1()), ISS, AUD)
+        TokenService(private_pem(ec.SECP384R1()), ISS, AUD)
     with pytest.raises(ValueError):
         TokenService(_public_pem(pem), ISS, AUD)
     with pytest.raises(ValueError):
-        TokenService(pem, ISS, AUD, [_public_pem(_pem(ec.SECP384R1()))])
+        TokenService(pem, ISS, AUD, [_public_pem(private_pem(ec.SECP384R1()))])
 
 
 def test_load_or_create_signing_key(tmp_path: Path) -> None:
