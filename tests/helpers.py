@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import text
 
 from db.session import Database
@@ -162,3 +164,21 @@ async def assert_conserved(db: Database, tenant_id: int) -> None:
     assert await transfer_movement_mismatches(db, tenant_id) == []
     unbalanced = {p: v for p, v in (await units_by_product(db, tenant_id)).items() if v[2] != 0}
     assert unbalanced == {}
+
+
+async def receive_lines(gql: Any, tenant: Any, lines: dict[str, list[tuple[str, int]]]) -> None:
+    """Stock in through receiveStock as the owner: {location code: [(sku, quantity)]}."""
+    from tests.graphql.test_stock_concurrency import RECEIVE
+
+    for loc, items in lines.items():
+        data = await gql.ok(
+            RECEIVE,
+            tenant.owner,
+            {
+                "input": {
+                    "locationId": tenant.loc(loc),
+                    "lines": [{"sku": s, "quantity": q} for s, q in items],
+                }
+            },
+        )
+        assert data["receiveStock"]["userErrors"] == []

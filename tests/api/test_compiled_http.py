@@ -21,8 +21,7 @@ from auth.backend import app_claims
 from auth.permissions import parse_scopes
 from auth.tokens import TokenService
 from tests.api.conftest import app_token, new_client, start_server, stop_server
-from tests.conftest import TenantFixture
-from tests.graphql.test_stock_concurrency import RECEIVE
+from tests.helpers import receive_lines
 
 LEVELS = """query($first: Int = 10) { stockLevels(first: $first) { totalCount
   edges { cursor node { id onHand available location { code nameZh } product { sku nameEn } } }
@@ -67,21 +66,6 @@ async def post(
         return await http.post("/graphql", json=body)
 
 
-async def stock(gql: Any, tenant: TenantFixture, lines: dict[str, list[tuple[str, int]]]) -> None:
-    for loc, items in lines.items():
-        data = await gql.ok(
-            RECEIVE,
-            tenant.owner,
-            {
-                "input": {
-                    "locationId": tenant.loc(loc),
-                    "lines": [{"sku": s, "quantity": q} for s, q in items],
-                }
-            },
-        )
-        assert data["receiveStock"]["userErrors"] == []
-
-
 def rows(body: dict[str, Any]) -> list[tuple[str, str, int]]:
     return [
         (e["node"]["location"]["code"], e["node"]["product"]["sku"], e["node"]["onHand"])
@@ -90,7 +74,7 @@ def rows(body: dict[str, Any]) -> list[tuple[str, str, int]]:
 
 
 async def test_the_second_request_is_answered_by_the_plan_with_the_same_body(server, gql, tenant):
-    await stock(gql, tenant, {"S1": [("A", 5), ("B", 2)], "WH": [("C", 40)]})
+    await receive_lines(gql, tenant, {"S1": [("A", 5), ("B", 2)], "WH": [("C", 40)]})
     token = await app_token(server, await new_client(tenant, "stock:read"))
     doc = unique(LEVELS)
 
@@ -122,8 +106,8 @@ async def test_the_second_request_is_answered_by_the_plan_with_the_same_body(ser
 async def test_another_tenant_gets_its_own_rows_from_the_same_plan(
     server, gql, tenant, other_tenant
 ):
-    await stock(gql, tenant, {"S1": [("A", 5)]})
-    await stock(gql, other_tenant, {"S2": [("B", 9), ("C", 1)]})
+    await receive_lines(gql, tenant, {"S1": [("A", 5)]})
+    await receive_lines(gql, other_tenant, {"S2": [("B", 9), ("C", 1)]})
     mine = await app_token(server, await new_client(tenant, "stock:read"))
     theirs = await app_token(server, await new_client(other_tenant, "stock:read"))
     doc = unique(LEVELS)
@@ -148,7 +132,7 @@ async def test_another_tenant_gets_its_own_rows_from_the_same_plan(
 async def test_a_token_without_stock_read_is_forbidden_after_the_plan_was_learnt(
     server, gql, tenant
 ):
-    await stock(gql, tenant, {"S1": [("A", 5)]})
+    await receive_lines(gql, tenant, {"S1": [("A", 5)]})
     reader = await app_token(server, await new_client(tenant, "stock:read"))
     no_stock = await app_token(server, await new_client(tenant, "transfers:read costs:read"))
     doc = unique(LEVELS)
@@ -173,7 +157,7 @@ async def test_a_token_without_stock_read_is_forbidden_after_the_plan_was_learnt
 
 
 async def test_bad_tokens_get_401_even_for_a_learnt_document(server, gql, tenant):
-    await stock(gql, tenant, {"S1": [("A", 5)]})
+    await receive_lines(gql, tenant, {"S1": [("A", 5)]})
     token = await app_token(server, await new_client(tenant, "stock:read"))
     doc = unique(LEVELS)
     await post(server, token, doc)
@@ -244,7 +228,7 @@ async def test_cost_price_needs_costs_read_on_both_paths(server, tenant):
 
 
 async def test_variables_that_do_not_coerce_get_the_same_error_as_before(server, gql, tenant):
-    await stock(gql, tenant, {"S1": [("A", 5)]})
+    await receive_lines(gql, tenant, {"S1": [("A", 5)]})
     token = await app_token(server, await new_client(tenant, "stock:read"))
     doc = unique(LEVELS)
     cases: list[dict[str, Any]] = [{"first": "ten"}, {"first": 1.5}, {"first": 2**40}]
@@ -264,7 +248,7 @@ async def test_variables_that_do_not_coerce_get_the_same_error_as_before(server,
 
 
 async def test_a_get_query_still_works(server, gql, tenant):
-    await stock(gql, tenant, {"S2": [("C", 3)]})
+    await receive_lines(gql, tenant, {"S2": [("C", 3)]})
     token = await app_token(server, await new_client(tenant, "stock:read"))
     doc = unique(LEVELS)
     posted = await post(server, token, doc, {"first": 5})
@@ -315,7 +299,7 @@ async def test_a_json_body_that_is_not_a_request_object_gets_400(server, tenant)
 async def test_compiled_reads_can_be_turned_off(
     server, gql, tenant, database_url, app_database_url, signing_key, tmp_path
 ):
-    await stock(gql, tenant, {"S1": [("A", 5)], "S2": [("C", 2)]})
+    await receive_lines(gql, tenant, {"S1": [("A", 5)], "S2": [("C", 2)]})
     creds = await new_client(tenant, "stock:read")
     doc = unique(LEVELS)
     on = await app_token(server, creds)
@@ -348,7 +332,7 @@ async def test_a_burst_of_compiled_requests_on_a_small_pool_is_answered_promptly
 ):
     """More concurrent requests than the pool has connections: each must be answered
     (by the plan or the full path) in well under the pool's 30 s checkout timeout."""
-    await stock(gql, tenant, {"S1": [("A", 5)]})
+    await receive_lines(gql, tenant, {"S1": [("A", 5)]})
     small = start_server(
         database_url,
         signing_key,

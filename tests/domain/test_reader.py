@@ -20,29 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db.loaders import Loaders, ReadLoader, RowLoader
 from db.reader import ConnectionLost, Reader, one_transaction, read, tenant_reader
 from db.session import Database, plain_url
-from tests.graphql.test_stock_concurrency import RECEIVE
-from tests.helpers import count_rows
-
-
-async def _stock(gql: Any, tenant: Any, lines: dict[str, list[tuple[str, int]]]) -> None:
-    for loc, items in lines.items():
-        data = await gql.ok(
-            RECEIVE,
-            tenant.owner,
-            {
-                "input": {
-                    "locationId": tenant.loc(loc),
-                    "lines": [{"sku": s, "quantity": q} for s, q in items],
-                }
-            },
-        )
-        assert data["receiveStock"]["userErrors"] == []
+from tests.helpers import count_rows, receive_lines
 
 
 @pytest.fixture
 async def two_stocked(gql, tenant, other_tenant) -> tuple[Any, Any]:
-    await _stock(gql, tenant, {"S1": [("A", 1), ("B", 2)], "WH": [("C", 3)]})
-    await _stock(gql, other_tenant, {"S2": [("A", 5), ("B", 6), ("C", 7)], "WH": [("A", 8)]})
+    await receive_lines(gql, tenant, {"S1": [("A", 1), ("B", 2)], "WH": [("C", 3)]})
+    await receive_lines(gql, other_tenant, {"S2": [("A", 5), ("B", 6), ("C", 7)], "WH": [("A", 8)]})
     return tenant, other_tenant
 
 
