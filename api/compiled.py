@@ -100,6 +100,9 @@ COMPILED_TYPES = frozenset(
 log = logging.getLogger("stockgraph.compiled")
 
 PLAN_CACHE_SIZE = 1000
+# Longer documents are run but not remembered: the cache holds its keys' text, and a
+# document with large literals (say, an inline receipt) is rarely sent twice.
+MAX_DOCUMENT_CHARS = 20_000
 PLAN_TRIED = "stockgraph.plan_tried"  # ASGI scope key: a plan already gave up on this request
 OUTCOMES = Counter(
     "stockgraph_compiled_reads_total",
@@ -559,7 +562,9 @@ class CompiledReads:
 
     def learn(self, query: str | None, operation_name: str | None, succeeded: bool) -> None:
         """After a full execution: remember the plan of a document that ran cleanly."""
-        if query is None or not succeeded or (query, operation_name) in self.plans:
+        if query is None or not succeeded or len(query) > MAX_DOCUMENT_CHARS:
+            return
+        if (query, operation_name) in self.plans:
             return
         try:
             plan: Plan | None = compile_plan(self.schema._schema, query, operation_name)

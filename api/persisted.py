@@ -7,8 +7,9 @@ carries only the hash and the variables: less to send and nothing to parse, and
 (through api/compiled.py) nothing to validate either.
 
 Documents are kept per tenant, so one tenant cannot tell which documents another
-one uses, and per process, in a bounded LRU: a client that meets another process
-(or a restart) is told NOT_FOUND and registers again, as the protocol expects.
+one uses, and per process, in an LRU bounded by count and by bytes (a document over
+64 KiB runs but is not kept): a client that meets another process (or a restart,
+or an eviction) is told NOT_FOUND and registers again, as the protocol expects.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
 HASH_MISMATCH = "PERSISTED_QUERY_HASH_MISMATCH"
 NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
 MAX_DOCUMENTS = 10_000
+MAX_DOCUMENT_BYTES = 64 * 1024  # a longer document runs, but is not kept
+MAX_TOTAL_BYTES = 32 * 1024 * 1024  # all kept documents of the process together
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +49,10 @@ def requested_hash(extensions: Any) -> str | Refusal | None:
 class PersistedDocuments:
     """Document text by (tenant, sha256), learnt from the clients that send them."""
 
-    def __init__(self, size: int = MAX_DOCUMENTS) -> None:
+    def __init__(self, size: int = MAX_DOCUMENTS, max_bytes: int = MAX_TOTAL_BYTES) -> None:
         self.size = size
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self.documents: OrderedDict[tuple[int | None, str], str] = OrderedDict()
 
     def resolve(
@@ -72,10 +77,20 @@ class PersistedDocuments:
                 return Refusal(NOT_FOUND, "PersistedQueryNotFound")
             self.documents.move_to_end(key)
             return stored
-        if hashlib.sha256(query.encode()).hexdigest() != sha:
+        encoded = query.encode()
+        if hashlib.sha256(encoded).hexdigest() != sha:
             return Refusal(HASH_MISMATCH, "persistedQuery.sha256Hash is not the query's SHA-256")
-        self.documents[key] = query
-        self.documents.move_to_end(key)
-        if len(self.documents) > self.size:
-            self.documents.popitem(last=False)
+        if len(encoded) <= MAX_DOCUMENT_BYTES:
+            self._keep(key, query, len(encoded))
         return query
+
+    def _keep(self, key: tuple[int | None, str], query: str, size: int) -> None:
+        """Least recently used out, by count and by bytes."""
+        previous = self.documents.pop(key, None)
+        if previous is not None:
+            self.bytes -= len(previous.encode())
+        self.documents[key] = query
+        self.bytes += size
+        while len(self.documents) > self.size or self.bytes > self.max_bytes:
+            _, dropped = self.documents.popitem(last=False)
+            self.bytes -= len(dropped.encode())

@@ -14,7 +14,8 @@ from auth.backend import app_claims
 from auth.permissions import parse_scopes
 from auth.tokens import TokenService
 from tests.api.conftest import app_token, new_client
-from tests.api.test_compiled_http import delta, metrics, rows, stock
+from tests.api.test_compiled_http import delta, metrics, rows
+from tests.helpers import receive_lines
 
 LEVELS = """query($first: Int = 10) { stockLevels(first: $first) { totalCount
   edges { node { onHand location { code } product { sku } } } } }"""
@@ -58,7 +59,7 @@ def error_codes(response: httpx.Response) -> list[str]:
 
 
 async def test_register_then_send_only_the_hash(server, gql, tenant):
-    await stock(gql, tenant, {"S1": [("A", 6)], "S2": [("B", 1)]})
+    await receive_lines(gql, tenant, {"S1": [("A", 6)], "S2": [("B", 1)]})
     token = await app_token(server, await new_client(tenant, "stock:read"))
     text, sha = document()
 
@@ -124,8 +125,8 @@ async def test_other_versions_and_malformed_hashes_are_not_supported(server, ten
 async def test_a_hash_registered_by_one_tenant_is_not_found_for_another(
     server, gql, tenant, other_tenant
 ):
-    await stock(gql, tenant, {"S1": [("A", 6)]})
-    await stock(gql, other_tenant, {"WH": [("C", 2)]})
+    await receive_lines(gql, tenant, {"S1": [("A", 6)]})
+    await receive_lines(gql, other_tenant, {"WH": [("C", 2)]})
     mine = await app_token(server, await new_client(tenant, "stock:read"))
     theirs = await app_token(server, await new_client(other_tenant, "stock:read"))
     text, sha = document()
@@ -144,7 +145,7 @@ async def test_a_hash_registered_by_one_tenant_is_not_found_for_another(
 
 
 async def test_another_app_of_the_same_tenant_shares_the_tenants_documents(server, gql, tenant):
-    await stock(gql, tenant, {"S2": [("B", 4)]})
+    await receive_lines(gql, tenant, {"S2": [("B", 4)]})
     first = await app_token(server, await new_client(tenant, "stock:read"))
     second = await app_token(server, await new_client(tenant, "stock:read stock:write"))
     text, sha = document()
@@ -155,7 +156,7 @@ async def test_another_app_of_the_same_tenant_shares_the_tenants_documents(serve
 async def test_hash_only_requests_of_a_compiled_document_are_answered_by_the_plan(
     server, gql, tenant
 ):
-    await stock(gql, tenant, {"S1": [("A", 6), ("C", 3)]})
+    await receive_lines(gql, tenant, {"S1": [("A", 6), ("C", 3)]})
     token = await app_token(server, await new_client(tenant, "stock:read"))
     text, sha = document()
 
@@ -227,3 +228,30 @@ def test_persisted_documents_are_kept_per_tenant_in_a_bounded_lru() -> None:
         requested_hash({"persistedQuery": {"version": 1, "sha256Hash": shas[0].upper()}})
         == (shas[0])
     )
+
+
+def test_the_store_is_bounded_by_bytes_and_keeps_no_huge_document() -> None:
+    """Memory is the bound that matters: a tenant registering large documents evicts
+    older ones instead of growing the process, and one over 64 KiB runs but is not kept."""
+    store = PersistedDocuments(size=1000, max_bytes=3000)
+    docs = [f'{{ product(sku: "{i}") {{ sku }} }}' + " " * 900 for i in range(5)]
+    shas = [hashlib.sha256(d.encode()).hexdigest() for d in docs]
+    for doc, sha in zip(docs, shas, strict=True):
+        assert store.resolve(1, doc, persisted(sha)) == doc
+    assert store.bytes <= 3000
+    assert len(store.documents) == 3
+    kept = [store.resolve(1, None, persisted(sha)) for sha in shas]
+    assert kept[:2] == [Refusal("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")] * 2
+    assert kept[2:] == docs[2:]
+    # registering the same document again does not count its bytes twice
+    before = store.bytes
+    assert store.resolve(1, docs[4], persisted(shas[4])) == docs[4]
+    assert store.bytes == before
+
+    huge = "{ __typename }" + " " * (64 * 1024)
+    sha = hashlib.sha256(huge.encode()).hexdigest()
+    assert store.resolve(1, huge, persisted(sha)) == huge  # it runs
+    assert store.resolve(1, None, persisted(sha)) == Refusal(
+        "PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound"
+    )
+    assert store.bytes == before

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from api.compiled import (
+    MAX_DOCUMENT_CHARS,
     CompiledReads,
     GiveUp,
     NotCompilable,
@@ -468,6 +469,18 @@ async def test_the_plan_cache_is_bounded(gql, stocked):
         docs[2], None, None, _ctx(gql.db, stocked.tenant.owner)
     )
     assert answered and data == {"product": {"sku": "C"}}
+
+
+async def test_long_documents_are_run_but_not_remembered(gql, stocked):
+    """The cache keeps its keys' text: a document with a large literal is not kept."""
+    reads = CompiledReads(gql.schema)
+    long = '{ product(sku: "A") { sku } }' + " " * MAX_DOCUMENT_CHARS
+    reads.learn(long, None, succeeded=True)
+    assert reads.plans == {}
+    assert await reads.try_execute(long, None, None, _ctx(gql.db, stocked.tenant.owner)) == (
+        False,
+        None,
+    )
 
 
 async def test_operation_name_picks_the_operation(gql, stocked):
