@@ -100,6 +100,7 @@ COMPILED_TYPES = frozenset(
 log = logging.getLogger("stockgraph.compiled")
 
 PLAN_CACHE_SIZE = 1000
+PLAN_CACHE_CHARS = 2_000_000  # the kept documents' length together (a plan keeps its AST)
 # Longer documents are run but not remembered: the cache holds its keys' text, and a
 # document with large literals (say, an inline receipt) is rarely sent twice.
 MAX_DOCUMENT_CHARS = 20_000
@@ -132,6 +133,7 @@ class ContextInfo:
 
 
 Complete = Callable[[Any], Any]
+PlanKey = tuple[int, str, str | None]  # tenant, document, operation name
 MAX_INT = 2**31  # GraphQL Int is 32-bit signed
 NON_NULL = ("nonnull",)
 NON_NULL_LIST = ("nonnull", "list", "nonnull")
@@ -171,7 +173,7 @@ class Plan:
 
 def compile_plan(schema: GraphQLSchema, query: str, operation_name: str | None) -> Plan:
     """The plan of one operation of a valid document, or NotCompilable."""
-    document = parse(query)
+    document = parse(query, no_location=True)  # a plan keeps its AST: no tokens in it
     operation = get_operation_ast(document, operation_name)
     if operation is None or operation.operation is not OperationType.QUERY:
         raise NotCompilable("only queries")
@@ -543,42 +545,71 @@ def _rebuild(wrappers: tuple[str, ...], value: Any, done: Iterator[Any], depth: 
 
 
 class CompiledReads:
-    """Plans by (document, operation name), learnt from successful full executions."""
+    """Plans by (tenant, document, operation name), learnt from clean full executions.
 
-    def __init__(self, strawberry_schema: Any, size: int = PLAN_CACHE_SIZE) -> None:
+    Per tenant, so that no tenant can tell (from timing or the counters on /metrics)
+    which documents another one runs. Bounded by count and by the documents' length;
+    documents that do not compile are remembered apart, so they never push plans out.
+    """
+
+    def __init__(
+        self,
+        strawberry_schema: Any,
+        size: int = PLAN_CACHE_SIZE,
+        max_chars: int = PLAN_CACHE_CHARS,
+    ) -> None:
         self.schema = strawberry_schema
         self.size = size
-        self.plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
+        self.max_chars = max_chars
+        self.chars = 0
+        self.plans: OrderedDict[PlanKey, Plan] = OrderedDict()
+        self.refused: OrderedDict[PlanKey, None] = OrderedDict()
         self.hits = 0
         self.fallbacks = 0
 
-    def plan_for(self, query: str | None, operation_name: str | None) -> Plan | None:
-        if query is None:
+    def plan_for(
+        self, query: str | None, operation_name: str | None, tenant_id: int | None
+    ) -> Plan | None:
+        if query is None or tenant_id is None:
             return None
-        plan = self.plans.get((query, operation_name))
+        key = (tenant_id, query, operation_name)
+        plan = self.plans.get(key)
         if plan is not None:
-            self.plans.move_to_end((query, operation_name))
+            self.plans.move_to_end(key)
         return plan
 
-    def learn(self, query: str | None, operation_name: str | None, succeeded: bool) -> None:
+    def learn(
+        self,
+        query: str | None,
+        operation_name: str | None,
+        succeeded: bool,
+        tenant_id: int | None,
+    ) -> None:
         """After a full execution: remember the plan of a document that ran cleanly."""
-        if query is None or not succeeded or len(query) > MAX_DOCUMENT_CHARS:
+        if query is None or tenant_id is None or not succeeded or len(query) > MAX_DOCUMENT_CHARS:
             return
-        if (query, operation_name) in self.plans:
+        key = (tenant_id, query, operation_name)
+        if key in self.plans or key in self.refused:
             return
         try:
-            plan: Plan | None = compile_plan(self.schema._schema, query, operation_name)
+            plan = compile_plan(self.schema._schema, query, operation_name)
         except (NotCompilable, GraphQLError):
-            plan = None
-        self.plans[(query, operation_name)] = plan
-        if len(self.plans) > self.size:
-            self.plans.popitem(last=False)
+            self.refused[key] = None
+            if len(self.refused) > self.size:
+                self.refused.popitem(last=False)
+            return
+        self.plans[key] = plan
+        self.chars += len(query)
+        while len(self.plans) > self.size or self.chars > self.max_chars:
+            (_, dropped, _), _ = self.plans.popitem(last=False)
+            self.chars -= len(dropped)
 
     async def try_execute(
         self, query: str | None, operation_name: str | None, variables: Any, context: Context
     ) -> tuple[bool, Any]:
         """(True, data) when a plan answered; (False, None) when the full path must."""
-        plan = self.plan_for(query, operation_name)
+        tenant_id = context.caller.tenant_id if context.caller is not None else None
+        plan = self.plan_for(query, operation_name, tenant_id)
         if plan is None:
             return False, None
         try:

@@ -67,7 +67,7 @@ class GraphQLEndpoint:
         )
         name = request.get("operationName")
         assert compiled is not None
-        if not isinstance(query, str) or compiled.plan_for(query, name) is None:
+        if not isinstance(query, str) or compiled.plan_for(query, name, caller.tenant_id) is None:
             await self.view(scope, replay, send)
             return
         context = Context(
@@ -133,6 +133,9 @@ def _request(data: Any) -> dict[str, Any] | None:
         return None
     if name is not None and not isinstance(name, str):
         return None
+    extensions = data.get("extensions")
+    if extensions is not None and not isinstance(extensions, dict):
+        return None  # the full path answers 400
     return data
 
 

@@ -262,6 +262,7 @@ class GraphQLApp(GraphQL[Context, None]):
                 request_data.query,
                 request_data.operation_name,
                 succeeded=not result.errors and result.data is not None,
+                tenant_id=context.caller.tenant_id,
             )
         return result
 

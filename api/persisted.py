@@ -77,7 +77,10 @@ class PersistedDocuments:
                 return Refusal(NOT_FOUND, "PersistedQueryNotFound")
             self.documents.move_to_end(key)
             return stored
-        encoded = query.encode()
+        try:
+            encoded = query.encode()
+        except UnicodeEncodeError:  # a lone surrogate: no client could have hashed it
+            return Refusal(HASH_MISMATCH, "persistedQuery.sha256Hash is not the query's SHA-256")
         if hashlib.sha256(encoded).hexdigest() != sha:
             return Refusal(HASH_MISMATCH, "persistedQuery.sha256Hash is not the query's SHA-256")
         if len(encoded) <= MAX_DOCUMENT_BYTES:

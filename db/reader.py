@@ -83,39 +83,36 @@ async def tenant_reader(engine: AsyncEngine, tenant_id: int) -> AsyncIterator[Re
     """A read-only transaction on a pooled app connection, bound to ``tenant_id``.
 
     Raises ConnectionLost (after discarding the connection) when the connection died.
+    A connection goes back to the pool only when its transaction ended cleanly; after
+    anything else (a cancellation in the middle of BEGIN or COMMIT included) it is
+    thrown away, so no later user can find a transaction, or a tenant, left on it.
     """
     async with engine.connect() as conn:
         raw = await conn.get_raw_connection()
         pg: Any = raw.driver_connection
+        clean = False
         try:
             await pg.execute(_begin(tenant_id))
+            try:
+                yield Reader(pg, tenant_id)
+            except BaseException as exc:
+                try:
+                    await pg.execute("ROLLBACK")
+                except BaseException as failed:
+                    if isinstance(exc, Exception) and (_lost(exc) or _lost(failed)):
+                        raise ConnectionLost(str(exc)) from exc
+                    raise exc from failed
+                clean = not pg.is_in_transaction()
+                raise
+            await pg.execute("COMMIT")
+            clean = not pg.is_in_transaction()
         except Exception as exc:
             if _lost(exc):
-                await conn.invalidate()
                 raise ConnectionLost(str(exc)) from exc
             raise
-        try:
-            yield Reader(pg, tenant_id)
-        except BaseException as exc:
-            try:
-                await pg.execute("ROLLBACK")
-            except BaseException as failed:
+        finally:
+            if not clean:
                 await conn.invalidate()
-                if isinstance(exc, Exception) and (_lost(exc) or _lost(failed)):
-                    raise ConnectionLost(str(exc)) from exc
-                raise exc from failed
-            if isinstance(exc, Exception) and _lost(exc):
-                await conn.invalidate()
-                raise ConnectionLost(str(exc)) from exc
-            raise
-        else:
-            try:
-                await pg.execute("COMMIT")
-            except Exception as exc:
-                await conn.invalidate()
-                if _lost(exc):
-                    raise ConnectionLost(str(exc)) from exc
-                raise
 
 
 @dataclass(slots=True)

@@ -9,22 +9,30 @@ import functools
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
-@functools.lru_cache(maxsize=65_536)
-def encode(type_name: str, pk: int | str) -> str:
-    """base64url without padding; cached, as the same rows are listed again and again."""
+MAX_ID_LENGTH = 200  # far longer than any ID we hand out
+
+
+def _encode(type_name: str, pk: int | str) -> str:
     raw = binascii.b2a_base64(f"{type_name}:{pk}".encode(), newline=False)
     return raw.translate(_URLSAFE).rstrip(b"=").decode()
 
 
+# Cached for the IDs we hand out (the same rows are listed again and again); decode
+# checks IDs that callers send with the uncached one, so they never fill this cache.
+encode = functools.lru_cache(maxsize=65_536)(_encode)
+
+
 def decode(global_id: str) -> tuple[str, str] | None:
     """(type, pk) or None when the ID is not one of ours."""
+    if len(global_id) > MAX_ID_LENGTH:
+        return None
     try:
         padded = global_id + "=" * (-len(global_id) % 4)
         text = base64.urlsafe_b64decode(padded.encode("ascii")).decode()
     except (binascii.Error, UnicodeError, ValueError):
         return None
     type_name, sep, pk = text.partition(":")
-    if not sep or not type_name or not pk or encode(type_name, pk) != global_id:
+    if not sep or not type_name or not pk or _encode(type_name, pk) != global_id:
         return None  # only the one spelling we hand out is accepted
     return type_name, pk
 

@@ -103,9 +103,11 @@ async def test_the_second_request_is_answered_by_the_plan_with_the_same_body(ser
     assert page["pageInfo"]["hasNextPage"] is True and page["totalCount"] == 3
 
 
-async def test_another_tenant_gets_its_own_rows_from_the_same_plan(
+async def test_plans_are_per_tenant_and_each_tenant_gets_its_own_rows(
     server, gql, tenant, other_tenant
 ):
+    """A plan learnt for one tenant does not answer another's first request (no tenant can
+    tell from timing or /metrics what another runs); each then gets its own rows."""
     await receive_lines(gql, tenant, {"S1": [("A", 5)]})
     await receive_lines(gql, other_tenant, {"S2": [("B", 9), ("C", 1)]})
     mine = await app_token(server, await new_client(tenant, "stock:read"))
@@ -115,9 +117,12 @@ async def test_another_tenant_gets_its_own_rows_from_the_same_plan(
     assert rows(learnt.json()) == [("S1", "A", 5)]
 
     before = await metrics(server)
-    answer = await post(server, theirs, doc)
+    first = await post(server, theirs, doc)
     after = await metrics(server)
-    assert delta(before, after) == {"answered": 1, "fallback": 0}
+    assert delta(before, after) == {"answered": 0, "fallback": 0}  # learnt for them now
+    answer = await post(server, theirs, doc)
+    assert delta(after, await metrics(server)) == {"answered": 1, "fallback": 0}
+    assert answer.content == first.content
     body = answer.json()
     assert rows(body) == [("S2", "B", 9), ("S2", "C", 1)]
     assert body["data"]["stockLevels"]["totalCount"] == 2
@@ -361,3 +366,20 @@ async def test_a_burst_of_compiled_requests_on_a_small_pool_is_answered_promptly
         assert elapsed < 10, f"16 requests took {elapsed:.1f} s"
     finally:
         stop_server(small)
+
+
+async def test_a_learnt_document_with_malformed_extensions_gets_the_full_paths_400(
+    server, gql, tenant
+):
+    await receive_lines(gql, tenant, {"S1": [("A", 5)]})
+    token = await app_token(server, await new_client(tenant, "stock:read"))
+    doc = unique(LEVELS)
+    assert (await post(server, token, doc)).status_code == 200
+    assert (await post(server, token, doc)).status_code == 200  # answered by the plan
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=server.url, headers=headers) as http:
+        for extensions in ("x", 1, [1]):
+            response = await http.post("/graphql", json={"query": doc, "extensions": extensions})
+            assert response.status_code == 400, extensions
+        fine = await http.post("/graphql", json={"query": doc, "extensions": {"trace": True}})
+        assert fine.status_code == 200 and "errors" not in fine.json()

@@ -255,3 +255,11 @@ def test_the_store_is_bounded_by_bytes_and_keeps_no_huge_document() -> None:
         "PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound"
     )
     assert store.bytes == before
+
+
+def test_a_document_no_client_could_hash_is_a_mismatch() -> None:
+    """A lone surrogate has no UTF-8 form: refused, not a server error."""
+    store = PersistedDocuments()
+    refused = store.resolve(1, "{ __typename } #\ud800", persisted("0" * 64))
+    assert isinstance(refused, Refusal) and refused.code == "PERSISTED_QUERY_HASH_MISMATCH"
+    assert store.documents == {}

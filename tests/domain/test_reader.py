@@ -396,3 +396,38 @@ async def test_a_failing_read_in_one_transaction_frees_the_reader(db, two_stocke
             assert await read(engine, mine.tenant_id, _pid) > 0
             raise LookupError("rolls the shared transaction back")
     assert await read(engine, mine.tenant_id, lambda r: r.fetchval("SELECT 7")) == 7
+
+
+async def test_a_cancelled_read_never_leaves_a_transaction_or_a_tenant_on_the_pool(
+    database_url, app_database_url, two_stocked
+):
+    """Reads cancelled at every point (before, during and after BEGIN, the query and
+    COMMIT): the next user of the pooled connection finds no transaction and no tenant."""
+    mine, _ = two_stocked
+    one = Database.connect(plain_url(database_url), app_url=app_database_url, pool_size=1)
+    try:
+
+        async def work(reader: Reader) -> int:
+            return int(await reader.fetchval("SELECT count(*) FROM stock_levels"))
+
+        cancelled = 0
+        for steps in range(40):
+            task = asyncio.ensure_future(one.read(mine.tenant_id, work))
+            for _ in range(steps):
+                await asyncio.sleep(0)
+            if task.cancel():
+                cancelled += 1
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            async with one.app_engine.connect() as conn:
+                pg = (await conn.get_raw_connection()).driver_connection
+                assert not pg.is_in_transaction(), steps
+                assert await pg.fetchval("SELECT current_setting('app.tenant_id', true)") in (
+                    None,
+                    "",
+                ), steps
+                assert await pg.fetchval("SELECT count(*) FROM stock_levels") == 0  # RLS
+        assert cancelled >= 5  # the loop really cancelled reads part-way
+        assert await one.read(mine.tenant_id, work) == 3
+    finally:
+        await one.dispose()

@@ -443,18 +443,20 @@ async def test_a_plan_learnt_once_answers_through_the_cache(gql, stocked):
     reads = CompiledReads(gql.schema)
     owner = stocked.tenant.owner
     assert await reads.try_execute(Q1, None, None, _ctx(gql.db, owner)) == (False, None)
-    reads.learn(Q1, None, succeeded=False)
-    assert reads.plan_for(Q1, None) is None
-    reads.learn(Q1, None, succeeded=True)
-    assert reads.plan_for(Q1, None) is not None
+    tid = owner.tenant_id
+    reads.learn(Q1, None, succeeded=False, tenant_id=tid)
+    assert reads.plan_for(Q1, None, tid) is None
+    reads.learn(Q1, None, succeeded=True, tenant_id=tid)
+    assert reads.plan_for(Q1, None, tid) is not None
+    assert reads.plan_for(Q1, None, tid + 1) is None  # plans are per tenant
     answered, data = await reads.try_execute(Q1, None, None, _ctx(gql.db, owner))
     assert answered is True
     assert data == (await full(gql, Q1, owner)).data
     assert (reads.hits, reads.fallbacks) == (1, 0)
     # a document that does not compile is remembered as such and never tried
     mutation = 'mutation { setReorderPoint(input: {locationId: "x", sku: "A", reorderPoint: 1}) { userErrors { code } } }'  # noqa: E501
-    reads.learn(mutation, None, succeeded=True)
-    assert (mutation, None) in reads.plans and reads.plans[(mutation, None)] is None
+    reads.learn(mutation, None, succeeded=True, tenant_id=tid)
+    assert (tid, mutation, None) in reads.refused and (tid, mutation, None) not in reads.plans
     assert await reads.try_execute(mutation, None, None, _ctx(gql.db, owner)) == (False, None)
     assert (reads.hits, reads.fallbacks) == (1, 0)
 
@@ -462,21 +464,38 @@ async def test_a_plan_learnt_once_answers_through_the_cache(gql, stocked):
 async def test_the_plan_cache_is_bounded(gql, stocked):
     reads = CompiledReads(gql.schema, size=2)
     docs = [f"{{ product(sku: {json.dumps(s)}) {{ sku }} }}" for s in ("A", "B", "C")]
+    tid = stocked.tenant.tenant_id
     for doc in docs:
-        reads.learn(doc, None, succeeded=True)
-    assert list(reads.plans) == [(docs[1], None), (docs[2], None)]
+        reads.learn(doc, None, succeeded=True, tenant_id=tid)
+    assert list(reads.plans) == [(tid, docs[1], None), (tid, docs[2], None)]
+    assert reads.chars == len(docs[1]) + len(docs[2])
     answered, data = await reads.try_execute(
         docs[2], None, None, _ctx(gql.db, stocked.tenant.owner)
     )
     assert answered and data == {"product": {"sku": "C"}}
 
 
+async def test_plans_are_bounded_by_length_and_refusals_kept_apart(gql, stocked):
+    tid = stocked.tenant.tenant_id
+    docs = [f'{{ product(sku: "{s}") {{ sku }} }}' + " " * 100 for s in "ABCD"]
+    reads = CompiledReads(gql.schema, max_chars=2 * len(docs[0]))
+    for doc in docs:
+        reads.learn(doc, None, succeeded=True, tenant_id=tid)
+    assert [key[1] for key in reads.plans] == docs[2:]
+    assert reads.chars == 2 * len(docs[0])
+    # documents that do not compile never push plans out
+    for n in range(50):
+        mutation = f'mutation {{ setReorderPoint(input: {{locationId: "x{n}", sku: "A", reorderPoint: 1}}) {{ userErrors {{ code }} }} }}'  # noqa: E501
+        reads.learn(mutation, None, succeeded=True, tenant_id=tid)
+    assert [key[1] for key in reads.plans] == docs[2:] and len(reads.refused) == 50
+
+
 async def test_long_documents_are_run_but_not_remembered(gql, stocked):
     """The cache keeps its keys' text: a document with a large literal is not kept."""
     reads = CompiledReads(gql.schema)
     long = '{ product(sku: "A") { sku } }' + " " * MAX_DOCUMENT_CHARS
-    reads.learn(long, None, succeeded=True)
-    assert reads.plans == {}
+    reads.learn(long, None, succeeded=True, tenant_id=stocked.tenant.tenant_id)
+    assert reads.plans == {} and reads.refused == {}
     assert await reads.try_execute(long, None, None, _ctx(gql.db, stocked.tenant.owner)) == (
         False,
         None,
@@ -569,8 +588,13 @@ async def test_a_learnt_plan_answers_a_foreign_tenant_with_its_own_rows(gql, sto
     reads = CompiledReads(gql.schema)
     mine = await full(gql, doc, t.owner)
     assert mine.errors is None
-    reads.learn(doc, None, succeeded=True)
-
+    reads.learn(doc, None, succeeded=True, tenant_id=t.tenant_id)
+    # plans are per tenant: one learnt by the first tenant is not used for another
+    assert await reads.try_execute(doc, None, None, _ctx(gql.db, other_tenant.owner)) == (
+        False,
+        None,
+    )
+    reads.learn(doc, None, succeeded=True, tenant_id=other_tenant.tenant_id)
     answered, theirs = await reads.try_execute(doc, None, None, _ctx(gql.db, other_tenant.owner))
     assert answered is True
     levels = theirs["stockLevels"]
@@ -604,8 +628,8 @@ async def test_a_caller_without_stock_read_gets_the_full_paths_forbidden(gql, st
     t = stocked.tenant
     doc = "{ stockLevels { edges { node { onHand } } } }"
     reads = CompiledReads(gql.schema)
-    reads.learn(doc, None, succeeded=True)
-    plan = reads.plan_for(doc, None)
+    reads.learn(doc, None, succeeded=True, tenant_id=t.tenant_id)
+    plan = reads.plan_for(doc, None, t.tenant_id)
     assert plan is not None
     no_stock = t.app("transfers:read costs:read")
     with pytest.raises(GiveUp):
@@ -633,7 +657,7 @@ async def test_an_invalid_cursor_gives_up_and_the_full_path_says_invalid(gql, st
     for root in ("stockLevels", "stockMovements", "products", "locations"):
         doc = f"query($after: String) {{ {root}(after: $after) {{ edges {{ cursor }} }} }}"
         await same_both_ways(gql, doc, owner, {"after": None})
-        reads.learn(doc, None, succeeded=True)
+        reads.learn(doc, None, succeeded=True, tenant_id=owner.tenant_id)
         before = reads.fallbacks
         for bad in ("%%%", "bm90IGpzb24=", "WzEsMiwzXQ==", '"just a string"'):
             answered, data = await reads.try_execute(doc, None, {"after": bad}, _ctx(gql.db, owner))
@@ -651,7 +675,7 @@ async def test_first_beyond_the_cap_gives_up(gql, stocked):
         "stockLevels": {"totalCount": 9}
     }
     reads = CompiledReads(gql.schema)
-    reads.learn(doc, None, succeeded=True)
+    reads.learn(doc, None, succeeded=True, tenant_id=owner.tenant_id)
     assert await reads.try_execute(doc, None, {"n": 251}, _ctx(gql.db, owner)) == (False, None)
     result = await full(gql, doc, owner, {"n": 251})
     assert result.errors[0].extensions["code"] == "INVALID"
