@@ -79,33 +79,35 @@ def _all_by(model: Any, key: str, order: str = "id") -> Fetch:
     return fetch
 
 
+def _read_by(key: str, sql: str) -> ReadFetch:
+    """Rows by ``key`` over the asyncpg reader; ``sql`` takes the tenant and a key array."""
+
+    async def fetch(reader: Reader, keys: Sequence[Any]) -> dict[Any, Record]:
+        return {getattr(r, key): r for r in await reader.fetch(sql, reader.tenant_id, keys)}
+
+    return fetch
+
+
 def _read_by_id(model: Any, key: str = "id") -> ReadFetch:
-    """Rows of ``model`` by ``key`` over the asyncpg reader (one array parameter)."""
+    """Rows of ``model`` by ``key`` (one array parameter)."""
     table = model.__table__
     columns = ", ".join(c.name for c in table.columns)
     array = "bigint[]" if key == "id" else "text[]"
-    sql = f"SELECT {columns} FROM {table.name} WHERE tenant_id = $1 AND {key} = ANY($2::{array})"
-
-    async def fetch(reader: Reader, keys: Sequence[Any]) -> dict[Any, Record]:
-        return {getattr(r, key): r for r in await reader.fetch(sql, reader.tenant_id, keys)}
-
-    return fetch
+    return _read_by(
+        key, f"SELECT {columns} FROM {table.name} WHERE tenant_id = $1 AND {key} = ANY($2::{array})"
+    )
 
 
 def _read_priced_products(key: str) -> ReadFetch:
-    """Products with their tenant's currency, over the asyncpg reader."""
+    """Products with their tenant's currency, so prices come out in the right one."""
     columns = ", ".join(f"p.{c.name}" for c in Product.__table__.columns)
     array = "bigint[]" if key == "id" else "text[]"
-    sql = (
+    return _read_by(
+        key,
         f"SELECT {columns}, t.currency FROM products p "
         "JOIN tenants t ON t.tenant_id = p.tenant_id "
-        f"WHERE p.tenant_id = $1 AND p.{key} = ANY($2::{array})"
+        f"WHERE p.tenant_id = $1 AND p.{key} = ANY($2::{array})",
     )
-
-    async def fetch(reader: Reader, keys: Sequence[Any]) -> dict[Any, Record]:
-        return {getattr(r, key): r for r in await reader.fetch(sql, reader.tenant_id, keys)}
-
-    return fetch
 
 
 class ReadLoader(DataLoader[Any, Any]):

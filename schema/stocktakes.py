@@ -214,7 +214,8 @@ class CountDue:
 
     @strawberry.field(description="Up to 50 of the SKUs due.")
     async def due_products(self, info: Info) -> list[Product]:
-        return [await load_product(info, pk) for pk in self.product_pks]
+        rows = await info.context.loaders.product_by_id.load_many(self.product_pks)
+        return [Product.from_row(row) for row in rows]
 
 
 @strawberry.type
