@@ -45,7 +45,7 @@ BAR = 2.0
 
 SG_M3 = (
     "mutation($input: RecordSaleInput!) { recordSale(input: $input) "
-    "{ movements { sequence } userErrors { code } } }"
+    "{ stockLevels { onHand } userErrors { code } } }"
 )
 # A receipt number no other request of this run or an earlier one can have: the wrk
 # thread, the second, and a counter.

@@ -17,6 +17,7 @@ import strawberry
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
+from strawberry.types.nodes import SelectedField
 
 from auth.caller import Caller
 from domain import idempotency
@@ -55,8 +56,9 @@ class MutationSpec:
     is ``Recorded`` and has ``from_json``. The callbacks override it, one by one
     (mutations written against them keep working): ``audit`` (result → AuditEntry),
     ``snapshot`` (result → JSON), ``restore`` (JSON → result). ``settle`` runs after
-    COMMIT, on fresh and replayed results alike: for results whose sequences are
-    numbered by the COMMIT (``domain.stock.ledger.settle``).
+    COMMIT, on fresh and replayed results alike, when the selection asks for
+    ``settle_when``: for results whose sequences the COMMIT numbers
+    (``domain.stock.ledger.settle``).
     """
 
     action: str
@@ -67,6 +69,8 @@ class MutationSpec:
     redact: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     result: type[Any] | None = None
     settle: Callable[[AsyncSession, Caller, Any], Awaitable[Any]] | None = None
+    # settle only when the selection reaches this field path (it costs a transaction).
+    settle_when: tuple[str, ...] = ("movements", "sequence")
 
     def entry(self, result: Any) -> AuditEntry:
         if self.audit is not None:
@@ -98,6 +102,27 @@ def input_dict(value: Any) -> dict[str, Any]:
     return data
 
 
+def selects(info: Info, path: tuple[str, ...]) -> bool:
+    """Whether the operation's selection of this field reaches ``path`` (fragments too)."""
+
+    def below(selections: list[Any], name: str) -> list[Any]:
+        found = []
+        for sel in selections:
+            if isinstance(sel, SelectedField):
+                if sel.name == name:
+                    found.append(sel)
+            else:  # a fragment: its fields count as the field's own
+                found.extend(below(sel.selections, name))
+        return found
+
+    level: list[Any] = list(info.selected_fields)
+    for name in path:
+        level = below([sub for sel in level for sub in sel.selections], name)
+        if not level:
+            return False
+    return True
+
+
 def _sqlstate(exc: DBAPIError) -> str | None:
     orig = getattr(exc, "orig", None)
     return getattr(orig, "sqlstate", None) or getattr(
@@ -118,6 +143,7 @@ async def run_mutation(
     key: str | None = getattr(input_value, "idempotency_key", None)
     data = input_dict(input_value)
     digest = idempotency.request_hash(spec.action, data)
+    settle = spec.settle if spec.settle and selects(info, spec.settle_when) else None
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             async with ctx.db.tenant_transaction(caller.tenant_id) as session:
@@ -129,8 +155,8 @@ async def run_mutation(
                         )
                     if stored is not None:
                         replayed = spec.from_json(stored)
-                        if spec.settle is not None:
-                            replayed = await spec.settle(session, caller, replayed)
+                        if settle is not None:
+                            replayed = await settle(session, caller, replayed)
                         return render(replayed)
                 result = await execute(session, caller, ctx.request_id)
                 await append(
@@ -142,9 +168,9 @@ async def run_mutation(
                 )
                 if key is not None:
                     await idempotency.store(session, caller, key, spec.to_json(result))
-            if spec.settle is not None:
+            if settle is not None:
                 async with ctx.db.tenant_transaction(caller.tenant_id) as session:
-                    result = await spec.settle(session, caller, result)
+                    result = await settle(session, caller, result)
             return render(result)
         except DomainError as error:
             user_error = UserError.from_domain(error)

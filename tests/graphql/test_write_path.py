@@ -255,3 +255,33 @@ async def test_the_audit_trail_stays_append_only(db, tenant):
         with pytest.raises(DBAPIError, match="append-only"):
             async with db.owner_transaction() as s:
                 await s.execute(text(statement), {"t": tenant.tenant_id})
+
+
+async def test_sequences_are_final_however_they_are_selected(gql, tenant):
+    fragment = """
+    mutation($input: RecordSaleInput!) {
+      recordSale(input: $input) { ...Sold userErrors { code } }
+    }
+    fragment Sold on StockChangePayload { movements { ... on StockMovement { n: sequence } } }
+    """
+    plain = """
+    mutation($input: RecordSaleInput!) {
+      recordSale(input: $input) { stockLevels { onHand } movements { id } userErrors { code } }
+    }"""
+
+    def sale(receipt: str) -> dict:
+        return {
+            "input": {
+                "locationId": tenant.loc("S2"),
+                "receiptNumber": receipt,
+                "lines": [{"sku": "C", "quantity": 1}],
+            }
+        }
+
+    first = (await gql.ok(fragment, tenant.owner, sale("F1")))["recordSale"]
+    assert first["userErrors"] == [] and int(first["movements"][0]["n"]) > 0
+    second = (await gql.ok(plain, tenant.owner, sale("F2")))["recordSale"]
+    assert second["userErrors"] == [] and second["stockLevels"][0]["onHand"] == -2
+    third = (await gql.ok(fragment, tenant.owner, sale("F3")))["recordSale"]
+    # the unsettled answer in between took a number too: one per movement, no gap
+    assert int(third["movements"][0]["n"]) == int(first["movements"][0]["n"]) + 2
