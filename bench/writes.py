@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import threading
@@ -174,28 +175,35 @@ def server_from(
         os.chdir(here)
 
 
-def sample_runs(
-    opts: argparse.Namespace, url: str, endpoint: str, shape: Shape, headers: dict[str, str]
-) -> tuple[Result, Sampler]:
+def sampled_run(
+    opts: argparse.Namespace,
+    url: str,
+    endpoint: str,
+    shape: Shape,
+    headers: dict[str, str],
+    counts: Counter[str],
+) -> Result:
+    """One wrk run, pg_stat_activity sampled meanwhile (added to ``counts``)."""
     sampler = Sampler(url)
     sampler.start()
-    runs: list[Result] = []
-    for _ in range(opts.runs):
-        runs.append(loadgen.run_wrk(endpoint, shape, opts.connections, opts.seconds, headers))
-        time.sleep(0.5)
-    sampler.stop.set()
-    sampler.join()
-    return Result.median(runs), sampler
+    try:
+        return loadgen.run_wrk(endpoint, shape, opts.connections, opts.seconds, headers)
+    finally:
+        sampler.stop.set()
+        sampler.join()
+        counts.update(sampler.counts)
 
 
-def report(label: str, result: Result, sampler: Sampler) -> None:
+def report(label: str, result: Result, counts: Counter[str]) -> None:
     print(
         f"{label}: {result.ops_per_s:,.0f} commits/s (spread {result.spread:.0%}); "
         f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms; bad answers {result.bad}"
     )
-    total = sum(sampler.counts.values()) or 1
+    if result.sample:
+        print(f"  a bad answer: {result.sample}")
+    total = sum(counts.values()) or 1
     print("  where the database's backends were (share of samples):")
-    for what, n in sampler.counts.most_common(6):
+    for what, n in counts.most_common(6):
         print(f"    {n / total:6.1%}  {what}")
 
 
@@ -216,7 +224,8 @@ def main() -> None:
     opts = parser.parse_args()
     if opts.quick:
         opts.seconds, opts.warmup, opts.runs = 5, 2, 1
-    figures: dict[str, tuple[Result, Sampler]] = {}
+    runs: dict[str, list[Result]] = {}
+    counts: dict[str, Counter[str]] = {}
     with scratch_database() as url:
         say("building 8 locations × 2,000 SKUs …")
         data = build_sync(url, locations=8, products=2000)
@@ -232,28 +241,46 @@ def main() -> None:
                 "QUERY": json.dumps(SG_M3),
             },
         )
-        sources = {"after": None, **({"before": opts.before} if opts.before else {})}
-        for name, source in sources.items():
-            with server_from(source, url, data) as (endpoint, headers):
-                say(f"{name}: warm-up, then {opts.runs} run(s) of {opts.seconds:g} s …")
+        with contextlib.ExitStack() as stack:
+            # Both servers up at once, runs taken in turn: the machine's load drifts, and
+            # alternating spreads the drift over both.
+            servers = {"after": stack.enter_context(server_from(None, url, data))}
+            if opts.before:
+                servers["before"] = stack.enter_context(server_from(opts.before, url, data))
+            for name, (endpoint, headers) in servers.items():
+                say(f"{name}: warm-up …")
                 loadgen.run_wrk(endpoint, shape, opts.connections, opts.warmup, headers)
-                figures[name] = sample_runs(opts, url, endpoint, shape, headers)
+                runs[name], counts[name] = [], Counter()
+            for i in range(opts.runs):
+                for name, (endpoint, headers) in servers.items():
+                    say(f"run {i + 1} of {opts.runs}: {name} …")
+                    runs[name].append(
+                        sampled_run(opts, url, endpoint, shape, headers, counts[name])
+                    )
+                    time.sleep(0.5)
         checks = asyncio.run(check(url, data.tenant_id))
     print()
     print(f"M3 recordSale, {opts.lines} lines, {opts.connections} clients, one process")
-    for name, (result, sampler) in figures.items():
-        report(name, result, sampler)
-    after = figures["after"][0].ops_per_s
-    before = figures["before"][0].ops_per_s if "before" in figures else BEFORE
-    source = "measured now" if "before" in figures else "recorded"
+    medians = {name: Result.median(rs) for name, rs in runs.items()}
+    for name, result in medians.items():
+        each = ", ".join(f"{r.ops_per_s:,.0f}" for r in runs[name])
+        report(f"{name} (runs: {each})", result, counts[name])
+    after = medians["after"].ops_per_s
+    before = medians["before"].ops_per_s if "before" in medians else BEFORE
+    source = "measured in turn" if "before" in medians else "recorded"
     print(
         f"after ÷ before ({source}: {before:,.0f}/s) = {after / before:.2f}× "
         f"(bar {BAR:.0f}×: {after / before / BAR:.2f} of the bar)"
     )
+    if "before" in runs:
+        pairs = [
+            a.ops_per_s / b.ops_per_s for a, b in zip(runs["after"], runs["before"], strict=True)
+        ]
+        print("  ratio of each pair of runs: " + ", ".join(f"{x:.2f}×" for x in pairs))
     print("after the runs (both servers wrote to the same tenant):")
     for key in ("unbalanced", "movements", "events", "gapless", "audit_chain", "audit_events"):
         print(f"    {key}: {checks[key]}")
-    bad = sum(r.bad for r, _ in figures.values())
+    bad = sum(r.bad for rs in runs.values() for r in rs)
     if bad or checks["unbalanced"] or not checks["gapless"] or checks["audit_chain"] != "verifies":
         raise SystemExit("M3 broke a guarantee or got bad answers")
 
