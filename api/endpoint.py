@@ -19,8 +19,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from api.compiled import PLAN_TRIED
 from api.graphql import GraphQLApp, request_id
-from auth.backend import authenticate
-from auth.tokens import InvalidToken
+from auth.backend import caller_of
 from schema.context import Context
 
 JSON_HEADERS = [(b"content-type", b"application/json")]
@@ -55,10 +54,7 @@ class GraphQLEndpoint:
         if request is None:
             await self.view(scope, replay, send)
             return
-        try:
-            caller = authenticate(_text(headers.get(b"authorization")), self.view.tokens)
-        except InvalidToken:
-            caller = None
+        caller = caller_of(scope)  # the authentication middleware's
         if caller is None:
             await self.view(scope, replay, send)
             return

@@ -1,5 +1,8 @@
 """The Subscription root. Over graphql-transport-ws, api/ws.py serves these fields with
-render-once fan-out; these resolvers serve the other transports with the same stream."""
+render-once fan-out; these resolvers serve the other transports with the same stream.
+
+Each field declares its permission here, once; api/ws.py and the broker's per-event
+check read it from the field."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from collections.abc import AsyncGenerator
 import strawberry
 from strawberry.types import Info
 
-from auth.fields import requires
+from auth.fields import permissions_of, requires
 from auth.permissions import Permission
 from domain.stock.ledger import STOCK_CHANGED, STOCK_LOW
 from domain.transfers.repository import TRANSFER_UPDATED
@@ -18,14 +21,11 @@ from schema.transfers import TransferUpdatedEvent
 from subscriptions import stock as live
 from subscriptions.transfers import transfer_updated_root
 
-STOCK_READ = [requires(Permission.STOCK_READ)]
-TRANSFERS_READ = [requires(Permission.TRANSFERS_READ)]
-
 
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
-        permission_classes=STOCK_READ,
+        permission_classes=[requires(Permission.STOCK_READ)],
         description="Committed stock changes of the tenant in sequence order. With "
         "afterSequence, every matching change after it is replayed first, then live ones "
         "follow: reconnecting with the last sequence seen misses nothing and repeats nothing.",
@@ -39,13 +39,19 @@ class Subscription:
     ) -> AsyncGenerator[StockChangeEvent, None]:
         ctx = info.context
         subscriber = await live.make_subscriber(
-            ctx.db, ctx.viewer, STOCK_CHANGED, location_ids, skus, ctx.queue_size
+            ctx.db,
+            ctx.viewer,
+            STOCK_CHANGED,
+            location_ids,
+            skus,
+            ctx.queue_size,
+            permissions_of(info._field),
         )
         async for event in live.events(ctx.broker, subscriber, after_sequence):
             yield live.stock_changed_root(event)
 
     @strawberry.subscription(
-        permission_classes=STOCK_READ,
+        permission_classes=[requires(Permission.STOCK_READ)],
         description="Available stock fell to or below the reorder point: once per crossing.",
     )
     async def low_stock(
@@ -53,13 +59,19 @@ class Subscription:
     ) -> AsyncGenerator[LowStockEvent, None]:
         ctx = info.context
         subscriber = await live.make_subscriber(
-            ctx.db, ctx.viewer, STOCK_LOW, location_ids, None, ctx.queue_size
+            ctx.db,
+            ctx.viewer,
+            STOCK_LOW,
+            location_ids,
+            None,
+            ctx.queue_size,
+            permissions_of(info._field),
         )
         async for event in live.events(ctx.broker, subscriber, None):
             yield live.low_stock_root(event)
 
     @strawberry.subscription(
-        permission_classes=TRANSFERS_READ,
+        permission_classes=[requires(Permission.TRANSFERS_READ)],
         description="Committed transfer changes of the tenant in sequence order, for transfers "
         "from or to any of locationIds; afterSequence replays first, as for stockChanged.",
     )
@@ -71,7 +83,13 @@ class Subscription:
     ) -> AsyncGenerator[TransferUpdatedEvent, None]:
         ctx = info.context
         subscriber = await live.make_subscriber(
-            ctx.db, ctx.viewer, TRANSFER_UPDATED, location_ids, None, ctx.queue_size
+            ctx.db,
+            ctx.viewer,
+            TRANSFER_UPDATED,
+            location_ids,
+            None,
+            ctx.queue_size,
+            permissions_of(info._field),
         )
         async for event in live.events(ctx.broker, subscriber, after_sequence):
             yield transfer_updated_root(event)

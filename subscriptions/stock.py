@@ -63,24 +63,20 @@ def low_stock_root(event: LiveEvent) -> LowStockEvent:
 
 @dataclass(frozen=True, slots=True)
 class LiveField:
-    """One Subscription field: the outbox event type it streams, who may read it, its root."""
+    """One Subscription field: the outbox event type it streams and its root value.
+
+    Who may read it is declared on the field itself (``auth.fields.permissions_of``).
+    """
 
     event_type: str
-    permission: Permission
     root: Callable[[LiveEvent], Any]
 
 
 FIELDS: dict[str, LiveField] = {
-    "stockChanged": LiveField(STOCK_CHANGED, Permission.STOCK_READ, stock_changed_root),
-    "lowStock": LiveField(STOCK_LOW, Permission.STOCK_READ, low_stock_root),
-    "transferUpdated": LiveField(
-        TRANSFER_UPDATED, Permission.TRANSFERS_READ, transfer_updated_root
-    ),
+    "stockChanged": LiveField(STOCK_CHANGED, stock_changed_root),
+    "lowStock": LiveField(STOCK_LOW, low_stock_root),
+    "transferUpdated": LiveField(TRANSFER_UPDATED, transfer_updated_root),
 }
-FIELD_EVENT_TYPES = {name: f.event_type for name, f in FIELDS.items()}
-FIELD_PERMISSIONS = {name: f.permission for name, f in FIELDS.items()}
-EVENT_PERMISSIONS = {f.event_type: f.permission for f in FIELDS.values()}
-ROOTS: dict[str, Callable[[LiveEvent], Any]] = {f.event_type: f.root for f in FIELDS.values()}
 
 
 async def make_subscriber(
@@ -90,9 +86,14 @@ async def make_subscriber(
     location_ids: Sequence[str] | None,
     skus: Sequence[str] | None,
     queue_size: int,
+    permissions: tuple[Permission, ...],
     on_overflow: Callable[[], None] = lambda: None,
 ) -> Subscriber:
-    """Resolve the filter once: IDs that are not the caller's simply match nothing."""
+    """Resolve the filter once: IDs that are not the caller's simply match nothing.
+
+    ``permissions`` are the ones the subscription field declares; every event is
+    checked against them again before it is queued.
+    """
     locations = None
     if location_ids is not None:
         locations = frozenset(
@@ -114,7 +115,7 @@ async def make_subscriber(
         products,
         asyncio.Queue(queue_size),
         on_overflow,
-        permission=EVENT_PERMISSIONS[event_type],
+        permissions=permissions,
     )
 
 
