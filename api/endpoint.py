@@ -18,7 +18,7 @@ import orjson
 from starlette.types import Message, Receive, Scope, Send
 
 from api.compiled import PLAN_TRIED
-from api.graphql import GraphQLApp, request_id
+from api.graphql import JSON_BODY, GraphQLApp, request_id
 from auth.backend import caller_of
 from schema.context import Context
 
@@ -50,6 +50,7 @@ class GraphQLEndpoint:
             if not isinstance(decoded, dict | list):  # its view would fail with a 500
                 await _bad_request(send, b"The request body must be a JSON object or array")
                 return
+            scope[JSON_BODY] = decoded  # the view reads it from here, not from the body
         request = _request(decoded) if compiled is not None else None
         if request is None:
             await self.view(scope, replay, send)

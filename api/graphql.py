@@ -11,6 +11,7 @@ import dataclasses
 import json
 import logging
 import uuid
+from contextvars import ContextVar
 from functools import cache
 from typing import Any
 
@@ -41,6 +42,12 @@ from schema.context import Context
 from schema.scalars import SCALAR_MAP
 
 log = logging.getLogger("stockgraph.graphql")
+
+# ASGI scope key: the JSON body of a POST, already decoded by the /graphql endpoint,
+# so that the view does not decode it a second time.
+JSON_BODY = "stockgraph.json_body"
+_NOTHING = object()
+_DECODED: ContextVar[object] = ContextVar("stockgraph_decoded_body", default=_NOTHING)
 
 
 class StockgraphSchema(strawberry.Schema):
@@ -165,6 +172,14 @@ class GraphQLApp(GraphQL[Context, None]):
             )
         return result
 
+    def parse_json(self, data: str | bytes) -> Any:
+        """The body the endpoint decoded already (see get_context), else decoded here."""
+        decoded = _DECODED.get()
+        if decoded is not _NOTHING:
+            _DECODED.set(_NOTHING)
+            return decoded
+        return super().parse_json(data)
+
     def decode_json(self, data: str | bytes) -> object:
         """orjson, and the standard library for what orjson refuses (integers beyond 64 bits)."""
         try:
@@ -175,6 +190,8 @@ class GraphQLApp(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
+        # strawberry asks for the context before it parses the body, in the same task
+        _DECODED.set(request.scope.get(JSON_BODY, _NOTHING))
         return Context(
             db=self.db,
             caller=caller_of(request.scope),
