@@ -16,7 +16,6 @@ from api.settings import Settings
 from auth.backend import app_claims
 from auth.permissions import Permission
 
-
 QUERY = "query($n: Int) { viewer { kind } products(first: $n) { totalCount } }"
 
 
