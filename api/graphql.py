@@ -36,8 +36,7 @@ from api.settings import Settings
 from auth.backend import authorization_param, caller_from_header, caller_of
 from auth.tokens import TokenService
 from db.session import Database
-from resolvers.live import Subscription
-from resolvers.roots import Mutation, Query
+from resolvers.roots import Mutation, Query, Subscription
 from schema.context import Context
 from schema.scalars import SCALAR_MAP
 
