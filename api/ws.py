@@ -296,7 +296,14 @@ class Session:
         if isinstance(executor, list):
             await self._errors(op_id, executor)
             return
-        if not isinstance(node, FieldNode) or node.name.value not in live.FIELDS:
+        subscription = endpoint.schema.subscription_type
+        definition = (
+            subscription.fields.get(node.name.value)
+            if isinstance(node, FieldNode) and subscription is not None
+            else None
+        )
+        streamed = live.live_field(definition) if definition is not None else None
+        if streamed is None:
             await self.send(
                 {
                     "id": op_id,
@@ -305,8 +312,8 @@ class Session:
                 }
             )
             return
+        assert definition is not None
         field = node.name.value
-        definition = endpoint.schema.subscription_type.fields[field]  # type: ignore[union-attr]
         permissions = permissions_of(definition)
         for permission in permissions:
             if not caller.has(permission):
@@ -318,8 +325,7 @@ class Session:
                 await self._errors(op_id, [denied])
                 return
         args = get_argument_values(definition, node, executor.variable_values)
-        live_field = live.FIELDS[field]
-        event_type = live_field.event_type
+        event_type = streamed.event_type
         task = asyncio.current_task()
 
         def overflow() -> None:
@@ -344,7 +350,7 @@ class Session:
             variables,
             caller,
             endpoint.db,
-            live_field.root,
+            streamed.root,
             endpoint.policy.formatted,
         )
         prefix = '{"id":' + json.dumps(op_id) + ',"type":"next","payload":'

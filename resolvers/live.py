@@ -22,6 +22,7 @@ from subscriptions import stock as live
 from subscriptions.transfers import transfer_updated_root
 
 
+@live.streams(STOCK_CHANGED, live.stock_changed_root)
 async def stock_changed(
     info: Info,
     location_ids: list[strawberry.ID] | None = None,
@@ -42,6 +43,7 @@ async def stock_changed(
         yield live.stock_changed_root(event)
 
 
+@live.streams(STOCK_LOW, live.low_stock_root)
 async def low_stock(
     info: Info, location_ids: list[strawberry.ID] | None = None
 ) -> AsyncGenerator[LowStockEvent, None]:
@@ -59,6 +61,7 @@ async def low_stock(
         yield live.low_stock_root(event)
 
 
+@live.streams(TRANSFER_UPDATED, transfer_updated_root)
 async def transfer_updated(
     info: Info,
     location_ids: list[strawberry.ID] | None = None,

@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from graphql import GraphQLField
 from sqlalchemy import select
 
 from auth.caller import Caller
@@ -21,13 +22,10 @@ from auth.permissions import Permission
 from db.models import Product
 from db.session import Database
 from domain import ids
-from domain.stock.ledger import STOCK_CHANGED, STOCK_LOW
 from domain.stock.records import LevelRecord, MovementRecord
-from domain.transfers.repository import TRANSFER_UPDATED
 from schema.live import LowStockEvent, StockChangeEvent
 from schema.stock import StockLevel, StockMovement
 from subscriptions.broker import Broker, LiveEvent, Subscriber
-from subscriptions.transfers import transfer_updated_root
 
 
 class SlowConsumer(Exception):
@@ -63,20 +61,36 @@ def low_stock_root(event: LiveEvent) -> LowStockEvent:
 
 @dataclass(frozen=True, slots=True)
 class LiveField:
-    """One Subscription field: the outbox event type it streams and its root value.
+    """What a Subscription field streams: the outbox event type and its root value.
 
-    Who may read it is declared on the field itself (``auth.fields.permissions_of``).
+    Declared on the field's resolver with ``streams``; who may read it is declared on
+    the field itself (``auth.fields.permissions_of``).
     """
 
     event_type: str
     root: Callable[[LiveEvent], Any]
 
 
-FIELDS: dict[str, LiveField] = {
-    "stockChanged": LiveField(STOCK_CHANGED, stock_changed_root),
-    "lowStock": LiveField(STOCK_LOW, low_stock_root),
-    "transferUpdated": LiveField(TRANSFER_UPDATED, transfer_updated_root),
-}
+_LIVE = "__stockgraph_live__"
+R = TypeVar("R", bound=Callable[..., Any])
+
+
+def streams(event_type: str, root: Callable[[LiveEvent], Any]) -> Callable[[R], R]:
+    """Declares on a subscription resolver which events it streams, and as what."""
+
+    def declare(resolver: R) -> R:
+        setattr(resolver, _LIVE, LiveField(event_type, root))
+        return resolver
+
+    return declare
+
+
+def live_field(field: GraphQLField) -> LiveField | None:
+    """What a Subscription field streams, read from its resolver; None if it is not live."""
+    definition = (field.extensions or {}).get("strawberry-definition")
+    resolver = getattr(definition, "base_resolver", None)
+    found = getattr(getattr(resolver, "wrapped_func", None), _LIVE, None)
+    return found if isinstance(found, LiveField) else None
 
 
 async def make_subscriber(

@@ -19,7 +19,7 @@ from api.policy import policy
 from auth.caller import Caller
 from auth.fields import permissions_of, requires, type_permissions
 from auth.permissions import Permission
-from domain.stock.ledger import STOCK_CHANGED
+from domain.stock.ledger import STOCK_CHANGED, STOCK_LOW
 from resolvers import node as node_r
 from subscriptions import stock as live
 from subscriptions.broker import LiveEvent, Subscriber
@@ -72,12 +72,15 @@ def test_every_field_that_reaches_a_node_type_declares_what_the_type_does() -> N
     assert checked >= 15
 
 
-def test_every_subscription_field_declares_a_permission() -> None:
+def test_every_subscription_field_declares_a_permission_and_what_it_streams() -> None:
     subscription = build_schema()._schema.subscription_type
     assert subscription is not None
-    assert set(subscription.fields) == set(live.FIELDS)
     for name, field in subscription.fields.items():
         assert permissions_of(field), name
+        assert live.live_field(field) is not None, name
+    assert live.live_field(subscription.fields["lowStock"]) == live.LiveField(
+        STOCK_LOW, live.low_stock_root
+    )
 
 
 async def test_node_reads_the_permission_the_type_declares(gql, tenant) -> None:
