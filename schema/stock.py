@@ -15,7 +15,7 @@ from domain.stock.records import MovementKind as DomainKind
 from domain.stock.records import StockChange
 from schema.catalog import CurrencyCode, Product
 from schema.errors import UserError
-from schema.loading import loaded
+from schema.loading import compiled_type, loaded
 from schema.locations import Location
 from schema.relay import Node
 from schema.scalars import BigInt
@@ -34,6 +34,7 @@ async def load_product(info: Info, pk: int) -> Product:
     return Product.from_row(row)
 
 
+@compiled_type
 @strawberry.type
 class StockLevel(Node):
     on_hand: int
@@ -71,6 +72,7 @@ class StockLevel(Node):
         )
 
 
+@compiled_type
 @strawberry.type
 class StockMovement(Node):
     sequence: BigInt
