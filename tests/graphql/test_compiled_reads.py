@@ -9,32 +9,46 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from graphql import (
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    get_named_type,
+)
 
 from api.compiled import (
     MAX_DOCUMENT_CHARS,
+    OUTCOMES,
+    PLAN_TRIED,
     CompiledReads,
     GiveUp,
     NotCompilable,
     Run,
     _run_object,
+    compilable,
     compile_plan,
     execute,
 )
 from auth.caller import Caller
 from auth.permissions import Role
 from db.session import Database, plain_url
+from domain import ids
 from domain.tenancy import service as tenancy
 from schema.catalog import Product
 from schema.context import Context
 from schema.stock import StockLevel
 from tests.conftest import TenantFixture
+from tests.graphql.test_members import _create as _create_member
 from tests.graphql.test_stock_concurrency import ADJUST, RECEIVE, SALE
 
 SET_POINT = """
@@ -74,16 +88,54 @@ async def compiled(
     return await execute(plan, gql.schema, _ctx(gql.db, caller), variables)
 
 
+# (type, field) pairs the differential test has read through plans
+COVERED: set[tuple[str, str]] = set()
+
+
 async def same_both_ways(
     gql: Any, doc: str, caller: Caller, variables: dict[str, Any] | None = None
 ) -> Any:
     """The full path's data; the compiled path must answer (no GiveUp) with the same."""
-    result = await full(gql, doc, caller, variables)
+    result = await full_path_only(gql, doc, caller, variables)
     assert result.errors is None, result.errors
     assert result.data is not None
     mine = await compiled(gql, doc, caller, variables)
     assert _json(mine) == _json(result.data), doc
+    COVERED.update(compile_plan(gql.schema._schema, doc, None).fields)
     return result.data
+
+
+async def full_path_only(
+    gql: Any, doc: str, caller: Caller, variables: dict[str, Any] | None = None
+) -> Any:
+    """strawberry's own executor, with no plan tried (the scope says one already was)."""
+    context = _ctx(gql.db, caller)
+    context.request = SimpleNamespace(scope={PLAN_TRIED: True})
+    return await gql.schema.execute(doc, variable_values=variables, context_value=context)
+
+
+def compilable_fields(schema: GraphQLSchema) -> set[tuple[str, str]]:
+    """Every (type, field) a plan may read, from the declarations, reachable from Query."""
+    found: set[tuple[str, str]] = set()
+    seen: set[str] = set()
+    query_type = schema.query_type
+    assert query_type is not None
+    todo: list[GraphQLObjectType] = [query_type]
+    while todo:
+        type_ = todo.pop()
+        if type_.name in seen:
+            continue
+        seen.add(type_.name)
+        for name, field_def in type_.fields.items():
+            if not compilable(type_, name):
+                continue
+            found.add((type_.name, name))
+            inner = get_named_type(field_def.type)
+            if isinstance(inner, GraphQLObjectType):
+                todo.append(inner)
+            elif isinstance(inner, GraphQLInterfaceType | GraphQLUnionType):
+                todo.extend(schema.get_possible_types(inner))
+    return found
 
 
 @dataclass
@@ -93,6 +145,8 @@ class Stocked:
     movement_cursor_3: str  # the endCursor of the first three movements
     product_cursor_1: str  # the endCursor of the first product
     third_sequence: str
+    ids: dict[str, list[str]]  # global IDs by type name: two stock levels, movements, …
+    missing_product: str  # the ID of a product that does not exist
 
 
 async def stock_up(gql: Any, tenant: TenantFixture) -> Stocked:
@@ -170,18 +224,35 @@ async def stock_up(gql: Any, tenant: TenantFixture) -> Stocked:
             {"input": {"locationId": tenant.loc(loc), "sku": sku, "reorderPoint": point}},
         )
         assert data["setReorderPoint"]["userErrors"] == []
-    levels = await gql.ok("{ stockLevels(first: 2) { pageInfo { endCursor } } }", owner)
+    levels = await gql.ok(
+        "{ stockLevels(first: 2) { pageInfo { endCursor } edges { node { id } } } }", owner
+    )
     movements = await gql.ok(
-        "{ stockMovements(first: 3) { pageInfo { endCursor } edges { node { sequence } } } }",
+        "{ stockMovements(first: 3) { pageInfo { endCursor } edges { node { sequence id } } } }",
         owner,
     )
-    products = await gql.ok("{ products(first: 1) { pageInfo { endCursor } } }", owner)
+    products = await gql.ok(
+        "{ products(first: 2) { pageInfo { endCursor } edges { node { id } } } }", owner
+    )
+    locations = await gql.ok("{ locations(first: 2) { edges { node { id } } } }", owner)
+    products_1 = await gql.ok("{ products(first: 1) { pageInfo { endCursor } } }", owner)
+
+    def node_ids(data: dict[str, Any]) -> list[str]:
+        return [e["node"]["id"] for e in next(iter(data.values()))["edges"]]
+
     return Stocked(
         tenant=tenant,
         level_cursor_2=levels["stockLevels"]["pageInfo"]["endCursor"],
         movement_cursor_3=movements["stockMovements"]["pageInfo"]["endCursor"],
-        product_cursor_1=products["products"]["pageInfo"]["endCursor"],
+        product_cursor_1=products_1["products"]["pageInfo"]["endCursor"],
         third_sequence=movements["stockMovements"]["edges"][2]["node"]["sequence"],
+        ids={
+            "StockLevel": node_ids(levels),
+            "StockMovement": node_ids(movements)[:2],
+            "Product": node_ids(products),
+            "Location": node_ids(locations),
+        },
+        missing_product=ids.encode("Product", 2**40),
     )
 
 
@@ -387,6 +458,35 @@ def documents(s: Stocked) -> list[tuple[str, str, dict[str, Any] | None]]:
             fragment P on Product { sku name(locale: EN) }""",
             None,
         ),
+        (
+            "nodes of four types: fragments per type, typename, an unknown ID, a missing one",
+            """query($ids: [ID!]!) { nodes(ids: $ids) { __typename id ...N
+                ... on StockLevel { onHand available location { code } product { sku } }
+                ... on StockMovement { sequence delta product { ...P } }
+                ... on Location { code name(locale: EN) } } }
+            fragment N on Node { ... on Product { ...P retailPrices { currency } } }
+            fragment P on Product { sku nameZh }""",
+            {
+                "ids": [
+                    *[i for ids in s.ids.values() for i in ids],
+                    "bm9wZQ==",
+                    "UHJvZHVjdDo5OTk5OQ==",
+                ]
+            },
+        ),
+        (
+            "node: one of each type beside a root list, the same rows read once",
+            """query($level: ID!, $product: ID!, $loc: ID!) {
+              level: node(id: $level) { id ... on StockLevel { onHand product { sku } } }
+              product: node(id: $product) { ... on Product { sku retailPrice { amount } } }
+              location: node(id: $loc) { __typename ... on Location { code kind } }
+              stockLevels(first: 3) { edges { node { product { sku } } } } }""",
+            {
+                "level": s.ids["StockLevel"][0],
+                "product": s.ids["Product"][1],
+                "loc": s.ids["Location"][0],
+            },
+        ),
     ]
 
 
@@ -399,6 +499,21 @@ async def test_compiled_plans_answer_exactly_as_the_full_path(gql, stocked):
         for caller in (owner, clerk):
             data = await same_both_ways(gql, doc, caller, variables)
             assert data, name
+
+
+async def test_the_differential_test_covers_every_compilable_field(gql, stocked):
+    """Every field the schema declares compilable is read by a document of the
+    differential test; a newly declared field fails here until a document reads it."""
+    COVERED.clear()
+    costs = stocked.tenant.app("stock:read costs:read")
+    for _name, doc, variables in documents(stocked):
+        await same_both_ways(gql, doc, stocked.tenant.owner, variables)
+    await same_both_ways(
+        gql, '{ product(sku: "A") { costPrice { amount currency } } }', costs, None
+    )
+    declared = compilable_fields(gql.schema._schema)
+    assert ("Query", "nodes") in declared and ("Product", "costPrice") in declared
+    assert declared - COVERED == set()
 
 
 async def test_the_documents_read_the_expected_values(gql, stocked):
@@ -865,3 +980,45 @@ async def test_every_plan_reads_in_one_transaction_sessions_included(
         begins = [s for s in count_statements.statements if s.lstrip().upper().startswith("BEGIN")]
         assert len(begins) == 1, (doc, begins)
         assert data == (await full(gql, doc, owner)).data
+
+
+async def test_an_unexpected_failure_is_logged_and_counted_and_the_full_path_answers(
+    gql, stocked, caplog
+):
+    """A database that cannot be reached is no give-up: the plan's failure is logged at
+    ERROR and counted as ``failed`` on /metrics, and the request goes to the full path."""
+    doc = '{ product(sku: "A") { sku } }'
+    reads = CompiledReads(gql.schema)
+    plan = reads.learn(doc, None, stocked.tenant.tenant_id)
+    assert plan is not None
+    unreachable = Database.connect("postgresql://postgres@127.0.0.1:1/none", pool_size=1)
+    before = OUTCOMES.labels("failed")._value.get()
+    try:
+        with caplog.at_level(logging.ERROR, logger="stockgraph.compiled"):
+            answered = await reads.run(plan, None, _ctx(unreachable, stocked.tenant.owner))
+    finally:
+        await unreachable.dispose()
+    assert answered == (False, None)
+    assert reads.failures == 1 and reads.hits == 0
+    assert OUTCOMES.labels("failed")._value.get() == before + 1
+    assert [r.levelno for r in caplog.records if r.name == "stockgraph.compiled"] == [logging.ERROR]
+
+
+async def test_an_object_of_a_type_that_does_not_compile_gives_up(gql, stocked):
+    """nodes(ids:) compiles for every type the selection can be read of; an object of
+    another type (a member has no declared fields) makes the plan give up, and the full
+    path answers it."""
+    doc = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }"
+    plan = compile_plan(gql.schema._schema, doc, None)
+    children = plan.root.fields[0].children
+    assert children is not None
+    assert children["Member"] is None and children["Product"] is not None
+    member = (await _create_member(gql, stocked.tenant))["id"]
+    owner = stocked.tenant.owner
+    with pytest.raises(GiveUp):
+        await execute(plan, gql.schema, _ctx(gql.db, owner), {"ids": [member]})
+    answer = await full(gql, doc, owner, {"ids": [stocked.ids["Product"][0], member]})
+    assert answer.data == {"nodes": [{"id": stocked.ids["Product"][0]}, {"id": member}]}
+    product_ids = stocked.ids["Product"]
+    data = await same_both_ways(gql, doc, stocked.tenant.owner, {"ids": product_ids})
+    assert [n["id"] for n in data["nodes"]] == product_ids
