@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar
 
 import asyncpg
+from sqlalchemy import Executable, Row
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 T = TypeVar("T")
@@ -37,6 +39,9 @@ class ConnectionLost(Exception):
 def _lost(exc: BaseException) -> bool:
     """The connection is unusable: closed, reset, or its protocol state broken (asyncpg
     raises InternalClientError on the first statement after the server ended it)."""
+    if isinstance(exc, DBAPIError):  # a SQLAlchemy statement's error wraps asyncpg's
+        cause = exc.orig.__cause__ if exc.orig is not None else None
+        return exc.connection_invalidated or (cause is not None and _lost(cause))
     if isinstance(exc, OSError | asyncpg.InterfaceError | asyncpg.InternalClientError):
         return True
     sqlstate = getattr(exc, "sqlstate", None) or ""
@@ -73,6 +78,12 @@ class Reader:
     async def fetchval(self, sql: str, *args: Any) -> Any:
         return await self.connection.fetchval(sql, *args)
 
+    async def rows(self, statement: Executable) -> list[Row[Any]]:
+        """A SQLAlchemy Core statement in this transaction, with SQLAlchemy's own type
+        handling (JSON, enums, custom types): for the reads that are not hot enough to be
+        worth plain SQL."""
+        return list((await self.session_connection.execute(statement)).all())
+
 
 def _begin(tenant_id: int) -> str:
     # An int, formatted by Python: nothing from outside reaches this text.
@@ -80,9 +91,7 @@ def _begin(tenant_id: int) -> str:
 
 
 @asynccontextmanager
-async def tenant_reader(
-    engine: AsyncEngine, tenant_id: int, autocommit_view: bool = False
-) -> AsyncIterator[Reader]:
+async def tenant_reader(engine: AsyncEngine, tenant_id: int) -> AsyncIterator[Reader]:
     """A read-only transaction on a pooled app connection, bound to ``tenant_id``.
 
     Raises ConnectionLost (after discarding the connection) when the connection died.
@@ -91,8 +100,9 @@ async def tenant_reader(
     thrown away, so no later user can find a transaction, or a tenant, left on it.
     """
     async with engine.connect() as conn:
-        if autocommit_view:  # sessions on it send no BEGIN/COMMIT: the transaction is ours
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
+        # SQLAlchemy statements on it (Reader.rows, sessions in one_transaction) send no
+        # BEGIN or COMMIT of their own: the transaction is this block's, begun below
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
         raw = await conn.get_raw_connection()
         pg: Any = raw.driver_connection
         clean = False
@@ -178,7 +188,7 @@ async def one_transaction(engine: AsyncEngine, tenant_id: int) -> AsyncIterator[
     so a session on it sends no BEGIN or COMMIT of its own; the transaction is the
     block's, begun and ended here, read-only (a write in it fails).
     """
-    async with tenant_reader(engine, tenant_id, autocommit_view=True) as reader:
+    async with tenant_reader(engine, tenant_id) as reader:
         shared = Shared(engine, tenant_id, reader, reader.session_connection, Turns())
         token = _shared.set(shared)
         try:
