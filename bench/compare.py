@@ -427,6 +427,62 @@ def run_postgraphile(opts: Options, url: str, data: Dataset) -> tuple[Row, dict[
     return row, queries
 
 
+def run_reads_interleaved(
+    opts: Options, url: str, data: Dataset
+) -> tuple[Row, Row, dict[str, str]]:
+    """Both servers up at once; for each read shape, their runs taken in turn (stockgraph,
+    PostGraphile, stockgraph, …) after a warm-up of each, so that the load others put on
+    a shared machine falls on both alike. Medians per server; connections opened during
+    stockgraph's runs are counted (pg_stat_database.sessions, before and after each)."""
+    sg_row: Row = {}
+    pgl_row: Row = {}
+    shapes = sg_shapes(data)
+    with (
+        stockgraph_server(url, data, opts.workers) as (endpoint, headers, _pid),
+        postgraphile.server(url, opts.workers) as pgl_endpoint,
+    ):
+        more = read_shapes.sg_shapes(data, endpoint, headers)
+        read_shapes.probe(endpoint, headers, more)
+        shapes.update(more)
+        names = postgraphile.discover(pgl_endpoint)
+        queries = pgl_queries(names, data)
+        probe_postgraphile(pgl_endpoint, queries, data)
+        pgl = pgl_shapes(queries, data)
+        pgl_more, more_queries = read_shapes.pgl_shapes(
+            data, pgl_endpoint, names.list_field, names.product_field, names.location_field
+        )
+        read_shapes.probe(pgl_endpoint, {}, pgl_more)
+        pgl.update(pgl_more)
+        queries.update(more_queries)
+        for key in ("q1", "q2", *READ_SHAPES):
+            if key not in opts.shapes:
+                continue
+            say(f"{key}: stockgraph and PostGraphile in turn …")
+            ours: list[Result] = []
+            theirs: list[Result] = []
+            if opts.warmup > 0:
+                loadgen.run_wrk(endpoint, shapes[key], opts.connections, opts.warmup, headers)
+                loadgen.run_wrk(pgl_endpoint, pgl[key], opts.connections, opts.warmup, JSON_HEADERS)
+            opened = 0
+            for _ in range(opts.runs):
+                with counting_sessions(url, "run") as _:
+                    ours.append(
+                        loadgen.run_wrk(
+                            endpoint, shapes[key], opts.connections, opts.seconds, headers
+                        )
+                    )
+                opened += SESSIONS.pop("run")
+                theirs.append(
+                    loadgen.run_wrk(
+                        pgl_endpoint, pgl[key], opts.connections, opts.seconds, JSON_HEADERS
+                    )
+                )
+            SESSIONS[f"stockgraph {key}"] = opened
+            sg_row[key] = Result.median(ours)
+            pgl_row[key] = Result.median(theirs)
+    return sg_row, pgl_row, queries
+
+
 def run_pgbench(opts: Options, url: str, data: Dataset) -> Result:
     script = PGBENCH_SQL.format(lo=data.level_id_min, hi=data.level_id_max, tenant=data.tenant_id)
     say("pgbench …")
@@ -521,7 +577,7 @@ def report(
     }
     for key, label in labels.items():
         line(label, "stockgraph", sg.get(key))
-        line("", "PostGraphile", pgl.get(key), "20 aliased node(nodeId:)" if key == "q4" else "")
+        line("", "PostGraphile", pgl.get(key), "20 aliased node(id:)" if key == "q4" else "")
     line("M1 adjustStock, one line", "stockgraph", sg.get("m1"))
     line(
         "",
@@ -651,6 +707,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=None, help="per run (default 10)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
+        "--interleave",
+        action="store_true",
+        help="reads only: both servers up, their runs in turn (fairer on a shared machine)",
+    )
+    parser.add_argument(
         "--shapes",
         default=",".join(ALL_SHAPES),
         help="comma-separated subset of " + ",".join(ALL_SHAPES),
@@ -680,8 +741,11 @@ def main(argv: list[str] | None = None) -> None:
     with scratch_database() as url:
         say("building the data set …")
         data = build_sync(url)
+        if args.interleave:
+            sql(url, "VACUUM ANALYZE")
+            figures.sg, figures.pgl, figures.queries = run_reads_interleaved(opts, url, data)
         for name in ("stockgraph", "postgraphile", "pgbench"):
-            if name not in opts.servers:
+            if args.interleave or name not in opts.servers:
                 continue
             sql(url, "VACUUM ANALYZE")  # each server starts from tidy tables and fresh stats
             if name == "stockgraph":

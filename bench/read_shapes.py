@@ -3,7 +3,7 @@
 - Q3 two root fields: one location's first 100 levels with product and location, and
   that location by its code (PostGraphile: the levels and ``allLocations`` by code).
 - Q4 20 objects by global ID, 10 stock levels and 10 products: ``nodes(ids:)``
-  (PostGraphile has no ``nodes``: 20 aliased ``node(nodeId:)``).
+  (PostGraphile has no ``nodes``: 20 aliased ``node(id:)``, its global ID field).
 - Q5 Q1 written with named and inline fragments.
 - Q6 a stream of documents that inline their values instead of using variables (the
   location and ``first`` in the text, 50 × 61 different documents, more than either
