@@ -34,6 +34,9 @@ bench: $(STAMP)  ## benchmarks, on demand: figures and their ratios to the bars
 bench-compare: $(STAMP)  ## stockgraph vs PostGraphile v5 vs pgbench (BENCH_ARGS=--quick for a short run)
 	$(BIN)/python -m bench.compare $(BENCH_ARGS)
 
+bench-writes: $(STAMP)  ## M3 recordSale commits/s (BENCH_ARGS="--before DIR" measures the old code in turn)
+	$(BIN)/python -m bench.writes $(BENCH_ARGS)
+
 bench-profile: $(STAMP)  ## py-spy samples of one shape under load (SHAPE=q1|q2|m1|m2)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench.profile --shape $(or $(SHAPE),q1)
