@@ -9,8 +9,8 @@ One call, inside the caller's transaction:
    except for sales, which are flagged as oversells instead);
 4. moves the levels in SQL (``on_hand = on_hand + delta``), never by writing
    back a value computed in Python;
-5. takes the next sequences from the tenant's counter row and writes the
-   movements and one outbox event per movement, all in one statement.
+5. writes the movements and one outbox event per movement, all in one statement,
+   with provisional sequences.
 
 **In transit.** ``in_transit`` (keyword) moves the ``in_transit`` quantity of
 levels in the same posting: a shipment raises it at the destination while the
@@ -21,18 +21,20 @@ movement: ``on_hand`` stays the sum of the ledger, and the in-transit quantity
 is checked against the open transfers instead (``domain.transfers``).
 
 **Sequences, and why a reader never misses one.** Movements and events are
-numbered from ``tenant_counters.last_sequence``. The ``UPDATE … RETURNING``
-that takes the numbers row-locks the tenant's counter until the transaction
-ends, so the next writer of the tenant gets its numbers only after this one
-has committed or rolled back. Numbers are therefore handed out in commit
-order, and when a reader's snapshot shows sequence S, every sequence below S
-that will ever commit is already committed and visible. A reader that resumes
-"after S" (``stockMovements(afterSequence:)``, subscriptions, webhooks) thus
-misses nothing and sees nothing twice. Numbers of rolled-back transactions are
-reused, so committed sequences have no holes either. The counter is locked
-last, after the level rows, to keep the time it is held short; the audit event
-(``domain.audit.service.append``) takes the same row afterwards, which keeps
-the lock order idempotency key → levels → counter for every writer.
+inserted with provisional (negative) sequences and numbered at COMMIT by the
+``sequence_at_commit`` trigger (migration 0010; docs/write-path.md): it locks
+the tenant's counter row, numbers the transaction's rows in insertion order and
+holds the lock until the COMMIT is durable. So the next writer of the tenant
+gets its numbers only after this one has committed, numbers are handed out in
+commit order, and when a reader's snapshot shows sequence S, every sequence
+below S that will ever commit is already committed and visible. A reader that
+resumes "after S" (``stockMovements(afterSequence:)``, subscriptions, webhooks)
+thus misses nothing and sees nothing twice. A transaction that rolls back never
+took numbers, so committed sequences have no holes. The audit event
+(``domain.audit.service.append``) is chained by the same trigger. Lock order for
+every writer: idempotency key → levels → counter (at COMMIT, or at once with
+``sequenced=True``, the default, for writers that use a movement's sequence
+inside the transaction).
 """
 
 from __future__ import annotations
@@ -270,7 +272,7 @@ async def post(
         drafts.append(
             MovementRecord(
                 id=0,  # given by the INSERT below
-                sequence=0,  # taken from the tenant counter by the same statement
+                sequence=0,  # provisional, from the INSERT below; final at COMMIT
                 location_id=p.location_id,
                 product_id=p.product_id,
                 kind=p.kind.value,
