@@ -90,6 +90,10 @@ class Policy:
         """Validation errors of a document text (cached); () when it is valid."""
         return self._validate(schema, query)
 
+    def cache_info(self) -> dict[str, Any]:
+        """Hits and misses of the parse and validation caches (for tests and metrics)."""
+        return {"parse": self._parse.cache_info(), "validate": self._validate.cache_info()}
+
     def validate_document(
         self, schema: GraphQLSchema, document: DocumentNode
     ) -> tuple[GraphQLError, ...]:
