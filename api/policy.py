@@ -229,6 +229,12 @@ class Enforce(SchemaExtension):
         if result is not None and result.errors:
             result.errors = self.policy.present(result.errors)
 
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each result of a stream (the legacy graphql-ws protocol's events) as well."""
+        if getattr(result, "errors", None):
+            result.errors = self.policy.present(result.errors)
+        yield
+
     def on_parse(self) -> Iterator[None]:
         ctx = self.execution_context
         if ctx.graphql_document is None and ctx.query is not None:

@@ -256,3 +256,26 @@ def test_http_and_websocket_share_one_policy_per_configuration() -> None:
     assert shared.production and not shared.introspection and shared.max_depth == 7
     assert policy_for(Settings(env="production", max_depth=7)) is shared
     assert policy_for(Settings()) is not shared
+
+
+def test_streamed_results_are_presented_by_the_policy_too() -> None:
+    """strawberry's own streams (the legacy graphql-ws protocol) pass each result through it."""
+    from graphql import GraphQLError
+    from strawberry.types import ExecutionResult
+
+    from api.policy import policy
+
+    result = ExecutionResult(
+        data=None,
+        errors=[
+            GraphQLError("boom", original_error=RuntimeError("db-7:5432 refused")),
+            GraphQLError("Cannot query field 'x' on type 'Y'. Did you mean 'z'?"),
+        ],
+    )
+    extension = policy(production=True, introspection=False).extension()()
+    for _ in extension.on_stream_result(result):
+        pass
+    assert [e.message for e in result.errors or []] == [
+        "Unexpected error.",
+        "Cannot query field 'x' on type 'Y'.",
+    ]
