@@ -16,6 +16,7 @@ from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.routing import Route, WebSocketRoute
 
 from api import routes
+from api.access_log import AccessLog
 from api.endpoint import GraphQLEndpoint
 from api.graphql import GraphQLApp, policy_for, schema_for
 from api.middleware import BodyLimit, Metrics
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         middleware=[
             Middleware(Metrics),
+            *access_log_middleware(settings),
             Middleware(BodyLimit, limit=settings.max_body_bytes),
             Middleware(AuthenticationMiddleware, backend=BearerBackend(tokens)),
         ],
@@ -181,3 +183,9 @@ async def _retag(db: Database, every: float) -> None:
 def app_from_env() -> Starlette:
     """Entry point for `uvicorn --factory api.app:app_from_env` (each worker builds its own)."""
     return create_app(Settings())
+
+
+def access_log_middleware(settings: Settings) -> list[Middleware]:
+    """The access log when the settings ask for one (never by default in production)."""
+    rate = settings.access_log_rate
+    return [Middleware(AccessLog, rate=rate)] if rate > 0 else []

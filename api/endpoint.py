@@ -1,13 +1,16 @@
-"""POST /graphql: a document with a compiled plan is answered here, the rest by strawberry.
+"""POST /graphql: a document that already has a plan is answered here, the rest by strawberry.
 
 Why: for a 50-row list, strawberry's HTTP view (request and response objects, its
 parsing, context and result processing) cost about as much as answering from the
-plan. This endpoint reads the JSON body itself and, when the bearer token is good
-and the document (or the persisted document its hash names, api/persisted.py)
-already has a plan (api/compiled.py), answers from the plan directly. Anything
-else, and any request the plan gives up on, is handed to strawberry's view with the
-body replayed unchanged, so the full path answers it exactly as it would have:
-errors, 401s, GET, batches, multipart and all.
+plan. Plans are made inside strawberry's execution (api/compiled.py:
+CompiledExecution), after its parsing and validation; so a plan exists only for a
+document text that passed every rule and limit of this schema in this process.
+This endpoint reads the JSON body itself and, when the bearer token is good and the
+document (or the persisted document its hash names, api/persisted.py) already has
+a plan for the caller's tenant, answers from the plan directly. Anything else, and
+any request the plan gives up on, is handed to strawberry's view with the body
+replayed unchanged, so the full path answers it exactly as it would have: errors,
+401s, GET, batches, multipart and all.
 """
 
 from __future__ import annotations

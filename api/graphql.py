@@ -29,7 +29,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.subscriptions import GRAPHQL_WS_PROTOCOL
 from strawberry.types import ExecutionContext, ExecutionResult
 
-from api.compiled import PLAN_TRIED, CompiledReads
+from api.compiled import CompiledExecution, CompiledReads
 from api.persisted import PersistedDocuments, Refusal, requested_hash
 from api.policy import Policy, policy, unauthenticated
 from api.settings import Settings
@@ -50,6 +50,8 @@ _DECODED: ContextVar[object] = ContextVar("stockgraph_decoded_body", default=_NO
 
 
 class StockgraphSchema(strawberry.Schema):
+    compiled_reads: CompiledReads | None = None  # the plans of CompiledExecution, if on
+
     def process_errors(
         self, errors: list[CoreGraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -67,16 +69,26 @@ def build_schema(
     max_depth: int = 12,
     max_aliases: int = 30,
     max_tokens: int = 5000,
+    compiled_reads: bool = True,
 ) -> strawberry.Schema:
     """One schema per configuration, executing under that configuration's policy."""
     rules = policy(production, introspection, max_depth, max_aliases, max_tokens)
-    return StockgraphSchema(
+    reads = CompiledReads() if compiled_reads else None
+    # the policy first: a refusal it sets is left alone by the compiled reads
+    extensions: list[Any] = [rules.extension()]
+    if reads is not None:
+        extensions.append(lambda: CompiledExecution(reads))
+    schema = StockgraphSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=[rules.extension()],
+        extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=production, scalar_map=SCALAR_MAP),
     )
+    if reads is not None:
+        reads.schema = schema
+        schema.compiled_reads = reads
+    return schema
 
 
 def policy_for(settings: Settings) -> Policy:
@@ -97,6 +109,7 @@ def schema_for(settings: Settings) -> strawberry.Schema:
         settings.max_depth,
         settings.max_aliases,
         settings.max_tokens,
+        settings.compiled_reads,
     )
 
 
@@ -126,7 +139,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self.tokens = tokens
         self.broker = broker
         self.queue_size = settings.subscription_queue_size
-        self.compiled = CompiledReads(self.schema) if settings.compiled_reads else None
+        self.compiled: CompiledReads | None = getattr(self.schema, "compiled_reads", None)
         self.persisted = PersistedDocuments()
 
     async def execute_single(  # type: ignore[override]
@@ -138,9 +151,8 @@ class GraphQLApp(GraphQL[Context, None]):
         root_value: Any,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        """A persisted document is looked up by its hash; a document seen before runs on
-        its compiled plan; otherwise (or when the plan gives up) on strawberry's full path,
-        after which a clean query's plan is learnt."""
+        """A persisted document is looked up by its hash, then runs through strawberry
+        (where api/compiled.py's extension answers read-only documents from their plans)."""
         if context.caller is None and requested_hash(request_data.extensions) is not None:
             # persisted documents are kept per tenant
             return ExecutionResult(data=None, errors=[unauthenticated(context)])
@@ -151,25 +163,9 @@ class GraphQLApp(GraphQL[Context, None]):
             return ExecutionResult(data=None, errors=[error])
         if query is not request_data.query:
             request_data = dataclasses.replace(request_data, query=query)
-        compiled = self.compiled
-        tried = getattr(request, "scope", {}).get(PLAN_TRIED, False)
-        if compiled is not None and context.caller is not None and not tried:
-            answered, data = await compiled.try_execute(
-                request_data.query, request_data.operation_name, request_data.variables, context
-            )
-            if answered:
-                return ExecutionResult(data=data, errors=None)
-        result = await super().execute_single(
+        return await super().execute_single(
             request, request_adapter, sub_response, context, root_value, request_data
         )
-        if compiled is not None and context.caller is not None:
-            compiled.learn(
-                request_data.query,
-                request_data.operation_name,
-                succeeded=not result.errors and result.data is not None,
-                tenant_id=context.caller.tenant_id,
-            )
-        return result
 
     def parse_json(self, data: str | bytes) -> Any:
         """The body the endpoint decoded already (see get_context), else decoded here."""

@@ -17,7 +17,7 @@ from domain.stock.records import MovementKind as DomainKind
 from domain.stock.records import StockChange
 from schema.catalog import CurrencyCode, Product
 from schema.errors import UserError
-from schema.loading import loaded
+from schema.loading import compiled_type, loaded
 from schema.locations import Location
 from schema.relay import Node
 from schema.scalars import BigInt
@@ -37,6 +37,7 @@ async def load_product(info: Info, pk: int) -> Product:
 
 
 @visible_with(Permission.STOCK_READ)
+@compiled_type
 @strawberry.type
 class StockLevel(Node):
     on_hand: int
@@ -75,6 +76,7 @@ class StockLevel(Node):
 
 
 @visible_with(Permission.STOCK_READ)
+@compiled_type
 @strawberry.type
 class StockMovement(Node):
     sequence: BigInt
