@@ -90,6 +90,10 @@ class Policy:
         """Validation errors of a document text (cached); () when it is valid."""
         return self._validate(schema, query)
 
+    def cache_info(self) -> dict[str, Any]:
+        """Hits and misses of the parse and validation caches (for tests and metrics)."""
+        return {"parse": self._parse.cache_info(), "validate": self._validate.cache_info()}
+
     def validate_document(
         self, schema: GraphQLSchema, document: DocumentNode
     ) -> tuple[GraphQLError, ...]:
@@ -224,6 +228,12 @@ class Enforce(SchemaExtension):
         result = self.execution_context.result
         if result is not None and result.errors:
             result.errors = self.policy.present(result.errors)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each result of a stream (the legacy graphql-ws protocol's events) as well."""
+        if getattr(result, "errors", None):
+            result.errors = self.policy.present(result.errors)
+        yield
 
     def on_parse(self) -> Iterator[None]:
         ctx = self.execution_context

@@ -41,11 +41,11 @@ async def test_validation_cache_hits_on_repeated_documents(gql, tenant):
     rules = policy()  # the one the tests' schema runs under
     query = "{ locations(first: 1) { totalCount } }"
     await gql.ok(query, tenant.owner)
-    parsed, validated = rules._parse.cache_info().hits, rules._validate.cache_info().hits
+    before = {name: info.hits for name, info in rules.cache_info().items()}
     for _ in range(3):
         await gql.ok(query, tenant.owner)
-    assert rules._validate.cache_info().hits == validated + 3
-    assert rules._parse.cache_info().hits == parsed + 3
+    after = {name: info.hits for name, info in rules.cache_info().items()}
+    assert after == {"parse": before["parse"] + 3, "validate": before["validate"] + 3}
 
 
 async def test_production_hides_introspection_suggestions_and_internals(db, tenant):
@@ -242,3 +242,40 @@ async def test_input_validation_is_reported_as_user_errors(gql, tenant):
     assert negative["receiveStock"]["userErrors"][0]["field"] == ["lines", "0", "quantity"]
     empty = await gql.ok(RECEIVE, owner, {"input": {"locationId": tenant.loc("S1"), "lines": []}})
     assert empty["receiveStock"]["userErrors"][0]["code"] == "INVALID"
+
+
+def test_http_and_websocket_share_one_policy_per_configuration() -> None:
+    """schema_for (strawberry, HTTP) and policy_for (api/ws.py) hand out the same object."""
+    from api.graphql import policy_for, schema_for
+    from api.settings import Settings
+
+    settings = Settings(env="production", max_depth=7)
+    shared = policy_for(settings)
+    enforcing = [e for e in schema_for(settings).extensions if hasattr(e, "policy")]
+    assert [e.policy for e in enforcing] == [shared]  # type: ignore[union-attr]
+    assert shared.production and not shared.introspection and shared.max_depth == 7
+    assert policy_for(Settings(env="production", max_depth=7)) is shared
+    assert policy_for(Settings()) is not shared
+
+
+def test_streamed_results_are_presented_by_the_policy_too() -> None:
+    """strawberry's own streams (the legacy graphql-ws protocol) pass each result through it."""
+    from graphql import GraphQLError
+    from strawberry.types import ExecutionResult
+
+    from api.policy import policy
+
+    result = ExecutionResult(
+        data=None,
+        errors=[
+            GraphQLError("boom", original_error=RuntimeError("db-7:5432 refused")),
+            GraphQLError("Cannot query field 'x' on type 'Y'. Did you mean 'z'?"),
+        ],
+    )
+    extension = policy(production=True, introspection=False).extension()()
+    for _ in extension.on_stream_result(result):
+        pass
+    assert [e.message for e in result.errors or []] == [
+        "Unexpected error.",
+        "Cannot query field 'x' on type 'Y'.",
+    ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -76,3 +78,20 @@ def test_the_payload_key_is_case_insensitive() -> None:
     assert authorization_param({}) is None
     assert authorization_param(None) is None
     assert authorization_param(["authorization"]) is None
+
+
+def test_only_the_edge_verifies_tokens() -> None:
+    """No module but auth/backend.py turns a header into a caller; the rest read the scope."""
+    root = Path(__file__).resolve().parents[2]
+    callers = sorted(
+        str(path.relative_to(root))
+        for package in ("api", "resolvers", "subscriptions", "schema", "auth")
+        for path in (root / package).rglob("*.py")
+        if re.search(r"\bauthenticate\(|caller_from_header\(", path.read_text())
+    )
+    # ws.py and graphql.py: a token sent in connection_init's payload, not in a header
+    assert callers == ["api/graphql.py", "api/ws.py", "auth/backend.py"]
+    for name in ("api/graphql.py", "api/ws.py"):
+        text = (root / name).read_text()
+        assert "authenticate(" not in text
+        assert text.count("caller_from_header(") == 1
