@@ -21,9 +21,8 @@ import orjson
 from starlette.types import Message, Receive, Scope, Send
 
 from api.compiled import PLAN_TRIED
-from api.graphql import GraphQLApp, request_id
-from auth.backend import authenticate
-from auth.tokens import InvalidToken
+from api.graphql import JSON_BODY, GraphQLApp, request_id
+from auth.backend import caller_of
 from schema.context import Context
 
 JSON_HEADERS = [(b"content-type", b"application/json")]
@@ -54,14 +53,12 @@ class GraphQLEndpoint:
             if not isinstance(decoded, dict | list):  # its view would fail with a 500
                 await _bad_request(send, b"The request body must be a JSON object or array")
                 return
+            scope[JSON_BODY] = decoded  # the view reads it from here, not from the body
         request = _request(decoded) if compiled is not None else None
         if request is None:
             await self.view(scope, replay, send)
             return
-        try:
-            caller = authenticate(_text(headers.get(b"authorization")), self.view.tokens)
-        except InvalidToken:
-            caller = None
+        caller = caller_of(scope)  # the authentication middleware's
         if caller is None:
             await self.view(scope, replay, send)
             return

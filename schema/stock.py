@@ -9,6 +9,8 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from auth.fields import visible_with
+from auth.permissions import Permission
 from domain import ids
 from domain.stock.records import AdjustmentReason as DomainReason
 from domain.stock.records import MovementKind as DomainKind
@@ -34,6 +36,7 @@ async def load_product(info: Info, pk: int) -> Product:
     return Product.from_row(row)
 
 
+@visible_with(Permission.STOCK_READ)
 @compiled_type
 @strawberry.type
 class StockLevel(Node):
@@ -72,6 +75,7 @@ class StockLevel(Node):
         )
 
 
+@visible_with(Permission.STOCK_READ)
 @compiled_type
 @strawberry.type
 class StockMovement(Node):
