@@ -29,11 +29,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 T = TypeVar("T")
-MAX_DEAD_CONNECTIONS = 40
+MAX_DEAD_CONNECTIONS = 40  # more than a pool holds (pool_size, no overflow)
 # The longest a user of a shared transaction waits for its turn. Turns are short (one
 # statement, one session block); a wait this long means the holder awaits the waiter
 # (work inside a session block that reads from another task), which must fail, not hang.
-TURN_TIMEOUT = 10.0  # more than a pool holds (pool_size + max_overflow)
+TURN_TIMEOUT = 10.0
 
 
 class ConnectionLost(Exception):
