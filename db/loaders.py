@@ -147,6 +147,7 @@ class Loaders:
     """The loaders of one request (or of one subscription event)."""
 
     location_by_id = LazyLoader(_read_by_id(Location))
+    location_by_code = LazyLoader(_read_by_id(Location, "code"))
     product_by_id = LazyLoader(_read_priced_products("id"))
     product_by_sku = LazyLoader(_read_priced_products("sku"))
     level_by_id = LazyLoader(_by_id(StockLevel))

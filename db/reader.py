@@ -29,7 +29,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 T = TypeVar("T")
-MAX_DEAD_CONNECTIONS = 40  # more than a pool holds (pool_size + max_overflow)
+MAX_DEAD_CONNECTIONS = 40  # more than a pool holds (pool_size, no overflow)
+# The longest a user of a shared transaction waits for its turn. Turns are short (one
+# statement, one session block); a wait this long means the holder awaits the waiter
+# (work inside a session block that reads from another task), which must fail, not hang.
+TURN_TIMEOUT = 10.0
 
 
 class ConnectionLost(Exception):
@@ -146,12 +150,14 @@ class Turns:
         if task is not None and self.owner is task:
             yield
             return
-        async with self.lock:
+        async with asyncio.timeout(TURN_TIMEOUT):  # a turn awaited by its holder: fail, not hang
+            await self.lock.acquire()
+        try:
             self.owner = task
-            try:
-                yield
-            finally:
-                self.owner = None
+            yield
+        finally:
+            self.owner = None
+            self.lock.release()
 
 
 @dataclass(slots=True)

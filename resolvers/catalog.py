@@ -12,9 +12,8 @@ from schema.relay import Connection, connection, text_cursor
 
 
 async def location(info: Info, code: str) -> Location | None:
-    caller = info.context.viewer
-    async with info.context.db.tenant_transaction(caller.tenant_id) as session:
-        row = await queries.location_by_code(session, caller, code)
+    """Through the request's loader (the reader): one lookup per code per request."""
+    row = await info.context.loaders.location_by_code.load(code)
     return Location.from_row(row) if row is not None else None
 
 
@@ -42,9 +41,8 @@ async def locations(
 
 
 async def product(info: Info, sku: str) -> Product | None:
-    caller = info.context.viewer
-    async with info.context.db.tenant_transaction(caller.tenant_id) as session:
-        row = await queries.product_by_sku(session, caller, sku)
+    """Through the request's loader (the reader): one lookup per SKU per request."""
+    row = await info.context.loaders.product_by_sku.load(sku)
     return Product.from_row(row) if row is not None else None
 
 

@@ -22,11 +22,6 @@ def priced_products() -> Select[Any]:
     return select(P, T.c.currency).join(T, T.c.tenant_id == P.c.tenant_id)
 
 
-async def location_by_code(session: AsyncSession, caller: Caller, code: str) -> Row[Any] | None:
-    stmt = select(L).where(L.c.tenant_id == caller.tenant_id, L.c.code == code)
-    return (await session.execute(stmt)).first()
-
-
 async def locations_by_id(
     session: AsyncSession, tenant_id: int, ids: Sequence[int]
 ) -> dict[int, Row[Any]]:
@@ -51,11 +46,6 @@ async def count_locations(session: AsyncSession, caller: Caller, kind: str | Non
     if kind:
         stmt = stmt.where(L.c.kind == kind)
     return int((await session.execute(stmt)).scalar_one())
-
-
-async def product_by_sku(session: AsyncSession, caller: Caller, sku: str) -> Row[Any] | None:
-    stmt = priced_products().where(P.c.tenant_id == caller.tenant_id, P.c.sku == sku)
-    return (await session.execute(stmt)).first()
 
 
 async def products_by_id(

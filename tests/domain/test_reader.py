@@ -428,3 +428,45 @@ async def test_a_cancelled_read_never_leaves_a_transaction_or_a_tenant_on_the_po
         assert await one.read(mine.tenant_id, work) == 3
     finally:
         await one.dispose()
+
+
+async def test_a_session_block_that_waits_on_another_tasks_read_fails_instead_of_hanging(
+    db, two_stocked, monkeypatch
+):
+    """In one transaction a session block holds the turn; a read from another task that
+    the block awaits cannot have it. It fails after TURN_TIMEOUT (then the transaction
+    ends), and reads and sessions of the same task take their turns freely."""
+    import db.reader as reader_module
+
+    mine, _ = two_stocked
+    monkeypatch.setattr(reader_module, "TURN_TIMEOUT", 0.2)
+    count = "SELECT count(*) FROM stock_levels"
+    async with one_transaction(db.app_engine, mine.tenant_id):
+        async with db.tenant_transaction(mine.tenant_id) as session:
+            # the same task: a read inside its own session block takes the turn again
+            assert await db.read(mine.tenant_id, lambda r: r.fetchval(count)) == 3
+            assert (await session.execute(text(count))).scalar() == 3
+            other = asyncio.create_task(db.read(mine.tenant_id, lambda r: r.fetchval(count)))
+            with pytest.raises(TimeoutError):
+                await other
+    assert await db.read(mine.tenant_id, lambda r: r.fetchval(count)) == 3
+
+
+async def test_a_session_in_one_transaction_is_read_only_and_sees_the_same_snapshot(
+    db, two_stocked
+):
+    mine, _ = two_stocked
+    async with one_transaction(db.app_engine, mine.tenant_id) as shared:
+        pid = await db.read(mine.tenant_id, lambda r: r.fetchval("SELECT pg_backend_pid()"))
+        async with db.tenant_transaction(mine.tenant_id) as session:
+            same = (await session.execute(text("SELECT pg_backend_pid()"))).scalar()
+            assert same == pid  # one connection for reads and sessions
+            assert shared.reader.tenant_id == mine.tenant_id
+    with pytest.raises(Exception, match="read-only transaction"):
+        async with one_transaction(db.app_engine, mine.tenant_id):
+            async with db.tenant_transaction(mine.tenant_id) as session:
+                await session.execute(text("UPDATE stock_levels SET reserved = reserved"))
+    assert (
+        await db.read(mine.tenant_id, lambda r: r.fetchval("SELECT count(*) FROM stock_levels"))
+        == 3
+    )
