@@ -20,10 +20,12 @@ from api.graphql import GraphQLApp, schema_for, validation_rules
 from api.middleware import BodyLimit, Metrics
 from api.settings import Settings
 from api.ws import GraphQLWebSocket
+from auth.revocations import Loader
 from auth.tokens import TokenService
 from db.session import Database
 from domain import idempotency
 from domain.members import tags as member_tags
+from domain.tenancy import revocation
 from subscriptions.broker import Broker
 from subscriptions.notifications import NotificationSender
 from subscriptions.webhooks import WebhookDispatcher
@@ -79,6 +81,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if notifications is not None:
             await notifications.start()
         housekeeping = asyncio.create_task(_housekeeping(db))
+        revocations = asyncio.create_task(
+            tokens.revocations.watch(_epochs_loader(db), settings.revocation_poll_seconds)
+        )
         retag = (
             asyncio.create_task(_retag(db, settings.member_retag_minutes * 60))
             if settings.member_retag_minutes > 0
@@ -87,7 +92,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
-            for task in (housekeeping, retag):
+            for task in (housekeeping, retag, revocations):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -123,6 +128,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.webhooks = webhooks
     app.state.notifications = notifications
     return app
+
+
+def _epochs_loader(db: Database) -> Loader:
+    """Reads every revocation epoch (see auth.revocations) in the owner's session."""
+
+    async def load() -> dict[tuple[int, str], int]:
+        async with db.owner_transaction() as session:
+            return await revocation.all_epochs(session)
+
+    return load
 
 
 def _webhooks(settings: Settings, db: Database) -> WebhookDispatcher | None:

@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     member_retag_minutes: float = Field(
         default=60.0, description="Recompute every member's computed tags this often (0: never)"
     )
+    # The token endpoint's limits (domain.tenancy.throttle) and token revocation.
+    oauth_client_rate: int = 30
+    oauth_address_rate: int = 60
+    oauth_window_seconds: float = 60.0
+    oauth_lockout_failures: int = 5
+    oauth_lockout_seconds: float = 300.0
+    revocation_poll_seconds: float = 2.0
     webhook_allow_http: bool | None = Field(
         default=None, description="Allow http:// webhook URLs (default: only in development)"
     )
