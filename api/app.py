@@ -140,6 +140,13 @@ def _epochs_loader(db: Database) -> Loader:
     return load
 
 
+def _allow_internal(settings: Settings) -> bool:
+    """Deliveries may reach this machine's network only where http:// URLs are allowed
+    (development by default): the same switch as at registration."""
+    allowed = settings.webhook_allow_http
+    return bool(allowed if allowed is not None else not settings.production)
+
+
 def _webhooks(settings: Settings, db: Database) -> WebhookDispatcher | None:
     """Every process runs a dispatcher; their claims never overlap (SKIP LOCKED)."""
     if not settings.webhooks_enabled:
@@ -149,6 +156,7 @@ def _webhooks(settings: Settings, db: Database) -> WebhookDispatcher | None:
         backoff_base=settings.webhook_backoff_base_seconds,
         max_attempts=settings.webhook_max_attempts,
         timeout=settings.webhook_timeout_seconds,
+        allow_internal=_allow_internal(settings),
     )
 
 
@@ -161,6 +169,7 @@ def _notifications(settings: Settings, db: Database) -> NotificationSender | Non
         backoff_base=settings.notification_backoff_base_seconds,
         max_attempts=settings.notification_max_attempts,
         timeout=settings.notification_timeout_seconds,
+        allow_internal=_allow_internal(settings),
     )
 
 

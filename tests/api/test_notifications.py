@@ -67,7 +67,13 @@ BODY = "您好！MSK-0001（口罩）只剩 3 件。\n請於今日內補貨 —�
 
 
 def sender(db, **kw: Any) -> NotificationSender:
-    options = {"backoff_base": 0.05, "max_attempts": 4, "timeout": 5.0, "poll_interval": 0.02}
+    options = {
+        "backoff_base": 0.05,
+        "max_attempts": 4,
+        "timeout": 5.0,
+        "poll_interval": 0.02,
+        "allow_internal": True,
+    }
     return NotificationSender(db, **{**options, **kw})
 
 
