@@ -49,7 +49,7 @@ from db.session import Database
 from resolvers.live import Subscription
 from resolvers.roots import Mutation, Query
 from schema.context import Context
-from schema.scalars import SCALAR_MAP
+from schema.scalars import SCALAR_MAP, harden_text_scalars
 
 log = logging.getLogger("stockgraph.graphql")
 
@@ -156,6 +156,7 @@ def build_schema(
     max_tokens: int = 5000,
 ) -> strawberry.Schema:
     """One schema (and one set of validation rule classes) per configuration."""
+    harden_text_scalars()
     extensions: list[Any] = [
         lambda: ParserCache(maxsize=1000),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
