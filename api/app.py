@@ -23,7 +23,7 @@ from api.ws import GraphQLWebSocket
 from auth.revocations import Loader
 from auth.tokens import TokenService
 from db.session import Database
-from domain import idempotency
+from domain import idempotency, ids
 from domain.members import tags as member_tags
 from domain.tenancy import revocation
 from subscriptions.broker import Broker
@@ -47,6 +47,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             "stockgraph_app (make one with `stockgraph db app-login`)"
         )
     tokens = TokenService(settings.signing_key_pem(), settings.token_issuer, settings.audience)
+    if (id_key := settings.id_key_bytes()) is not None:
+        ids.configure(id_key)
     db = Database.connect(
         settings.database_url, app_url=settings.app_database_url, pool_size=settings.pool_size
     )

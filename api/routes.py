@@ -90,7 +90,7 @@ async def token(request: Request) -> Response:
                 await throttle.failed(session, req.client_id[:128], address, limits)
             else:
                 await throttle.succeeded(session, req.client_id[:128], address)
-                if verdict.rehash is not None and app is not None:
+                if verdict.rehash is not None and app is not None and _shared_key(state):
                     await upgrade_secret_hash(session, app.id, app.secret_hash, verdict.rehash)
         if not verdict.ok or app is None:
             raise OAuthError(
@@ -104,6 +104,13 @@ async def token(request: Request) -> Response:
     claims["rev"] = epoch
     access = state.tokens.issue(claims, ttl)
     return JSONResponse(token_response(access, ttl, scopes), headers=NO_STORE_HEADERS)
+
+
+def _shared_key(state: Any) -> bool:
+    """Legacy hashes are replaced only under a configured data key (always so in
+    production): every process of a deployment then verifies the keyed hash. A key
+    generated under one development home would lock out servers with another."""
+    return state.settings.data_key is not None
 
 
 async def _check(secret: str, stored: str, key: bytes | None) -> Verdict:

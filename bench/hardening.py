@@ -41,8 +41,14 @@ def main() -> None:
     cold = (time.perf_counter() - start) / len(pks)
     warm = per_call(lambda: ids.encode("StockLevel", 12345), 200_000)
     dec = per_call(lambda: ids.decode_int(encoded[12344], "StockLevel"), 100_000)
+    legacy = [ids._legacy("StockLevel", pk) for pk in pks]
+    old_enc = per_call(lambda: ids._legacy("StockLevel", 12345), 100_000)
+    old_dec = per_call(lambda: ids.decode_int(legacy[12344], "StockLevel"), 100_000)
     print(f"ids.encode uncached: {cold * 1e6:6.2f} µs, cached: {warm * 1e6:6.2f} µs")
     print(f"ids.decode_int:      {dec * 1e6:6.2f} µs")
+    print(
+        f"readable (earlier) form: encode {old_enc * 1e6:6.2f} µs, decode {old_dec * 1e6:6.2f} µs"
+    )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ repeated wrong secrets, all held in PostgreSQL so that they hold across processe
 from __future__ import annotations
 
 import asyncio
+import base64
+import secrets
 from collections.abc import Iterator
 
 import httpx
@@ -13,6 +15,7 @@ from sqlalchemy import text
 from tests.api.conftest import Server, new_client, start_server, stop_server
 
 GRANT = {"grant_type": "client_credentials"}
+DATA_KEY = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()  # shared by both workers
 
 
 def limited_server(
@@ -21,6 +24,7 @@ def limited_server(
     env = {
         "STOCKGRAPH_APP_DATABASE_URL": app_database_url,
         "STOCKGRAPH_POOL_SIZE": "2",
+        "STOCKGRAPH_DATA_KEY": DATA_KEY,
         **{f"STOCKGRAPH_OAUTH_{k.upper()}": v for k, v in limits.items()},
     }
     return start_server(database_url, signing_key, home, workers=2, extra_env=env)
