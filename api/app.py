@@ -23,7 +23,7 @@ from api.ws import GraphQLWebSocket
 from auth.revocations import Loader
 from auth.tokens import TokenService
 from db.session import Database
-from domain import idempotency, ids
+from domain import idempotency, ids, vault
 from domain.members import tags as member_tags
 from domain.tenancy import revocation
 from subscriptions.broker import Broker
@@ -72,6 +72,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await broker.start()
+        if db.data_key is not None:  # secrets stored before sealing existed: seal them now
+            async with db.owner_transaction() as session:
+                await vault.seal_plain_rows(session, db.data_key)
         # Everything built at start-up lives as long as the process: keep it out of the
         # collector's way, so full collections stay short under many sockets.
         gc.collect()

@@ -245,7 +245,9 @@ async def test_a_claim_that_is_never_recorded_is_sent_after_its_lease(gql, tenan
         async with tenant.db.owner_transaction() as session:
             await dispatch.fan_out(session)
         async with tenant.db.owner_transaction() as session:  # a process that dies after this
-            claims = await dispatch.claim_due(session, limit=100, lease_seconds=0.5)
+            claims = await dispatch.claim_due(
+                session, limit=100, lease_seconds=0.5, data_key=tenant.db.data_key
+            )
         lost = [c for c in claims if c.tenant_id == tenant.tenant_id]
         assert len(lost) == 1
         claimed_at = time.monotonic()
