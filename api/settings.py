@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     oauth_lockout_failures: int = 5
     oauth_lockout_seconds: float = 300.0
     revocation_poll_seconds: float = 2.0
+    member_search_per_second: float = 1.0
+    member_search_burst: int = 30
     id_key: SecretStr | None = Field(
         default=None,
         description="Key of the global-ID permutation (domain.ids); never change it. "
