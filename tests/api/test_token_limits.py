@@ -15,7 +15,7 @@ from sqlalchemy import text
 from tests.api.conftest import Server, new_client, start_server, stop_server
 
 GRANT = {"grant_type": "client_credentials"}
-DATA_KEY = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()  # shared by both workers
+DATA_KEY = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
 
 def limited_server(
@@ -24,32 +24,43 @@ def limited_server(
     env = {
         "STOCKGRAPH_APP_DATABASE_URL": app_database_url,
         "STOCKGRAPH_POOL_SIZE": "2",
-        "STOCKGRAPH_DATA_KEY": DATA_KEY,
+        "STOCKGRAPH_DATA_KEY": DATA_KEY,  # one deployment: the same key in every process
         **{f"STOCKGRAPH_OAUTH_{k.upper()}": v for k, v in limits.items()},
     }
-    return start_server(database_url, signing_key, home, workers=2, extra_env=env)
+    return start_server(database_url, signing_key, home, extra_env=env)
+
+
+class Pair:
+    """Two server processes over one database; requests alternate between them."""
+
+    def __init__(self, first: Server, second: Server) -> None:
+        self.servers = (first, second)
+        self.sent = 0
+
+    def next(self) -> Server:
+        self.sent += 1
+        return self.servers[self.sent % 2]
 
 
 @pytest.fixture(scope="module")
-def server(database_url, app_database_url, signing_key, tmp_path_factory) -> Iterator[Server]:
-    """Two worker processes, so that consecutive requests land on either."""
-    srv = limited_server(
-        database_url,
-        app_database_url,
-        signing_key,
-        tmp_path_factory.mktemp("limits"),
-        client_rate="6",
-        address_rate="1000",
-        lockout_failures="3",
-        lockout_seconds="2",
-    )
-    yield srv
-    stop_server(srv)
+def server(database_url, app_database_url, signing_key, tmp_path_factory) -> Iterator[Pair]:
+    limits = {
+        "client_rate": "6",
+        "address_rate": "1000",
+        "lockout_failures": "3",
+        "lockout_seconds": "2",
+    }
+    home = tmp_path_factory.mktemp("limits")
+    first = limited_server(database_url, app_database_url, signing_key, home, **limits)
+    second = limited_server(database_url, app_database_url, signing_key, home, **limits)
+    yield Pair(first, second)
+    stop_server(first)
+    stop_server(second)
 
 
-async def token_request(server: Server, client_id: str, secret: str) -> httpx.Response:
-    # a new connection each time, so uvicorn's workers share the requests
-    async with httpx.AsyncClient(base_url=server.url) as http:
+async def token_request(server: Server | Pair, client_id: str, secret: str) -> httpx.Response:
+    target = server.next() if isinstance(server, Pair) else server
+    async with httpx.AsyncClient(base_url=target.url) as http:
         return await http.post("/oauth/token", data=GRANT, auth=(client_id, secret))
 
 
