@@ -1,8 +1,8 @@
 """Limits of the token endpoint: requests per client ID and per source address, and a
 temporary lockout of a (client ID, address) pair after repeated wrong secrets.
 
-The counters live in PostgreSQL (``oauth_throttle``), not in each process: with N
-API processes behind a balancer a per-process counter would allow N times the
+The counters live in PostgreSQL (``edge.oauth_throttle``, owner only), not in each
+process: with N API processes behind a balancer a per-process counter would allow N times the
 limit, and a restart would forget a lockout. Each check is one upsert per key in
 the owner's short transaction, and token requests are rare next to queries (a
 token lasts an hour), so the cost is a few statements per token. Windows are
@@ -42,7 +42,7 @@ class Refusal:
 
 _HIT = text(
     """
-    INSERT INTO oauth_throttle AS t (key, window_start, hits, failures)
+    INSERT INTO edge.oauth_throttle AS t (key, window_start, hits, failures)
     VALUES (:key, now(), 1, 0)
     ON CONFLICT (key) DO UPDATE SET
       hits = CASE WHEN t.window_start <= now() - make_interval(secs => :window)
@@ -59,7 +59,7 @@ _HIT = text(
 
 _FAIL = text(
     """
-    UPDATE oauth_throttle AS t SET
+    UPDATE edge.oauth_throttle AS t SET
       failures = t.failures + 1,
       locked_until = CASE WHEN t.failures + 1 >= :failures
                           THEN now() + make_interval(secs => :lockout) ELSE t.locked_until END
@@ -68,13 +68,13 @@ _FAIL = text(
     """
 )
 
-_CLEAR = text("UPDATE oauth_throttle SET failures = 0, locked_until = NULL WHERE key = :key")
+_CLEAR = text("UPDATE edge.oauth_throttle SET failures = 0, locked_until = NULL WHERE key = :key")
 
 # Rows whose window and lockout are both long over say nothing; drop a few per request.
 _PRUNE = text(
     """
-    DELETE FROM oauth_throttle WHERE key IN (
-      SELECT key FROM oauth_throttle
+    DELETE FROM edge.oauth_throttle WHERE key IN (
+      SELECT key FROM edge.oauth_throttle
       WHERE window_start < now() - make_interval(secs => :keep)
         AND (locked_until IS NULL OR locked_until < now())
       LIMIT 100)

@@ -20,7 +20,10 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     # Counters of the token endpoint, per client ID, per source address and per pair.
-    # Not a tenant table: the caller is not known yet. Only the schema owner uses it.
+    # Not tenant data (the caller is not known yet), so not in the public schema of
+    # tenant tables: a schema of its own that only the schema owner can use.
+    op.execute("CREATE SCHEMA edge")
+    op.execute("REVOKE ALL ON SCHEMA edge FROM PUBLIC")
     op.create_table(
         "oauth_throttle",
         sa.Column("key", sa.Text(), primary_key=True),
@@ -28,8 +31,9 @@ def upgrade() -> None:
         sa.Column("hits", sa.Integer(), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("locked_until", sa.DateTime(timezone=True)),
+        schema="edge",
     )
-    op.execute("REVOKE ALL ON oauth_throttle FROM PUBLIC")
+    op.execute("REVOKE ALL ON edge.oauth_throttle FROM PUBLIC")
     # The revocation epoch of a subject ('app:<client id>' or 'staff:<id>'): a token
     # carrying an older epoch (or none, when the epoch is above 0) is refused.
     op.create_table(
@@ -51,4 +55,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("token_revocations")
-    op.drop_table("oauth_throttle")
+    op.drop_table("oauth_throttle", schema="edge")
+    op.execute("DROP SCHEMA edge")
