@@ -23,10 +23,12 @@ from api.middleware import BodyLimit, Metrics
 from api.settings import Settings
 from api.ws import GraphQLWebSocket
 from auth.backend import BearerBackend
+from auth.revocations import Loader
 from auth.tokens import TokenService
 from db.session import Database
-from domain import idempotency
+from domain import idempotency, ids, vault
 from domain.members import tags as member_tags
+from domain.tenancy import revocation
 from outbox.notifications import NotificationSender
 from outbox.webhooks import WebhookDispatcher
 from subscriptions.broker import Broker
@@ -48,6 +50,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             "stockgraph_app (make one with `stockgraph db app-login`)"
         )
     tokens = TokenService(settings.signing_key_pem(), settings.token_issuer, settings.audience)
+    if (id_key := settings.id_key_bytes()) is not None:
+        ids.configure(id_key)
     db = Database.connect(
         settings.database_url, app_url=settings.app_database_url, pool_size=settings.pool_size
     )
@@ -71,6 +75,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await broker.start()
+        if db.data_key is not None:  # secrets stored before sealing existed: seal them now
+            async with db.owner_transaction() as session:
+                await vault.seal_plain_rows(session, db.data_key)
         # Everything built at start-up lives as long as the process: keep it out of the
         # collector's way, so full collections stay short under many sockets.
         gc.collect()
@@ -82,6 +89,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if notifications is not None:
             await notifications.start()
         housekeeping = asyncio.create_task(_housekeeping(db))
+        revocations = asyncio.create_task(
+            tokens.revocations.watch(_epochs_loader(db), settings.revocation_poll_seconds)
+        )
         retag = (
             asyncio.create_task(_retag(db, settings.member_retag_minutes * 60))
             if settings.member_retag_minutes > 0
@@ -90,7 +100,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
-            for task in (housekeeping, retag):
+            for task in (housekeeping, retag, revocations):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -130,6 +140,23 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return app
 
 
+def _epochs_loader(db: Database) -> Loader:
+    """Reads every revocation epoch (see auth.revocations) in the owner's session."""
+
+    async def load() -> dict[tuple[int, str], int]:
+        async with db.owner_transaction() as session:
+            return await revocation.all_epochs(session)
+
+    return load
+
+
+def _allow_internal(settings: Settings) -> bool:
+    """Deliveries may reach this machine's network only where http:// URLs are allowed
+    (development by default): the same switch as at registration."""
+    allowed = settings.webhook_allow_http
+    return bool(allowed if allowed is not None else not settings.production)
+
+
 def _webhooks(settings: Settings, db: Database) -> WebhookDispatcher | None:
     """Every process runs a dispatcher; their claims never overlap (SKIP LOCKED)."""
     if not settings.webhooks_enabled:
@@ -139,6 +166,7 @@ def _webhooks(settings: Settings, db: Database) -> WebhookDispatcher | None:
         backoff_base=settings.webhook_backoff_base_seconds,
         max_attempts=settings.webhook_max_attempts,
         timeout=settings.webhook_timeout_seconds,
+        allow_internal=_allow_internal(settings),
     )
 
 
@@ -151,6 +179,7 @@ def _notifications(settings: Settings, db: Database) -> NotificationSender | Non
         backoff_base=settings.notification_backoff_base_seconds,
         max_attempts=settings.notification_max_attempts,
         timeout=settings.notification_timeout_seconds,
+        allow_internal=_allow_internal(settings),
     )
 
 

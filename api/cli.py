@@ -250,12 +250,17 @@ def clients_create(
     locations: str | None = typer.Option(None),
 ) -> None:
     """Create a partner app; prints its client secret once."""
+    from api.cli_access import hashing_key
     from domain.tenancy.service import create_client
+
+    key = hashing_key()
 
     async def go(db: Any) -> dict[str, Any]:
         async with db.owner_transaction() as s:
             t = await _tenant(s, tenant)
-            creds = await create_client(s, _system(t.tenant_id), name, scopes, _codes(locations))
+            creds = await create_client(
+                s, _system(t.tenant_id), name, scopes, _codes(locations), hashing_key=key
+            )
             return {"client_id": creds.client_id, "client_secret": creds.client_secret}
 
     emit(run(go))
@@ -287,11 +292,12 @@ def staff_create(
 def staff_token(
     tenant: str = typer.Option(...),
     staff: str = typer.Option(...),
-    ttl: int = typer.Option(3600, min=60, max=30 * 86400),
+    ttl: int = typer.Option(3600, min=60, max=12 * 3600),
 ) -> None:
-    """Issue an access token for a staff member (an operator's tool)."""
+    """Issue an access token for a staff member (an operator's tool); 12 hours at most."""
     from auth.backend import staff_claims
     from auth.tokens import TokenService
+    from domain.tenancy import revocation
     from domain.tenancy.service import staff_by_code
 
     settings = Settings()
@@ -301,6 +307,8 @@ def staff_token(
             t = await _tenant(s, tenant)
             member = await staff_by_code(s, t.tenant_id, staff)
             claims = staff_claims(t.tenant_id, member.id, member.role, list(member.location_ids))
+            subject = revocation.staff_subject(member.id)
+            claims["rev"] = await revocation.current_epoch(s, t.tenant_id, subject)
         tokens = TokenService(settings.signing_key_pem(), settings.token_issuer, settings.audience)
         return {
             "access_token": tokens.issue(claims, ttl),
@@ -462,6 +470,8 @@ def main() -> None:
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     app()
 
+
+from api import cli_access  # noqa: E402, F401  (registers its commands)
 
 if __name__ == "__main__":
     main()

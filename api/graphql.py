@@ -38,7 +38,7 @@ from auth.tokens import TokenService
 from db.session import Database
 from resolvers.roots import Mutation, Query, Subscription
 from schema.context import Context
-from schema.scalars import SCALAR_MAP
+from schema.scalars import SCALAR_MAP, harden_text_scalars
 
 log = logging.getLogger("stockgraph.graphql")
 
@@ -72,6 +72,7 @@ def build_schema(
     compiled_reads: bool = True,
 ) -> strawberry.Schema:
     """One schema per configuration, executing under that configuration's policy."""
+    harden_text_scalars()
     rules = policy(production, introspection, max_depth, max_aliases, max_tokens)
     reads = CompiledReads() if compiled_reads else None
     # the policy first: a refusal it sets is left alone by the compiled reads

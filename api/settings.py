@@ -57,6 +57,20 @@ class Settings(BaseSettings):
     member_retag_minutes: float = Field(
         default=60.0, description="Recompute every member's computed tags this often (0: never)"
     )
+    # The token endpoint's limits (domain.tenancy.throttle) and token revocation.
+    oauth_client_rate: int = 30
+    oauth_address_rate: int = 60
+    oauth_window_seconds: float = 60.0
+    oauth_lockout_failures: int = 5
+    oauth_lockout_seconds: float = 300.0
+    revocation_poll_seconds: float = 2.0
+    member_search_per_second: float = 1.0
+    member_search_burst: int = 30
+    id_key: SecretStr | None = Field(
+        default=None,
+        description="Key of the global-ID permutation (domain.ids); never change it. "
+        "Default: derived from the data key in production, a fixed key in development",
+    )
     webhook_allow_http: bool | None = Field(
         default=None, description="Allow http:// webhook URLs (default: only in development)"
     )
@@ -105,6 +119,19 @@ class Settings(BaseSettings):
                 "STOCKGRAPH_SIGNING_KEY or STOCKGRAPH_SIGNING_KEY_FILE must be set in production"
             )
         return load_or_create_signing_key(self.home / "signing-key.pem")
+
+    def id_key_bytes(self) -> bytes | None:
+        """The global-ID key: given, derived from the data key in production, else None."""
+        import hashlib
+        import hmac
+
+        if self.id_key:
+            return self.id_key.get_secret_value().encode()
+        if self.production:
+            return hmac.new(
+                self.data_key_bytes(), b"stockgraph/global-ids/v1", hashlib.sha256
+            ).digest()
+        return None
 
     def data_key_bytes(self) -> bytes:
         """The personal-data master key: given, or generated under home in development."""

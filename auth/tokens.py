@@ -25,6 +25,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
+from auth.revocations import Revocations
+
 ALGORITHM = "ES256"
 TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})  # RFC 9068 §4
 LEEWAY_SECONDS = 30
@@ -109,6 +111,8 @@ class TokenService:
         self.issuer = issuer
         self.audience = audience
         self._clock = clock
+        # Epochs of revoked subjects, reloaded in the background (see auth.revocations)
+        self.revocations = Revocations()
         # kid -> public key; the current key first so jwks() lists it first.
         self._verify_keys: dict[str, ECKey] = {}
         # token → claims of tokens whose header and signature verified (see _verify)
@@ -154,6 +158,8 @@ class TokenService:
         claims = self._verified.get(token)
         if claims is not None:
             self._verified.move_to_end(token)
+            if self.revocations.revoked(claims):
+                raise InvalidToken("revoked")
             if self._still_current(claims):
                 # issuer and audience were checked when it was cached; a copy, so no
                 # caller can change what the next request of this token gets
@@ -161,6 +167,8 @@ class TokenService:
         else:
             claims = self._verify_signature(token)
         self._validate_claims(claims)
+        if self.revocations.revoked(claims):
+            raise InvalidToken("revoked")
         self._verified[token] = copy.deepcopy(claims)
         if len(self._verified) > VERIFIED_CACHE_SIZE:
             self._verified.popitem(last=False)

@@ -49,7 +49,10 @@ class WebhookDispatcher(OutboxWorker):
 
     async def claim(self, session: AsyncSession) -> list[dispatch.Claim]:
         return await dispatch.claim_due(
-            session, limit=self.batch_size, lease_seconds=self.lease_seconds
+            session,
+            limit=self.batch_size,
+            lease_seconds=self.lease_seconds,
+            data_key=self.db.data_key,
         )
 
     async def record(

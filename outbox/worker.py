@@ -17,6 +17,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.session import Database
+from domain.webhooks import egress
 
 # The owner pool is small and shared (token endpoint, operators): record at most this many at once.
 RECORDING_SLOTS = 2
@@ -38,6 +39,7 @@ class OutboxWorker:
         poll_interval: float = 1.0,
         batch_size: int = 20,
         lease_seconds: float | None = None,
+        allow_internal: bool = False,
     ) -> None:
         self.db = db
         self.backoff_base = backoff_base
@@ -47,6 +49,8 @@ class OutboxWorker:
         self.batch_size = batch_size
         # Longer than any attempt can take, so a live sender never loses its claim.
         self.lease_seconds = lease_seconds if lease_seconds is not None else timeout + 30.0
+        # Internal addresses only where settings allow (development): domain.webhooks.egress
+        self.allow_internal = allow_internal
         self._wakeup = asyncio.Event()
         self._recording = asyncio.Semaphore(RECORDING_SLOTS)
         self._task: asyncio.Task[None] | None = None
@@ -59,6 +63,7 @@ class OutboxWorker:
             timeout=httpx.Timeout(self.timeout),
             follow_redirects=False,
             headers={"user-agent": self.user_agent},
+            transport=egress.transport(allow_internal=self.allow_internal),
         )
         self._task = asyncio.create_task(self._run(), name=self.name)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from strawberry.types import Info
 
+from domain.members.search_limit import Rate
+
 
 def master_key(info: Info) -> bytes:
     """The personal-data master key (STOCKGRAPH_DATA_KEY)."""
@@ -22,3 +24,19 @@ def allow_http(info: Info) -> bool:
         return False
     allowed = settings.webhook_allow_http
     return bool(allowed if allowed is not None else not settings.production)
+
+
+def _settings(info: Info) -> object | None:
+    request = getattr(info.context, "request", None)
+    return getattr(getattr(getattr(request, "app", None), "state", None), "settings", None)
+
+
+def search_rate(info: Info) -> Rate:
+    """The member-search rate per caller (settings; the defaults without an app)."""
+    settings, default = _settings(info), Rate()
+    if settings is None:
+        return default
+    return Rate(
+        per_second=getattr(settings, "member_search_per_second", default.per_second),
+        burst=getattr(settings, "member_search_burst", default.burst),
+    )

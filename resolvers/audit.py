@@ -24,12 +24,14 @@ async def audit_events(
     limit = page_size(first)
     cursor = int_cursor(after)
     start = cursor if cursor is not None else after_sequence
+    target = str(entity_id) if entity_id is not None else None
     async with info.context.db.tenant_transaction(caller.tenant_id) as session:
         page = await queries.list_events(
-            session,
-            caller,
-            limit=limit,
-            after_sequence=start,
-            target_id=str(entity_id) if entity_id is not None else None,
+            session, caller, limit=limit, after_sequence=start, target_id=target
         )
-    return connection(page, AuditEvent.from_row, lambda r: r.sequence)
+
+    async def count() -> int:
+        async with info.context.db.tenant_transaction(caller.tenant_id) as s:
+            return await queries.count_events(s, caller, target_id=target)
+
+    return connection(page, AuditEvent.from_row, lambda r: r.sequence, count)

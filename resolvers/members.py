@@ -12,9 +12,10 @@ from strawberry.types import Info
 from auth.caller import Caller
 from domain.errors import NotFound
 from domain.members import queries, service
+from domain.members.search_limit import SEARCHES
 from domain.members.service import MemberChange
 from domain.pagination import page_size
-from resolvers._app import master_key
+from resolvers._app import master_key, search_rate
 from resolvers._mutation import MutationSpec, not_replayed, run_mutation
 from schema.members import (
     CreateMemberInput,
@@ -160,6 +161,8 @@ async def members(
     tag: str | None = None,
 ) -> Connection[Member]:
     caller = info.context.viewer
+    if search is not None:
+        SEARCHES.take(f"{caller.tenant_id}|{caller.subject}", search_rate(info))
     master = master_key(info)
     limit = page_size(first)
     cursor = int_cursor(after)

@@ -11,7 +11,7 @@ from strawberry.types import Info
 from auth.caller import Caller
 from domain.notifications import channels, service
 from domain.pagination import page_size
-from resolvers._app import allow_http
+from resolvers._app import allow_http, master_key
 from resolvers._mutation import MutationSpec, input_dict, not_replayed, run_mutation
 from schema.notifications import (
     ConfigureNotificationChannelInput,
@@ -35,7 +35,7 @@ SEND_TEST = _spec("notification.test", service.audit_test)
 
 
 def _command(
-    input: ConfigureNotificationChannelInput, allow_http: bool
+    input: ConfigureNotificationChannelInput, allow_http: bool, data_key: bytes | None = None
 ) -> channels.ConfigureChannel:
     e, s, c = input.email, input.sms, input.chat
     return channels.ConfigureChannel(
@@ -63,13 +63,14 @@ def _command(
         else None,
         chat=channels.ChatSettings(url=c.url, secret=c.secret) if c is not None else None,
         allow_http=allow_http,
+        data_key=data_key,
     )
 
 
 async def configure_notification_channel(
     info: Info, input: ConfigureNotificationChannelInput
 ) -> ConfigureNotificationChannelPayload:
-    cmd = _command(input, allow_http(info))
+    cmd = _command(input, allow_http(info), master_key(info))
 
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> Row[Any]:
         return await channels.configure(session, caller, cmd)

@@ -14,7 +14,7 @@ from auth.caller import Caller
 from auth.permissions import Permission
 from domain.pagination import page_size
 from domain.webhooks import service
-from resolvers._app import allow_http
+from resolvers._app import allow_http, master_key
 from resolvers._mutation import MutationSpec, input_dict, not_replayed, run_mutation
 from schema.relay import Connection, connection, decode_cursor, decode_id_or_none
 from schema.webhooks import (
@@ -67,6 +67,7 @@ async def create_webhook_subscription(
             skus=tuple(input.skus) if input.skus is not None else None,
             description=input.description,
             allow_http=http_allowed,
+            data_key=master_key(info),
         )
         return await service.create_endpoint(session, caller, cmd)
 

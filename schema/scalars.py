@@ -1,26 +1,128 @@
-"""Custom scalars of the contract: BigInt as a string, accepted as string or integer."""
+"""Custom scalars of the contract, and the input rules every scalar enforces at the edge.
+
+Every refusal is a ``GraphQLError`` with ``extensions.code = "INVALID"``: graphql-core
+passes such an error through as it is (a literal) or wraps it naming the variable
+and the path inside it (``Variable '$input' has invalid value.note: …``), keeping
+its extensions, so it is never taken for an unexpected error, masked as
+"Unexpected error." or logged with a traceback.
+
+- ``BigInt``: a 64-bit integer, as a string or an integer; at most 20 characters
+  are even looked at, so a 100,000-digit literal costs nothing.
+- ``Decimal``: at most 100 characters and a magnitude between 1e-40 and 1e40, so
+  ``1e400`` and ``1e-1000000`` are refused before anything computes with them
+  (both are valid ``decimal.Decimal`` values); NaN and business bounds are left
+  to the domain, which answers them with userErrors.
+- ``String`` and ``ID``: no NUL (PostgreSQL text cannot hold it) and no lone
+  surrogate (no UTF-8 encoding exists for it). graphql-core forbids redefining
+  its specified scalars, so ``harden_text_scalars`` adds the check to them in
+  place; the schema builder calls it once.
+"""
 
 from __future__ import annotations
 
+import decimal
+import re
+from collections.abc import Callable
 from typing import Any, NewType
 
 import strawberry
+from graphql import GraphQLError, GraphQLID, GraphQLScalarType, GraphQLString
+from graphql.language import FloatValueNode, IntValueNode, StringValueNode, ValueNode
 
 BigInt = NewType("BigInt", int)
+INVALID = "INVALID"
+MAX_BIGINT_CHARS = 20
+MAX_DECIMAL_CHARS = 100
+MAX_DECIMAL_EXPONENT = 40
+_BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def invalid(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": INVALID})
 
 
 def _parse_bigint(value: object) -> int:
     if isinstance(value, bool):
-        raise ValueError("BigInt cannot be a boolean")
+        raise invalid("BigInt cannot be a boolean")
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    elif (
+        isinstance(value, str)
+        and len(value) <= MAX_BIGINT_CHARS
+        and value.isascii()
+        and value.strip().lstrip("-").isdigit()
+    ):
         number = int(value)
     else:
-        raise ValueError(f"BigInt cannot represent {value!r}")
+        raise invalid("BigInt must be a 64-bit integer, as a string or a number")
     if not -(2**63) <= number < 2**63:
-        raise ValueError("BigInt out of 64-bit range")
+        raise invalid("BigInt out of 64-bit range")
     return number
+
+
+def _bigint_literal(node: ValueNode, _variables: Any = None) -> int:
+    if isinstance(node, IntValueNode | StringValueNode) and len(node.value) <= MAX_BIGINT_CHARS:
+        return _parse_bigint(node.value if isinstance(node, StringValueNode) else int(node.value))
+    if isinstance(node, IntValueNode):
+        raise invalid("BigInt out of 64-bit range")
+    raise invalid("BigInt must be a 64-bit integer, as a string or a number")
+
+
+def parse_decimal(value: object) -> decimal.Decimal:
+    """A Decimal of bounded size from a string or a number; INVALID for anything else.
+
+    Business bounds (no NaN, at most so many digits, not negative) are the domain's,
+    reported as userErrors; this only keeps out what nothing can compute with cheaply.
+    """
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise invalid("Decimal must be a number or a numeric string")
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) > MAX_DECIMAL_CHARS:
+        raise invalid(f"Decimal must be at most {MAX_DECIMAL_CHARS} characters")
+    try:
+        number = decimal.Decimal(text.strip())
+    except (decimal.DecimalException, ValueError):
+        raise invalid("Decimal must be a number or a numeric string") from None
+    if number.is_finite() and number and abs(number.adjusted()) > MAX_DECIMAL_EXPONENT:
+        raise invalid(
+            f"Decimal must be between 1e-{MAX_DECIMAL_EXPONENT} and 1e{MAX_DECIMAL_EXPONENT}"
+        )
+    return number
+
+
+def _decimal_literal(node: ValueNode, _variables: Any = None) -> decimal.Decimal:
+    if isinstance(node, IntValueNode | FloatValueNode | StringValueNode):
+        return parse_decimal(node.value)
+    raise invalid("Decimal must be a number or a numeric string")
+
+
+def check_text(value: str, kind: str = "String") -> str:
+    """``value`` unchanged, or INVALID when it holds NUL or a lone surrogate."""
+    if _BAD_TEXT.search(value) is not None:
+        raise invalid(f"{kind} must not contain NUL (U+0000) or unpaired surrogates")
+    return value
+
+
+def _checked(fn: Callable[..., Any], kind: str) -> Callable[..., Any]:
+    def coerce(*args: Any) -> Any:
+        result = fn(*args)
+        return check_text(result, kind) if isinstance(result, str) else result
+
+    coerce.hardened = True  # type: ignore[attr-defined]
+    return coerce
+
+
+def harden_text_scalars() -> None:
+    """Refuse NUL and lone surrogates in every String and ID input (idempotent)."""
+    for scalar, kind in ((GraphQLString, "String"), (GraphQLID, "ID")):
+        _harden(scalar, kind)
+
+
+def _harden(scalar: GraphQLScalarType, kind: str) -> None:
+    for name in ("coerce_input_value", "coerce_input_literal", "parse_value", "parse_literal"):
+        fn = getattr(scalar, name, None)
+        if fn is not None and not getattr(fn, "hardened", False):
+            setattr(scalar, name, _checked(fn, kind))
 
 
 SCALAR_MAP: dict[object, Any] = {
@@ -29,5 +131,13 @@ SCALAR_MAP: dict[object, Any] = {
         description="A 64-bit integer, serialized as a string; accepted as a string or an integer.",
         serialize=lambda v: str(int(v)),
         parse_value=_parse_bigint,
-    )
+        parse_literal=_bigint_literal,
+    ),
+    decimal.Decimal: strawberry.scalar(
+        name="Decimal",
+        description="Decimal (fixed-point)",
+        serialize=str,
+        parse_value=parse_decimal,
+        parse_literal=_decimal_literal,
+    ),
 }

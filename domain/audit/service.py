@@ -11,6 +11,7 @@ trip happens while the counter is held.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -49,9 +50,31 @@ class AuditEntry:
     outcome: str = "success"
 
 
+MAX_TEXT = 10_000  # characters of one string kept in an audit record
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def sanitise(value: Any) -> Any:
+    """Any input as PostgreSQL can store it: NUL and lone surrogates become U+FFFD and
+    overlong strings are cut, in keys and values alike. A refused or denied mutation is
+    audited whatever its input holds, so nothing in it may make the append fail."""
+    if isinstance(value, str):
+        text = _UNSTORABLE.sub("\ufffd", value)
+        return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "\u2026"
+    if isinstance(value, dict):
+        return {sanitise(str(k)): sanitise(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [sanitise(v) for v in value]
+    return value
+
+
 def _plain(value: Any) -> Any:
     """Only JSON-native values go into the chain, so a row re-hashes identically."""
-    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+    return sanitise(json.loads(json.dumps(value, default=str, ensure_ascii=False)))
+
+
+def _text(value: str | None) -> str | None:
+    return sanitise(value) if value is not None else None
 
 
 async def append(
@@ -75,9 +98,9 @@ async def append(
         "target_id": entry.target_id,
         "before": _plain(entry.before),
         "after": _plain(entry.after),
-        "reason": entry.reason,
-        "request_id": request_id,
-        "idempotency_key": idempotency_key,
+        "reason": _text(entry.reason),
+        "request_id": _text(request_id),
+        "idempotency_key": _text(idempotency_key),
         "outcome": entry.outcome,
     }
     params = dict(event)

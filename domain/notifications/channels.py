@@ -10,7 +10,7 @@ since gateways and robots often carry an access token there.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.caller import Caller
 from auth.permissions import Permission
 from db.models import NotificationChannel
+from domain import vault
 from domain.access import require
 from domain.audit.service import AuditEntry
 from domain.errors import DomainError, InvalidInput
@@ -40,6 +41,7 @@ C = cast(Table, NotificationChannel.__table__)
 HIDDEN = "***"
 MAX_TEMPLATE = 4000
 MAX_SECRET = 500
+SECRET_COLUMNS = ("smtp_password", "sms_auth_value", "chat_secret")  # sealed: domain.vault
 _HEADER_NAME = frozenset(
     "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 )
@@ -79,6 +81,7 @@ class ConfigureChannel:
     sms: SmsSettings | None = None
     chat: ChatSettings | None = None
     allow_http: bool = False
+    data_key: bytes | None = field(default=None, repr=False)  # seals the credentials
 
 
 def hide_query(url: str | None) -> str | None:
@@ -219,6 +222,16 @@ async def configure(session: AsyncSession, caller: Caller, cmd: ConfigureChannel
         columns.update(_sms_columns(cmd.sms, old, cmd.allow_http))
     if cmd.chat is not None:
         columns.update(_chat_columns(cmd.chat, old, cmd.allow_http))
+    for column in SECRET_COLUMNS:  # new ones sealed; kept ones are sealed already
+        value = columns.get(column)
+        if value is not None and not vault.is_sealed(value):
+            columns[column] = vault.seal(
+                cmd.data_key,
+                value,
+                tenant_id=caller.tenant_id,
+                table="notification_channels",
+                column=column,
+            )
     values = {"enabled": cmd.enabled, **columns}
     stmt = insert(C).values(tenant_id=caller.tenant_id, channel=cmd.channel, **values)
     stmt = stmt.on_conflict_do_update(
@@ -233,11 +246,13 @@ async def list_channels(session: AsyncSession, caller: Caller) -> Sequence[Row[A
     return (await session.execute(stmt)).all()
 
 
-async def config_for(session: AsyncSession, tenant_id: int, channel: str) -> ChannelConfig | None:
+async def config_for(
+    session: AsyncSession, tenant_id: int, channel: str, data_key: bytes | None = None
+) -> ChannelConfig | None:
     row = (
         await session.execute(select(C).where(C.c.tenant_id == tenant_id, C.c.channel == channel))
     ).first()
-    return ChannelConfig.from_row(row) if row is not None else None
+    return ChannelConfig.from_row(row).opened(data_key, tenant_id) if row is not None else None
 
 
 def audit_configured(row: Row[Any]) -> AuditEntry:

@@ -110,7 +110,9 @@ class Outcome:
     duration_ms: int
 
 
-async def claim_due(session: AsyncSession, *, limit: int, lease_seconds: float) -> list[Claim]:
+async def claim_due(
+    session: AsyncSession, *, limit: int, lease_seconds: float, data_key: bytes | None = None
+) -> list[Claim]:
     await session.execute(_WITHHELD)
     claimed = (await session.execute(_CLAIM, {"limit": limit, "lease": lease_seconds})).all()
     if not claimed:
@@ -119,7 +121,10 @@ async def claim_due(session: AsyncSession, *, limit: int, lease_seconds: float) 
         _CONFIGS,
         {"tenants": [c.tenant_id for c in claimed], "channels": [c.channel for c in claimed]},
     )
-    configs = {(r.tenant_id, r.channel): ChannelConfig.from_row(r) for r in rows}
+    configs = {
+        (r.tenant_id, r.channel): ChannelConfig.from_row(r).opened(data_key, r.tenant_id)
+        for r in rows
+    }
     return [
         Claim(
             message=Message(

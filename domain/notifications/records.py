@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
+
+from domain import vault
 
 EMAIL = "EMAIL"
 SMS = "SMS"
@@ -43,6 +45,25 @@ class ChannelConfig:
     @classmethod
     def from_row(cls, row: Any) -> ChannelConfig:
         return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
+
+    def opened(self, data_key: bytes | None, tenant_id: int) -> ChannelConfig:
+        """The same settings with their credentials unsealed (see ``domain.vault``)."""
+
+        def plain(column: str) -> str | None:
+            return vault.unseal(
+                data_key,
+                getattr(self, column),
+                tenant_id=tenant_id,
+                table="notification_channels",
+                column=column,
+            )
+
+        return replace(
+            self,
+            smtp_password=plain("smtp_password"),
+            sms_auth_value=plain("sms_auth_value"),
+            chat_secret=plain("chat_secret"),
+        )
 
 
 @dataclass(frozen=True, slots=True)

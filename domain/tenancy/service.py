@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,7 @@ from domain import ids
 from domain.access import require
 from domain.audit.service import AuditEntry, append
 from domain.errors import AlreadyExists, InvalidInput, NotFound
+from domain.tenancy import revocation
 
 CURRENCIES = ("HKD", "MOP", "CNY")
 LOCATION_KINDS = ("CENTRAL_WAREHOUSE", "STORE", "TEMPORARY_WAREHOUSE")
@@ -234,8 +235,11 @@ async def create_client(
     name: str,
     scopes: str,
     location_codes: list[str] | None,
+    *,
+    hashing_key: bytes | None = None,
 ) -> NewClient:
-    """A partner app with client credentials; the secret is shown once, stored hashed."""
+    """A partner app with client credentials; the secret is shown once, stored hashed
+    (under ``hashing_key``: see ``auth.secrets``)."""
     require(caller, Permission.ADMIN)
     try:
         granted = parse_scopes(scopes)
@@ -254,7 +258,7 @@ async def create_client(
         "tenant_id": caller.tenant_id,
         "client_id": client_id,
         "name": name,
-        "secret_hash": hash_secret(secret),
+        "secret_hash": hash_secret(secret, hashing_key),
         "scopes": " ".join(sorted(p.value for p in granted)),
         "location_ids": location_ids,
     }
@@ -273,3 +277,103 @@ async def client_by_id(session: AsyncSession, client_id: str) -> PartnerApp | No
     return (
         await session.execute(select(PartnerApp).where(PartnerApp.client_id == client_id))
     ).scalar_one_or_none()
+
+
+async def _client_for_change(session: AsyncSession, caller: Caller, client_id: str) -> PartnerApp:
+    require(caller, Permission.ADMIN)
+    app = (
+        await session.execute(
+            select(PartnerApp)
+            .where(PartnerApp.tenant_id == caller.tenant_id, PartnerApp.client_id == client_id)
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if app is None:
+        raise NotFound(f"no client {client_id!r}", ["clientId"])
+    return app
+
+
+async def rotate_client_secret(
+    session: AsyncSession, caller: Caller, client_id: str, *, hashing_key: bytes | None = None
+) -> NewClient:
+    """A new secret for an app; the old one and every token issued with it stop working."""
+    app = await _client_for_change(session, caller, client_id)
+    secret = new_client_secret()
+    app.secret_hash = hash_secret(secret, hashing_key)
+    epoch = await revocation.bump(session, caller.tenant_id, revocation.app_subject(client_id))
+    await session.flush()
+    await append(
+        session,
+        caller,
+        AuditEntry(
+            "client.rotate_secret",
+            "PartnerApp",
+            ids.encode("PartnerApp", app.id),
+            None,
+            {"client_id": client_id, "token_epoch": epoch},
+        ),
+    )
+    return NewClient(client_id=client_id, client_secret=secret)
+
+
+async def set_client_active(
+    session: AsyncSession, caller: Caller, client_id: str, active: bool
+) -> None:
+    """Disable (or enable again) an app; disabling refuses every token it holds."""
+    app = await _client_for_change(session, caller, client_id)
+    before = {"active": app.active}
+    app.active = active
+    after: dict[str, object] = {"active": active}
+    if not active:
+        subject = revocation.app_subject(client_id)
+        after["token_epoch"] = await revocation.bump(session, caller.tenant_id, subject)
+    await session.flush()
+    await append(
+        session,
+        caller,
+        AuditEntry(
+            "client.disable" if not active else "client.enable",
+            "PartnerApp",
+            ids.encode("PartnerApp", app.id),
+            before,
+            after,
+        ),
+    )
+
+
+async def set_staff_active(session: AsyncSession, caller: Caller, code: str, active: bool) -> None:
+    """Disable (or enable again) a staff member; disabling refuses every token they hold."""
+    require(caller, Permission.ADMIN)
+    result = await session.execute(
+        update(Staff)
+        .where(Staff.tenant_id == caller.tenant_id, Staff.code == code)
+        .values(active=active)
+        .returning(Staff.id)
+    )
+    staff_id = result.scalar_one_or_none()
+    if staff_id is None:
+        raise NotFound(f"no staff member {code!r}", ["staff"])
+    after: dict[str, object] = {"code": code, "active": active}
+    if not active:
+        subject = revocation.staff_subject(staff_id)
+        after["token_epoch"] = await revocation.bump(session, caller.tenant_id, subject)
+    await append(
+        session,
+        caller,
+        AuditEntry(
+            "staff.disable" if not active else "staff.enable",
+            "Staff",
+            ids.encode("Staff", staff_id),
+            None,
+            after,
+        ),
+    )
+
+
+async def upgrade_secret_hash(session: AsyncSession, app_pk: int, old: str, new: str) -> None:
+    """Replace a legacy hash after a successful check, unless it changed meanwhile."""
+    await session.execute(
+        update(PartnerApp)
+        .where(PartnerApp.id == app_pk, PartnerApp.secret_hash == old)
+        .values(secret_hash=new)
+    )

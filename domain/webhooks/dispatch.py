@@ -26,6 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks import Webhook
 
+from domain import vault
 from domain.webhooks.payload import build_body, encode_body, webhook_id
 
 MAX_BACKOFF_SECONDS = 3600.0
@@ -210,8 +211,11 @@ async def fan_out(
     return moved, inserted
 
 
-async def claim_due(session: AsyncSession, *, limit: int, lease_seconds: float) -> list[Claim]:
-    """Take up to ``limit`` due deliveries for one lease; build their signed-to-be bodies."""
+async def claim_due(
+    session: AsyncSession, *, limit: int, lease_seconds: float, data_key: bytes | None = None
+) -> list[Claim]:
+    """Take up to ``limit`` due deliveries for one lease; build their signed-to-be bodies
+    (the signing secrets are opened with ``data_key``: see ``domain.vault``)."""
     claimed = (await session.execute(_CLAIM, {"limit": limit, "lease": lease_seconds})).all()
     if not claimed:
         return []
@@ -235,7 +239,14 @@ async def claim_due(session: AsyncSession, *, limit: int, lease_seconds: float) 
                 attempts=c.attempts,
                 leased_until=c.next_attempt_at,
                 url=d.url,
-                secret=d.secret,
+                secret=vault.unseal(
+                    data_key,
+                    d.secret,
+                    tenant_id=c.tenant_id,
+                    table="webhook_endpoints",
+                    column="secret",
+                )
+                or "",
                 webhook_id=webhook_id(c.tenant_id, c.event_sequence),
                 body=encode_body(body),
             )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, func, insert, select, update
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.caller import Caller
 from auth.permissions import Permission
 from db.models import Location, Product, TenantCounter, WebhookDelivery, WebhookEndpoint
-from domain import ids
+from domain import ids, vault
 from domain.access import require
 from domain.audit.service import AuditEntry
 from domain.errors import InvalidInput, NotFound
@@ -52,6 +52,7 @@ class CreateEndpoint:
     skus: tuple[str, ...] | None = None
     description: str | None = None
     allow_http: bool = False
+    data_key: bytes | None = field(default=None, repr=False)  # seals the signing secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +186,13 @@ async def create_endpoint(
                 event_types=types,
                 location_ids=locations,
                 skus=skus,
-                secret=secret,
+                secret=vault.seal(
+                    cmd.data_key,
+                    secret,
+                    tenant_id=caller.tenant_id,
+                    table="webhook_endpoints",
+                    column="secret",
+                ),
                 owner=caller.subject,
                 active=True,
                 last_sequence=start,

@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from auth.permissions import Role
 from domain.errors import Forbidden, InvalidInput
-from domain.notifications import service, signing
+from domain.notifications import channels, service, signing
 from outbox.notifications import NotificationSender
 from tests.api.conftest import start_server, stop_server
 from tests.api.notification_receiver import Gateway, RunningGateway, RunningSmtp
@@ -67,7 +67,13 @@ BODY = "您好！MSK-0001（口罩）只剩 3 件。\n請於今日內補貨 —�
 
 
 def sender(db, **kw: Any) -> NotificationSender:
-    options = {"backoff_base": 0.05, "max_attempts": 4, "timeout": 5.0, "poll_interval": 0.02}
+    options = {
+        "backoff_base": 0.05,
+        "max_attempts": 4,
+        "timeout": 5.0,
+        "poll_interval": 0.02,
+        "allow_internal": True,
+    }
     return NotificationSender(db, **{**options, **kw})
 
 
@@ -461,7 +467,10 @@ async def test_isolation_permissions_and_no_secrets_in_results_or_audit(gql, ten
         "WHERE tenant_id = :t AND channel = 'EMAIL'",
         t=tenant.tenant_id,
     )
-    assert stored[0].smtp_password == secrets[0]  # stored, for the sender
+    assert stored[0].smtp_password.startswith("sealed:v1:")  # sealed at rest (domain.vault)
+    async with tenant.db.owner_transaction() as session:
+        config = await channels.config_for(session, tenant.tenant_id, "EMAIL", tenant.db.data_key)
+    assert config is not None and config.smtp_password == secrets[0]  # for the sender
 
     # Another tenant sees neither the configuration nor the log, not even by ID.
     assert (await gql.ok(CHANNELS, other_tenant.owner))["notificationChannels"] == []
@@ -549,7 +558,9 @@ async def test_withdrawn_consent_and_erasure_stop_messages_already_queued(gql, t
     )
     assert withdrawn["setMemberConsent"]["userErrors"] == []
     async with tenant.db.owner_transaction() as session:
-        claims = await dispatch.claim_due(session, limit=50, lease_seconds=30)
+        claims = await dispatch.claim_due(
+            session, limit=50, lease_seconds=30, data_key=tenant.db.data_key
+        )
     assert all(c.message.notification_id != first for c in claims)
     found = await rows(
         tenant.db,

@@ -30,7 +30,13 @@ from tests.webhooks_support import (
 
 
 def dispatcher(db, **kw) -> WebhookDispatcher:
-    options = {"backoff_base": 0.05, "max_attempts": 6, "timeout": 5.0, "poll_interval": 0.02}
+    options = {
+        "backoff_base": 0.05,
+        "max_attempts": 6,
+        "timeout": 5.0,
+        "poll_interval": 0.02,
+        "allow_internal": True,
+    }
     return WebhookDispatcher(db, **{**options, **kw})
 
 
@@ -239,7 +245,9 @@ async def test_a_claim_that_is_never_recorded_is_sent_after_its_lease(gql, tenan
         async with tenant.db.owner_transaction() as session:
             await dispatch.fan_out(session)
         async with tenant.db.owner_transaction() as session:  # a process that dies after this
-            claims = await dispatch.claim_due(session, limit=100, lease_seconds=0.5)
+            claims = await dispatch.claim_due(
+                session, limit=100, lease_seconds=0.5, data_key=tenant.db.data_key
+            )
         lost = [c for c in claims if c.tenant_id == tenant.tenant_id]
         assert len(lost) == 1
         claimed_at = time.monotonic()
@@ -308,3 +316,26 @@ async def test_the_server_delivers_with_its_own_dispatcher(
     finally:
         stop_server(server)
         await deactivate(tenant.db, tenant.tenant_id)
+
+
+async def test_a_production_dispatcher_never_connects_to_an_internal_address(gql, tenant):
+    """Registered while http and local hosts were allowed; delivered by a dispatcher that
+    refuses internal targets: the receiver never sees a request, the log says why."""
+    receiver = Receiver(answer=lambda n: 204)
+    async with RunningReceiver(receiver):
+        await subscribe(gql, tenant.owner, url=receiver.url, eventTypes=["STOCK_CHANGED"])
+        worker = dispatcher(tenant.db, allow_internal=False, max_attempts=1)
+        await worker.start()
+        try:
+            lines = [{"sku": "A", "quantity": 1}]
+            await gql.ok(
+                RECEIVE, tenant.owner, {"input": {"locationId": tenant.loc("S1"), "lines": lines}}
+            )
+            await wait_for(lambda: all_settled(tenant.db, tenant.tenant_id, 1, "DEAD"), what="dead")
+        finally:
+            await worker.stop()
+    assert receiver.by_id() == {}
+    errors = await rows(
+        tenant.db, "SELECT error FROM webhook_attempts WHERE tenant_id = :t", t=tenant.tenant_id
+    )
+    assert len(errors) == 1 and "not public" in errors[0].error

@@ -205,3 +205,42 @@ async def test_deleted_row_and_truncated_tail_are_detected(tenant, database_url)
     )
     result = await verify_tenant(tenant)
     assert not result.valid and result.first_bad_sequence == middle
+
+
+AUDIT_PAGE = """
+query($first: Int, $after: String, $entityId: ID) {
+  auditEvents(first: $first, after: $after, entityId: $entityId) {
+    totalCount
+    edges { cursor node { action } }
+  }
+}
+"""
+
+
+async def test_total_count_counts_the_filter_not_the_page(gql, tenant):
+    owner = tenant.owner
+    for n in range(3):
+        await gql.ok(
+            RECEIVE,
+            owner,
+            {
+                "input": {
+                    "locationId": tenant.loc("S1"),
+                    "lines": [{"sku": "A", "quantity": 1}],
+                    "idempotencyKey": f"count-{n}",
+                }
+            },
+        )
+    everything = len(await _events(tenant.db, tenant.tenant_id))
+    assert everything > 2
+    first = await gql.ok(AUDIT_PAGE, owner, {"first": 2})
+    assert len(first["auditEvents"]["edges"]) == 2
+    assert first["auditEvents"]["totalCount"] == everything
+    after = first["auditEvents"]["edges"][-1]["cursor"]
+    rest = await gql.ok(AUDIT_PAGE, owner, {"first": 1, "after": after})
+    assert rest["auditEvents"]["totalCount"] == everything
+    events = await _events(tenant.db, tenant.tenant_id)
+    target = next(e["target_id"] for e in events if e["action"] == "stock.receive")
+    one = await gql.ok(AUDIT_PAGE, owner, {"first": 1, "entityId": target})
+    expected = sum(1 for e in events if e["target_id"] == target)
+    assert one["auditEvents"]["totalCount"] == expected

@@ -591,3 +591,25 @@ async def test_an_update_is_visible_in_the_same_operation(gql, tenant):
     )
     assert data["first"]["member"]["phone"] == "+85291234567"
     assert data["second"]["member"]["phone"] == "+85298765432"
+
+
+async def test_member_search_is_throttled_per_caller(gql, tenant):
+    from tests.webhooks_support import execute_with_settings
+
+    query = "query($s: String) { members(search: $s) { totalCount } }"
+    limits = {"member_search_per_second": 0.001, "member_search_burst": 3}
+
+    async def search(caller):
+        return await execute_with_settings(gql, query, caller, {"s": "陳"}, **limits)
+
+    for _ in range(3):
+        assert (await search(tenant.owner)).errors is None
+    refused = await search(tenant.owner)
+    assert refused.data is None or refused.data.get("members") is None
+    error = refused.errors[0]
+    assert error.extensions["code"] == "THROTTLED"
+    assert "retry after" in error.message
+    other = tenant.staff(Role.OWNER, staff_id=1000)  # another caller of the same tenant
+    assert (await search(other)).data["members"]["totalCount"] == 0
+    listed = await gql.ok("{ members(first: 1) { totalCount } }", tenant.owner)
+    assert listed["members"]["totalCount"] == 0  # listing without a search is not limited

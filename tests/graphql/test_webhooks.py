@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from auth.permissions import Role
+from domain import vault
 from tests.graphql.test_stock_concurrency import ADJUST, RECEIVE
 from tests.helpers import count_rows
 from tests.webhooks_support import (
@@ -93,7 +94,15 @@ async def test_create_list_node_delete(gql, tenant):
     stored = await rows(
         tenant.db, "SELECT secret FROM webhook_endpoints WHERE tenant_id = :t", t=tenant.tenant_id
     )
-    assert stored[0].secret == payload["secret"]
+    assert stored[0].secret.startswith("sealed:v1:")  # sealed at rest: domain.vault
+    opened = vault.unseal(
+        tenant.db.data_key,
+        stored[0].secret,
+        tenant_id=tenant.tenant_id,
+        table="webhook_endpoints",
+        column="secret",
+    )
+    assert opened == payload["secret"]
 
     deleted = (await gql.ok(DELETE, app, {"id": sub["id"]}))["deleteWebhookSubscription"]
     assert deleted == {"webhookSubscription": {"id": sub["id"], "active": False}, "userErrors": []}

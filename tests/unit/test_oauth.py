@@ -15,7 +15,14 @@ from auth.oauth import (
     token_response,
 )
 from auth.permissions import Permission
-from auth.secrets import equalize_timing, hash_secret, new_client_secret, verify_secret
+from auth.secrets import (
+    check_secret,
+    equalize_timing,
+    hash_secret,
+    hashing_key,
+    new_client_secret,
+    verify_secret,
+)
 
 GRANT = {"grant_type": "client_credentials"}
 
@@ -72,6 +79,34 @@ def test_hash_and_verify_secret() -> None:
 )
 def test_verify_secret_false_on_malformed_stored(stored: str) -> None:
     assert verify_secret("anything", stored) is False
+
+
+KEY = hashing_key(b"\x01" * 32)
+
+
+def test_keyed_hash_verifies_and_is_deterministic_under_one_key() -> None:
+    secret = new_client_secret()
+    stored = hash_secret(secret, KEY)
+    assert stored.startswith("hmac-sha256$") and secret not in stored
+    assert hash_secret(secret, KEY) == stored
+    assert check_secret(secret, stored, KEY).ok is True
+    assert check_secret(secret, stored, KEY).rehash is None
+    assert check_secret(secret + "x", stored, KEY).ok is False
+    assert check_secret(secret, stored, None).ok is False  # no key: nothing matches
+    other = hashing_key(b"\x02" * 32)
+    assert check_secret(secret, stored, other).ok is False
+    assert check_secret("\udcff", stored, KEY).ok is False
+
+
+def test_legacy_scrypt_hash_still_verifies_and_asks_for_a_rehash() -> None:
+    secret = new_client_secret()
+    legacy = hash_secret(secret)
+    verdict = check_secret(secret, legacy, KEY)
+    assert verdict.ok is True and verdict.rehash is not None
+    assert verdict.rehash.startswith("hmac-sha256$")
+    assert check_secret(secret, verdict.rehash, KEY).ok is True
+    assert check_secret(secret + "x", legacy, KEY) == check_secret("", legacy, KEY)
+    assert check_secret(secret + "x", legacy, KEY).ok is False
 
 
 def test_verify_secret_false_on_bad_input_types() -> None:

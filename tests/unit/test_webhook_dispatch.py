@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from standardwebhooks import Webhook
 
+from domain import ids
 from domain.webhooks import dispatch
 from domain.webhooks.payload import build_body, encode_body, webhook_id
 from domain.webhooks.service import new_secret
@@ -60,10 +61,10 @@ def test_body_of_a_low_stock_event():
         "timestamp": "2026-11-29T00:00:00+00:00",
         "data": {
             "sequence": "12",
-            "location": {"id": "TG9jYXRpb246Mg", "code": "S1"},
-            "product": {"id": "UHJvZHVjdDoz", "sku": "A"},
+            "location": {"id": ids.encode("Location", 2), "code": "S1"},
+            "product": {"id": ids.encode("Product", 3), "sku": "A"},
             "stockLevel": {
-                "id": "U3RvY2tMZXZlbDo1",
+                "id": ids.encode("StockLevel", 5),
                 "onHand": 4,
                 "reserved": 1,
                 "available": 3,
