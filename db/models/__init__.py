@@ -9,6 +9,16 @@ from db.models.member_marketing import MemberComputedTags, MemberSegment, Member
 from db.models.members import Member, MemberConsent, MemberKey, MemberTenantKey
 from db.models.notifications import Notification, NotificationAttempt, NotificationChannel
 from db.models.offers import Coupon, OfferFiring, OfferRule
+from db.models.purchasing import PurchaseOrder, PurchaseOrderLine
+from db.models.replenishment import (
+    DemandProfile,
+    JobRun,
+    ReplenishmentAlert,
+    ReplenishmentDecision,
+    ReplenishmentRule,
+    Supplier,
+    SupplierProduct,
+)
 from db.models.stock import Sale, StockLevel, StockMovement
 from db.models.stocktakes import CycleCountSchedule, Stocktake, StocktakeLine
 from db.models.tenants import Tenant, TenantCounter
@@ -22,8 +32,10 @@ __all__ = [
     "AuditEvent",
     "Coupon",
     "CycleCountSchedule",
+    "DemandProfile",
     "Event",
     "IdempotencyKey",
+    "JobRun",
     "Location",
     "Member",
     "MemberComputedTags",
@@ -39,12 +51,19 @@ __all__ = [
     "OfferRule",
     "PartnerApp",
     "Product",
+    "PurchaseOrder",
+    "PurchaseOrderLine",
+    "ReplenishmentAlert",
+    "ReplenishmentDecision",
+    "ReplenishmentRule",
     "Sale",
     "Staff",
     "StockLevel",
     "StockMovement",
     "Stocktake",
     "StocktakeLine",
+    "Supplier",
+    "SupplierProduct",
     "Tenant",
     "TenantCounter",
     "Transfer",
