@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     member_retag_minutes: float = Field(
         default=60.0, description="Recompute every member's computed tags this often (0: never)"
     )
+    scheduler_enabled: bool = Field(
+        default=True, description="Run the periodic jobs (forecasts, holiday checks, offers)"
+    )
+    scheduler_tick_seconds: float = 60.0
+    scheduler_period_seconds: float = Field(
+        default=0, description="Testing: every job's period is this many seconds (0: natural)"
+    )
     webhook_allow_http: bool | None = Field(
         default=None, description="Allow http:// webhook URLs (default: only in development)"
     )

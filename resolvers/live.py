@@ -10,12 +10,15 @@ from strawberry.types import Info
 
 from auth.fields import requires
 from auth.permissions import Permission
+from domain.purchasing.repository import PURCHASE_ORDER_UPDATED
 from domain.stock.ledger import STOCK_CHANGED, STOCK_LOW
 from domain.transfers.repository import TRANSFER_UPDATED
 from schema.live import LowStockEvent, StockChangeEvent
+from schema.purchasing import PurchaseOrderUpdatedEvent
 from schema.scalars import BigInt
 from schema.transfers import TransferUpdatedEvent
 from subscriptions import stock as live
+from subscriptions.purchasing import purchase_order_updated_root
 from subscriptions.transfers import transfer_updated_root
 
 STOCK_READ = [requires(Permission.STOCK_READ)]
@@ -75,3 +78,21 @@ class Subscription:
         )
         async for event in live.events(ctx.broker, subscriber, after_sequence):
             yield transfer_updated_root(event)
+
+    @strawberry.subscription(
+        permission_classes=STOCK_READ,
+        description="Committed purchase-order changes of the tenant in sequence order, for "
+        "orders of any of locationIds; afterSequence replays first, as for stockChanged.",
+    )
+    async def purchase_order_updated(
+        self,
+        info: Info,
+        location_ids: list[strawberry.ID] | None = None,
+        after_sequence: BigInt | None = None,
+    ) -> AsyncGenerator[PurchaseOrderUpdatedEvent, None]:
+        ctx = info.context
+        subscriber = await live.make_subscriber(
+            ctx.db, ctx.viewer, PURCHASE_ORDER_UPDATED, location_ids, None, ctx.queue_size
+        )
+        async for event in live.events(ctx.broker, subscriber, after_sequence):
+            yield purchase_order_updated_root(event)

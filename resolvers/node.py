@@ -25,10 +25,13 @@ from schema.locations import Location
 from schema.members import Member
 from schema.notifications import Notification
 from schema.offers import OfferRule
+from schema.purchasing import PurchaseOrder
 from schema.relay import Node
+from schema.replenishment import JobRun, ReplenishmentAlert
 from schema.segments import Segment
 from schema.stock import StockLevel, StockMovement
 from schema.stocktakes import Stocktake
+from schema.suppliers import Supplier
 from schema.transfers import Transfer
 from schema.webhooks import WebhookDelivery, WebhookEndpoint
 
@@ -55,6 +58,10 @@ KINDS: dict[str, tuple[str, Permission | None, Callable[[Any], Node]]] = {
     "WebhookEndpoint": ("webhook_endpoint_by_id", None, WebhookEndpoint.from_row),
     "WebhookDelivery": ("webhook_delivery_by_id", None, WebhookDelivery.from_row),
     "Notification": ("notification_by_id", Permission.ADMIN, Notification.from_row),
+    "Supplier": ("supplier_by_id", Permission.STOCK_READ, Supplier.from_row),
+    "PurchaseOrder": ("purchase_order_by_id", Permission.STOCK_READ, PurchaseOrder.from_row),
+    "JobRun": ("job_run_by_id", Permission.ADMIN, JobRun.from_row),
+    "ReplenishmentAlert": ("alert_by_id", Permission.STOCK_READ, ReplenishmentAlert.from_row),
 }
 
 # types numbered per tenant, whose IDs carry the tenant

@@ -21,12 +21,14 @@ from auth.permissions import Permission
 from db.models import Product
 from db.session import Database
 from domain import ids
+from domain.purchasing.repository import PURCHASE_ORDER_UPDATED
 from domain.stock.ledger import STOCK_CHANGED, STOCK_LOW
 from domain.stock.records import LevelRecord, MovementRecord
 from domain.transfers.repository import TRANSFER_UPDATED
 from schema.live import LowStockEvent, StockChangeEvent
 from schema.stock import StockLevel, StockMovement
 from subscriptions.broker import Broker, LiveEvent, Subscriber
+from subscriptions.purchasing import purchase_order_updated_root
 from subscriptions.transfers import transfer_updated_root
 
 
@@ -75,6 +77,9 @@ FIELDS: dict[str, LiveField] = {
     "lowStock": LiveField(STOCK_LOW, Permission.STOCK_READ, low_stock_root),
     "transferUpdated": LiveField(
         TRANSFER_UPDATED, Permission.TRANSFERS_READ, transfer_updated_root
+    ),
+    "purchaseOrderUpdated": LiveField(
+        PURCHASE_ORDER_UPDATED, Permission.STOCK_READ, purchase_order_updated_root
     ),
 }
 FIELD_EVENT_TYPES = {name: f.event_type for name, f in FIELDS.items()}

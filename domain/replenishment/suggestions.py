@@ -36,6 +36,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.caller import Caller
+from domain.catalog.lookup import location_row
 from domain.replenishment import forecast as fc
 from domain.replenishment import history
 from domain.replenishment.rules import RuleMethod
@@ -350,3 +351,9 @@ async def suggest(
         if include_zero or s.quantity > 0 or s.purchase_needed > 0:
             out.append(s)
     return out
+
+
+async def for_location(session: AsyncSession, caller: Caller, location_id: int) -> list[Suggestion]:
+    """``suggest`` for a location of the caller's tenant (NOT_FOUND otherwise)."""
+    location = await location_row(session, caller, location_id, ["locationId"])
+    return await suggest(session, caller, location.id)

@@ -239,3 +239,13 @@ async def list_suppliers(
 async def count_suppliers(session: AsyncSession, caller: Caller) -> int:
     stmt = select(func.count()).select_from(SUP).where(SUP.c.tenant_id == caller.tenant_id)
     return int((await session.execute(stmt)).scalar_one())
+
+
+async def list_supplier_products(
+    session: AsyncSession, caller: Caller, supplier_id: int, *, limit: int, after: int | None
+) -> Page[Row[Any]]:
+    stmt = select(SP).where(SP.c.tenant_id == caller.tenant_id, SP.c.supplier_id == supplier_id)
+    if after is not None:
+        stmt = stmt.where(SP.c.product_id > after)
+    rows = (await session.execute(stmt.order_by(SP.c.product_id).limit(limit + 1))).all()
+    return make_page(rows, limit, after is not None)
