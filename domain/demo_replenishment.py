@@ -28,7 +28,7 @@ from domain.stock.ledger import Posting, post
 from domain.stock.records import MovementKind
 
 SEED = 1207
-BEST_SELLERS = 8
+BEST_SELLERS = 3
 LEAD_IN_DAYS = 40  # older history starts this long before the last Lunar New Year
 
 HEALTH = frozenset({"MASK", "COLD_FLU", "VITAMINS", "HEALTH_FOOD", "FIRST_AID"})

@@ -118,12 +118,16 @@ def round_purchase(units: int, pack: int, moq: int) -> int:
 
 _RULES = text(
     """
-    SELECT r.*, p.sku FROM replenishment_rules r
-    JOIN products p ON p.tenant_id = r.tenant_id AND p.id = r.product_id
+    SELECT r.* FROM replenishment_rules r
     WHERE r.tenant_id = :tenant AND r.location_id = :location
       AND (CAST(:products AS bigint[]) IS NULL OR r.product_id = ANY(CAST(:products AS bigint[])))
     ORDER BY r.product_id
     """
+)
+# apart from the rules: a join here turns into a nested loop on tables without statistics
+_SKUS = text(
+    "SELECT id, sku FROM products "
+    "WHERE tenant_id = :tenant AND id = ANY(CAST(:products AS bigint[]))"
 )
 _LEVELS = text(
     """
@@ -217,6 +221,7 @@ async def suggest(
         return []
     products = [r.product_id for r in rules]
     p = {"tenant": t, "products": products, "location": location_id}
+    skus: dict[int, str] = {r.id: r.sku for r in await session.execute(_SKUS, p)}
     levels: dict[tuple[int, int], Any] = {
         (r.location_id, r.product_id): r for r in await session.execute(_LEVELS, p)
     }
@@ -293,7 +298,7 @@ async def suggest(
         s = Suggestion(
             location_id=location_id,
             product_id=product,
-            sku=rule.sku,
+            sku=skus[product],
             method=rule.method,
             alert_only=rule.alert_only,
             lead_time_days=lead,
