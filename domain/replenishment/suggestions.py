@@ -63,7 +63,11 @@ class Suggestion:
     alert_only: bool
     lead_time_days: int
     review_period_days: int
-    forecast_days: list[fc.ForecastDay]
+    daily_level: float
+    # (day, weekday factor, event factor, event) of the location from today; shared by its
+    # SKUs, so a suggestion's days are built only when someone looks at them
+    factors: Sequence[tuple[date, float, float, Any]]
+    cover_exposure: float
     safety_stock: int
     on_hand: int
     reserved: int
@@ -81,8 +85,20 @@ class Suggestion:
     unit_cost: Decimal | None = None
 
     @property
+    def cover_days(self) -> int:
+        return self.lead_time_days + self.review_period_days
+
+    @property
+    def forecast_days(self) -> list[fc.ForecastDay]:
+        lvl = self.daily_level
+        return [
+            fc.ForecastDay(d, lvl * wf * ef, wf, ef, ev)
+            for d, wf, ef, ev in self.factors[: self.cover_days]
+        ]
+
+    @property
     def forecast_units(self) -> float:
-        return sum(d.units for d in self.forecast_days)
+        return self.daily_level * self.cover_exposure
 
     @property
     def position(self) -> int:
@@ -271,9 +287,14 @@ async def suggest(
         + [DONOR_COVER_DAYS]
     )
     factors = {loc: _factors(profiles[loc], today, max_cover) for loc in locations}
-    donor_factor = {
-        loc: sum(wf * ef for _, wf, ef, _ in factors[loc][:DONOR_COVER_DAYS]) for loc in locations
-    }
+    # exposure[loc][n]: ordinary days' worth of demand in the first n days from today
+    cumulative = {}
+    for loc in locations:
+        running = [0.0]
+        for _, wf, ef, _ in factors[loc]:
+            running.append(running[-1] + wf * ef)
+        cumulative[loc] = running
+    donor_factor = {loc: cumulative[loc][DONOR_COVER_DAYS] for loc in locations}
 
     def daily_level(loc: int, product: int) -> float:
         units = sold.get((loc, product), 0.0)
@@ -290,10 +311,6 @@ async def suggest(
         lead = chosen.lead_time_days if chosen is not None else TRANSFER_LEAD_DAYS
         cover = lead + rule.review_period_days
         lvl = daily_level(location_id, product)
-        days = [
-            fc.ForecastDay(d, lvl * wf * ef, wf, ef, ev)
-            for d, wf, ef, ev in factors[location_id][:cover]
-        ]
         level_row = levels.get((location_id, product))
         s = Suggestion(
             location_id=location_id,
@@ -303,7 +320,9 @@ async def suggest(
             alert_only=rule.alert_only,
             lead_time_days=lead,
             review_period_days=rule.review_period_days,
-            forecast_days=days,
+            daily_level=lvl,
+            factors=factors[location_id],
+            cover_exposure=cumulative[location_id][cover],
             safety_stock=rule.safety_stock,
             on_hand=level_row.on_hand if level_row else 0,
             reserved=level_row.reserved if level_row else 0,
