@@ -97,7 +97,7 @@ async def refresh_forecasts(session: AsyncSession, tenant_id: int, now: datetime
     caller = Caller.system(tenant_id)
     alerts: list[NewAlert] = []
     for (loc,) in (await session.execute(_RULE_LOCATIONS, {"t": tenant_id})).all():
-        for s in await suggest(session, caller, loc):
+        for s in await suggest(session, caller, loc, today=today):
             during_lead = sum(d.units for d in s.forecast_days[: s.lead_time_days])
             if s.quantity > 0 and _available(s) < during_lead:
                 alerts.append(
@@ -125,11 +125,13 @@ async def holiday_check(session: AsyncSession, tenant_id: int, now: datetime) ->
             r.product_id: r.reorder_point
             for r in await session.execute(_REORDER_POINTS, {"t": tenant_id, "l": loc})
         }
-        found = await suggest(session, caller, loc, include_zero=True)
+        found = await suggest(session, caller, loc, include_zero=True, today=today)
+        profile = (await history.profiles(session, tenant_id, zone, [loc], today))[loc]
         for s in found:
             checked += 1
             for day, ev in coming:
-                over = sum(d.units for d in s.forecast_days if d.day == day)
+                weekday, effect, _ = profile.factor(day)
+                over = s.daily_level * weekday * effect
                 if over > _available(s):
                     alerts.append(
                         NewAlert(

@@ -218,11 +218,13 @@ async def suggest(
     product_ids: Sequence[int] | None = None,
     *,
     include_zero: bool = False,
+    today: date | None = None,
 ) -> list[Suggestion]:
-    """The suggestions of one location (``product_ids``: only those SKUs)."""
+    """The suggestions of one location (``product_ids``: only those SKUs), as of ``today``
+    (the tenant's date now, unless a scheduled job says which day it runs for)."""
     t = caller.tenant_id
     zone = await history.tenant_zone(session, t)
-    today = await history.today(session, zone)
+    today = today or await history.today(session, zone)
     rules = (
         await session.execute(
             _RULES,

@@ -388,3 +388,43 @@ async def test_concurrent_receipts_never_over_receive(tenant):
         ).one()
     assert (on_hand, status) == (7, "RECEIVED")
     assert await ledger_mismatches(tenant.db, tenant.tenant_id) == []
+
+
+async def test_holiday_check_alerts_once_per_sku_and_day(tenant):
+    from datetime import date
+
+    from domain.replenishment import alerts
+    from domain.replenishment.history import local_midnight
+
+    await setup_supplier(tenant)
+    await sell_history(tenant, "S1", "A", 3)  # sold out: nothing left for Christmas
+    await add_stock(tenant, "S1", "B", 2)
+    await set_rule(tenant, "S1", "A")
+    await set_rule(tenant, "S1", "B", reorder_point=4)  # low, no holiday demand
+    from zoneinfo import ZoneInfo
+
+    christmas = local_midnight(date(2026, 12, 25), ZoneInfo("Asia/Hong_Kong"))
+    now = christmas - timedelta(hours=30)
+    async with tenant.db.tenant_transaction(tenant.tenant_id) as s:
+        first = await alerts.holiday_check(s, tenant.tenant_id, now)
+    async with tenant.db.tenant_transaction(tenant.tenant_id) as s:
+        again = await alerts.holiday_check(s, tenant.tenant_id, now + timedelta(hours=1))
+    assert first["alerts"] == 2 and again["alerts"] == 0
+    async with tenant.db.owner_transaction() as s:
+        rows = (
+            await s.execute(
+                text(
+                    "SELECT product_id, kind, event, day FROM replenishment_alerts "
+                    "WHERE tenant_id = :t ORDER BY product_id"
+                ),
+                {"t": tenant.tenant_id},
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        (tenant.products["A"], "HOLIDAY", "Christmas Day", date(2026, 12, 23)),
+        (tenant.products["B"], "LOW_STOCK", None, date(2026, 12, 23)),
+    ]
+    # three days before, the holiday is not yet within 48 hours
+    async with tenant.db.tenant_transaction(tenant.tenant_id) as s:
+        early = await alerts.holiday_check(s, tenant.tenant_id, christmas - timedelta(hours=72))
+    assert early["alerts"] == 1  # only B's low stock, on that earlier day
