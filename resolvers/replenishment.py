@@ -15,7 +15,7 @@ from auth.caller import Caller
 from domain import ids
 from domain.audit.service import AuditEntry
 from domain.pagination import page_size
-from domain.replenishment import alerts, decisions, demand, rules, suggestions, suppliers
+from domain.replenishment import alerts, decisions, demand, notify, rules, suggestions, suppliers
 from domain.replenishment.decisions import Decided
 from domain.scheduler import runs
 from resolvers._mutation import MutationSpec, run_mutation
@@ -32,6 +32,7 @@ from schema.relay import (
 )
 from schema.replenishment import (
     AcceptReplenishmentSuggestionInput,
+    AlertSettingsPayload,
     DemandForecast,
     DismissReplenishmentSuggestionInput,
     JobRun,
@@ -40,6 +41,8 @@ from schema.replenishment import (
     ReplenishmentDecisionPayload,
     ReplenishmentRule,
     ReplenishmentSuggestion,
+    SetAlertContactInput,
+    SetAlertQuietHoursInput,
     SetReplenishmentRulesInput,
     SetReplenishmentRulesPayload,
 )
@@ -395,3 +398,54 @@ async def replenishment_alerts(
             session, caller, location_id=loc, limit=page_size(first), after=int_cursor(after)
         )
     return connection(page, ReplenishmentAlert.from_row, lambda r: r.id)
+
+
+# --- alert contacts and quiet hours -----------------------------------------------------
+
+
+def _settings_spec(action: str) -> MutationSpec:
+    return MutationSpec(
+        action=action,
+        audit=lambda data: AuditEntry(action=action, target_type="AlertSettings", after=data),
+        snapshot=lambda data: data,
+        restore=lambda data: data,
+    )
+
+
+SET_CONTACT = _settings_spec("replenishment.set_alert_contact")
+SET_QUIET = _settings_spec("replenishment.set_quiet_hours")
+
+
+async def set_alert_contact(info: Info, input: SetAlertContactInput) -> AlertSettingsPayload:
+    async def execute(session: AsyncSession, caller: Caller, _: str) -> dict[str, Any]:
+        cmd = notify.SetAlertContact(
+            decode_id(input.staff_id, "Staff", ["staffId"]), input.channel, input.recipient
+        )
+        row = await notify.set_contact(session, caller, cmd)
+        return {"staffId": row.staff_id, "channel": row.channel}
+
+    return await run_mutation(
+        info,
+        SET_CONTACT,
+        AlertSettingsPayload,
+        input,
+        execute,
+        lambda _: AlertSettingsPayload(ok=True, user_errors=[]),
+    )
+
+
+async def set_alert_quiet_hours(info: Info, input: SetAlertQuietHoursInput) -> AlertSettingsPayload:
+    async def execute(session: AsyncSession, caller: Caller, _: str) -> dict[str, Any]:
+        row = await notify.set_quiet_hours(
+            session, caller, notify.SetQuietHours(input.start, input.end)
+        )
+        return {"quietStart": row.quiet_start, "quietEnd": row.quiet_end}
+
+    return await run_mutation(
+        info,
+        SET_QUIET,
+        AlertSettingsPayload,
+        input,
+        execute,
+        lambda _: AlertSettingsPayload(ok=True, user_errors=[]),
+    )

@@ -303,6 +303,14 @@ class Mutation:
         resolver=replenishment_r.dismiss_replenishment_suggestion,
         description="Recorded with its reason; not suggested again today.",
     )
+    set_alert_contact = strawberry.mutation(
+        resolver=replenishment_r.set_alert_contact,
+        description="Where a staff member gets replenishment alerts (admin).",
+    )
+    set_alert_quiet_hours = strawberry.mutation(
+        resolver=replenishment_r.set_alert_quiet_hours,
+        description="When alerts wait, in tenant time (admin).",
+    )
     draft_purchase_orders = strawberry.mutation(
         resolver=purchasing_r.draft_purchase_orders,
         description="One DRAFT per supplier and location from accepted purchase suggestions.",

@@ -471,3 +471,30 @@ class ReplenishmentAlert(Node):
             location_pk=row.location_id,
             product_pk=row.product_id,
         )
+
+
+@strawberry.input
+class SetAlertContactInput:
+    staff_id: strawberry.ID
+    channel: str = strawberry.field(description="EMAIL, SMS or CHAT.")
+    recipient: str = strawberry.field(
+        description="An email address, an E.164 number, or for CHAT 'group', '@all' or a number."
+    )
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class SetAlertQuietHoursInput:
+    start: str | None = strawberry.field(default=None, description="HH:MM, tenant time.")
+    end: str | None = strawberry.field(default=None, description="HH:MM; may be after midnight.")
+    idempotency_key: str | None = None
+
+
+@strawberry.type
+class AlertSettingsPayload:
+    ok: bool
+    user_errors: list[UserError]
+
+    @classmethod
+    def failed(cls, errors: list[UserError]) -> AlertSettingsPayload:
+        return cls(ok=False, user_errors=errors)

@@ -11,6 +11,8 @@ from db.models.notifications import Notification, NotificationAttempt, Notificat
 from db.models.offers import Coupon, OfferFiring, OfferRule
 from db.models.purchasing import PurchaseOrder, PurchaseOrderLine
 from db.models.replenishment import (
+    AlertContact,
+    AlertSettings,
     DemandProfile,
     JobRun,
     ReplenishmentAlert,
@@ -26,6 +28,8 @@ from db.models.transfers import Transfer, TransferLine
 from db.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "AlertContact",
+    "AlertSettings",
     "ApprovalDecision",
     "ApprovalPolicy",
     "ApprovalRequest",

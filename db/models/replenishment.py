@@ -188,3 +188,27 @@ class DemandProfile(TenantMixin, Base):
     location_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     fitted_on: Mapped[date] = mapped_column(Date)
     profile: Mapped[dict[str, object]] = mapped_column(JSONB)
+
+
+class AlertContact(TenantMixin, Base):
+    """Where a staff member gets replenishment alerts: one channel and recipient."""
+
+    __tablename__ = "alert_contacts"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "staff_id"], ["staff.tenant_id", "staff.id"]),
+    )
+
+    staff_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    recipient: Mapped[str] = mapped_column(String(320))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AlertSettings(TenantMixin, Base):
+    """The tenant's quiet hours (local time): alerts wait until they end."""
+
+    __tablename__ = "alert_settings"
+
+    quiet_start: Mapped[int | None] = mapped_column(Integer)  # minutes after midnight
+    quiet_end: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

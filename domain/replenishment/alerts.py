@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.caller import Caller
 from db.models import ReplenishmentAlert
 from domain.pagination import Page, make_page
-from domain.replenishment import history
+from domain.replenishment import history, notify
 from domain.replenishment.calendar import holidays_between
 from domain.replenishment.suggestions import Suggestion, suggest
 
@@ -103,7 +103,9 @@ async def refresh_forecasts(session: AsyncSession, tenant_id: int, now: datetime
                 alerts.append(
                     NewAlert(loc, s.product_id, STOCKOUT, _available(s), during_lead, s.quantity)
                 )
-    return {"profiles": stored, "alerts": await raise_alerts(session, tenant_id, today, alerts)}
+    raised = await raise_alerts(session, tenant_id, today, alerts)
+    sent = await notify.notify_alerts(session, tenant_id, now)
+    return {"profiles": stored, "alerts": raised, **sent}
 
 
 async def holiday_check(session: AsyncSession, tenant_id: int, now: datetime) -> dict[str, int]:
@@ -152,7 +154,9 @@ async def holiday_check(session: AsyncSession, tenant_id: int, now: datetime) ->
                             s.quantity,
                         )
                     )
-    return {"checked": checked, "alerts": await raise_alerts(session, tenant_id, today, alerts)}
+    raised = await raise_alerts(session, tenant_id, today, alerts)
+    sent = await notify.notify_alerts(session, tenant_id, now)
+    return {"checked": checked, "alerts": raised, **sent}
 
 
 async def list_alerts(

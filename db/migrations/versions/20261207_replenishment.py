@@ -23,6 +23,8 @@ TABLES = {
     "purchase_order_lines": "SELECT, INSERT, UPDATE",
     "job_runs": "SELECT, INSERT, UPDATE",
     "demand_profiles": "SELECT, INSERT, UPDATE",
+    "alert_contacts": "SELECT, INSERT, UPDATE, DELETE",
+    "alert_settings": "SELECT, INSERT, UPDATE",
 }
 
 revision: str = "0012"
@@ -339,6 +341,28 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("tenant_id", "location_id", name=op.f("pk_demand_profiles")),
     )
+    op.create_table(
+        "alert_contacts",
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("staff_id", sa.BigInteger(), nullable=False),
+        sa.Column("channel", sa.String(length=8), nullable=False),
+        sa.Column("recipient", sa.String(length=320), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "staff_id"],
+            ["staff.tenant_id", "staff.id"],
+            name=op.f("fk_alert_contacts_tenant_id_staff_id_staff"),
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "staff_id", name=op.f("pk_alert_contacts")),
+    )
+    op.create_table(
+        "alert_settings",
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("quiet_start", sa.Integer(), nullable=True),
+        sa.Column("quiet_end", sa.Integer(), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_alert_settings")),
+    )
     # The forecast reads a location's sales by day: one index range per location.
     op.create_index(
         op.f("ix_stock_movements_tenant_id_location_id_occurred_at"),
@@ -355,6 +379,8 @@ def downgrade() -> None:
         op.f("ix_stock_movements_tenant_id_location_id_occurred_at"), table_name="stock_movements"
     )
     for table in (
+        "alert_contacts",
+        "alert_settings",
         "demand_profiles",
         "purchase_order_lines",
         "supplier_products",
