@@ -345,6 +345,15 @@ async def test_other_tenants_see_nothing(gql, tenant, other_tenant):
             )
         ).scalar_one()
     gids = [po, sid, ids.encode("JobRun", run_id), ids.encode("ReplenishmentAlert", alert_id)]
+    bench = await gql.ok(
+        "query($loc: ID!) { workbench(locationId: $loc) { replenishmentAlerts { kind "
+        "product { sku } } } }",
+        tenant.owner,
+        {"loc": tenant.loc("S1")},
+    )
+    assert bench["workbench"]["replenishmentAlerts"] == [
+        {"kind": "LOW_STOCK", "product": {"sku": "A"}}
+    ]
     for gid in gids:
         mine = await gql.ok(NODE, tenant.owner, {"id": gid})
         assert mine["node"] == {"id": gid}
