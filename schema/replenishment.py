@@ -209,11 +209,14 @@ class ReplenishmentSuggestion:
     min_order_quantity: int
     method: ReplenishmentMethod  # type: ignore[valid-type]
     alert_only: bool
+    order_wait_days: int = strawberry.field(
+        description="Days until the supplier next takes orders (its orderDays)."
+    )
     lead_time_days: int
     review_period_days: int
     forecast_units: float = strawberry.field(description="Sum of forecastDays.")
     forecast_days: list[ForecastDay] = strawberry.field(
-        description="The days covered: lead time + review period, from today."
+        description="The days covered from today: orderWaitDays + leadTimeDays + reviewPeriodDays."
     )
     safety_stock: int
     target: float
@@ -291,6 +294,7 @@ class ReplenishmentSuggestion:
             min_order_quantity=s.min_order_quantity,
             method=RuleMethod(s.method),
             alert_only=s.alert_only,
+            order_wait_days=s.order_wait_days,
             lead_time_days=s.lead_time_days,
             review_period_days=s.review_period_days,
             forecast_units=round(s.forecast_units, 3),

@@ -2,7 +2,7 @@
 
 For every SKU with a rule at the location:
 
-    cover     = lead time + review period (days, from today)
+    cover     = days to the supplier's next order day + lead time + review period
     target    = forecast over the cover + safety stock      (REORDER_POINT)
               = max quantity                               (MIN_MAX, when at or below min)
     position  = on hand − reserved + in transit + open purchase orders not yet received
@@ -83,10 +83,11 @@ class Suggestion:
     pack_size: int = 1
     min_order_quantity: int = 1
     unit_cost: Decimal | None = None
+    order_wait_days: int = 0
 
     @property
     def cover_days(self) -> int:
-        return self.lead_time_days + self.review_period_days
+        return self.order_wait_days + self.lead_time_days + self.review_period_days
 
     @property
     def forecast_days(self) -> list[fc.ForecastDay]:
@@ -122,6 +123,13 @@ class Suggestion:
     @property
     def quantity(self) -> int:
         return self.transfer_quantity + self.purchase_quantity
+
+
+def order_wait(today: date, order_days: Sequence[int] | None) -> int:
+    """Days until the supplier next takes orders (ISO weekdays; none listed: any day)."""
+    if not order_days:
+        return 0
+    return min((d - today.isoweekday()) % 7 for d in order_days)
 
 
 def round_purchase(units: int, pack: int, moq: int) -> int:
@@ -193,7 +201,7 @@ _DECISIONS = text(
 _SUPPLY = text(
     """
     SELECT sp.product_id, sp.supplier_id, sp.unit_cost, sp.pack_size, sp.min_order_quantity,
-           s.lead_time_days
+           s.lead_time_days, s.order_days
     FROM supplier_products sp
     JOIN suppliers s ON s.tenant_id = sp.tenant_id AND s.id = sp.supplier_id
     WHERE sp.tenant_id = :tenant AND s.active AND sp.product_id = ANY(CAST(:products AS bigint[]))
@@ -284,6 +292,7 @@ async def suggest(
         [
             (max((s.lead_time_days for s in supply[r.product_id]), default=TRANSFER_LEAD_DAYS))
             + r.review_period_days
+            + 6  # waiting for the supplier's next order day
             for r in rules
         ]
         + [DONOR_COVER_DAYS]
@@ -311,7 +320,8 @@ async def suggest(
         chosen = next((s for s in offers if s.supplier_id == rule.source_supplier_id), None)
         chosen = chosen or (offers[0] if offers else None)
         lead = chosen.lead_time_days if chosen is not None else TRANSFER_LEAD_DAYS
-        cover = lead + rule.review_period_days
+        wait = order_wait(today, chosen.order_days) if chosen is not None else 0
+        cover = wait + lead + rule.review_period_days
         lvl = daily_level(location_id, product)
         level_row = levels.get((location_id, product))
         s = Suggestion(
@@ -321,6 +331,7 @@ async def suggest(
             method=rule.method,
             alert_only=rule.alert_only,
             lead_time_days=lead,
+            order_wait_days=wait,
             review_period_days=rule.review_period_days,
             daily_level=lvl,
             factors=factors[location_id],

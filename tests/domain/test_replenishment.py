@@ -113,7 +113,7 @@ def check_arithmetic(s: Suggestion) -> None:
         + s.accepted_not_ordered
     )
     assert s.need == max(0, math.ceil(s.target - s.position - 1e-9))
-    assert len(s.forecast_days) == s.lead_time_days + s.review_period_days
+    assert len(s.forecast_days) == s.order_wait_days + s.lead_time_days + s.review_period_days
 
 
 async def test_goods_on_the_way_are_counted_once(tenant):
@@ -124,7 +124,9 @@ async def test_goods_on_the_way_are_counted_once(tenant):
     first = await suggestion(tenant, "S1", "A")
     assert first is not None
     check_arithmetic(first)
-    assert 30 < first.forecast_units < 60  # 4 a day over 10 days
+    # 4 a day over 10 days and the wait for the next order day (Monday or Thursday)
+    assert 4 * (10 + first.order_wait_days) * 0.75 < first.forecast_units
+    assert first.forecast_units < 4 * (10 + first.order_wait_days) * 1.25
     assert first.on_hand == 0 and first.need > 20
     base_need = first.need
 

@@ -3,6 +3,7 @@ flow, the state machine's refusals, permissions, audit, events and tenant isolat
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import text
@@ -68,7 +69,7 @@ RECEIVE = mutation("receivePurchaseOrder", "ReceivePurchaseOrderInput")
 CLOSE = mutation("closePurchaseOrder", "ClosePurchaseOrderInput")
 SUGGESTIONS = """query($loc: ID!) { replenishmentSuggestions(locationId: $loc) { totalCount
   edges { node { sku quantity transferQuantity purchaseQuantity purchaseNeeded packSize
-    forecastUnits safetyStock target onHand reserved inTransit openPurchaseOrders
+    orderWaitDays forecastUnits safetyStock target onHand reserved inTransit openPurchaseOrders
     transfersNotShipped acceptedNotOrdered position need leadTimeDays reviewPeriodDays
     explanation supplier { code } unitCost { amount }
     forecastDays { date units weekdayFactor eventFactor event { name kind } }
@@ -168,7 +169,10 @@ async def test_suggestion_to_received_purchase_order(gql, tenant):
     by_sku = {e["node"]["sku"]: e["node"] for e in data["replenishmentSuggestions"]["edges"]}
     a = by_sku["A"]
     assert a["supplier"]["code"] == "HKF" and a["unitCost"]["amount"] == "3.5000"
-    assert len(a["forecastDays"]) == a["leadTimeDays"] + a["reviewPeriodDays"] == 10
+    # the supplier takes orders on Mondays and Thursdays
+    wait = min((d - date.today().isoweekday()) % 7 for d in (1, 4))
+    assert a["orderWaitDays"] == wait and a["leadTimeDays"] == 3
+    assert len(a["forecastDays"]) == wait + 3 + a["reviewPeriodDays"] == wait + 10
     assert (
         a["position"]
         == a["onHand"]

@@ -44,3 +44,17 @@ def test_anything_else_is_an_invalid_transition(status: S, action: A) -> None:
 def test_cancel_only_before_it_is_sent() -> None:
     assert {s for s in S if allowed(s, A.CANCEL)} == {S.DRAFT, S.SUBMITTED, S.APPROVED}
     assert OPEN == {S.DRAFT, S.SUBMITTED, S.APPROVED, S.SENT, S.PARTIALLY_RECEIVED}
+
+
+def test_waiting_for_the_suppliers_next_order_day() -> None:
+    from datetime import date
+
+    from domain.replenishment.suggestions import order_wait, round_purchase
+
+    monday = date(2026, 12, 7)
+    assert order_wait(monday, (1, 4)) == 0
+    assert order_wait(date(2026, 12, 8), (1, 4)) == 2  # Tuesday → Thursday
+    assert order_wait(date(2026, 12, 11), (1, 4)) == 3  # Friday → Monday
+    assert order_wait(monday, ()) == 0
+    assert round_purchase(7, 6, 1) == 12 and round_purchase(3, 6, 12) == 12
+    assert round_purchase(0, 6, 12) == 0 and round_purchase(13, 1, 5) == 13
