@@ -26,9 +26,9 @@ from domain import idempotency
 from domain.members import tags as member_tags
 from domain.scheduler.jobs import default_jobs
 from domain.scheduler.runner import Scheduler
+from outbox.notifications import NotificationSender
+from outbox.webhooks import WebhookDispatcher
 from subscriptions.broker import Broker
-from subscriptions.notifications import NotificationSender
-from subscriptions.webhooks import WebhookDispatcher
 
 # Far fewer young-generation passes than the default (700, 10, 10): with thousands of
 # sockets alive, each full pass walks them all and stalls every subscriber at once.
