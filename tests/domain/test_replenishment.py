@@ -430,3 +430,20 @@ async def test_holiday_check_alerts_once_per_sku_and_day(tenant):
     async with tenant.db.tenant_transaction(tenant.tenant_id) as s:
         early = await alerts.holiday_check(s, tenant.tenant_id, christmas - timedelta(hours=72))
     assert early["alerts"] == 1  # only B's low stock, on that earlier day
+
+
+async def test_alert_only_rules_are_suggested_but_never_drafted(tenant):
+    await setup_supplier(tenant)
+    await sell_history(tenant, "S1", "A", 3)
+    await set_rule(tenant, "S1", "A", alert_only=True)
+    s = await suggestion(tenant, "S1", "A")
+    assert s is not None and s.alert_only and s.quantity > 0
+    try:
+        async with tenant.db.tenant_transaction(tenant.tenant_id) as session:
+            await decisions.accept(
+                session, tenant.owner, decisions.DecideSuggestion(tenant.locations["S1"], "A")
+            )
+    except InvalidInput as e:
+        assert e.field == ["sku"]
+    else:
+        raise AssertionError("an alert-only suggestion was accepted")
