@@ -408,3 +408,30 @@ async def test_hostile_input_gets_coded_errors(gql, tenant):
         gql, tenant.owner, SET_RULES, rules=[{"locationId": tenant.loc("S1"), "sku": "NOPE"}]
     )
     assert nosku["userErrors"][0] == {"code": "NOT_FOUND", "field": ["rules", "0", "sku"]}
+
+
+UPDATE_SUPPLIER = mutation(
+    "updateSupplier",
+    "UpdateSupplierInput",
+    "supplier { code leadTimeDays orderDays active version } userErrors { code field }",
+)
+
+
+async def test_suppliers_are_unique_by_code_and_updatable(gql, tenant):
+    sid = await supplier(gql, tenant)
+    dup = await run(gql, tenant.owner, CREATE_SUPPLIER, code="HKF", nameZh="重", nameEn="Dup")
+    assert dup["userErrors"] == [{"code": "ALREADY_EXISTS", "field": ["code"]}]
+    updated = await run(
+        gql, tenant.owner, UPDATE_SUPPLIER, id=sid, leadTimeDays=5, orderDays=["FRIDAY"]
+    )
+    assert updated["supplier"] == {
+        "code": "HKF",
+        "leadTimeDays": 5,
+        "orderDays": ["FRIDAY"],
+        "active": True,
+        "version": "2",
+    }
+    bad = await run(gql, tenant.owner, UPDATE_SUPPLIER, id=sid, leadTimeDays=-1)
+    assert bad["userErrors"] == [{"code": "INVALID", "field": ["leadTimeDays"]}]
+    listed = await gql.ok("{ suppliers { totalCount edges { node { code } } } }", tenant.owner)
+    assert listed["suppliers"] == {"totalCount": 1, "edges": [{"node": {"code": "HKF"}}]}
