@@ -1,7 +1,9 @@
 """The Subscription root's resolvers (the root itself is in ``resolvers.roots``).
 
 Over graphql-transport-ws, api/ws.py serves these fields with render-once fan-out;
-these resolvers serve the other transports with the same stream."""
+these resolvers serve the other transports with the same stream. Each reads the
+permissions its field declares (in ``resolvers.roots``) for the broker's per-event
+check."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from collections.abc import AsyncGenerator
 import strawberry
 from strawberry.types import Info
 
+from auth.fields import permissions_of
 from domain.purchasing.repository import PURCHASE_ORDER_UPDATED
 from domain.stock.ledger import STOCK_CHANGED, STOCK_LOW
 from domain.transfers.repository import TRANSFER_UPDATED
@@ -22,6 +25,7 @@ from subscriptions.purchasing import purchase_order_updated_root
 from subscriptions.transfers import transfer_updated_root
 
 
+@live.streams(STOCK_CHANGED, live.stock_changed_root)
 async def stock_changed(
     info: Info,
     location_ids: list[strawberry.ID] | None = None,
@@ -30,23 +34,37 @@ async def stock_changed(
 ) -> AsyncGenerator[StockChangeEvent, None]:
     ctx = info.context
     subscriber = await live.make_subscriber(
-        ctx.db, ctx.viewer, STOCK_CHANGED, location_ids, skus, ctx.queue_size
+        ctx.db,
+        ctx.viewer,
+        STOCK_CHANGED,
+        location_ids,
+        skus,
+        ctx.queue_size,
+        permissions_of(info._field),
     )
     async for event in live.events(ctx.broker, subscriber, after_sequence):
         yield live.stock_changed_root(event)
 
 
+@live.streams(STOCK_LOW, live.low_stock_root)
 async def low_stock(
     info: Info, location_ids: list[strawberry.ID] | None = None
 ) -> AsyncGenerator[LowStockEvent, None]:
     ctx = info.context
     subscriber = await live.make_subscriber(
-        ctx.db, ctx.viewer, STOCK_LOW, location_ids, None, ctx.queue_size
+        ctx.db,
+        ctx.viewer,
+        STOCK_LOW,
+        location_ids,
+        None,
+        ctx.queue_size,
+        permissions_of(info._field),
     )
     async for event in live.events(ctx.broker, subscriber, None):
         yield live.low_stock_root(event)
 
 
+@live.streams(TRANSFER_UPDATED, transfer_updated_root)
 async def transfer_updated(
     info: Info,
     location_ids: list[strawberry.ID] | None = None,
@@ -54,12 +72,19 @@ async def transfer_updated(
 ) -> AsyncGenerator[TransferUpdatedEvent, None]:
     ctx = info.context
     subscriber = await live.make_subscriber(
-        ctx.db, ctx.viewer, TRANSFER_UPDATED, location_ids, None, ctx.queue_size
+        ctx.db,
+        ctx.viewer,
+        TRANSFER_UPDATED,
+        location_ids,
+        None,
+        ctx.queue_size,
+        permissions_of(info._field),
     )
     async for event in live.events(ctx.broker, subscriber, after_sequence):
         yield transfer_updated_root(event)
 
 
+@live.streams(PURCHASE_ORDER_UPDATED, purchase_order_updated_root)
 async def purchase_order_updated(
     info: Info,
     location_ids: list[strawberry.ID] | None = None,
@@ -67,7 +92,13 @@ async def purchase_order_updated(
 ) -> AsyncGenerator[PurchaseOrderUpdatedEvent, None]:
     ctx = info.context
     subscriber = await live.make_subscriber(
-        ctx.db, ctx.viewer, PURCHASE_ORDER_UPDATED, location_ids, None, ctx.queue_size
+        ctx.db,
+        ctx.viewer,
+        PURCHASE_ORDER_UPDATED,
+        location_ids,
+        None,
+        ctx.queue_size,
+        permissions_of(info._field),
     )
     async for event in live.events(ctx.broker, subscriber, after_sequence):
         yield purchase_order_updated_root(event)

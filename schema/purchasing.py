@@ -9,7 +9,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from auth.fields import requires
+from auth.fields import requires, visible_with
 from auth.permissions import Permission
 from domain import ids
 from domain.purchasing.records import POLineRecord, PurchaseOrderOutcome, PurchaseOrderRecord
@@ -72,6 +72,7 @@ class PurchaseOrderLine:
         )
 
 
+@visible_with(Permission.STOCK_READ)
 @strawberry.type
 class PurchaseOrder(Node):
     status: PurchaseOrderStatus  # type: ignore[valid-type]

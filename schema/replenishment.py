@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from auth.fields import requires
+from auth.fields import requires, visible_with
 from auth.permissions import Permission
 from domain import ids
 from domain.replenishment import forecast as fc
@@ -415,6 +415,7 @@ class JobCount:
     value: int
 
 
+@visible_with(Permission.ADMIN)
 @strawberry.type(description="One run of a scheduled job for this tenant.")
 class JobRun(Node):
     job: str
@@ -441,6 +442,7 @@ class JobRun(Node):
         )
 
 
+@visible_with(Permission.STOCK_READ)
 @strawberry.type(description="Raised at most once per SKU and location per day.")
 class ReplenishmentAlert(Node):
     day: date

@@ -10,7 +10,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from auth.fields import requires
+from auth.fields import requires, visible_with
 from auth.permissions import Permission
 from domain import ids
 from domain.pagination import page_size
@@ -65,6 +65,7 @@ class SupplierProduct:
         )
 
 
+@visible_with(Permission.STOCK_READ)
 @strawberry.type
 class Supplier(Node):
     code: str
