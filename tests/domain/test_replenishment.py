@@ -22,6 +22,29 @@ from tests.helpers import ledger_mismatches
 
 DAYS = 70
 
+# incoming of every level = what the location's sent, not fully received orders still bring
+INCOMING_MISMATCHES = text(
+    """
+    WITH expected AS (
+        SELECT o.location_id, l.product_id, SUM(l.quantity - l.received) AS units
+        FROM purchase_orders o
+        JOIN purchase_order_lines l ON l.tenant_id = o.tenant_id AND l.purchase_order_id = o.id
+        WHERE o.tenant_id = :t AND o.status IN ('SENT', 'PARTIALLY_RECEIVED')
+        GROUP BY 1, 2
+    )
+    SELECT s.location_id, s.product_id, s.incoming, COALESCE(e.units, 0)
+    FROM stock_levels s
+    FULL JOIN expected e ON e.location_id = s.location_id AND e.product_id = s.product_id
+    WHERE COALESCE(s.tenant_id, :t) = :t AND COALESCE(s.incoming, 0) <> COALESCE(e.units, 0)
+    """
+)
+
+
+async def incoming_mismatches(tenant) -> list[tuple[int, ...]]:
+    async with tenant.db.owner_transaction() as s:
+        rows = (await s.execute(INCOMING_MISMATCHES, {"t": tenant.tenant_id})).all()
+    return [tuple(r) for r in rows]
+
 
 async def sell_history(tenant, loc: str, sku: str, per_day: int, days: int = DAYS) -> None:
     """``per_day`` units sold every day for ``days`` days before today (and the stock for it)."""
@@ -308,6 +331,7 @@ async def test_purchase_order_receipts_incoming_and_over_receipt(tenant):
         await po.decide(s, owner, po.TransitionPurchaseOrder(oid), Decision.APPROVE)
         await po.send(s, owner, po.TransitionPurchaseOrder(oid))
     assert await _incoming(tenant, loc, a) == 10 and await _incoming(tenant, loc, b) == 4
+    assert await incoming_mismatches(tenant) == []
     async with tenant.db.tenant_transaction(tenant.tenant_id) as s:
         r = await po.receive(s, owner, po.ReceivePurchaseOrder(oid, (po.ReceiveLine("A", 6),)))
     assert r.order.status == "PARTIALLY_RECEIVED"
@@ -335,6 +359,7 @@ async def test_purchase_order_receipts_incoming_and_over_receipt(tenant):
     assert cost == Decimal("3.5")
     assert await _incoming(tenant, loc, a) == 0 and await _incoming(tenant, loc, b) == 0
     assert await ledger_mismatches(tenant.db, tenant.tenant_id) == []
+    assert await incoming_mismatches(tenant) == []
 
 
 async def _incoming(tenant, loc: int, product: int) -> int:
@@ -390,6 +415,7 @@ async def test_concurrent_receipts_never_over_receive(tenant):
         ).one()
     assert (on_hand, status) == (5, "RECEIVED")
     assert await ledger_mismatches(tenant.db, tenant.tenant_id) == []
+    assert await incoming_mismatches(tenant) == []
 
 
 async def test_holiday_check_alerts_once_per_sku_and_day(tenant):
@@ -447,3 +473,48 @@ async def test_alert_only_rules_are_suggested_but_never_drafted(tenant):
         assert e.field == ["sku"]
     else:
         raise AssertionError("an alert-only suggestion was accepted")
+
+
+async def test_receipts_sends_and_sales_at_once_keep_ledger_and_incoming(tenant):
+    """Receipts of one order (lines in both orders), another order being sent, and sales
+    of the same levels, all at once: no deadlock, the ledger and incoming both hold."""
+    sid = await setup_supplier(tenant)
+    owner = tenant.owner
+    loc, a, b = tenant.locations["S1"], tenant.products["A"], tenant.products["B"]
+    lines = (po.DraftLine(a, 4, Decimal("3.5")), po.DraftLine(b, 4, Decimal("2")))
+    orders = []
+    async with tenant.db.tenant_transaction(tenant.tenant_id) as s:
+        for _ in range(2):
+            d = await po.create_draft(s, owner, po.CreateDraft(sid, loc, lines))
+            step = po.TransitionPurchaseOrder(d.order.id)
+            await po.submit(s, owner, step)
+            await po.decide(s, owner, step, Decision.APPROVE)
+            orders.append(d.order.id)
+        await po.send(s, owner, po.TransitionPurchaseOrder(orders[0]))
+
+    async def receive(i: int) -> None:
+        skus = ["A", "B"] if i % 2 else ["B", "A"]
+        async with tenant.db.tenant_transaction(tenant.tenant_id) as s:
+            await po.receive(
+                s,
+                owner,
+                po.ReceivePurchaseOrder(orders[0], tuple(po.ReceiveLine(k, 1) for k in skus)),
+            )
+
+    async def sell(i: int) -> None:
+        keys = [(loc, b), (loc, a)] if i % 2 else [(loc, a), (loc, b)]
+        async with tenant.db.tenant_transaction(tenant.tenant_id) as s:
+            await post(
+                s,
+                owner,
+                [Posting(lo, p, MovementKind.SALE, -1, allow_negative=True) for lo, p in keys],
+            )
+
+    async def send() -> None:
+        async with tenant.db.tenant_transaction(tenant.tenant_id) as s:
+            await po.send(s, owner, po.TransitionPurchaseOrder(orders[1]))
+
+    await asyncio.gather(*(receive(i) for i in range(4)), *(sell(i) for i in range(3)), send())
+    assert await ledger_mismatches(tenant.db, tenant.tenant_id) == []
+    assert await incoming_mismatches(tenant) == []
+    assert await _incoming(tenant, loc, a) == 4 and await _incoming(tenant, loc, b) == 4
