@@ -18,6 +18,7 @@ from strawberry.types import Info
 from auth.fields import type_permissions
 from domain import ids
 from resolvers import webhooks as webhooks_r
+from schema.alerts import JobRun, ReplenishmentAlert
 from schema.approvals import ApprovalRequest
 from schema.audit import AuditEvent
 from schema.catalog import Product
@@ -28,7 +29,6 @@ from schema.notifications import Notification
 from schema.offers import OfferRule
 from schema.purchasing import PurchaseOrder
 from schema.relay import Node
-from schema.replenishment import JobRun, ReplenishmentAlert
 from schema.segments import Segment
 from schema.stock import StockLevel, StockMovement
 from schema.stocktakes import Stocktake

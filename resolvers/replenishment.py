@@ -1,11 +1,6 @@
-"""Replenishment operations: arguments → one domain call → schema types."""
+"""Replenishment rules, the forecast and suggestions: arguments → one domain call → types."""
 
 from __future__ import annotations
-
-from datetime import datetime
-from decimal import Decimal
-from types import SimpleNamespace
-from typing import Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,10 +10,10 @@ from auth.caller import Caller
 from domain import ids
 from domain.audit.service import AuditEntry
 from domain.pagination import page_size
-from domain.replenishment import alerts, decisions, demand, notify, rules, suggestions, suppliers
+from domain.replenishment import decisions, demand, rules, suggestions
 from domain.replenishment.decisions import Decided
-from domain.scheduler import runs
 from resolvers._mutation import MutationSpec, run_mutation
+from schema.forecast import DemandForecast
 from schema.relay import (
     Connection,
     Edge,
@@ -32,164 +27,14 @@ from schema.relay import (
 )
 from schema.replenishment import (
     AcceptReplenishmentSuggestionInput,
-    AlertSettingsPayload,
-    DemandForecast,
     DismissReplenishmentSuggestionInput,
-    JobRun,
-    ReplenishmentAlert,
     ReplenishmentDecision,
     ReplenishmentDecisionPayload,
     ReplenishmentRule,
     ReplenishmentSuggestion,
-    SetAlertContactInput,
-    SetAlertQuietHoursInput,
     SetReplenishmentRulesInput,
     SetReplenishmentRulesPayload,
 )
-from schema.suppliers import (
-    SetSupplierProductsInput,
-    SetSupplierProductsPayload,
-    Supplier,
-    SupplierInput,
-    SupplierPayload,
-    UpdateSupplierInput,
-)
-
-# --- suppliers -------------------------------------------------------------------------
-
-
-def _supplier_json(row: Any) -> dict[str, Any]:
-    data = dict(row._mapping)
-    for key, value in data.items():
-        if isinstance(value, datetime):
-            data[key] = value.isoformat()
-        elif isinstance(value, Decimal):
-            data[key] = str(value)
-    return data
-
-
-def _supplier_row(data: dict[str, Any]) -> Any:
-    values = dict(data)
-    for key in ("created_at", "updated_at"):
-        values[key] = datetime.fromisoformat(values[key])
-    values["min_order_value"] = Decimal(values["min_order_value"])
-    return SimpleNamespace(**values)
-
-
-def _supplier_spec(action: str) -> MutationSpec:
-    return MutationSpec(
-        action=action,
-        audit=lambda row: AuditEntry(
-            action=action,
-            target_type="Supplier",
-            target_id=ids.encode("Supplier", row.id),
-            after=_supplier_json(row) if hasattr(row, "_mapping") else vars(row),
-        ),
-        snapshot=_supplier_json,
-        restore=_supplier_row,
-    )
-
-
-CREATE_SUPPLIER = _supplier_spec("supplier.create")
-UPDATE_SUPPLIER = _supplier_spec("supplier.update")
-
-
-def _fields(input: SupplierInput | UpdateSupplierInput) -> suppliers.SupplierFields:
-    return suppliers.SupplierFields(
-        code=input.code,
-        name_zh=input.name_zh,
-        name_en=input.name_en,
-        currency=input.currency.value if input.currency is not None else None,
-        lead_time_days=input.lead_time_days,
-        order_days=tuple(d.value for d in input.order_days) if input.order_days else None,
-        min_order_value=input.min_order_value,
-        active=getattr(input, "active", None),
-    )
-
-
-def _supplier_payload(row: Any) -> SupplierPayload:
-    return SupplierPayload(supplier=Supplier.from_row(row), user_errors=[])
-
-
-async def create_supplier(info: Info, input: SupplierInput) -> SupplierPayload:
-    async def execute(session: AsyncSession, caller: Caller, _: str) -> Any:
-        return await suppliers.create_supplier(session, caller, _fields(input))
-
-    return await run_mutation(
-        info, CREATE_SUPPLIER, SupplierPayload, input, execute, _supplier_payload
-    )
-
-
-async def update_supplier(info: Info, input: UpdateSupplierInput) -> SupplierPayload:
-    async def execute(session: AsyncSession, caller: Caller, _: str) -> Any:
-        cmd = suppliers.UpdateSupplier(decode_id(input.id, "Supplier", ["id"]), _fields(input))
-        return await suppliers.update_supplier(session, caller, cmd)
-
-    return await run_mutation(
-        info, UPDATE_SUPPLIER, SupplierPayload, input, execute, _supplier_payload
-    )
-
-
-SET_PRODUCTS = MutationSpec(
-    action="supplier.set_products",
-    audit=lambda r: AuditEntry(
-        action="supplier.set_products",
-        target_type="Supplier",
-        target_id=ids.encode("Supplier", r["supplier"]["id"]),
-        after={"count": r["count"]},
-    ),
-    snapshot=lambda r: r,
-    restore=lambda r: r,
-)
-
-
-async def set_supplier_products(
-    info: Info, input: SetSupplierProductsInput
-) -> SetSupplierProductsPayload:
-    async def execute(session: AsyncSession, caller: Caller, _: str) -> dict[str, Any]:
-        cmd = suppliers.SetSupplierProducts(
-            decode_id(input.supplier_id, "Supplier", ["supplierId"]),
-            tuple(
-                suppliers.SupplierProductLine(
-                    p.sku, p.unit_cost, p.supplier_sku, p.pack_size, p.min_order_quantity
-                )
-                for p in input.products
-            ),
-        )
-        count = await suppliers.set_supplier_products(session, caller, cmd)
-        row = await suppliers.supplier_row(session, caller, cmd.supplier_id)
-        return {"supplier": _supplier_json(row), "count": count}
-
-    return await run_mutation(
-        info,
-        SET_PRODUCTS,
-        SetSupplierProductsPayload,
-        input,
-        execute,
-        lambda r: SetSupplierProductsPayload(
-            supplier=Supplier.from_row(_supplier_row(r["supplier"])),
-            count=r["count"],
-            user_errors=[],
-        ),
-    )
-
-
-async def suppliers_(
-    info: Info, first: int | None = None, after: str | None = None
-) -> Connection[Supplier]:
-    caller = info.context.viewer
-    db = info.context.db
-    async with db.tenant_transaction(caller.tenant_id) as session:
-        page = await suppliers.list_suppliers(
-            session, caller, limit=page_size(first), after=int_cursor(after)
-        )
-
-    async def count() -> int:
-        async with db.tenant_transaction(caller.tenant_id) as s:
-            return await suppliers.count_suppliers(s, caller)
-
-    return connection(page, Supplier.from_row, lambda r: r.id, count)
-
 
 # --- rules ------------------------------------------------------------------------------
 
@@ -369,83 +214,3 @@ async def dismiss_replenishment_suggestion(
         return await decisions.dismiss(session, caller, cmd)
 
     return await run_mutation(info, DISMISS, ReplenishmentDecisionPayload, input, execute, _decided)
-
-
-# --- job runs ---------------------------------------------------------------------------
-
-
-async def job_runs(
-    info: Info, first: int | None = None, after: str | None = None, job: str | None = None
-) -> Connection[JobRun]:
-    caller = info.context.viewer
-    async with info.context.db.tenant_transaction(caller.tenant_id) as session:
-        page = await runs.list_runs(
-            session, caller, limit=page_size(first), after=int_cursor(after), job=job
-        )
-    return connection(page, JobRun.from_row, lambda r: r.id)
-
-
-async def replenishment_alerts(
-    info: Info,
-    location_id: strawberry.ID | None = None,
-    first: int | None = None,
-    after: str | None = None,
-) -> Connection[ReplenishmentAlert]:
-    caller = info.context.viewer
-    loc = (decode_id_or_none(location_id, "Location") or 0) if location_id is not None else None
-    async with info.context.db.tenant_transaction(caller.tenant_id) as session:
-        page = await alerts.list_alerts(
-            session, caller, location_id=loc, limit=page_size(first), after=int_cursor(after)
-        )
-    return connection(page, ReplenishmentAlert.from_row, lambda r: r.id)
-
-
-# --- alert contacts and quiet hours -----------------------------------------------------
-
-
-def _settings_spec(action: str) -> MutationSpec:
-    return MutationSpec(
-        action=action,
-        audit=lambda data: AuditEntry(action=action, target_type="AlertSettings", after=data),
-        snapshot=lambda data: data,
-        restore=lambda data: data,
-    )
-
-
-SET_CONTACT = _settings_spec("replenishment.set_alert_contact")
-SET_QUIET = _settings_spec("replenishment.set_quiet_hours")
-
-
-async def set_alert_contact(info: Info, input: SetAlertContactInput) -> AlertSettingsPayload:
-    async def execute(session: AsyncSession, caller: Caller, _: str) -> dict[str, Any]:
-        cmd = notify.SetAlertContact(
-            decode_id(input.staff_id, "Staff", ["staffId"]), input.channel, input.recipient
-        )
-        row = await notify.set_contact(session, caller, cmd)
-        return {"staffId": row.staff_id, "channel": row.channel}
-
-    return await run_mutation(
-        info,
-        SET_CONTACT,
-        AlertSettingsPayload,
-        input,
-        execute,
-        lambda _: AlertSettingsPayload(ok=True, user_errors=[]),
-    )
-
-
-async def set_alert_quiet_hours(info: Info, input: SetAlertQuietHoursInput) -> AlertSettingsPayload:
-    async def execute(session: AsyncSession, caller: Caller, _: str) -> dict[str, Any]:
-        row = await notify.set_quiet_hours(
-            session, caller, notify.SetQuietHours(input.start, input.end)
-        )
-        return {"quietStart": row.quiet_start, "quietEnd": row.quiet_end}
-
-    return await run_mutation(
-        info,
-        SET_QUIET,
-        AlertSettingsPayload,
-        input,
-        execute,
-        lambda _: AlertSettingsPayload(ok=True, user_errors=[]),
-    )

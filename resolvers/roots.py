@@ -6,6 +6,7 @@ import strawberry
 
 from auth.fields import requires
 from auth.permissions import Permission
+from resolvers import alerts as alerts_r
 from resolvers import approvals as approvals_r
 from resolvers import audit as audit_r
 from resolvers import catalog as catalog_r
@@ -20,6 +21,7 @@ from resolvers import replenishment as replenishment_r
 from resolvers import segments as segments_r
 from resolvers import stock as stock_r
 from resolvers import stocktakes as stocktakes_r
+from resolvers import suppliers as suppliers_r
 from resolvers import transfers as transfers_r
 from resolvers import viewer as viewer_r
 from resolvers import webhooks as webhooks_r
@@ -133,7 +135,7 @@ class Query:
     )
     # replenishment and purchasing
     suppliers = strawberry.field(
-        resolver=coded_errors(replenishment_r.suppliers_), permission_classes=STOCK_READ
+        resolver=coded_errors(suppliers_r.suppliers_), permission_classes=STOCK_READ
     )
     replenishment_rules = strawberry.field(
         resolver=coded_errors(replenishment_r.replenishment_rules), permission_classes=STOCK_READ
@@ -149,7 +151,7 @@ class Query:
         description="What to move or buy for one location now, each with its arithmetic.",
     )
     replenishment_alerts = strawberry.field(
-        resolver=coded_errors(replenishment_r.replenishment_alerts), permission_classes=STOCK_READ
+        resolver=coded_errors(alerts_r.replenishment_alerts), permission_classes=STOCK_READ
     )
     purchase_order = strawberry.field(
         resolver=purchasing_r.purchase_order, permission_classes=STOCK_READ
@@ -158,7 +160,7 @@ class Query:
         resolver=coded_errors(purchasing_r.purchase_orders), permission_classes=STOCK_READ
     )
     job_runs = strawberry.field(
-        resolver=coded_errors(replenishment_r.job_runs),
+        resolver=coded_errors(alerts_r.job_runs),
         permission_classes=ADMIN,
         description="Scheduled job runs of this tenant, newest first.",
     )
@@ -290,14 +292,14 @@ class Mutation:
     )
     # replenishment and purchasing
     create_supplier = strawberry.mutation(
-        resolver=replenishment_r.create_supplier,
+        resolver=suppliers_r.create_supplier,
         description="A supplier (costs:read, stock:write).",
     )
     update_supplier = strawberry.mutation(
-        resolver=replenishment_r.update_supplier, description="Changes the fields given."
+        resolver=suppliers_r.update_supplier, description="Changes the fields given."
     )
     set_supplier_products = strawberry.mutation(
-        resolver=replenishment_r.set_supplier_products,
+        resolver=suppliers_r.set_supplier_products,
         description="Adds or replaces what a supplier sells, by SKU.",
     )
     set_replenishment_rules = strawberry.mutation(
@@ -314,11 +316,11 @@ class Mutation:
         description="Recorded with its reason; not suggested again today.",
     )
     set_alert_contact = strawberry.mutation(
-        resolver=replenishment_r.set_alert_contact,
+        resolver=alerts_r.set_alert_contact,
         description="Where a staff member gets replenishment alerts (admin).",
     )
     set_alert_quiet_hours = strawberry.mutation(
-        resolver=replenishment_r.set_alert_quiet_hours,
+        resolver=alerts_r.set_alert_quiet_hours,
         description="When alerts wait, in tenant time (admin).",
     )
     draft_purchase_orders = strawberry.mutation(

@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
-from auth.fields import requires, visible_with
+from auth.fields import requires
 from auth.permissions import Permission
-from domain import ids
-from domain.replenishment import forecast as fc
-from domain.replenishment.calendar import EventKind
 from domain.replenishment.decisions import Decided
 from domain.replenishment.decisions import DismissReason as DomainDismissReason
-from domain.replenishment.demand import DemandForecast as DomainForecast
 from domain.replenishment.rules import RuleMethod
 from domain.replenishment.suggestions import Suggestion
 from schema.catalog import CURRENCIES, Money, Product
 from schema.errors import UserError
+from schema.forecast import ForecastDay
 from schema.locations import Location
-from schema.relay import Node
 from schema.stock import load_location, load_product
 from schema.suppliers import Supplier
 from schema.transfers import Transfer
@@ -34,7 +30,6 @@ ReplenishmentMethod = strawberry.enum(
     description="REORDER_POINT: cover the forecast over lead time + review period plus "
     "safety stock. MIN_MAX: at or below min, order up to max.",
 )
-DemandEventKind = strawberry.enum(EventKind, name="DemandEventKind")
 DismissReason = strawberry.enum(DomainDismissReason, name="DismissReason")
 
 
@@ -95,86 +90,6 @@ class ReplenishmentRule:
             product_pk=row.product_id,
             supplier_pk=row.source_supplier_id,
             source_location_pk=row.source_location_id,
-        )
-
-
-@strawberry.type(description="A day that moves demand: a holiday, or the days before one.")
-class DemandEvent:
-    name: str = strawberry.field(description="As the holidays calendar names it.")
-    kind: DemandEventKind  # type: ignore[valid-type]
-
-
-@strawberry.type
-class ForecastDay:
-    date: date
-    units: float = strawberry.field(description="Expected units sold that day.")
-    weekday_factor: float
-    event_factor: float = strawberry.field(
-        description="Learnt from this location's own history of the event (or of its kind)."
-    )
-    event: DemandEvent | None
-
-    @classmethod
-    def from_day(cls, d: fc.ForecastDay) -> ForecastDay:
-        return cls(
-            date=d.day,
-            units=round(d.units, 3),
-            weekday_factor=round(d.weekday_factor, 4),
-            event_factor=round(d.event_factor, 4),
-            event=DemandEvent(name=d.event.name, kind=d.event.kind) if d.event else None,
-        )
-
-
-@strawberry.type(description="WAPE and bias (error over actual units) of the last days.")
-class ForecastError:
-    days: int
-    actual_units: float
-    wape: float | None
-    bias: float | None
-    seasonal_naive_wape: float | None = strawberry.field(
-        description="The same figure for 'same weekday last week', to compare."
-    )
-    seasonal_naive_bias: float | None
-
-
-def _r(x: float | None) -> float | None:
-    return round(x, 4) if x is not None else None
-
-
-@strawberry.type
-class DemandForecast:
-    daily_level: float = strawberry.field(description="Units on an ordinary day.")
-    total_units: float
-    days: list[ForecastDay]
-    recent_error: ForecastError
-    location_pk: strawberry.Private[int]
-    product_pk: strawberry.Private[int]
-
-    @strawberry.field
-    async def location(self, info: Info) -> Location:
-        return await load_location(info, self.location_pk)
-
-    @strawberry.field
-    async def product(self, info: Info) -> Product:
-        return await load_product(info, self.product_pk)
-
-    @classmethod
-    def from_domain(cls, f: DomainForecast) -> DemandForecast:
-        m, n = f.recent.model, f.recent.seasonal_naive
-        return cls(
-            daily_level=round(f.daily_level, 3),
-            total_units=round(f.total, 3),
-            days=[ForecastDay.from_day(d) for d in f.days],
-            recent_error=ForecastError(
-                days=28,
-                actual_units=m.actual,
-                wape=_r(m.wape),
-                bias=_r(m.bias),
-                seasonal_naive_wape=_r(n.wape),
-                seasonal_naive_bias=_r(n.bias),
-            ),
-            location_pk=f.location_id,
-            product_pk=f.product_id,
         )
 
 
@@ -407,100 +322,3 @@ class SetReplenishmentRulesPayload:
     @classmethod
     def failed(cls, errors: list[UserError]) -> SetReplenishmentRulesPayload:
         return cls(count=0, changed=0, user_errors=errors)
-
-
-@strawberry.type
-class JobCount:
-    name: str
-    value: int
-
-
-@visible_with(Permission.ADMIN)
-@strawberry.type(description="One run of a scheduled job for this tenant.")
-class JobRun(Node):
-    job: str
-    period: str = strawberry.field(description="The period it ran for; each runs once per period.")
-    status: str = strawberry.field(description="RUNNING, SUCCEEDED or FAILED.")
-    attempts: int
-    started_at: datetime
-    finished_at: datetime | None
-    counts: list[JobCount]
-    error: str | None
-
-    @classmethod
-    def from_row(cls, row: Any) -> JobRun:
-        return cls(
-            id=strawberry.ID(ids.encode("JobRun", row.id)),
-            job=row.job,
-            period=row.period,
-            status=row.status,
-            attempts=row.attempts,
-            started_at=row.started_at,
-            finished_at=row.finished_at,
-            counts=[JobCount(name=k, value=int(v)) for k, v in sorted((row.counts or {}).items())],
-            error=row.error,
-        )
-
-
-@visible_with(Permission.STOCK_READ)
-@strawberry.type(description="Raised at most once per SKU and location per day.")
-class ReplenishmentAlert(Node):
-    day: date
-    kind: str = strawberry.field(description="LOW_STOCK, FORECAST_STOCKOUT or HOLIDAY.")
-    event: str | None = strawberry.field(description="The holiday, for HOLIDAY alerts.")
-    available: int
-    forecast_units: float
-    suggested_quantity: int
-    created_at: datetime
-    location_pk: strawberry.Private[int]
-    product_pk: strawberry.Private[int]
-
-    @strawberry.field
-    async def location(self, info: Info) -> Location:
-        return await load_location(info, self.location_pk)
-
-    @strawberry.field
-    async def product(self, info: Info) -> Product:
-        return await load_product(info, self.product_pk)
-
-    @classmethod
-    def from_row(cls, row: Any) -> ReplenishmentAlert:
-        return cls(
-            id=strawberry.ID(ids.encode("ReplenishmentAlert", row.id)),
-            day=row.day,
-            kind=row.kind,
-            event=row.event,
-            available=row.available,
-            forecast_units=float(row.forecast_units),
-            suggested_quantity=row.suggested_quantity,
-            created_at=row.created_at,
-            location_pk=row.location_id,
-            product_pk=row.product_id,
-        )
-
-
-@strawberry.input
-class SetAlertContactInput:
-    staff_id: strawberry.ID
-    channel: str = strawberry.field(description="EMAIL, SMS or CHAT.")
-    recipient: str = strawberry.field(
-        description="An email address, an E.164 number, or for CHAT 'group', '@all' or a number."
-    )
-    idempotency_key: str | None = None
-
-
-@strawberry.input
-class SetAlertQuietHoursInput:
-    start: str | None = strawberry.field(default=None, description="HH:MM, tenant time.")
-    end: str | None = strawberry.field(default=None, description="HH:MM; may be after midnight.")
-    idempotency_key: str | None = None
-
-
-@strawberry.type
-class AlertSettingsPayload:
-    ok: bool
-    user_errors: list[UserError]
-
-    @classmethod
-    def failed(cls, errors: list[UserError]) -> AlertSettingsPayload:
-        return cls(ok=False, user_errors=errors)

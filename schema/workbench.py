@@ -8,9 +8,9 @@ from strawberry.types import Info
 from auth.fields import requires
 from auth.permissions import Permission
 from domain.replenishment import alerts
+from schema.alerts import ReplenishmentAlert
 from schema.approvals import ApprovalRequest
 from schema.locations import Location
-from schema.replenishment import ReplenishmentAlert
 from schema.stock import StockLevel, StockMovement, load_location
 from schema.stocktakes import CountDue, Stocktake
 from schema.transfers import Transfer
