@@ -36,6 +36,7 @@ _SKU_TOTALS = text(
     SELECT location_id, product_id, -SUM(delta) AS units
     FROM stock_movements
     WHERE tenant_id = :tenant AND kind = 'SALE' AND location_id = ANY(CAST(:locations AS bigint[]))
+      AND (CAST(:products AS bigint[]) IS NULL OR product_id = ANY(CAST(:products AS bigint[])))
       AND occurred_at >= :start AND occurred_at < :end
     GROUP BY 1, 2
     """
@@ -108,12 +109,15 @@ async def sku_totals(
     locations: Sequence[int],
     start: date,
     end: date,
+    products: Sequence[int] | None = None,
 ) -> dict[tuple[int, int], float]:
+    """Units sold per (location, product) over [start, end); ``products``: only those."""
     rows = await session.execute(
         _SKU_TOTALS,
         {
             "tenant": tenant_id,
             "locations": list(locations),
+            "products": list(products) if products is not None else None,
             "start": local_midnight(start, zone),
             "end": local_midnight(end, zone),
         },

@@ -254,7 +254,7 @@ async def suggest(
     region = await history.regions(session, t)
     locations = sorted(region)
     level_start = today - timedelta(days=fc.LEVEL_DAYS)
-    sold = await history.sku_totals(session, t, zone, locations, level_start, today)
+    sold = await history.sku_totals(session, t, zone, locations, level_start, today, products)
     profiles = await history.profiles(session, t, zone, locations, today)
     exposure = {
         loc: fc.exposure(
