@@ -28,6 +28,8 @@ from auth.tokens import TokenService
 from db.session import Database
 from domain import idempotency, ids, vault
 from domain.members import tags as member_tags
+from domain.scheduler.jobs import default_jobs
+from domain.scheduler.runner import Scheduler
 from domain.tenancy import revocation
 from outbox.notifications import NotificationSender
 from outbox.webhooks import WebhookDispatcher
@@ -71,6 +73,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     webhooks = _webhooks(settings, db)
     notifications = _notifications(settings, db)
+    scheduler = (
+        Scheduler(
+            db,
+            default_jobs(
+                db.data_key,
+                period_seconds=settings.scheduler_period_seconds,
+                member_retag_minutes=settings.member_retag_minutes,
+            ),
+            tick_seconds=settings.scheduler_tick_seconds,
+        )
+        if settings.scheduler_enabled
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -92,11 +107,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         revocations = asyncio.create_task(
             tokens.revocations.watch(_epochs_loader(db), settings.revocation_poll_seconds)
         )
+        # Member retagging runs as a scheduled job when the scheduler runs.
         retag = (
             asyncio.create_task(_retag(db, settings.member_retag_minutes * 60))
-            if settings.member_retag_minutes > 0
+            if settings.member_retag_minutes > 0 and scheduler is None
             else None
         )
+        if scheduler is not None:
+            scheduler.start()
         try:
             yield
         finally:
@@ -105,6 +123,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+            if scheduler is not None:
+                await scheduler.stop()
             if notifications is not None:
                 await notifications.stop()
             if webhooks is not None:
@@ -137,6 +157,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.broker = broker
     app.state.webhooks = webhooks
     app.state.notifications = notifications
+    app.state.scheduler = scheduler
     return app
 
 

@@ -13,6 +13,7 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 
+from api.cli_forecast import forecast_app
 from api.settings import Settings
 
 T = TypeVar("T")
@@ -43,6 +44,7 @@ for sub, name in (
     (schema_app, "schema"),
     (audit_app, "audit"),
     (members_app, "members"),
+    (forecast_app, "forecast"),
 ):
     app.add_typer(sub, name=name)
 

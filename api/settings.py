@@ -71,6 +71,13 @@ class Settings(BaseSettings):
         description="Key of the global-ID permutation (domain.ids); never change it. "
         "Default: derived from the data key in production, a fixed key in development",
     )
+    scheduler_enabled: bool = Field(
+        default=True, description="Run the periodic jobs (forecasts, holiday checks, offers)"
+    )
+    scheduler_tick_seconds: float = 60.0
+    scheduler_period_seconds: float = Field(
+        default=0, description="Testing: every job's period is this many seconds (0: natural)"
+    )
     webhook_allow_http: bool | None = Field(
         default=None, description="Allow http:// webhook URLs (default: only in development)"
     )

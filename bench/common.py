@@ -72,6 +72,8 @@ def server(
         "STOCKGRAPH_SIGNING_KEY": key.decode(),
         "STOCKGRAPH_HOME": str(home),
         "STOCKGRAPH_WEBHOOKS_ENABLED": "false",
+        # periodic jobs (forecasts, offers, retagging) would run inside the timed server
+        "STOCKGRAPH_SCHEDULER_ENABLED": "false",
         **(env or {}),
     }
     log = open(home / "server.log", "wb")

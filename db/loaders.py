@@ -20,6 +20,7 @@ from db.models import (
     ApprovalRequest,
     AuditEvent,
     Coupon,
+    JobRun,
     Location,
     Member,
     MemberComputedTags,
@@ -29,10 +30,14 @@ from db.models import (
     NotificationAttempt,
     OfferRule,
     Product,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    ReplenishmentAlert,
     StockLevel,
     StockMovement,
     Stocktake,
     StocktakeLine,
+    Supplier,
     Tenant,
     Transfer,
     TransferLine,
@@ -172,6 +177,13 @@ class Loaders:
     computed_tags_by_member = LazyLoader(_by_id(MemberComputedTags, "member_id"))
     segment_by_id = LazyLoader(_by_id(MemberSegment))
     movements_by_sale = LazyLoader(_all_by(StockMovement, "sale_id"))
+    supplier_by_id = LazyLoader(_by_id(Supplier))
+    purchase_order_by_id = LazyLoader(_by_id(PurchaseOrder))
+    lines_by_purchase_order = LazyLoader(
+        _all_by(PurchaseOrderLine, "purchase_order_id", "position")
+    )
+    job_run_by_id = LazyLoader(_by_id(JobRun))
+    alert_by_id = LazyLoader(_by_id(ReplenishmentAlert))
 
     def __init__(self, db: Database, tenant_id: int) -> None:
         self.db = db

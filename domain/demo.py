@@ -22,6 +22,7 @@ from db.session import set_tenant
 from domain import demo_data as dd
 from domain import demo_members, ids
 from domain.audit.service import AuditEntry, append
+from domain.demo_replenishment import load_replenishment
 from domain.stock.ledger import Posting, post
 from domain.stock.records import MovementKind
 from domain.tenancy import service as tenancy
@@ -280,6 +281,7 @@ async def load_demo(
                 "points": [q for _, q in points],
             },
         )
+    await load_replenishment(session, tid, products, product_id, location_id, start)
     if member_ids:
         await demo_members.tag_members(session, tid, datetime.now(dd.HKT))
     return DemoResult(

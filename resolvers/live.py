@@ -13,12 +13,15 @@ import strawberry
 from strawberry.types import Info
 
 from auth.fields import permissions_of
+from domain.purchasing.repository import PURCHASE_ORDER_UPDATED
 from domain.stock.ledger import STOCK_CHANGED, STOCK_LOW
 from domain.transfers.repository import TRANSFER_UPDATED
 from schema.live import LowStockEvent, StockChangeEvent
+from schema.purchasing import PurchaseOrderUpdatedEvent
 from schema.scalars import BigInt
 from schema.transfers import TransferUpdatedEvent
 from subscriptions import stock as live
+from subscriptions.purchasing import purchase_order_updated_root
 from subscriptions.transfers import transfer_updated_root
 
 
@@ -79,3 +82,23 @@ async def transfer_updated(
     )
     async for event in live.events(ctx.broker, subscriber, after_sequence):
         yield transfer_updated_root(event)
+
+
+@live.streams(PURCHASE_ORDER_UPDATED, purchase_order_updated_root)
+async def purchase_order_updated(
+    info: Info,
+    location_ids: list[strawberry.ID] | None = None,
+    after_sequence: BigInt | None = None,
+) -> AsyncGenerator[PurchaseOrderUpdatedEvent, None]:
+    ctx = info.context
+    subscriber = await live.make_subscriber(
+        ctx.db,
+        ctx.viewer,
+        PURCHASE_ORDER_UPDATED,
+        location_ids,
+        None,
+        ctx.queue_size,
+        permissions_of(info._field),
+    )
+    async for event in live.events(ctx.broker, subscriber, after_sequence):
+        yield purchase_order_updated_root(event)

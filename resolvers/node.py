@@ -18,6 +18,7 @@ from strawberry.types import Info
 from auth.fields import type_permissions
 from domain import ids
 from resolvers import webhooks as webhooks_r
+from schema.alerts import JobRun, ReplenishmentAlert
 from schema.approvals import ApprovalRequest
 from schema.audit import AuditEvent
 from schema.catalog import Product
@@ -26,10 +27,12 @@ from schema.locations import Location
 from schema.members import Member
 from schema.notifications import Notification
 from schema.offers import OfferRule
+from schema.purchasing import PurchaseOrder
 from schema.relay import Node
 from schema.segments import Segment
 from schema.stock import StockLevel, StockMovement
 from schema.stocktakes import Stocktake
+from schema.suppliers import Supplier
 from schema.transfers import Transfer
 from schema.webhooks import WebhookDelivery, WebhookEndpoint
 
@@ -52,6 +55,10 @@ KINDS: dict[str, tuple[str, type[Any]]] = {
     "WebhookEndpoint": ("webhook_endpoint_by_id", WebhookEndpoint),
     "WebhookDelivery": ("webhook_delivery_by_id", WebhookDelivery),
     "Notification": ("notification_by_id", Notification),
+    "Supplier": ("supplier_by_id", Supplier),
+    "PurchaseOrder": ("purchase_order_by_id", PurchaseOrder),
+    "JobRun": ("job_run_by_id", JobRun),
+    "ReplenishmentAlert": ("alert_by_id", ReplenishmentAlert),
 }
 
 # types numbered per tenant, whose IDs carry the tenant

@@ -6,6 +6,7 @@ import strawberry
 
 from auth.fields import requires
 from auth.permissions import Permission
+from resolvers import alerts as alerts_r
 from resolvers import approvals as approvals_r
 from resolvers import audit as audit_r
 from resolvers import catalog as catalog_r
@@ -15,9 +16,12 @@ from resolvers import members as members_r
 from resolvers import node as node_r
 from resolvers import notifications as notifications_r
 from resolvers import offers as offers_r
+from resolvers import purchasing as purchasing_r
+from resolvers import replenishment as replenishment_r
 from resolvers import segments as segments_r
 from resolvers import stock as stock_r
 from resolvers import stocktakes as stocktakes_r
+from resolvers import suppliers as suppliers_r
 from resolvers import transfers as transfers_r
 from resolvers import viewer as viewer_r
 from resolvers import webhooks as webhooks_r
@@ -128,6 +132,37 @@ class Query:
         resolver=coded_errors(notifications_r.notifications),
         permission_classes=ADMIN,
         description="The notification delivery log, newest first.",
+    )
+    # replenishment and purchasing
+    suppliers = strawberry.field(
+        resolver=coded_errors(suppliers_r.suppliers_), permission_classes=STOCK_READ
+    )
+    replenishment_rules = strawberry.field(
+        resolver=coded_errors(replenishment_r.replenishment_rules), permission_classes=STOCK_READ
+    )
+    demand_forecast = strawberry.field(
+        resolver=coded_errors(replenishment_r.demand_forecast),
+        permission_classes=STOCK_READ,
+        description="Expected units per day (at most 56 days), with the events that move them.",
+    )
+    replenishment_suggestions = strawberry.field(
+        resolver=coded_errors(replenishment_r.replenishment_suggestions),
+        permission_classes=STOCK_READ,
+        description="What to move or buy for one location now, each with its arithmetic.",
+    )
+    replenishment_alerts = strawberry.field(
+        resolver=coded_errors(alerts_r.replenishment_alerts), permission_classes=STOCK_READ
+    )
+    purchase_order = strawberry.field(
+        resolver=purchasing_r.purchase_order, permission_classes=STOCK_READ
+    )
+    purchase_orders = strawberry.field(
+        resolver=coded_errors(purchasing_r.purchase_orders), permission_classes=STOCK_READ
+    )
+    job_runs = strawberry.field(
+        resolver=coded_errors(alerts_r.job_runs),
+        permission_classes=ADMIN,
+        description="Scheduled job runs of this tenant, newest first.",
     )
 
 
@@ -255,6 +290,67 @@ class Mutation:
         resolver=offers_r.run_offer_triggers,
         description="Fires every active offer rule once per occasion (members:write or admin).",
     )
+    # replenishment and purchasing
+    create_supplier = strawberry.mutation(
+        resolver=suppliers_r.create_supplier,
+        description="A supplier (costs:read, stock:write).",
+    )
+    update_supplier = strawberry.mutation(
+        resolver=suppliers_r.update_supplier, description="Changes the fields given."
+    )
+    set_supplier_products = strawberry.mutation(
+        resolver=suppliers_r.set_supplier_products,
+        description="Adds or replaces what a supplier sells, by SKU.",
+    )
+    set_replenishment_rules = strawberry.mutation(
+        resolver=replenishment_r.set_replenishment_rules,
+        description="Sets up to 5,000 rules at once; resending the same rules changes nothing.",
+    )
+    accept_replenishment_suggestion = strawberry.mutation(
+        resolver=replenishment_r.accept_replenishment_suggestion,
+        description="Requests the transfer part now; the purchase part waits for "
+        "draftPurchaseOrders.",
+    )
+    dismiss_replenishment_suggestion = strawberry.mutation(
+        resolver=replenishment_r.dismiss_replenishment_suggestion,
+        description="Recorded with its reason; not suggested again today.",
+    )
+    set_alert_contact = strawberry.mutation(
+        resolver=alerts_r.set_alert_contact,
+        description="Where a staff member gets replenishment alerts (admin).",
+    )
+    set_alert_quiet_hours = strawberry.mutation(
+        resolver=alerts_r.set_alert_quiet_hours,
+        description="When alerts wait, in tenant time (admin).",
+    )
+    draft_purchase_orders = strawberry.mutation(
+        resolver=purchasing_r.draft_purchase_orders,
+        description="One DRAFT per supplier and location from accepted purchase suggestions.",
+    )
+    submit_purchase_order = strawberry.mutation(
+        resolver=purchasing_r.submit_purchase_order, description="DRAFT → SUBMITTED."
+    )
+    approve_purchase_order = strawberry.mutation(
+        resolver=purchasing_r.approve_purchase_order, description="One approval step, by rank."
+    )
+    reject_purchase_order = strawberry.mutation(
+        resolver=purchasing_r.reject_purchase_order, description="SUBMITTED → CANCELLED."
+    )
+    send_purchase_order = strawberry.mutation(
+        resolver=purchasing_r.send_purchase_order,
+        description="APPROVED → SENT: its lines count as incoming.",
+    )
+    receive_purchase_order = strawberry.mutation(
+        resolver=purchasing_r.receive_purchase_order,
+        description="RECEIPT movements at the unit cost; over-receipt is refused.",
+    )
+    close_purchase_order = strawberry.mutation(
+        resolver=purchasing_r.close_purchase_order,
+        description="Closes a sent order short, with a reason.",
+    )
+    cancel_purchase_order = strawberry.mutation(
+        resolver=purchasing_r.cancel_purchase_order, description="Only before it is sent."
+    )
     send_test_notification = strawberry.mutation(
         resolver=notifications_r.send_test_notification,
         description="Queues a test message through a configured channel (admin).",
@@ -280,4 +376,10 @@ class Subscription:
         permission_classes=TRANSFERS_READ,
         description="Committed transfer changes of the tenant in sequence order, for transfers "
         "from or to any of locationIds; afterSequence replays first, as for stockChanged.",
+    )
+    purchase_order_updated = strawberry.subscription(
+        resolver=live_r.purchase_order_updated,
+        permission_classes=STOCK_READ,
+        description="Committed purchase-order changes of the tenant in sequence order, for "
+        "orders of any of locationIds; afterSequence replays first, as for stockChanged.",
     )

@@ -7,6 +7,8 @@ from strawberry.types import Info
 
 from auth.fields import requires
 from auth.permissions import Permission
+from domain.replenishment import alerts
+from schema.alerts import ReplenishmentAlert
 from schema.approvals import ApprovalRequest
 from schema.locations import Location
 from schema.stock import StockLevel, StockMovement, load_location
@@ -58,3 +60,12 @@ class Workbench:
     )
     def approvals_waiting(self) -> list[ApprovalRequest] | None:
         return self._approvals
+
+    @strawberry.field(description="Replenishment alerts here, newest first (at most 50).")
+    async def replenishment_alerts(self, info: Info) -> list[ReplenishmentAlert]:
+        caller = info.context.viewer
+        async with info.context.db.tenant_transaction(caller.tenant_id) as session:
+            page = await alerts.list_alerts(
+                session, caller, location_id=self.location_pk, limit=50, after=None
+            )
+        return [ReplenishmentAlert.from_row(r) for r in page.rows]

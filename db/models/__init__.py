@@ -10,6 +10,18 @@ from db.models.members import Member, MemberConsent, MemberKey, MemberTenantKey
 from db.models.notifications import Notification, NotificationAttempt, NotificationChannel
 from db.models.offers import Coupon, OfferFiring, OfferRule
 from db.models.outbox import Event
+from db.models.purchasing import PurchaseOrder, PurchaseOrderLine
+from db.models.replenishment import (
+    AlertContact,
+    AlertSettings,
+    DemandProfile,
+    JobRun,
+    ReplenishmentAlert,
+    ReplenishmentDecision,
+    ReplenishmentRule,
+    Supplier,
+    SupplierProduct,
+)
 from db.models.stock import Sale, StockLevel, StockMovement
 from db.models.stocktakes import CycleCountSchedule, Stocktake, StocktakeLine
 from db.models.tenants import Tenant, TenantCounter
@@ -17,14 +29,18 @@ from db.models.transfers import Transfer, TransferLine
 from db.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "AlertContact",
+    "AlertSettings",
     "ApprovalDecision",
     "ApprovalPolicy",
     "ApprovalRequest",
     "AuditEvent",
     "Coupon",
     "CycleCountSchedule",
+    "DemandProfile",
     "Event",
     "IdempotencyKey",
+    "JobRun",
     "Location",
     "Member",
     "MemberComputedTags",
@@ -40,12 +56,19 @@ __all__ = [
     "OfferRule",
     "PartnerApp",
     "Product",
+    "PurchaseOrder",
+    "PurchaseOrderLine",
+    "ReplenishmentAlert",
+    "ReplenishmentDecision",
+    "ReplenishmentRule",
     "Sale",
     "Staff",
     "StockLevel",
     "StockMovement",
     "Stocktake",
     "StocktakeLine",
+    "Supplier",
+    "SupplierProduct",
     "Tenant",
     "TenantCounter",
     "Transfer",

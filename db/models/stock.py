@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -80,6 +81,14 @@ class StockMovement(TenantMixin, Base):
         UniqueConstraint("tenant_id", "sequence"),
         Index(None, "tenant_id", "location_id", "product_id", "sequence"),
         Index(None, "tenant_id", "product_id", "sequence"),
+        # sales by day of one location, for the forecast (domain.replenishment)
+        Index(
+            None,
+            "tenant_id",
+            "location_id",
+            "occurred_at",
+            postgresql_where=text("kind = 'SALE'"),
+        ),
         ForeignKeyConstraint(["tenant_id", "location_id"], ["locations.tenant_id", "locations.id"]),
         ForeignKeyConstraint(["tenant_id", "product_id"], ["products.tenant_id", "products.id"]),
         ForeignKeyConstraint(["tenant_id", "sale_id"], ["sales.tenant_id", "sales.id"]),

@@ -29,7 +29,12 @@ D = cast(Table, ApprovalDecision.__table__)
 POLICIES = cast(Table, ApprovalPolicy.__table__)
 
 TRANSFER = "TRANSFER"
-SUBJECT_PERMISSIONS = {TRANSFER: Permission.TRANSFERS_APPROVE}
+PURCHASE_ORDER = "PURCHASE_ORDER"
+# Purchase orders go up the same chain of ranks as transfers.
+SUBJECT_PERMISSIONS = {
+    TRANSFER: Permission.TRANSFERS_APPROVE,
+    PURCHASE_ORDER: Permission.TRANSFERS_APPROVE,
+}
 
 
 class ApprovalStatus(StrEnum):

@@ -60,6 +60,8 @@ def start_server(
         # Off unless a test asks: a server's dispatcher would race the tests' own.
         "STOCKGRAPH_WEBHOOKS_ENABLED": "false",
         "STOCKGRAPH_NOTIFICATIONS_ENABLED": "false",
+        # The periodic jobs act on every tenant of the database: only where a test asks.
+        "STOCKGRAPH_SCHEDULER_ENABLED": "false",
         **(extra_env or {}),
     }
     log = open(home / f"server-{port}.log", "wb")

@@ -1,0 +1,1 @@
+"""Purchase orders: the state machine, and the service that applies it."""

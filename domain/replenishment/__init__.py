@@ -1,0 +1,1 @@
+"""Suppliers, replenishment rules, the forecast and explained suggestions."""

@@ -1,0 +1,115 @@
+"""Replenishment alerts, who gets them and when, and the scheduled job runs."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from auth.fields import visible_with
+from auth.permissions import Permission
+from domain import ids
+from schema.catalog import Product
+from schema.errors import UserError
+from schema.locations import Location
+from schema.relay import Node
+from schema.stock import load_location, load_product
+
+
+@strawberry.type
+class JobCount:
+    name: str
+    value: int
+
+
+@visible_with(Permission.ADMIN)
+@strawberry.type(description="One run of a scheduled job for this tenant.")
+class JobRun(Node):
+    job: str
+    period: str = strawberry.field(description="The period it ran for; each runs once per period.")
+    status: str = strawberry.field(description="RUNNING, SUCCEEDED or FAILED.")
+    attempts: int
+    started_at: datetime
+    finished_at: datetime | None
+    counts: list[JobCount]
+    error: str | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> JobRun:
+        return cls(
+            id=strawberry.ID(ids.encode("JobRun", row.id)),
+            job=row.job,
+            period=row.period,
+            status=row.status,
+            attempts=row.attempts,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+            counts=[JobCount(name=k, value=int(v)) for k, v in sorted((row.counts or {}).items())],
+            error=row.error,
+        )
+
+
+@visible_with(Permission.STOCK_READ)
+@strawberry.type(description="Raised at most once per SKU and location per day.")
+class ReplenishmentAlert(Node):
+    day: date
+    kind: str = strawberry.field(description="LOW_STOCK, FORECAST_STOCKOUT or HOLIDAY.")
+    event: str | None = strawberry.field(description="The holiday, for HOLIDAY alerts.")
+    available: int
+    forecast_units: float
+    suggested_quantity: int
+    created_at: datetime
+    location_pk: strawberry.Private[int]
+    product_pk: strawberry.Private[int]
+
+    @strawberry.field
+    async def location(self, info: Info) -> Location:
+        return await load_location(info, self.location_pk)
+
+    @strawberry.field
+    async def product(self, info: Info) -> Product:
+        return await load_product(info, self.product_pk)
+
+    @classmethod
+    def from_row(cls, row: Any) -> ReplenishmentAlert:
+        return cls(
+            id=strawberry.ID(ids.encode("ReplenishmentAlert", row.id)),
+            day=row.day,
+            kind=row.kind,
+            event=row.event,
+            available=row.available,
+            forecast_units=float(row.forecast_units),
+            suggested_quantity=row.suggested_quantity,
+            created_at=row.created_at,
+            location_pk=row.location_id,
+            product_pk=row.product_id,
+        )
+
+
+@strawberry.input
+class SetAlertContactInput:
+    staff_id: strawberry.ID
+    channel: str = strawberry.field(description="EMAIL, SMS or CHAT.")
+    recipient: str = strawberry.field(
+        description="An email address, an E.164 number, or for CHAT 'group', '@all' or a number."
+    )
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class SetAlertQuietHoursInput:
+    start: str | None = strawberry.field(default=None, description="HH:MM, tenant time.")
+    end: str | None = strawberry.field(default=None, description="HH:MM; may be after midnight.")
+    idempotency_key: str | None = None
+
+
+@strawberry.type
+class AlertSettingsPayload:
+    ok: bool
+    user_errors: list[UserError]
+
+    @classmethod
+    def failed(cls, errors: list[UserError]) -> AlertSettingsPayload:
+        return cls(ok=False, user_errors=errors)
