@@ -28,7 +28,11 @@ from db.models import (
     Notification,
     NotificationAttempt,
     OfferRule,
+    PosDevice,
+    PosReversal,
     Product,
+    ReconciliationLine,
+    ReconciliationRun,
     StockLevel,
     StockMovement,
     Stocktake,
@@ -202,6 +206,10 @@ class Loaders:
     computed_tags_by_member = LazyLoader(_by_id(MemberComputedTags, "member_id"))
     segment_by_id = LazyLoader(_by_id(MemberSegment))
     movements_by_sale = LazyLoader(_all_by(StockMovement, "sale_id"))
+    pos_device_by_id = LazyLoader(_by_id(PosDevice))
+    sale_reversal_by_id = LazyLoader(_by_id(PosReversal))
+    reconciliation_run_by_id = LazyLoader(_by_id(ReconciliationRun))
+    reconciliation_line_by_id = LazyLoader(_by_id(ReconciliationLine))
 
     def __init__(self, db: Database, tenant_id: int) -> None:
         self.db = db

@@ -14,6 +14,7 @@ from resolvers import members as members_r
 from resolvers import node as node_r
 from resolvers import notifications as notifications_r
 from resolvers import offers as offers_r
+from resolvers import pos as pos_r
 from resolvers import segments as segments_r
 from resolvers import stock as stock_r
 from resolvers import stocktakes as stocktakes_r
@@ -118,6 +119,12 @@ class Query:
         resolver=coded_errors(notifications_r.notifications),
         permission_classes=ADMIN,
         description="The notification delivery log, newest first.",
+    )
+    # Point of sale
+    devices = strawberry.field(resolver=coded_errors(pos_r.devices_), permission_classes=STOCK_READ)
+    device_sync_status = strawberry.field(
+        resolver=coded_errors(pos_r.device_sync_status),
+        description="A till's last sale, last sync and counts (stock:read, or the device itself).",
     )
 
 
@@ -248,4 +255,20 @@ class Mutation:
     send_test_notification = strawberry.mutation(
         resolver=notifications_r.send_test_notification,
         description="Queues a test message through a configured channel (admin).",
+    )
+    # Point of sale
+    register_device = strawberry.mutation(
+        resolver=pos_r.register_device, description="A till at one location; its secret once."
+    )
+    disable_device = strawberry.mutation(
+        resolver=pos_r.disable_device, description="Stops a till and its token at once."
+    )
+    sync_sales = strawberry.mutation(
+        resolver=pos_r.sync_sales, description="Up to 500 offline sales, each exactly once."
+    )
+    record_return = strawberry.mutation(
+        resolver=pos_r.record_return, description="Goods back and tenders refunded, once."
+    )
+    void_sale = strawberry.mutation(
+        resolver=pos_r.void_sale, description="Undoes a whole sale before settlement, once."
     )

@@ -9,6 +9,8 @@ from db.models.member_marketing import MemberComputedTags, MemberSegment, Member
 from db.models.members import Member, MemberConsent, MemberKey, MemberTenantKey
 from db.models.notifications import Notification, NotificationAttempt, NotificationChannel
 from db.models.offers import Coupon, OfferFiring, OfferRule
+from db.models.pos import PosDevice, PosReversal, PosSale, PosTender
+from db.models.reconciliation import ReconciliationLine, ReconciliationRun
 from db.models.stock import Sale, StockLevel, StockMovement
 from db.models.stocktakes import CycleCountSchedule, Stocktake, StocktakeLine
 from db.models.tenants import Tenant, TenantCounter
@@ -38,7 +40,13 @@ __all__ = [
     "OfferFiring",
     "OfferRule",
     "PartnerApp",
+    "PosDevice",
+    "PosReversal",
+    "PosSale",
+    "PosTender",
     "Product",
+    "ReconciliationLine",
+    "ReconciliationRun",
     "Sale",
     "Staff",
     "StockLevel",
