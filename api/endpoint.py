@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 from starlette.types import Message, Receive, Scope, Send
 
+from api.client_status import still_active
 from api.compiled import PLAN_TRIED
 from api.graphql import GraphQLApp, request_id
 from auth.backend import authenticate
@@ -59,6 +60,7 @@ class GraphQLEndpoint:
             caller = authenticate(_text(headers.get(b"authorization")), self.view.tokens)
         except InvalidToken:
             caller = None
+        caller = await still_active(self.view.db, caller)
         if caller is None:
             await self.view(scope, replay, send)
             return

@@ -40,6 +40,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.subscriptions import GRAPHQL_WS_PROTOCOL
 from strawberry.types import ExecutionContext, ExecutionResult
 
+from api.client_status import still_active
 from api.compiled import PLAN_TRIED, CompiledReads
 from api.persisted import PersistedDocuments, Refusal, requested_hash
 from api.settings import Settings
@@ -280,6 +281,7 @@ class GraphQLApp(GraphQL[Context, None]):
             caller = authenticate(request.headers.get("authorization"), self.tokens)
         except InvalidToken:
             caller = None
+        caller = await still_active(self.db, caller)
         return Context(
             db=self.db,
             caller=caller,
@@ -298,6 +300,7 @@ class GraphQLApp(GraphQL[Context, None]):
                 context.caller = authenticate(params["authorization"], self.tokens)
             except InvalidToken:
                 context.caller = None
+            context.caller = await still_active(self.db, context.caller)
         if context.caller is None:
             raise ConnectionRejectionError({"message": "a valid Bearer token is required"})
 

@@ -38,6 +38,7 @@ from graphql.utilities import get_operation_ast
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from api.client_status import still_active
 from auth.backend import authenticate
 from auth.caller import Caller
 from auth.tokens import InvalidToken, TokenService
@@ -189,6 +190,7 @@ class Session:
             caller = authenticate(header, self.endpoint.tokens)
         except InvalidToken:
             caller = None
+        caller = await still_active(self.endpoint.db, caller)
         if caller is None:
             await self.close(4403, "Forbidden")
             return

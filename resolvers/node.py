@@ -26,6 +26,7 @@ from schema.members import Member
 from schema.notifications import Notification
 from schema.offers import OfferRule
 from schema.pos import PosDevice, SaleReversal
+from schema.reconciliation import ReconciliationLine, ReconciliationRun
 from schema.relay import Node
 from schema.segments import Segment
 from schema.stock import StockLevel, StockMovement
@@ -58,6 +59,16 @@ KINDS: dict[str, tuple[str, Permission | None, Callable[[Any], Node]]] = {
     "Notification": ("notification_by_id", Permission.ADMIN, Notification.from_row),
     "PosDevice": ("pos_device_by_id", Permission.STOCK_READ, PosDevice.from_row),
     "SaleReversal": ("sale_reversal_by_id", Permission.STOCK_READ, SaleReversal.from_row),
+    "ReconciliationRun": (
+        "reconciliation_run_by_id",
+        Permission.STOCK_READ,
+        ReconciliationRun.from_row,
+    ),
+    "ReconciliationLine": (
+        "reconciliation_line_by_id",
+        Permission.STOCK_READ,
+        ReconciliationLine.from_row,
+    ),
 }
 
 # types numbered per tenant, whose IDs carry the tenant

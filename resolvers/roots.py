@@ -15,6 +15,7 @@ from resolvers import node as node_r
 from resolvers import notifications as notifications_r
 from resolvers import offers as offers_r
 from resolvers import pos as pos_r
+from resolvers import reconciliation as reconciliation_r
 from resolvers import segments as segments_r
 from resolvers import stock as stock_r
 from resolvers import stocktakes as stocktakes_r
@@ -125,6 +126,26 @@ class Query:
     device_sync_status = strawberry.field(
         resolver=coded_errors(pos_r.device_sync_status),
         description="A till's last sale, last sync and counts (stock:read, or the device itself).",
+    )
+    reconciliation_runs = strawberry.field(
+        resolver=coded_errors(reconciliation_r.reconciliation_runs),
+        permission_classes=STOCK_READ,
+        description="Imported settlement files, newest first.",
+    )
+    reconciliation_lines = strawberry.field(
+        resolver=coded_errors(reconciliation_r.reconciliation_lines),
+        permission_classes=STOCK_READ,
+        description="A run's outcomes, in file order, then the tenders it lacks.",
+    )
+    unreconciled = strawberry.field(
+        resolver=coded_errors(reconciliation_r.unreconciled),
+        permission_classes=STOCK_READ,
+        description="What a manager must explain: every line of current runs not MATCHED.",
+    )
+    reconciliation_export = strawberry.field(
+        resolver=reconciliation_r.reconciliation_export,
+        permission_classes=STOCK_READ,
+        description="A run as XLSX, headers in Chinese and English.",
     )
 
 
@@ -271,4 +292,8 @@ class Mutation:
     )
     void_sale = strawberry.mutation(
         resolver=pos_r.void_sale, description="Undoes a whole sale before settlement, once."
+    )
+    import_settlement = strawberry.mutation(
+        resolver=reconciliation_r.import_settlement,
+        description="Matches an AlipayHK or Octopus settlement file (admin); once per file.",
     )
