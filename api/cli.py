@@ -461,5 +461,9 @@ def main() -> None:
     app()
 
 
+from api.cli_reconcile import reconcile_app  # noqa: E402 - it builds on the helpers above
+
+app.add_typer(reconcile_app, name="reconcile")
+
 if __name__ == "__main__":
     main()

@@ -120,25 +120,35 @@ _LOCK_LEVELS = text(
     FOR UPDATE
     """
 )
+# Claims in client-ID order: two batches claiming the same sales wait for each other
+# in one order, never in a cycle.
 _CLAIM = text(
     """
     INSERT INTO pos_sales (tenant_id, client_sale_id, device_id, location_id, occurred_at,
                            total, status)
-    VALUES (:t, :client, :device, :location, :occurred, 0, 'COMPLETED')
+    SELECT :t, c.client, :device, :location, c.occurred, 0, 'COMPLETED'
+    FROM unnest(CAST(:clients AS text[]), CAST(:occurred AS timestamptz[])) AS c(client, occurred)
+    ORDER BY c.client
     ON CONFLICT (tenant_id, client_sale_id) DO NOTHING
-    RETURNING id
+    RETURNING id, client_sale_id
     """
 )
-_ORIGINAL = text(
+_UNCLAIM = text("DELETE FROM pos_sales WHERE tenant_id = :t AND id = :id")
+_ORIGINALS = text(
     """
-    SELECT s.* FROM pos_sales p JOIN sales s ON s.tenant_id = p.tenant_id AND s.id = p.sale_id
-    WHERE p.tenant_id = :t AND p.client_sale_id = :client
+    SELECT p.client_sale_id, p.id AS pos_sale_id, s.* FROM pos_sales p
+    JOIN sales s ON s.tenant_id = p.tenant_id AND s.id = p.sale_id
+    WHERE p.tenant_id = :t AND p.client_sale_id = ANY(CAST(:clients AS text[]))
     """
 )
-_SET_TOTAL = text("UPDATE sales SET total = :total WHERE tenant_id = :t AND id = :id RETURNING *")
-_SALE_ROW = text("SELECT * FROM sales WHERE tenant_id = :t AND id = :id")
+_SET_TOTAL = text("UPDATE sales SET total = :total WHERE tenant_id = :t AND id = :id")
 _COMPLETE = text(
-    "UPDATE pos_sales SET sale_id = :sale, total = :total WHERE tenant_id = :t AND id = :id"
+    """
+    UPDATE pos_sales p SET sale_id = c.sale, total = c.total
+    FROM unnest(CAST(:ids AS bigint[]), CAST(:sales AS bigint[]), CAST(:totals AS numeric[]))
+         AS c(id, sale, total)
+    WHERE p.tenant_id = :t AND p.id = c.id
+    """
 )
 _DEVICE_SEEN = text(
     """
@@ -151,11 +161,10 @@ _DEVICE_SEEN = text(
     WHERE tenant_id = :t AND id = :d
     """
 )
-# The latest posted count of each product, at or after the sale, and what late sales
-# have already given back of its loss.
+# Posted counts at this location that some sale of the batch may predate.
 _POSTED_COUNTS = text(
     """
-    SELECT DISTINCT ON (l.product_id) l.product_id, l.stocktake_id, l.variance
+    SELECT l.product_id, l.stocktake_id, l.variance, l.counted_at
     FROM stocktake_lines l
     JOIN stocktakes s ON s.tenant_id = l.tenant_id AND s.id = l.stocktake_id
     WHERE l.tenant_id = :t AND l.location_id = :location AND s.status = 'POSTED'
@@ -166,11 +175,9 @@ _POSTED_COUNTS = text(
 )
 _GIVEN_BACK = text(
     """
-    SELECT product_id, reference, SUM(delta) AS units FROM stock_movements
+    SELECT COALESCE(SUM(delta), 0) FROM stock_movements
     WHERE tenant_id = :t AND location_id = :location AND kind = 'STOCKTAKE'
-      AND reason = :reason AND reference = ANY(CAST(:refs AS text[]))
-      AND product_id = ANY(CAST(:products AS bigint[]))
-    GROUP BY product_id, reference
+      AND reason = :reason AND reference = :ref AND product_id = :product
     """
 )
 
@@ -226,82 +233,26 @@ async def _catalog(
     return by_sku, by_code
 
 
-async def sync_sales(
-    session: AsyncSession, caller: Caller, cmd: SyncSales, *, request_id: str | None = None
-) -> SyncResult:
-    """Apply a batch; every sale gets its own answer."""
-    device = await usable_device(session, caller, cmd.device_id)
-    if not 0 < len(cmd.sales) <= MAX_SALES:
-        raise InvalidInput(f"a batch holds 1 to {MAX_SALES} sales", ["sales"])
-    now = datetime.now(UTC)
-    by_sku, by_code = await _catalog(session, caller, cmd.sales)
-    products = sorted({r.id for r in by_sku.values()} | {r.id for r in by_code.values()})
-    if products:
-        args = {"tenant": caller.tenant_id, "location": device.location_id, "products": products}
-        await session.execute(_ENSURE_LEVELS, args)
-        await session.execute(_LOCK_LEVELS, args)
-    outcomes: list[SaleOutcome] = []
-    last: tuple[datetime, str] | None = None
-    for i, sale in enumerate(cmd.sales):
-        path = ["sales", str(i)]
-        shown = sale.client_sale_id[:64]
-        try:
-            client = client_id_of(sale.client_sale_id, [*path, "clientSaleId"])
-            async with session.begin_nested():
-                outcome = await _one(
-                    session, caller, device, sale, client, path, by_sku, by_code, now, request_id
-                )
-        except DomainError as error:
-            outcome = SaleOutcome(client_sale_id=shown, status="REJECTED", errors=[error])
-        outcomes.append(outcome)
-        if outcome.status == "ACCEPTED" and (last is None or sale.occurred_at >= last[0]):
-            last = (sale.occurred_at, outcome.client_sale_id)
-    await session.execute(
-        _DEVICE_SEEN,
-        {
-            "t": caller.tenant_id,
-            "d": device.id,
-            "now": now,
-            "last_sale": last[0] if last else None,
-            "last_client": last[1] if last else None,
-        },
-    )
-    return SyncResult(device=device, outcomes=outcomes)
+@dataclass(slots=True)
+class _Priced:
+    """A sale that passed every check that needs no write: lines priced, tenders summed."""
+
+    index: int
+    client: str
+    sale: SyncSale
+    lines: list[SaleLine]
+    total: Decimal
+    list_total: Decimal
 
 
-async def _one(
-    session: AsyncSession,
-    caller: Caller,
-    device: Any,
-    sale: SyncSale,
-    client: str,
-    path: list[str],
-    by_sku: dict[str, Any],
-    by_code: dict[str, Any],
-    now: datetime,
-    request_id: str | None,
-) -> SaleOutcome:
-    t = caller.tenant_id
-    if sale.location_id is not None and sale.location_id != device.location_id:
-        raise Forbidden("this device is not at that location", [*path, "locationId"])
+def _price(
+    sale: SyncSale, index: int, by_sku: dict[str, Any], by_code: dict[str, Any], now: datetime
+) -> _Priced:
+    path = ["sales", str(index)]
+    client = client_id_of(sale.client_sale_id, [*path, "clientSaleId"])
     _validate(sale, path, now)
-    claimed = (
-        await session.execute(
-            _CLAIM,
-            {
-                "t": t,
-                "client": client,
-                "device": device.id,
-                "location": device.location_id,
-                "occurred": sale.occurred_at,
-            },
-        )
-    ).scalar_one_or_none()
-    if claimed is None:
-        original = (await session.execute(_ORIGINAL, {"t": t, "client": client})).first()
-        return SaleOutcome(client_sale_id=client, status="DUPLICATE", sale=original)
     lines: list[SaleLine] = []
-    total = Decimal("0")
+    total = list_total = Decimal("0")
     for j, ln in enumerate(sale.lines):
         product = by_sku.get(ln.sku) if ln.sku is not None else by_code.get(ln.barcode or "")
         if product is None:
@@ -317,36 +268,78 @@ async def _one(
         if amount < 0:
             raise InvalidInput("discount exceeds the line", [*path, "lines", str(j), "discount"])
         total += amount
+        list_total += price * ln.quantity
         lines.append(SaleLine(sku=product.sku, quantity=ln.quantity, unit_price=price))
     tendered = check_tenders(sale.tenders, [*path, "tenders"])
     if tendered != total:
         raise InvalidInput(f"tenders add up to {tendered}, the sale to {total}", [*path, "tenders"])
-    change = await record_sale(
-        session,
-        caller,
-        RecordSale(
-            location_id=device.location_id,
-            receipt_number=(sale.receipt_number or client).strip(),
-            lines=tuple(lines),
-            occurred_at=sale.occurred_at,
-            member_id=sale.member_id,
-            payments=tuple(
-                Payment(method=tn.method.value, amount=tn.amount, reference=tn.provider_reference)
-                for tn in sale.tenders
-            ),
-        ),
-        request_id=request_id,
-    )
-    sale_id = change.movements[0].sale_id
-    assert sale_id is not None
-    row = (await session.execute(_SET_TOTAL, {"t": t, "id": sale_id, "total": total})).one()
-    await session.execute(_COMPLETE, {"t": t, "id": claimed, "sale": sale_id, "total": total})
-    await session.execute(
-        insert(PosTender),
-        [
+    return _Priced(index, client, sale, lines, total, list_total)
+
+
+async def sync_sales(
+    session: AsyncSession, caller: Caller, cmd: SyncSales, *, request_id: str | None = None
+) -> SyncResult:
+    """Apply a batch; every sale gets its own answer."""
+    device = await usable_device(session, caller, cmd.device_id)
+    if not 0 < len(cmd.sales) <= MAX_SALES:
+        raise InvalidInput(f"a batch holds 1 to {MAX_SALES} sales", ["sales"])
+    t = caller.tenant_id
+    now = datetime.now(UTC)
+    by_sku, by_code = await _catalog(session, caller, cmd.sales)
+    outcomes: list[SaleOutcome | None] = [None] * len(cmd.sales)
+    refused: dict[int, DomainError] = {}
+    priced: list[_Priced] = []
+    for i, sale in enumerate(cmd.sales):
+        try:
+            if sale.location_id is not None and sale.location_id != device.location_id:
+                raise Forbidden(
+                    "this device is not at that location", ["sales", str(i), "locationId"]
+                )
+            priced.append(_price(sale, i, by_sku, by_code, now))
+        except DomainError as error:
+            refused[i] = error
+    products = sorted({r.id for r in by_sku.values()} | {r.id for r in by_code.values()})
+    if products:
+        args = {"tenant": t, "location": device.location_id, "products": products}
+        await session.execute(_ENSURE_LEVELS, args)
+        await session.execute(_LOCK_LEVELS, args)
+    unique: dict[str, _Priced] = {}
+    for p in priced:
+        unique.setdefault(p.client, p)
+    claimed: dict[str, int] = {}
+    if unique:
+        claimed = {
+            r.client_sale_id: r.id
+            for r in await session.execute(
+                _CLAIM,
+                {
+                    "t": t,
+                    "device": device.id,
+                    "location": device.location_id,
+                    "clients": list(unique),
+                    "occurred": [p.sale.occurred_at for p in unique.values()],
+                },
+            )
+        }
+    counts = await _posted_counts(session, caller, device.location_id, priced, products)
+    done: list[tuple[int, int, Decimal]] = []
+    tenders: list[dict[str, Any]] = []
+    for p in priced:
+        claim = claimed.pop(p.client, None)
+        if claim is None:
+            continue  # a duplicate: answered below with the original
+        try:
+            async with session.begin_nested():
+                sale_id = await _apply(session, caller, device, p, claim, counts, request_id)
+        except DomainError as error:
+            await session.execute(_UNCLAIM, {"t": t, "id": claim})
+            refused[p.index] = error
+            continue
+        done.append((claim, sale_id, p.total))
+        tenders.extend(
             {
                 "tenant_id": t,
-                "pos_sale_id": claimed,
+                "pos_sale_id": claim,
                 "position": k,
                 "device_id": device.id,
                 "location_id": device.location_id,
@@ -354,66 +347,180 @@ async def _one(
                 "amount": tn.amount,
                 "provider_reference": tn.provider_reference,
                 "terminal_id": tn.terminal_id,
-                "occurred_at": sale.occurred_at,
+                "occurred_at": p.sale.occurred_at,
             }
-            for k, tn in enumerate(sale.tenders)
-        ],
+            for k, tn in enumerate(p.sale.tenders)
+        )
+    if done:
+        await session.execute(
+            _COMPLETE,
+            {
+                "t": t,
+                "ids": [d[0] for d in done],
+                "sales": [d[1] for d in done],
+                "totals": [d[2] for d in done],
+            },
+        )
+        await session.execute(insert(PosTender), tenders)
+    accepted = {d[0] for d in done}
+    wanted = sorted({p.client for p in priced} | _clients_of(cmd.sales, refused))
+    originals = {
+        r.client_sale_id: r for r in await session.execute(_ORIGINALS, {"t": t, "clients": wanted})
+    }
+    last: tuple[datetime, str] | None = None
+    for i, sale in enumerate(cmd.sales):
+        client = _canonical(sale.client_sale_id)
+        row = originals.get(client) if client is not None else None
+        head = unique.get(client) if client is not None else None
+        if row is None:  # refused here, or a repeat in this batch of a refused sale
+            why = refused.get(i) or (refused.get(head.index) if head is not None else None)
+            assert why is not None
+            outcomes[i] = SaleOutcome(
+                client_sale_id=client or sale.client_sale_id[:64],
+                status="REJECTED",
+                errors=[why],
+            )
+            continue
+        assert client is not None
+        first = head is not None and head.index == i and _claim_of(row) in accepted
+        outcomes[i] = SaleOutcome(
+            client_sale_id=client, status="ACCEPTED" if first else "DUPLICATE", sale=row
+        )
+        if first and (last is None or sale.occurred_at >= last[0]):
+            last = (sale.occurred_at, client)
+    await session.execute(
+        _DEVICE_SEEN,
+        {
+            "t": t,
+            "d": device.id,
+            "now": now,
+            "last_sale": last[0] if last else None,
+            "last_client": last[1] if last else None,
+        },
     )
+    return SyncResult(device=device, outcomes=[o for o in outcomes if o is not None])
+
+
+def _canonical(value: str) -> str | None:
+    try:
+        return str(uuid.UUID(value.strip()))
+    except (ValueError, AttributeError):
+        return None
+
+
+def _clients_of(sales: Sequence[SyncSale], refused: dict[int, DomainError]) -> set[str]:
+    """Refused sales may still be replays of accepted ones: look them up too."""
+    return {c for i in refused if (c := _canonical(sales[i].client_sale_id)) is not None}
+
+
+def _claim_of(row: Any) -> int:
+    return int(row.pos_sale_id)
+
+
+async def _apply(
+    session: AsyncSession,
+    caller: Caller,
+    device: Any,
+    p: _Priced,
+    claim: int,
+    counts: list[Any],
+    request_id: str | None,
+) -> int:
+    """One claimed sale through the sale path; returns its sales row id."""
+    change = await record_sale(
+        session,
+        caller,
+        RecordSale(
+            location_id=device.location_id,
+            receipt_number=(p.sale.receipt_number or p.client).strip(),
+            lines=tuple(p.lines),
+            occurred_at=p.sale.occurred_at,
+            member_id=p.sale.member_id,
+            payments=tuple(
+                Payment(method=tn.method.value, amount=tn.amount, reference=tn.provider_reference)
+                for tn in p.sale.tenders
+            ),
+        ),
+        request_id=request_id,
+    )
+    sale_id = change.movements[0].sale_id
+    assert sale_id is not None
+    if p.total != p.list_total:
+        await session.execute(_SET_TOTAL, {"t": caller.tenant_id, "id": sale_id, "total": p.total})
     sold: dict[int, int] = defaultdict(int)
     for m in change.movements:
         sold[m.product_id] += -m.delta
-    await compensate_late_sale(
-        session, caller, device.location_id, sale.occurred_at, sold, client, request_id
-    )
-    return SaleOutcome(client_sale_id=client, status="ACCEPTED", sale=row)
+    predated = [c for c in counts if c.counted_at > p.sale.occurred_at and c.product_id in sold]
+    if predated:
+        await compensate_late_sale(
+            session, caller, device.location_id, predated, sold, p.client, request_id
+        )
+    return sale_id
+
+
+async def _posted_counts(
+    session: AsyncSession,
+    caller: Caller,
+    location_id: int,
+    priced: Sequence[_Priced],
+    products: list[int],
+) -> list[Any]:
+    if not priced or not products:
+        return []
+    earliest = min(p.sale.occurred_at for p in priced)
+    args = {"t": caller.tenant_id, "location": location_id, "products": products}
+    return list((await session.execute(_POSTED_COUNTS, {**args, "occurred": earliest})).all())
 
 
 async def compensate_late_sale(
     session: AsyncSession,
     caller: Caller,
     location_id: int,
-    occurred_at: datetime,
+    counts: Sequence[Any],
     sold: dict[int, int],
     client: str,
     request_id: str | None,
 ) -> None:
-    """Give back the part of a posted count's loss that a sale dated before it explains."""
-    t = caller.tenant_id
-    args = {"t": t, "location": location_id, "products": sorted(sold), "occurred": occurred_at}
-    counts = (await session.execute(_POSTED_COUNTS, args)).all()
-    if not counts:
-        return
-    refs = {r.product_id: stocktake_reference(r.stocktake_id) for r in counts}
-    given = {
-        (r.product_id, r.reference): int(r.units)
-        for r in await session.execute(
-            _GIVEN_BACK, {**args, "reason": LATE_SALE_REASON, "refs": sorted(set(refs.values()))}
-        )
-    }
+    """Give back the part of a posted count's loss that a sale dated before it explains.
+
+    ``counts`` are the posted count lines after the sale, latest first per product;
+    the latest count of each product is the one that stands.
+    """
+    latest: dict[int, Any] = {}
+    for c in counts:
+        latest.setdefault(c.product_id, c)
     postings = []
-    for r in counts:
-        loss = -min(r.variance or 0, 0)
-        left = loss - given.get((r.product_id, refs[r.product_id]), 0)
-        units = min(sold[r.product_id], left)
+    for product_id, c in sorted(latest.items()):
+        ref = stocktake_reference(c.stocktake_id)
+        given = (
+            await session.execute(
+                _GIVEN_BACK,
+                {
+                    "t": caller.tenant_id,
+                    "location": location_id,
+                    "reason": LATE_SALE_REASON,
+                    "ref": ref,
+                    "product": product_id,
+                },
+            )
+        ).scalar_one()
+        left = -min(c.variance or 0, 0) - int(given)
+        units = min(sold[product_id], left)
         if units > 0:
             postings.append(
                 Posting(
                     location_id=location_id,
-                    product_id=r.product_id,
+                    product_id=product_id,
                     kind=MovementKind.STOCKTAKE,
                     delta=units,
                     reason=LATE_SALE_REASON,
                     note=f"sale {client} was dated before the count",
-                    reference=refs[r.product_id],
+                    reference=ref,
                     allow_negative=True,
                 )
             )
     if postings:
         await post(session, caller, postings, request_id=request_id)
-
-
-async def sale_row(session: AsyncSession, caller: Caller, sale_id: int) -> Any:
-    return (await session.execute(_SALE_ROW, {"t": caller.tenant_id, "id": sale_id})).one()
 
 
 def audit_entry(result: SyncResult) -> AuditEntry:

@@ -97,6 +97,17 @@ async def test_one_bad_sale_never_fails_the_others(gql, db, tenant):
     short["tenders"][0]["amount"] = "20.00"
     fixed = await sync(gql, till, device["id"], [short])
     assert fixed["results"][0]["status"] == "ACCEPTED"
+    # The same sale twice in one batch, and a bad one twice.
+    twice = sale("C", 1, "5.50")
+    bad = sale("NOPE", 1)
+    result = await sync(gql, till, device["id"], [twice, bad, twice, bad])
+    assert [r["status"] for r in result["results"]] == [
+        "ACCEPTED",
+        "REJECTED",
+        "DUPLICATE",
+        "REJECTED",
+    ]
+    assert result["results"][2]["sale"] == result["results"][0]["sale"]
     assert await ledger_mismatches(db, tenant.tenant_id) == []
 
 

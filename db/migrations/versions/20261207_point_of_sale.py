@@ -18,7 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 TABLES = {
     "pos_devices": "SELECT, INSERT, UPDATE",
-    "pos_sales": "SELECT, INSERT, UPDATE",
+    "pos_sales": "SELECT, INSERT, UPDATE, DELETE",  # a claim of a refused sale goes
     "pos_tenders": "SELECT, INSERT",
     "pos_reversals": "SELECT, INSERT",
     "reconciliation_runs": "SELECT, INSERT, UPDATE",
