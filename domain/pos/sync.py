@@ -11,11 +11,13 @@ visible until its one commit, so a batch cut off halfway leaves nothing.
 **One bad sale never fails the others.** Every sale runs in a savepoint; a
 refusal rolls back that sale alone and answers REJECTED with its code.
 
-**No deadlock between batches.** Before any sale, the batch locks every stock
-level it may move, in the ledger's (location, product) order, and only then
-takes the tenant counter (inside ``ledger.post``). Every writer thus locks
-levels → counter, so two batches that share a level queue instead of
-deadlocking.
+**No deadlock between batches.** A batch first claims its client sale IDs in
+one statement, in ID order; then locks every stock level its new sales move,
+in the ledger's (location, product) order; only then does ``ledger.post`` take
+the tenant counter. Every batch acquires claims → levels → counter, each in one
+global order (other writers take levels → counter), so batches queue behind
+each other instead of deadlocking, and a batch of replays alone takes no level
+lock at all.
 
 **Late sales and posted stocktakes.** A sale dated before a posted count's
 time was already gone from the shelf when it was counted: the count's loss
@@ -298,11 +300,6 @@ async def sync_sales(
             priced.append(_price(sale, i, by_sku, by_code, now))
         except DomainError as error:
             refused[i] = error
-    products = sorted({r.id for r in by_sku.values()} | {r.id for r in by_code.values()})
-    if products:
-        args = {"tenant": t, "location": device.location_id, "products": products}
-        await session.execute(_ENSURE_LEVELS, args)
-        await session.execute(_LOCK_LEVELS, args)
     unique: dict[str, _Priced] = {}
     for p in priced:
         unique.setdefault(p.client, p)
@@ -321,7 +318,14 @@ async def sync_sales(
                 },
             )
         }
-    counts = await _posted_counts(session, caller, device.location_id, priced, products)
+    fresh = [p for p in unique.values() if p.client in claimed]
+    known = {r.sku: r.id for r in (*by_sku.values(), *by_code.values())}
+    products = sorted({known[ln.sku] for p in fresh for ln in p.lines})
+    if products:
+        args = {"tenant": t, "location": device.location_id, "products": products}
+        await session.execute(_ENSURE_LEVELS, args)
+        await session.execute(_LOCK_LEVELS, args)
+    counts = await _posted_counts(session, caller, device.location_id, fresh, products)
     done: list[tuple[int, int, Decimal]] = []
     tenders: list[dict[str, Any]] = []
     for p in priced:
