@@ -111,6 +111,31 @@ async def test_one_bad_sale_never_fails_the_others(gql, db, tenant):
     assert await ledger_mismatches(db, tenant.tenant_id) == []
 
 
+async def test_barcodes_and_discounts(gql, db, tenant):
+    device, till = await register(gql, tenant)
+    async with db.owner_transaction() as session:
+        await session.execute(
+            text(
+                "UPDATE products SET barcode = '4891234567890' WHERE tenant_id = :t AND sku = 'B'"
+            ),
+            {"t": tenant.tenant_id},
+        )
+    discounted = sale("A", 3)  # 3 x 10.00, 5.00 off the line
+    discounted["lines"][0]["discount"] = "5.00"
+    discounted["lines"].append({"barcode": "4891234567890", "quantity": 1})  # 20.00, list price
+    discounted["tenders"] = [
+        {"method": "CASH", "amount": "15.00"},
+        {"method": "FPS", "amount": "30.00", "providerReference": "FPS-1"},
+    ]
+    result = await sync(gql, till, device["id"], [discounted])
+    [r] = result["results"]
+    assert r["status"] == "ACCEPTED", r
+    assert r["sale"]["total"]["amount"] == "45.00"
+    loc = tenant.locations["S1"]
+    assert await on_hand(db, tenant.tenant_id, loc, tenant.products["B"]) == -1
+    assert await count_rows(db, "pos_tenders", tenant.tenant_id) == 2
+
+
 async def test_device_token_sells_only_at_its_location(gql, tenant):
     device, till = await register(gql, tenant, "S1")
     other, _ = await register(gql, tenant, "S2", "Till 2")

@@ -44,6 +44,12 @@ def test_alipayhk_as_published():
     # A byte-order mark, other column order and letter case are all fine.
     shuffled = "\ufeff" + ALIPAY.replace("Partner_transaction_id", "PARTNER_TRANSACTION_ID")
     assert len(alipayhk.parse(shuffled.encode())) == 3
+    # Columns in another order; failed rows are skipped.
+    lines = [ln.split(",") for ln in ALIPAY.strip().split("\n")]
+    reordered = "\n".join(",".join(reversed(cells)) for cells in lines) + "\n"
+    assert alipayhk.parse(reordered.encode()) == rows
+    failed = ALIPAY.replace("PAYMENT,SUCCESS,,\nAP-1R", "PAYMENT,FAIL,,\nAP-1R")
+    assert [r.reference for r in alipayhk.parse(failed.encode())] == ["AP-1", "AP-1R"]
 
 
 def test_octopus_format():
