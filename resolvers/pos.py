@@ -27,6 +27,7 @@ from schema.pos import (
     RegisterDevicePayload,
     SaleReversal,
     SaleReversalPayload,
+    SyncReversalResult,
     SyncSaleResult,
     SyncSalesInput,
     SyncSalesPayload,
@@ -120,8 +121,33 @@ async def disable_device(info: Info, input: DisableDeviceInput) -> DevicePayload
     return await run_mutation(info, DISABLE, DevicePayload, input, execute, render)
 
 
+def _return_command(input: RecordReturnInput) -> returns.RecordReturn:
+    return returns.RecordReturn(
+        client_return_id=input.client_return_id,
+        client_sale_id=input.client_sale_id,
+        lines=tuple(
+            returns.ReturnLine(quantity=ln.quantity, sku=ln.sku, barcode=ln.barcode)
+            for ln in input.lines
+        ),
+        refunds=_tenders(input.refunds),
+        reason=input.reason,
+        occurred_at=input.occurred_at,
+    )
+
+
+def _void_command(input: VoidSaleInput) -> returns.VoidSale:
+    return returns.VoidSale(
+        client_void_id=input.client_void_id,
+        client_sale_id=input.client_sale_id,
+        reason=input.reason,
+        occurred_at=input.occurred_at,
+    )
+
+
 def _sync_command(input: SyncSalesInput) -> sync.SyncSales:
     return sync.SyncSales(
+        returns=tuple(_return_command(r) for r in input.returns or ()),
+        voids=tuple(_void_command(v) for v in input.voids or ()),
         device_id=decode_id(input.device_id, "PosDevice", ["deviceId"]),
         sales=tuple(
             sync.SyncSale(
@@ -164,7 +190,18 @@ def _render_sync(result: sync.SyncResult) -> SyncSalesPayload:
         accepted=count[SyncSaleStatus.ACCEPTED],
         duplicates=count[SyncSaleStatus.DUPLICATE],
         rejected=count[SyncSaleStatus.REJECTED],
+        return_results=[_reversal_result(o) for o in result.returns],
+        void_results=[_reversal_result(o) for o in result.voids],
         user_errors=[],
+    )
+
+
+def _reversal_result(o: sync.ReversalOutcome) -> SyncReversalResult:
+    return SyncReversalResult(
+        client_id=o.client_id,
+        status=SyncSaleStatus(o.status),
+        reversal=SaleReversal.from_row(o.reversal) if o.reversal is not None else None,
+        user_errors=[UserError.from_domain(e) for e in o.errors],
     )
 
 
@@ -185,17 +222,7 @@ def _render_reversal(result: returns.ReversalResult) -> SaleReversalPayload:
 
 async def record_return(info: Info, input: RecordReturnInput) -> SaleReversalPayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> Any:
-        cmd = returns.RecordReturn(
-            client_return_id=input.client_return_id,
-            client_sale_id=input.client_sale_id,
-            lines=tuple(
-                returns.ReturnLine(quantity=ln.quantity, sku=ln.sku, barcode=ln.barcode)
-                for ln in input.lines
-            ),
-            refunds=_tenders(input.refunds),
-            reason=input.reason,
-            occurred_at=input.occurred_at,
-        )
+        cmd = _return_command(input)
         return await returns.record_return(session, caller, cmd, request_id=request_id)
 
     return await run_mutation(info, RETURN, SaleReversalPayload, input, execute, _render_reversal)
@@ -203,12 +230,7 @@ async def record_return(info: Info, input: RecordReturnInput) -> SaleReversalPay
 
 async def void_sale(info: Info, input: VoidSaleInput) -> SaleReversalPayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> Any:
-        cmd = returns.VoidSale(
-            client_void_id=input.client_void_id,
-            client_sale_id=input.client_sale_id,
-            reason=input.reason,
-            occurred_at=input.occurred_at,
-        )
+        cmd = _void_command(input)
         return await returns.void_sale(session, caller, cmd, request_id=request_id)
 
     return await run_mutation(info, VOID, SaleReversalPayload, input, execute, _render_reversal)

@@ -180,7 +180,15 @@ class SyncSaleInput:
 @strawberry.input
 class SyncSalesInput:
     device_id: strawberry.ID
-    sales: list[SyncSaleInput] = strawberry.field(description="1 to 500 sales, in any order.")
+    sales: list[SyncSaleInput] = strawberry.field(
+        description="In any order; with returns and voids, 1 to 500 items per call."
+    )
+    returns: list[RecordReturnInput] | None = strawberry.field(
+        default=None, description="Applied after the sales, each exactly once."
+    )
+    voids: list[VoidSaleInput] | None = strawberry.field(
+        default=None, description="Applied after the returns, each exactly once."
+    )
 
 
 @strawberry.type
@@ -192,18 +200,35 @@ class SyncSaleResult:
 
 
 @strawberry.type
+class SyncReversalResult:
+    client_id: str
+    status: SyncSaleStatus
+    reversal: SaleReversal | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
 class SyncSalesPayload:
     device: PosDevice | None
     results: list[SyncSaleResult]
     accepted: int
     duplicates: int
     rejected: int
+    return_results: list[SyncReversalResult]
+    void_results: list[SyncReversalResult]
     user_errors: list[UserError]
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> SyncSalesPayload:
         return cls(
-            device=None, results=[], accepted=0, duplicates=0, rejected=0, user_errors=errors
+            device=None,
+            results=[],
+            accepted=0,
+            duplicates=0,
+            rejected=0,
+            return_results=[],
+            void_results=[],
+            user_errors=errors,
         )
 
 

@@ -30,8 +30,8 @@ from domain import ids
 from domain.access import require
 from domain.audit.service import AuditEntry
 from domain.errors import InvalidInput, InvalidTransition, NotFound
+from domain.pos.client_ids import client_id_of
 from domain.pos.devices import caller_device
-from domain.pos.sync import client_id_of
 from domain.pos.tenders import Tender, check_tenders
 from domain.stock.ledger import Posting, post
 from domain.stock.records import MovementKind
@@ -154,8 +154,11 @@ async def _claim(
     occurred: datetime,
     amount: Decimal,
     lines: list[dict[str, Any]],
+    device_id: int | None,
 ) -> Any:
-    device = await caller_device(session, caller)
+    if device_id is None:
+        device = await caller_device(session, caller)
+        device_id = device.id if device is not None else None
     return (
         await session.execute(
             _CLAIM,
@@ -164,7 +167,7 @@ async def _claim(
                 "client": client,
                 "kind": kind,
                 "sale": sale.id,
-                "device": device.id if device is not None else None,
+                "device": device_id,
                 "location": sale.location_id,
                 "reason": reason,
                 "occurred": occurred,
@@ -207,7 +210,12 @@ async def _refund_rows(
 
 
 async def record_return(
-    session: AsyncSession, caller: Caller, cmd: RecordReturn, *, request_id: str | None = None
+    session: AsyncSession,
+    caller: Caller,
+    cmd: RecordReturn,
+    *,
+    request_id: str | None = None,
+    device_id: int | None = None,
 ) -> ReversalResult:
     """Goods back into stock and tenders refunded, within what was sold and paid."""
     client = client_id_of(cmd.client_return_id, ["clientReturnId"])
@@ -255,7 +263,7 @@ async def record_return(
         raise InvalidInput("occurredAt needs a UTC offset", ["occurredAt"])
     lines = [{"sku": sku, "quantity": q} for sku, q in sorted(wanted.items())]
     reversal = await _claim(
-        session, caller, client, "RETURN", sale, reason, occurred, amount, lines
+        session, caller, client, "RETURN", sale, reason, occurred, amount, lines, device_id
     )
     if reversal is None:  # a concurrent twin committed first
         return ReversalResult(status="DUPLICATE", reversal=await _existing(session, caller, client))
@@ -288,7 +296,12 @@ async def record_return(
 
 
 async def void_sale(
-    session: AsyncSession, caller: Caller, cmd: VoidSale, *, request_id: str | None = None
+    session: AsyncSession,
+    caller: Caller,
+    cmd: VoidSale,
+    *,
+    request_id: str | None = None,
+    device_id: int | None = None,
 ) -> ReversalResult:
     """The whole sale undone: every unit back, every tender reversed. Before settlement only."""
     client = client_id_of(cmd.client_void_id, ["clientVoidId"])
@@ -311,7 +324,7 @@ async def void_sale(
         raise InvalidInput("occurredAt needs a UTC offset", ["occurredAt"])
     lines = [{"sku": r.sku, "quantity": int(r.units)} for r in sold]
     reversal = await _claim(
-        session, caller, client, "VOID", sale, reason, occurred, sale.total, lines
+        session, caller, client, "VOID", sale, reason, occurred, sale.total, lines, device_id
     )
     if reversal is None:
         return ReversalResult(status="DUPLICATE", reversal=await _existing(session, caller, client))

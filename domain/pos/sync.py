@@ -29,7 +29,6 @@ returns to what the count said plus what happened after it.
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -45,7 +44,9 @@ from db.models import PosTender, Product
 from domain import ids
 from domain.audit.service import AuditEntry
 from domain.errors import DomainError, Forbidden, InvalidInput, NotFound
+from domain.pos.client_ids import canonical, client_id_of
 from domain.pos.devices import usable_device
+from domain.pos.returns import RecordReturn, VoidSale, record_return, void_sale
 from domain.pos.tenders import Tender, check_tenders
 from domain.stock.ledger import Posting, post
 from domain.stock.records import MovementKind
@@ -82,6 +83,8 @@ class SyncSale:
 class SyncSales:
     device_id: int | None
     sales: tuple[SyncSale, ...]
+    returns: tuple[RecordReturn, ...] = ()
+    voids: tuple[VoidSale, ...] = ()
 
 
 @dataclass(slots=True)
@@ -93,17 +96,19 @@ class SaleOutcome:
 
 
 @dataclass(slots=True)
+class ReversalOutcome:
+    client_id: str
+    status: str  # ACCEPTED | DUPLICATE | REJECTED
+    reversal: Any = None
+    errors: list[DomainError] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class SyncResult:
     device: Any
     outcomes: list[SaleOutcome]
-
-
-def client_id_of(value: str, path: list[str]) -> str:
-    """A client ID is a UUID; kept in its canonical lower-case form."""
-    try:
-        return str(uuid.UUID(value.strip()))
-    except (ValueError, AttributeError):
-        raise InvalidInput("must be a UUID", path) from None
+    returns: list[ReversalOutcome] = field(default_factory=list)
+    voids: list[ReversalOutcome] = field(default_factory=list)
 
 
 _ENSURE_LEVELS = text(
@@ -283,8 +288,10 @@ async def sync_sales(
 ) -> SyncResult:
     """Apply a batch; every sale gets its own answer."""
     device = await usable_device(session, caller, cmd.device_id)
-    if not 0 < len(cmd.sales) <= MAX_SALES:
-        raise InvalidInput(f"a batch holds 1 to {MAX_SALES} sales", ["sales"])
+    if not 0 < len(cmd.sales) + len(cmd.returns) + len(cmd.voids) <= MAX_SALES:
+        raise InvalidInput(
+            f"a batch holds 1 to {MAX_SALES} sales, returns and voids together", ["sales"]
+        )
     t = caller.tenant_id
     now = datetime.now(UTC)
     by_sku, by_code = await _catalog(session, caller, cmd.sales)
@@ -320,7 +327,10 @@ async def sync_sales(
         }
     fresh = [p for p in unique.values() if p.client in claimed]
     known = {r.sku: r.id for r in (*by_sku.values(), *by_code.values())}
-    products = sorted({known[ln.sku] for p in fresh for ln in p.lines})
+    targets = await _reversal_targets(session, caller, device.location_id, cmd)
+    products = sorted(
+        {known[ln.sku] for p in fresh for ln in p.lines} | {r.product_id for r in targets}
+    )
     if products:
         args = {"tenant": t, "location": device.location_id, "products": products}
         await session.execute(_ENSURE_LEVELS, args)
@@ -373,7 +383,7 @@ async def sync_sales(
     }
     last: tuple[datetime, str] | None = None
     for i, sale in enumerate(cmd.sales):
-        client = _canonical(sale.client_sale_id)
+        client = canonical(sale.client_sale_id)
         row = originals.get(client) if client is not None else None
         head = unique.get(client) if client is not None else None
         if row is None:  # refused here, or a repeat in this batch of a refused sale
@@ -392,6 +402,36 @@ async def sync_sales(
         )
         if first and (last is None or sale.occurred_at >= last[0]):
             last = (sale.occurred_at, client)
+    here = {r.client_sale_id for r in targets if r.location_id == device.location_id}
+    here |= {p.client for p in fresh}
+    returns = [
+        await _reverse(
+            session,
+            caller,
+            device,
+            r.client_return_id,
+            r.client_sale_id,
+            here,
+            lambda r=r: record_return(
+                session, caller, r, request_id=request_id, device_id=device.id
+            ),
+            ["returns", str(i)],
+        )
+        for i, r in enumerate(cmd.returns)
+    ]
+    voids = [
+        await _reverse(
+            session,
+            caller,
+            device,
+            v.client_void_id,
+            v.client_sale_id,
+            here,
+            lambda v=v: void_sale(session, caller, v, request_id=request_id, device_id=device.id),
+            ["voids", str(i)],
+        )
+        for i, v in enumerate(cmd.voids)
+    ]
     await session.execute(
         _DEVICE_SEEN,
         {
@@ -402,19 +442,81 @@ async def sync_sales(
             "last_client": last[1] if last else None,
         },
     )
-    return SyncResult(device=device, outcomes=[o for o in outcomes if o is not None])
+    return SyncResult(
+        device=device,
+        outcomes=[o for o in outcomes if o is not None],
+        returns=returns,
+        voids=voids,
+    )
 
 
-def _canonical(value: str) -> str | None:
+_TARGETS = text(
+    """
+    SELECT p.client_sale_id, p.location_id, m.product_id FROM pos_sales p
+    JOIN stock_movements m ON m.tenant_id = p.tenant_id AND m.sale_id = p.sale_id
+     AND m.kind = 'SALE'
+    WHERE p.tenant_id = :t AND p.client_sale_id = ANY(CAST(:clients AS text[]))
+    ORDER BY p.id
+    FOR UPDATE OF p
+    """
+)
+
+
+async def _reversal_targets(
+    session: AsyncSession, caller: Caller, location_id: int, cmd: SyncSales
+) -> list[Any]:
+    """The synced sales the batch's returns and voids name, locked, with their products."""
+    clients = {
+        c
+        for c in (
+            *(canonical(r.client_sale_id) for r in cmd.returns),
+            *(canonical(v.client_sale_id) for v in cmd.voids),
+        )
+        if c is not None
+    }
+    if not clients:
+        return []
+    rows = await session.execute(_TARGETS, {"t": caller.tenant_id, "clients": sorted(clients)})
+    return list(rows.all())
+
+
+async def _reverse(
+    session: AsyncSession,
+    caller: Caller,
+    device: Any,
+    client_id: str,
+    client_sale_id: str,
+    here: set[str],
+    apply: Any,
+    path: list[str],
+) -> ReversalOutcome:
+    """One return or void of a batch, in a savepoint: only of sales at the device's location."""
+    shown = canonical(client_id) or client_id[:64]
     try:
-        return str(uuid.UUID(value.strip()))
-    except (ValueError, AttributeError):
-        return None
+        target = canonical(client_sale_id)
+        if target is not None and target not in here:
+            found = await session.execute(
+                text("SELECT 1 FROM pos_sales WHERE tenant_id = :t AND client_sale_id = :c"),
+                {"t": caller.tenant_id, "c": target},
+            )
+            if found.first() is not None:
+                raise Forbidden(
+                    "that sale was not made at this device's location", ["clientSaleId"]
+                )
+        async with session.begin_nested():
+            result = await apply()
+    except DomainError as error:
+        if error.field is not None:
+            error.field = [*path, *error.field]
+        return ReversalOutcome(client_id=shown, status="REJECTED", errors=[error])
+    return ReversalOutcome(
+        client_id=result.reversal.client_id, status=result.status, reversal=result.reversal
+    )
 
 
 def _clients_of(sales: Sequence[SyncSale], refused: dict[int, DomainError]) -> set[str]:
     """Refused sales may still be replays of accepted ones: look them up too."""
-    return {c for i in refused if (c := _canonical(sales[i].client_sale_id)) is not None}
+    return {c for i in refused if (c := canonical(sales[i].client_sale_id)) is not None}
 
 
 def _claim_of(row: Any) -> int:
@@ -529,9 +631,12 @@ async def compensate_late_sale(
 
 def audit_entry(result: SyncResult) -> AuditEntry:
     """One event per batch: which client sale IDs went which way."""
-    by_status: dict[str, list[str]] = defaultdict(list)
+    by_status: dict[str, Any] = defaultdict(list)
     for o in result.outcomes:
         by_status[o.status.lower()].append(o.client_sale_id)
+    for name, items in (("returns", result.returns), ("voids", result.voids)):
+        if items:
+            by_status[name] = {r.client_id: r.status for r in items}
     return AuditEntry(
         action="pos.sales.sync",
         target_type="PosDevice",

@@ -13,6 +13,8 @@ DISABLE = """mutation($input: DisableDeviceInput!) { disableDevice(input: $input
   device { id status disabledAt } userErrors { code field message } } }"""
 SYNC = """mutation($input: SyncSalesInput!) { syncSales(input: $input) {
   accepted duplicates rejected
+  returnResults { clientId status reversal { id kind amount } userErrors { code field } }
+  voidResults { clientId status reversal { id kind amount } userErrors { code field } }
   results { clientSaleId status sale { id receiptNumber total { amount } oversold }
             userErrors { code field message } }
   userErrors { code field message } } }"""
@@ -68,6 +70,8 @@ async def register(gql: Any, tenant: Any, location: str = "S1", name: str = "Til
     return device, caller
 
 
-async def sync(gql: Any, caller: Any, device_id: str, sales: list[dict[str, Any]]) -> Any:
-    data = await gql.ok(SYNC, caller, {"input": {"deviceId": device_id, "sales": sales}})
+async def sync(
+    gql: Any, caller: Any, device_id: str, sales: list[dict[str, Any]], **more: Any
+) -> Any:
+    data = await gql.ok(SYNC, caller, {"input": {"deviceId": device_id, "sales": sales, **more}})
     return data["syncSales"]

@@ -242,6 +242,51 @@ async def test_return_and_void_exactly_once(gql, db, tenant):
     assert (status["salesCount"], status["voidedCount"], status["returnsCount"]) == (2, 1, 1)
 
 
+async def test_returns_and_voids_in_batches_exactly_once(gql, db, tenant):
+    device, till = await register(gql, tenant)
+    s2, till2 = await register(gql, tenant, "S2", "Till 2")
+    await _receive(gql, tenant, "S1", "A", 10)
+    earlier = sale("A", 2)
+    await sync(gql, till, device["id"], [earlier])
+    elsewhere = sale("A", 1)
+    await sync(gql, till2, s2["id"], [elsewhere])
+    bought = sale("A", 3)
+    returned = {
+        "clientReturnId": str(uuid.uuid4()),
+        "clientSaleId": bought["clientSaleId"],
+        "lines": [{"sku": "A", "quantity": 1}],
+        "refunds": [{"method": "CASH", "amount": "10.00"}],
+        "reason": "damaged box",
+    }
+    voided = {
+        "clientVoidId": str(uuid.uuid4()),
+        "clientSaleId": earlier["clientSaleId"],
+        "reason": "x",
+    }
+    foreign = {
+        **voided,
+        "clientVoidId": str(uuid.uuid4()),
+        "clientSaleId": elsewhere["clientSaleId"],
+    }
+    batch = {"returns": [returned], "voids": [voided, foreign]}
+    first = await sync(gql, till, device["id"], [bought], **batch)
+    assert first["accepted"] == 1
+    assert [r["status"] for r in first["returnResults"]] == ["ACCEPTED"]
+    assert [r["status"] for r in first["voidResults"]] == ["ACCEPTED", "REJECTED"]
+    assert first["voidResults"][1]["userErrors"] == [
+        {"code": "FORBIDDEN", "field": ["voids", "1", "clientSaleId"]}
+    ]
+    again = await sync(gql, till, device["id"], [bought], **batch)
+    assert again["duplicates"] == 1
+    assert [r["status"] for r in again["returnResults"]] == ["DUPLICATE"]
+    assert again["returnResults"][0]["reversal"] == first["returnResults"][0]["reversal"]
+    assert [r["status"] for r in again["voidResults"]] == ["DUPLICATE", "REJECTED"]
+    loc, prod = tenant.locations["S1"], tenant.products["A"]
+    assert await on_hand(db, tenant.tenant_id, loc, prod) == 10 - 2 - 3 + 1 + 2
+    assert await count_rows(db, "pos_reversals", tenant.tenant_id) == 2
+    assert await ledger_mismatches(db, tenant.tenant_id) == []
+
+
 START = """mutation($input: StartStocktakeInput!) { startStocktake(input: $input) {
   stocktake { id } userErrors { code } } }"""
 COUNT = (
