@@ -26,6 +26,8 @@ LINES = """query($run: ID!, $status: ReconciliationStatus) {
     edges { node { id status providerReference lineNumber posAmount settledAmount fee net
                    location { code } } } } }"""
 UNRECONCILED = """{ unreconciled(first: 50) { edges { node { status providerReference } } } }"""
+WORKBENCH = """query($loc: ID!) { workbench(locationId: $loc) {
+  unreconciled { status providerReference } } }"""
 EXPORT = """query($run: ID!) { reconciliationExport(runId: $run) { fileName contentBase64 } }"""
 NODE = "query($id: ID!) { node(id: $id) { id } }"
 HEADER = (
@@ -113,6 +115,9 @@ async def test_import_match_and_idempotency(gql, db, tenant):
         assert [e["code"] for e in got] == codes
     workbench = await gql.ok(UNRECONCILED, tenant.owner)
     assert len(workbench["unreconciled"]["edges"]) == 5
+    store = await gql.ok(WORKBENCH, tenant.owner, {"loc": tenant.loc("S1")})
+    statuses = sorted(line["status"] for line in store["workbench"]["unreconciled"])
+    assert statuses == ["AMOUNT_MISMATCH", "MISSING_IN_SETTLEMENT", "MISSING_IN_SETTLEMENT"]
 
 
 async def test_refund_and_corrected_file_supersedes(gql, db, tenant):
