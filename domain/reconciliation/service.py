@@ -58,18 +58,27 @@ class ImportResult:
     created: bool
 
 
+# A voided sale's payment and its reversal cancel out: they take part only when the
+# file names them (a provider's CANCEL row), never as missing from the settlement.
 _TENDERS = text(
     """
-    SELECT t.id, t.amount, t.occurred_at, t.location_id, t.provider_reference, t.terminal_id,
-      CASE WHEN t.reversal_id IS NOT NULL THEN (
-        SELECT p.provider_reference FROM pos_tenders p
-        WHERE p.tenant_id = t.tenant_id AND p.pos_sale_id = t.pos_sale_id
-          AND p.reversal_id IS NULL AND p.method = t.method
-        ORDER BY p.position LIMIT 1) END AS original_reference
-    FROM pos_tenders t
-    WHERE t.tenant_id = :t AND t.method = :method
-      AND ((t.occurred_at >= :start AND t.occurred_at < :end)
-           OR t.provider_reference = ANY(CAST(:refs AS text[])))
+    SELECT * FROM (
+      SELECT t.id, t.amount, t.occurred_at, t.location_id, t.provider_reference, t.terminal_id,
+        s.status AS sale_status,
+        CASE WHEN t.reversal_id IS NOT NULL THEN (
+          SELECT p.provider_reference FROM pos_tenders p
+          WHERE p.tenant_id = t.tenant_id AND p.pos_sale_id = t.pos_sale_id
+            AND p.reversal_id IS NULL AND p.method = t.method
+          ORDER BY p.position LIMIT 1) END AS original_reference
+      FROM pos_tenders t
+      JOIN pos_sales s ON s.tenant_id = t.tenant_id AND s.id = t.pos_sale_id
+      WHERE t.tenant_id = :t AND t.method = :method
+        AND ((t.occurred_at >= :start AND t.occurred_at < :end)
+             OR t.provider_reference = ANY(CAST(:refs AS text[])))
+    ) c
+    WHERE c.sale_status <> 'VOIDED'
+       OR c.provider_reference = ANY(CAST(:refs AS text[]))
+       OR c.original_reference = ANY(CAST(:refs AS text[]))
     """
 )
 
@@ -154,7 +163,10 @@ async def import_settlement(
                 "method": method,
                 "start": start,
                 "end": end,
-                "refs": sorted({r.reference for r in rows if r.reference is not None}),
+                "refs": sorted(
+                    {r.reference for r in rows if r.reference is not None}
+                    | {r.original_reference for r in rows if r.original_reference is not None}
+                ),
             },
         )
     ]

@@ -115,9 +115,13 @@ async def test_import_match_and_idempotency(gql, db, tenant):
         assert [e["code"] for e in got] == codes
     workbench = await gql.ok(UNRECONCILED, tenant.owner)
     assert len(workbench["unreconciled"]["edges"]) == 5
+    # A corrected file after the void: the voided sale is not missing from it.
+    corrected = (await _import(gql, tenant.owner, content + _row("AP-4", "10.00", when)))["run"]
+    counts = {c["status"]: c["count"] for c in corrected["counts"]}
+    assert counts["MISSING_IN_SETTLEMENT"] == 0 and counts["MATCHED"] == 2
     store = await gql.ok(WORKBENCH, tenant.owner, {"loc": tenant.loc("S1")})
     statuses = sorted(line["status"] for line in store["workbench"]["unreconciled"])
-    assert statuses == ["AMOUNT_MISMATCH", "MISSING_IN_SETTLEMENT", "MISSING_IN_SETTLEMENT"]
+    assert statuses == ["AMOUNT_MISMATCH"]
 
 
 async def test_refund_and_corrected_file_supersedes(gql, db, tenant):
