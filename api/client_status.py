@@ -32,8 +32,9 @@ async def still_active(db: Database, caller: Caller | None) -> Caller | None:
     if cached is not None and now - cached[0] < TTL_SECONDS:
         return caller if cached[1] else None
     async with db.owner_transaction() as session:
-        active = (await session.execute(_ACTIVE, {"c": caller.client_id})).scalar_one_or_none()
-    _seen[caller.client_id] = (now, bool(active))
+        found = (await session.execute(_ACTIVE, {"c": caller.client_id})).scalar_one_or_none()
+    active = found is not False  # clients are deactivated, never deleted
+    _seen[caller.client_id] = (now, active)
     _seen.move_to_end(caller.client_id)
     if len(_seen) > MAX_ENTRIES:
         _seen.popitem(last=False)
