@@ -3,11 +3,13 @@
 Access tokens are self-contained, so a token issued before a client was
 deactivated (a disabled till) would otherwise work until it expires. The edge
 asks the database instead, and keeps each answer for ``TTL_SECONDS`` so that a
-busy till costs one lookup every few seconds, not one per request.
+busy till costs one lookup every few seconds, not one per request. Concurrent
+requests of one client share one lookup.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 
@@ -21,21 +23,40 @@ MAX_ENTRIES = 4096
 
 _ACTIVE = text("SELECT active FROM partner_apps WHERE client_id = :c")
 _seen: OrderedDict[str, tuple[float, bool]] = OrderedDict()
+_pending: dict[str, asyncio.Future[bool]] = {}
+
+
+async def _lookup(db: Database, client_id: str) -> bool:
+    async with db.owner_transaction() as session:
+        found = (await session.execute(_ACTIVE, {"c": client_id})).scalar_one_or_none()
+    return found is not False  # clients are deactivated, never deleted
 
 
 async def still_active(db: Database, caller: Caller | None) -> Caller | None:
     """The caller, or None when it acts through a client that is no longer active."""
     if caller is None or caller.client_id is None:
         return caller
-    now = time.monotonic()
-    cached = _seen.get(caller.client_id)
-    if cached is not None and now - cached[0] < TTL_SECONDS:
+    client = caller.client_id
+    cached = _seen.get(client)
+    if cached is not None and time.monotonic() - cached[0] < TTL_SECONDS:
         return caller if cached[1] else None
-    async with db.owner_transaction() as session:
-        found = (await session.execute(_ACTIVE, {"c": caller.client_id})).scalar_one_or_none()
-    active = found is not False  # clients are deactivated, never deleted
-    _seen[caller.client_id] = (now, active)
-    _seen.move_to_end(caller.client_id)
-    if len(_seen) > MAX_ENTRIES:
-        _seen.popitem(last=False)
+    pending = _pending.get(client)
+    if pending is None:
+        pending = asyncio.get_running_loop().create_future()
+        _pending[client] = pending
+        try:
+            active = await _lookup(db, client)
+        except BaseException as exc:
+            pending.set_exception(exc)
+            pending.exception()  # retrieved: the waiters re-raise it themselves
+            raise
+        finally:
+            _pending.pop(client, None)
+        pending.set_result(active)
+        _seen[client] = (time.monotonic(), active)
+        _seen.move_to_end(client)
+        if len(_seen) > MAX_ENTRIES:
+            _seen.popitem(last=False)
+    else:
+        active = await asyncio.shield(pending)
     return caller if active else None
