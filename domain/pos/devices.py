@@ -113,12 +113,17 @@ async def caller_device(session: AsyncSession, caller: Caller) -> Any | None:
 
 async def usable_device(session: AsyncSession, caller: Caller, device_id: int | None) -> Any:
     """The device a till acts as: active, at a location where the caller may sell, and,
-    for a device credential, its own."""
+    for a device credential, its own.
+
+    Its row is then locked for the rest of the batch: a device's batches run one after
+    the other, and the device row is the first lock a batch takes (before its claims,
+    levels and the tenant counter), so the last-sync update never closes a cycle."""
     device = await device_row(session, caller, device_id, ["deviceId"], lock=False)
     own = await caller_device(session, caller)
     if own is not None and own.id != device.id:
         raise Forbidden("a device credential may act only as its own device", ["deviceId"])
     require(caller, Permission.STOCK_WRITE, device.location_id, ["deviceId"])
+    device = await device_row(session, caller, device_id, ["deviceId"], lock=True)
     if device.status != "ACTIVE":
         raise InvalidTransition("this device is disabled", ["deviceId"])
     return device

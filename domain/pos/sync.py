@@ -11,10 +11,11 @@ visible until its one commit, so a batch cut off halfway leaves nothing.
 **One bad sale never fails the others.** Every sale runs in a savepoint; a
 refusal rolls back that sale alone and answers REJECTED with its code.
 
-**No deadlock between batches.** A batch first claims its client sale IDs in
+**No deadlock between batches.** A batch first locks its device's row (so one
+device's batches run in turn), then claims its client sale IDs in
 one statement, in ID order; then locks every stock level its new sales move,
 in the ledger's (location, product) order; only then does ``ledger.post`` take
-the tenant counter. Every batch acquires claims → levels → counter, each in one
+the tenant counter. Every batch acquires device → claims → levels → counter, each in one
 global order (other writers take levels → counter), so batches queue behind
 each other instead of deadlocking, and a batch of replays alone takes no level
 lock at all.
