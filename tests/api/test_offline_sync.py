@@ -138,10 +138,12 @@ async def test_ten_thousand_offline_sales_exactly_once(
         admin = await app_token(server, admin_creds)
         devices = [(d, await app_token(server, creds)) for d, creds in registered]
 
-        # Every batch twice, shuffled, two requests in flight per till.
+        # Every batch twice, shuffled, up to two requests in flight per till.
         started = time.monotonic()
         accepted = 0
         rejected = 0
+        # fewer requests in flight than the server has connections (4 + 4 overflow)
+        in_flight = asyncio.Semaphore(6)
 
         async def till(index: int) -> None:
             nonlocal accepted, rejected
@@ -155,7 +157,7 @@ async def test_ten_thousand_offline_sales_exactly_once(
 
             async def send(batch: list[dict[str, Any]]) -> None:
                 nonlocal accepted, rejected
-                async with slots:
+                async with slots, in_flight:
                     data = await _post(
                         server.url,
                         token,
