@@ -11,6 +11,7 @@ from sqlalchemy import text
 from auth.permissions import Role
 from tests.graphql.pos_ops import (
     DISABLE,
+    REGISTER,
     RETURN,
     STATUS,
     SYNC,
@@ -376,3 +377,15 @@ async def test_isolation_of_devices_and_reversals(gql, tenant, other_tenant):
     assert [e["code"] for e in foreign["syncSales"]["userErrors"]] == ["NOT_FOUND"]
     theirs = await gql.ok(RETURN, outsider, {"input": {**ret, "clientReturnId": str(uuid.uuid4())}})
     assert [e["code"] for e in theirs["recordReturn"]["userErrors"]] == ["NOT_FOUND"]
+    void = {
+        "clientVoidId": str(uuid.uuid4()),
+        "clientSaleId": bought["clientSaleId"],
+        "reason": "x",
+    }
+    voided = await gql.ok(VOID, outsider, {"input": void})
+    assert [e["code"] for e in voided["voidSale"]["userErrors"]] == ["NOT_FOUND"]
+    disabled = await gql.ok(DISABLE, outsider, {"input": {"id": device["id"]}})
+    assert [e["code"] for e in disabled["disableDevice"]["userErrors"]] == ["NOT_FOUND"]
+    there = {"input": {"locationId": tenant.loc("S1"), "name": "Till X"}}
+    registered = await gql.ok(REGISTER, outsider, there)
+    assert [e["code"] for e in registered["registerDevice"]["userErrors"]] == ["NOT_FOUND"]

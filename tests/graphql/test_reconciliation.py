@@ -192,6 +192,8 @@ async def test_permissions_isolation_and_export(gql, tenant, other_tenant):
         assert (await gql.ok(NODE, other_tenant.owner, {"id": gid}))["node"] is None
     theirs = await gql.ok(LINES, other_tenant.owner, {"run": run["id"], "status": None})
     assert theirs["reconciliationLines"]["edges"] == []
+    assert (await gql.ok(RUNS, other_tenant.owner))["reconciliationRuns"]["edges"] == []
+    assert (await gql.ok(UNRECONCILED, other_tenant.owner))["unreconciled"]["edges"] == []
     assert (await gql.ok(EXPORT, other_tenant.owner, {"run": run["id"]}))[
         "reconciliationExport"
     ] is None
