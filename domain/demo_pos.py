@@ -33,7 +33,7 @@ from domain.reconciliation import service as reconciliation
 
 SEED = 1107
 DAYS = 7
-SALES_PER_STORE_DAY = 8
+SALES_PER_STORE_DAY = 4
 ALIPAY_FEE = Decimal("0.009")
 OCTOPUS_FEE = Decimal("0.007")
 CENT = Decimal("0.01")

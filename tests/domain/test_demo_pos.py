@@ -7,7 +7,7 @@ from datetime import date
 
 from auth.caller import Caller
 from domain import demo_data as dd
-from domain.demo_pos import load_pos
+from domain.demo_pos import DAYS, SALES_PER_STORE_DAY, load_pos
 from domain.tenancy import service as tenancy
 from tests.helpers import count_rows, ledger_mismatches
 
@@ -32,7 +32,7 @@ async def test_a_week_of_tills_and_settlements(db):
             )
         result = await load_pos(session, system, locations, products, date(2026, 12, 7))
     stores = sum(1 for s in dd.STORES if s.region == "HK")
-    sales = stores * 7 * 8
+    sales = stores * DAYS * SALES_PER_STORE_DAY
     assert result["pos_sales"] == sales
     alipay, octopus = result["settlements"]["ALIPAYHK"], result["settlements"]["OCTOPUS"]
     assert alipay == {
