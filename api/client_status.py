@@ -14,7 +14,10 @@ import time
 from collections import OrderedDict
 
 from sqlalchemy import text
+from starlette.authentication import AuthCredentials, AuthenticationBackend, BaseUser
+from starlette.requests import HTTPConnection
 
+from auth.backend import BearerBackend, CallerUser
 from auth.caller import Caller
 from db.session import Database
 
@@ -60,3 +63,20 @@ async def still_active(db: Database, caller: Caller | None) -> Caller | None:
     else:
         active = await asyncio.shield(pending)
     return caller if active else None
+
+
+class ActiveClientBackend(AuthenticationBackend):
+    """The bearer backend, refusing the tokens of deactivated clients (at the edge, once)."""
+
+    def __init__(self, inner: BearerBackend, db: Database) -> None:
+        self.inner = inner
+        self.db = db
+
+    async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
+        found = await self.inner.authenticate(conn)
+        if found is None:
+            return None
+        user = found[1]
+        if isinstance(user, CallerUser) and await still_active(self.db, user.caller) is None:
+            return None
+        return found

@@ -10,6 +10,8 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from auth.fields import visible_with
+from auth.permissions import Permission
 from domain import ids
 from domain.pos.tenders import TenderMethod as DomainTenderMethod
 from schema.errors import UserError
@@ -41,6 +43,7 @@ class SaleReversalKind(Enum):
     VOID = "VOID"
 
 
+@visible_with(Permission.STOCK_READ)
 @strawberry.type(description="A till registered at one location.")
 class PosDevice(Node):
     name: str
@@ -77,6 +80,7 @@ class ReversalLine:
     quantity: int
 
 
+@visible_with(Permission.STOCK_READ)
 @strawberry.type(description="A return or a void of a synced sale.")
 class SaleReversal(Node):
     client_id: str

@@ -11,6 +11,8 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from auth.fields import visible_with
+from auth.permissions import Permission
 from domain import ids
 from schema.errors import UserError
 from schema.locations import Location
@@ -62,6 +64,7 @@ class SettlementTotal:
         return Location.from_row(row) if row is not None else None
 
 
+@visible_with(Permission.STOCK_READ)
 @strawberry.type(description="One imported settlement file and how it matched.")
 class ReconciliationRun(Node):
     format: SettlementFormat
@@ -116,6 +119,7 @@ class ReconciliationRun(Node):
         )
 
 
+@visible_with(Permission.STOCK_READ)
 @strawberry.type(description="A settlement row, a tender of the tills, or both.")
 class ReconciliationLine(Node):
     status: ReconciliationStatus

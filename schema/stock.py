@@ -9,13 +9,15 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from auth.fields import visible_with
+from auth.permissions import Permission
 from domain import ids
 from domain.stock.records import AdjustmentReason as DomainReason
 from domain.stock.records import MovementKind as DomainKind
 from domain.stock.records import StockChange
 from schema.catalog import CurrencyCode, Product
 from schema.errors import UserError
-from schema.loading import loaded
+from schema.loading import compiled_type, loaded
 from schema.locations import Location
 from schema.relay import Node
 from schema.scalars import BigInt
@@ -34,6 +36,8 @@ async def load_product(info: Info, pk: int) -> Product:
     return Product.from_row(row)
 
 
+@visible_with(Permission.STOCK_READ)
+@compiled_type
 @strawberry.type
 class StockLevel(Node):
     on_hand: int
@@ -71,6 +75,8 @@ class StockLevel(Node):
         )
 
 
+@visible_with(Permission.STOCK_READ)
+@compiled_type
 @strawberry.type
 class StockMovement(Node):
     sequence: BigInt
