@@ -12,7 +12,7 @@ from auth.caller import Caller
 from domain import ids
 from domain.errors import NotFound
 from domain.pagination import page_size
-from domain.pos import devices, returns, sync
+from domain.pos import batch_reversals, devices, returns, sync
 from domain.pos.tenders import Tender
 from resolvers._mutation import MutationSpec, not_replayed, run_mutation
 from schema.errors import UserError
@@ -196,7 +196,7 @@ def _render_sync(result: sync.SyncResult) -> SyncSalesPayload:
     )
 
 
-def _reversal_result(o: sync.ReversalOutcome) -> SyncReversalResult:
+def _reversal_result(o: batch_reversals.ReversalOutcome) -> SyncReversalResult:
     return SyncReversalResult(
         client_id=o.client_id,
         status=SyncSaleStatus(o.status),

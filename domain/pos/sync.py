@@ -20,12 +20,8 @@ global order (other writers take levels → counter), so batches queue behind
 each other instead of deadlocking, and a batch of replays alone takes no level
 lock at all.
 
-**Late sales and posted stocktakes.** A sale dated before a posted count's
-time was already gone from the shelf when it was counted: the count's loss
-included it. The sale still moves stock (the ledger stays the sum of
-movements) and a compensating STOCKTAKE movement, referencing the stocktake,
-gives back the part of the recorded loss the sale explains, so on hand
-returns to what the count said plus what happened after it.
+**Late sales.** A sale dated before a posted stocktake count is compensated so
+the count stands (``domain.pos.late_sales``).
 """
 
 from __future__ import annotations
@@ -45,19 +41,17 @@ from db.models import PosTender, Product
 from domain import ids
 from domain.audit.service import AuditEntry
 from domain.errors import DomainError, Forbidden, InvalidInput, NotFound
+from domain.pos.batch_reversals import ReversalOutcome, reversal_targets, reverse
 from domain.pos.client_ids import canonical, client_id_of
 from domain.pos.devices import usable_device
+from domain.pos.late_sales import compensate_late_sale, posted_counts
 from domain.pos.returns import RecordReturn, VoidSale, record_return, void_sale
 from domain.pos.tenders import Tender, check_tenders
-from domain.stock.ledger import Posting, post
-from domain.stock.records import MovementKind
 from domain.stock.service import Payment, RecordSale, SaleLine, record_sale
-from domain.stocktakes.service import reference as stocktake_reference
 
 MAX_SALES = 500
 MAX_LINES = 200
 MAX_FUTURE = timedelta(hours=24)
-LATE_SALE_REASON = "LATE_SALE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,14 +87,6 @@ class SaleOutcome:
     client_sale_id: str
     status: str  # ACCEPTED | DUPLICATE | REJECTED
     sale: Any = None  # the sales row
-    errors: list[DomainError] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class ReversalOutcome:
-    client_id: str
-    status: str  # ACCEPTED | DUPLICATE | REJECTED
-    reversal: Any = None
     errors: list[DomainError] = field(default_factory=list)
 
 
@@ -167,25 +153,6 @@ _DEVICE_SEEN = text(
              AND (last_sale_at IS NULL OR CAST(:last_sale AS timestamptz) >= last_sale_at)
         THEN CAST(:last_client AS text) ELSE last_client_sale_id END
     WHERE tenant_id = :t AND id = :d
-    """
-)
-# Posted counts at this location that some sale of the batch may predate.
-_POSTED_COUNTS = text(
-    """
-    SELECT l.product_id, l.stocktake_id, l.variance, l.counted_at
-    FROM stocktake_lines l
-    JOIN stocktakes s ON s.tenant_id = l.tenant_id AND s.id = l.stocktake_id
-    WHERE l.tenant_id = :t AND l.location_id = :location AND s.status = 'POSTED'
-      AND l.product_id = ANY(CAST(:products AS bigint[]))
-      AND l.counted_quantity IS NOT NULL AND l.counted_at > :occurred
-    ORDER BY l.product_id, l.counted_at DESC
-    """
-)
-_GIVEN_BACK = text(
-    """
-    SELECT COALESCE(SUM(delta), 0) FROM stock_movements
-    WHERE tenant_id = :t AND location_id = :location AND kind = 'STOCKTAKE'
-      AND reason = :reason AND reference = :ref AND product_id = :product
     """
 )
 
@@ -328,7 +295,7 @@ async def sync_sales(
         }
     fresh = [p for p in unique.values() if p.client in claimed]
     known = {r.sku: r.id for r in (*by_sku.values(), *by_code.values())}
-    targets = await _reversal_targets(session, caller, device.location_id, cmd)
+    targets = await reversal_targets(session, caller, device.location_id, cmd)
     products = sorted(
         {known[ln.sku] for p in fresh for ln in p.lines} | {r.product_id for r in targets}
     )
@@ -336,7 +303,7 @@ async def sync_sales(
         args = {"tenant": t, "location": device.location_id, "products": products}
         await session.execute(_ENSURE_LEVELS, args)
         await session.execute(_LOCK_LEVELS, args)
-    counts = await _posted_counts(session, caller, device.location_id, fresh, products)
+    counts = await posted_counts(session, caller, device.location_id, fresh, products)
     done: list[tuple[int, int, Decimal]] = []
     tenders: list[dict[str, Any]] = []
     for p in priced:
@@ -406,7 +373,7 @@ async def sync_sales(
     here = {r.client_sale_id for r in targets if r.location_id == device.location_id}
     here |= {p.client for p in fresh}
     returns = [
-        await _reverse(
+        await reverse(
             session,
             caller,
             device,
@@ -421,7 +388,7 @@ async def sync_sales(
         for i, r in enumerate(cmd.returns)
     ]
     voids = [
-        await _reverse(
+        await reverse(
             session,
             caller,
             device,
@@ -448,70 +415,6 @@ async def sync_sales(
         outcomes=[o for o in outcomes if o is not None],
         returns=returns,
         voids=voids,
-    )
-
-
-_TARGETS = text(
-    """
-    SELECT p.client_sale_id, p.location_id, m.product_id FROM pos_sales p
-    JOIN stock_movements m ON m.tenant_id = p.tenant_id AND m.sale_id = p.sale_id
-     AND m.kind = 'SALE'
-    WHERE p.tenant_id = :t AND p.client_sale_id = ANY(CAST(:clients AS text[]))
-    ORDER BY p.id
-    FOR UPDATE OF p
-    """
-)
-
-
-async def _reversal_targets(
-    session: AsyncSession, caller: Caller, location_id: int, cmd: SyncSales
-) -> list[Any]:
-    """The synced sales the batch's returns and voids name, locked, with their products."""
-    clients = {
-        c
-        for c in (
-            *(canonical(r.client_sale_id) for r in cmd.returns),
-            *(canonical(v.client_sale_id) for v in cmd.voids),
-        )
-        if c is not None
-    }
-    if not clients:
-        return []
-    rows = await session.execute(_TARGETS, {"t": caller.tenant_id, "clients": sorted(clients)})
-    return list(rows.all())
-
-
-async def _reverse(
-    session: AsyncSession,
-    caller: Caller,
-    device: Any,
-    client_id: str,
-    client_sale_id: str,
-    here: set[str],
-    apply: Any,
-    path: list[str],
-) -> ReversalOutcome:
-    """One return or void of a batch, in a savepoint: only of sales at the device's location."""
-    shown = canonical(client_id) or client_id[:64]
-    try:
-        target = canonical(client_sale_id)
-        if target is not None and target not in here:
-            found = await session.execute(
-                text("SELECT 1 FROM pos_sales WHERE tenant_id = :t AND client_sale_id = :c"),
-                {"t": caller.tenant_id, "c": target},
-            )
-            if found.first() is not None:
-                raise Forbidden(
-                    "that sale was not made at this device's location", ["clientSaleId"]
-                )
-        async with session.begin_nested():
-            result = await apply()
-    except DomainError as error:
-        if error.field is not None:
-            error.field = [*path, *error.field]
-        return ReversalOutcome(client_id=shown, status="REJECTED", errors=[error])
-    return ReversalOutcome(
-        client_id=result.reversal.client_id, status=result.status, reversal=result.reversal
     )
 
 
@@ -563,71 +466,6 @@ async def _apply(
             session, caller, device.location_id, predated, sold, p.client, request_id
         )
     return sale_id
-
-
-async def _posted_counts(
-    session: AsyncSession,
-    caller: Caller,
-    location_id: int,
-    priced: Sequence[_Priced],
-    products: list[int],
-) -> list[Any]:
-    if not priced or not products:
-        return []
-    earliest = min(p.sale.occurred_at for p in priced)
-    args = {"t": caller.tenant_id, "location": location_id, "products": products}
-    return list((await session.execute(_POSTED_COUNTS, {**args, "occurred": earliest})).all())
-
-
-async def compensate_late_sale(
-    session: AsyncSession,
-    caller: Caller,
-    location_id: int,
-    counts: Sequence[Any],
-    sold: dict[int, int],
-    client: str,
-    request_id: str | None,
-) -> None:
-    """Give back the part of a posted count's loss that a sale dated before it explains.
-
-    ``counts`` are the posted count lines after the sale, latest first per product;
-    the latest count of each product is the one that stands.
-    """
-    latest: dict[int, Any] = {}
-    for c in counts:
-        latest.setdefault(c.product_id, c)
-    postings = []
-    for product_id, c in sorted(latest.items()):
-        ref = stocktake_reference(c.stocktake_id)
-        given = (
-            await session.execute(
-                _GIVEN_BACK,
-                {
-                    "t": caller.tenant_id,
-                    "location": location_id,
-                    "reason": LATE_SALE_REASON,
-                    "ref": ref,
-                    "product": product_id,
-                },
-            )
-        ).scalar_one()
-        left = -min(c.variance or 0, 0) - int(given)
-        units = min(sold[product_id], left)
-        if units > 0:
-            postings.append(
-                Posting(
-                    location_id=location_id,
-                    product_id=product_id,
-                    kind=MovementKind.STOCKTAKE,
-                    delta=units,
-                    reason=LATE_SALE_REASON,
-                    note=f"sale {client} was dated before the count",
-                    reference=ref,
-                    allow_negative=True,
-                )
-            )
-    if postings:
-        await post(session, caller, postings, request_id=request_id)
 
 
 def audit_entry(result: SyncResult) -> AuditEntry:
