@@ -389,3 +389,12 @@ async def test_isolation_of_devices_and_reversals(gql, tenant, other_tenant):
     there = {"input": {"locationId": tenant.loc("S1"), "name": "Till X"}}
     registered = await gql.ok(REGISTER, outsider, there)
     assert [e["code"] for e in registered["registerDevice"]["userErrors"]] == ["NOT_FOUND"]
+
+
+async def test_batch_size_bounds(gql, db, tenant):
+    device, till = await register(gql, tenant)
+    empty = await sync(gql, till, device["id"], [])
+    assert [e["code"] for e in empty["userErrors"]] == ["INVALID"]
+    too_many = await sync(gql, till, device["id"], [sale() for _ in range(501)])
+    assert [e["code"] for e in too_many["userErrors"]] == ["INVALID"]
+    assert await count_rows(db, "pos_sales", tenant.tenant_id) == 0
