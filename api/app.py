@@ -17,6 +17,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from api import routes
 from api.access_log import AccessLog
+from api.client_status import ActiveClientBackend
 from api.endpoint import GraphQLEndpoint
 from api.graphql import GraphQLApp, policy_for, schema_for
 from api.middleware import BodyLimit, Metrics
@@ -147,7 +148,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(Metrics),
             *access_log_middleware(settings),
             Middleware(BodyLimit, limit=settings.max_body_bytes),
-            Middleware(AuthenticationMiddleware, backend=BearerBackend(tokens)),
+            Middleware(
+                AuthenticationMiddleware, backend=ActiveClientBackend(BearerBackend(tokens), db)
+            ),
         ],
         lifespan=lifespan,
     )

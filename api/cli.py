@@ -474,6 +474,9 @@ def main() -> None:
 
 
 from api import cli_access  # noqa: E402, F401  (registers its commands)
+from api.cli_reconcile import reconcile_app  # noqa: E402 - it builds on the helpers above
+
+app.add_typer(reconcile_app, name="reconcile")
 
 if __name__ == "__main__":
     main()

@@ -29,9 +29,13 @@ from db.models import (
     Notification,
     NotificationAttempt,
     OfferRule,
+    PosDevice,
+    PosReversal,
     Product,
     PurchaseOrder,
     PurchaseOrderLine,
+    ReconciliationLine,
+    ReconciliationRun,
     ReplenishmentAlert,
     StockLevel,
     StockMovement,
@@ -184,6 +188,10 @@ class Loaders:
     )
     job_run_by_id = LazyLoader(_by_id(JobRun))
     alert_by_id = LazyLoader(_by_id(ReplenishmentAlert))
+    pos_device_by_id = LazyLoader(_by_id(PosDevice))
+    sale_reversal_by_id = LazyLoader(_by_id(PosReversal))
+    reconciliation_run_by_id = LazyLoader(_by_id(ReconciliationRun))
+    reconciliation_line_by_id = LazyLoader(_by_id(ReconciliationLine))
 
     def __init__(self, db: Database, tenant_id: int) -> None:
         self.db = db

@@ -20,7 +20,7 @@ from auth.caller import Caller
 from db.models import Location, Product, Sale, Tenant
 from db.session import set_tenant
 from domain import demo_data as dd
-from domain import demo_members, ids
+from domain import demo_members, demo_pos, ids
 from domain.audit.service import AuditEntry, append
 from domain.demo_replenishment import load_replenishment
 from domain.stock.ledger import Posting, post
@@ -264,6 +264,7 @@ async def load_demo(
             ),
         )
 
+    await demo_pos.load_pos(session, system, location_id, products, today)
     for loc in dd.LOCATIONS:
         points = [(product_id[p.sku], dd.reorder_point(p, loc)) for p in products]
         await session.execute(

@@ -27,7 +27,9 @@ from schema.locations import Location
 from schema.members import Member
 from schema.notifications import Notification
 from schema.offers import OfferRule
+from schema.pos import PosDevice, SaleReversal
 from schema.purchasing import PurchaseOrder
+from schema.reconciliation import ReconciliationLine, ReconciliationRun
 from schema.relay import Node
 from schema.segments import Segment
 from schema.stock import StockLevel, StockMovement
@@ -59,6 +61,10 @@ KINDS: dict[str, tuple[str, type[Any]]] = {
     "PurchaseOrder": ("purchase_order_by_id", PurchaseOrder),
     "JobRun": ("job_run_by_id", JobRun),
     "ReplenishmentAlert": ("alert_by_id", ReplenishmentAlert),
+    "PosDevice": ("pos_device_by_id", PosDevice),
+    "SaleReversal": ("sale_reversal_by_id", SaleReversal),
+    "ReconciliationRun": ("reconciliation_run_by_id", ReconciliationRun),
+    "ReconciliationLine": ("reconciliation_line_by_id", ReconciliationLine),
 }
 
 # types numbered per tenant, whose IDs carry the tenant

@@ -16,7 +16,9 @@ from resolvers import members as members_r
 from resolvers import node as node_r
 from resolvers import notifications as notifications_r
 from resolvers import offers as offers_r
+from resolvers import pos as pos_r
 from resolvers import purchasing as purchasing_r
+from resolvers import reconciliation as reconciliation_r
 from resolvers import replenishment as replenishment_r
 from resolvers import segments as segments_r
 from resolvers import stock as stock_r
@@ -163,6 +165,32 @@ class Query:
         resolver=coded_errors(alerts_r.job_runs),
         permission_classes=ADMIN,
         description="Scheduled job runs of this tenant, newest first.",
+    )
+    # Point of sale
+    devices = strawberry.field(resolver=coded_errors(pos_r.devices_), permission_classes=STOCK_READ)
+    device_sync_status = strawberry.field(
+        resolver=coded_errors(pos_r.device_sync_status),
+        description="A till's last sale, last sync and counts (stock:read, or the device itself).",
+    )
+    reconciliation_runs = strawberry.field(
+        resolver=coded_errors(reconciliation_r.reconciliation_runs),
+        permission_classes=STOCK_READ,
+        description="Imported settlement files, newest first.",
+    )
+    reconciliation_lines = strawberry.field(
+        resolver=coded_errors(reconciliation_r.reconciliation_lines),
+        permission_classes=STOCK_READ,
+        description="A run's outcomes, in file order, then the tenders it lacks.",
+    )
+    unreconciled = strawberry.field(
+        resolver=coded_errors(reconciliation_r.unreconciled),
+        permission_classes=STOCK_READ,
+        description="What a manager must explain: every line of current runs not MATCHED.",
+    )
+    reconciliation_export = strawberry.field(
+        resolver=reconciliation_r.reconciliation_export,
+        permission_classes=STOCK_READ,
+        description="A run as XLSX, headers in Chinese and English.",
     )
 
 
@@ -354,6 +382,26 @@ class Mutation:
     send_test_notification = strawberry.mutation(
         resolver=notifications_r.send_test_notification,
         description="Queues a test message through a configured channel (admin).",
+    )
+    # Point of sale
+    register_device = strawberry.mutation(
+        resolver=pos_r.register_device, description="A till at one location; its secret once."
+    )
+    disable_device = strawberry.mutation(
+        resolver=pos_r.disable_device, description="Stops a till and its token at once."
+    )
+    sync_sales = strawberry.mutation(
+        resolver=pos_r.sync_sales, description="Up to 500 offline sales, each exactly once."
+    )
+    record_return = strawberry.mutation(
+        resolver=pos_r.record_return, description="Goods back and tenders refunded, once."
+    )
+    void_sale = strawberry.mutation(
+        resolver=pos_r.void_sale, description="Undoes a whole sale before settlement, once."
+    )
+    import_settlement = strawberry.mutation(
+        resolver=reconciliation_r.import_settlement,
+        description="Matches an AlipayHK or Octopus settlement file (admin); once per file.",
     )
 
 

@@ -7,10 +7,12 @@ from strawberry.types import Info
 
 from auth.fields import requires
 from auth.permissions import Permission
+from domain.reconciliation import service as reconciliation
 from domain.replenishment import alerts
 from schema.alerts import ReplenishmentAlert
 from schema.approvals import ApprovalRequest
 from schema.locations import Location
+from schema.reconciliation import ReconciliationLine
 from schema.stock import StockLevel, StockMovement, load_location
 from schema.stocktakes import CountDue, Stocktake
 from schema.transfers import Transfer
@@ -38,6 +40,23 @@ class Workbench:
     @strawberry.field
     async def location(self, info: Info) -> Location:
         return await load_location(info, self.location_pk)
+
+    @strawberry.field(
+        description="Tenders of this location that current settlement runs did not match."
+    )
+    async def unreconciled(self, info: Info) -> list[ReconciliationLine]:
+        caller = info.context.viewer
+        async with info.context.db.tenant_transaction(caller.tenant_id) as session:
+            page = await reconciliation.list_lines(
+                session,
+                caller,
+                0,
+                limit=50,
+                after=None,
+                location_id=self.location_pk,
+                unmatched_current=True,
+            )
+        return [ReconciliationLine.from_row(r) for r in page.rows]
 
     @strawberry.field(
         description="Transfers to this location not yet received or cancelled.",

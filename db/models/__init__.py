@@ -10,7 +10,9 @@ from db.models.members import Member, MemberConsent, MemberKey, MemberTenantKey
 from db.models.notifications import Notification, NotificationAttempt, NotificationChannel
 from db.models.offers import Coupon, OfferFiring, OfferRule
 from db.models.outbox import Event
+from db.models.pos import PosDevice, PosReversal, PosSale, PosTender
 from db.models.purchasing import PurchaseOrder, PurchaseOrderLine
+from db.models.reconciliation import ReconciliationLine, ReconciliationRun
 from db.models.replenishment import (
     AlertContact,
     AlertSettings,
@@ -55,9 +57,15 @@ __all__ = [
     "OfferFiring",
     "OfferRule",
     "PartnerApp",
+    "PosDevice",
+    "PosReversal",
+    "PosSale",
+    "PosTender",
     "Product",
     "PurchaseOrder",
     "PurchaseOrderLine",
+    "ReconciliationLine",
+    "ReconciliationRun",
     "ReplenishmentAlert",
     "ReplenishmentDecision",
     "ReplenishmentRule",
