@@ -9,6 +9,7 @@ from db.models.member_marketing import MemberComputedTags, MemberSegment, Member
 from db.models.members import Member, MemberConsent, MemberKey, MemberTenantKey
 from db.models.notifications import Notification, NotificationAttempt, NotificationChannel
 from db.models.offers import Coupon, OfferFiring, OfferRule
+from db.models.periods import PeriodClose
 from db.models.stock import Sale, StockLevel, StockMovement
 from db.models.stocktakes import CycleCountSchedule, Stocktake, StocktakeLine
 from db.models.tenants import Tenant, TenantCounter
@@ -38,6 +39,7 @@ __all__ = [
     "OfferFiring",
     "OfferRule",
     "PartnerApp",
+    "PeriodClose",
     "Product",
     "Sale",
     "Staff",
