@@ -28,6 +28,7 @@ from db.models import (
     Notification,
     NotificationAttempt,
     OfferRule,
+    PeriodClose,
     Product,
     StockLevel,
     StockMovement,
@@ -202,6 +203,7 @@ class Loaders:
     computed_tags_by_member = LazyLoader(_by_id(MemberComputedTags, "member_id"))
     segment_by_id = LazyLoader(_by_id(MemberSegment))
     movements_by_sale = LazyLoader(_all_by(StockMovement, "sale_id"))
+    period_by_id = LazyLoader(_by_id(PeriodClose))
 
     def __init__(self, db: Database, tenant_id: int) -> None:
         self.db = db

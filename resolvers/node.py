@@ -25,6 +25,7 @@ from schema.locations import Location
 from schema.members import Member
 from schema.notifications import Notification
 from schema.offers import OfferRule
+from schema.periods import Period
 from schema.relay import Node
 from schema.segments import Segment
 from schema.stock import StockLevel, StockMovement
@@ -55,6 +56,7 @@ KINDS: dict[str, tuple[str, Permission | None, Callable[[Any], Node]]] = {
     "WebhookEndpoint": ("webhook_endpoint_by_id", None, WebhookEndpoint.from_row),
     "WebhookDelivery": ("webhook_delivery_by_id", None, WebhookDelivery.from_row),
     "Notification": ("notification_by_id", Permission.ADMIN, Notification.from_row),
+    "Period": ("period_by_id", Permission.STOCK_READ, Period.from_row),
 }
 
 # types numbered per tenant, whose IDs carry the tenant

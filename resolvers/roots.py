@@ -14,6 +14,7 @@ from resolvers import members as members_r
 from resolvers import node as node_r
 from resolvers import notifications as notifications_r
 from resolvers import offers as offers_r
+from resolvers import periods as periods_r
 from resolvers import segments as segments_r
 from resolvers import stock as stock_r
 from resolvers import stocktakes as stocktakes_r
@@ -118,6 +119,10 @@ class Query:
         resolver=coded_errors(notifications_r.notifications),
         permission_classes=ADMIN,
         description="The notification delivery log, newest first.",
+    )
+    # valuation, periods, reports
+    periods = strawberry.field(
+        resolver=coded_errors(periods_r.periods_), permission_classes=STOCK_READ
     )
 
 
@@ -248,4 +253,11 @@ class Mutation:
     send_test_notification = strawberry.mutation(
         resolver=notifications_r.send_test_notification,
         description="Queues a test message through a configured channel (admin).",
+    )
+    # valuation, periods, reports
+    close_period = strawberry.mutation(
+        resolver=periods_r.close_period, description="Closes a period (admin)."
+    )
+    reopen_period = strawberry.mutation(
+        resolver=periods_r.reopen_period, description="Reopens a close (the owner)."
     )

@@ -51,6 +51,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.caller import Caller
 from domain.errors import InsufficientStock, InvalidInput, VersionConflict
+from domain.periods.service import guard_postings
 from domain.stock.records import LevelRecord, MovementKind, MovementRecord, StockChange
 from domain.valuation.posting import cost_lines
 
@@ -215,6 +216,7 @@ async def post(
         raise InvalidInput("a movement must change the quantity", ["delta"])
     transit = {k: d for k, d in (in_transit or {}).items() if d != 0}
     tenant = caller.tenant_id
+    await guard_postings(session, tenant, postings)  # closed periods (domain.periods)
     keys = sorted({p.key for p in postings} | transit.keys())
     key_args = {
         "tenant": tenant,
