@@ -448,6 +448,11 @@ def _print_first_steps(host: str, port: int, loaded: dict[str, Any]) -> None:
     )
 
 
+from api import cli_import  # noqa: E402
+
+app.command("import")(cli_import.import_file)
+
+
 def main() -> None:
     logging.basicConfig(
         level=logging.INFO,

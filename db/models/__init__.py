@@ -5,6 +5,7 @@ from db.models.audit import AuditEvent
 from db.models.catalog import Location, Product
 from db.models.events import Event, IdempotencyKey
 from db.models.identity import PartnerApp, Staff
+from db.models.imports import ImportJob
 from db.models.member_marketing import MemberComputedTags, MemberSegment, MemberTagRule
 from db.models.members import Member, MemberConsent, MemberKey, MemberTenantKey
 from db.models.notifications import Notification, NotificationAttempt, NotificationChannel
@@ -25,6 +26,7 @@ __all__ = [
     "CycleCountSchedule",
     "Event",
     "IdempotencyKey",
+    "ImportJob",
     "Location",
     "Member",
     "MemberComputedTags",

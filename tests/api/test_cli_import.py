@@ -1,0 +1,141 @@
+"""``stockgraph import``: a real process against the real database, checked in the tables."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from sqlalchemy import text
+
+from tests.api.test_cli import cli
+from tests.helpers import count_rows, ledger_mismatches
+
+PRODUCTS = (
+    "彩虹藥房 貨品清單\n"
+    "SKU,條碼,中文名稱,English Name,類別,售價,成本\n"
+    "N-1,4891234567898,維他檸檬茶,Vita Lemon Tea,飲品,7.50,4.10\n"
+    "N-2,,㗎喱魚蛋,Curry Fishballs,小食,12,6.5\n"
+)
+BAD_ROW = "N-3,4891234567890,壞條碼,Bad barcode,飲品,abc,1\n"
+
+
+def summary(result) -> dict:
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1, (result.stdout, result.stderr)
+    return json.loads(lines[0])
+
+
+async def products(tenant) -> dict[str, tuple]:
+    async with tenant.db.owner_transaction() as s:
+        rows = await s.execute(
+            text(
+                "SELECT sku, name_zh, retail_price, cost_price FROM products WHERE tenant_id = :t"
+            ),
+            {"t": tenant.tenant_id},
+        )
+        return {r.sku: (r.name_zh, r.retail_price, r.cost_price) for r in rows}
+
+
+async def test_products_all_or_nothing_dry_run_valid_only_and_the_same_file_once(
+    database_url, tenant, other_tenant, tmp_path
+):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes((PRODUCTS + BAD_ROW).encode("big5hkscs"))
+    before = await products(tenant)
+
+    dry = cli(database_url, "import", "products", str(bad), "--tenant", tenant.code, "--dry-run")
+    assert dry.returncode == 1
+    report = summary(dry)
+    assert (report["status"], report["encoding"], report["headerRow"]) == (
+        "VALIDATED",
+        "big5hkscs",
+        2,
+    )
+    assert (report["rowsTotal"], report["rowsValid"], report["errorCount"]) == (3, 2, 2)
+    assert {(e["row"], e["column"], e["code"], e["value"]) for e in report["errors"]} == {
+        (5, "條碼", "BAD_CHECK_DIGIT", "4891234567890"),
+        (5, "售價", "NOT_A_NUMBER", "abc"),
+    }
+    refused = cli(database_url, "import", "products", str(bad), "--tenant", tenant.code)
+    assert refused.returncode == 1 and summary(refused)["status"] == "REFUSED"
+    assert await products(tenant) == before  # nothing half-written
+
+    valid_only = cli(
+        database_url, "import", "products", str(bad), "--tenant", tenant.code, "--valid-only"
+    )
+    assert valid_only.returncode == 0, valid_only.stderr
+    assert summary(valid_only)["rowsWritten"] == 2
+    after = await products(tenant)
+    assert after["N-2"] == ("㗎喱魚蛋", Decimal("12.00"), Decimal("6.5000"))
+    assert "N-3" not in after
+
+    again = cli(
+        database_url, "import", "products", str(bad), "--tenant", tenant.code, "--valid-only"
+    )
+    assert again.returncode == 0
+    assert summary(again)["replayed"] is True
+    assert summary(again)["id"] == summary(valid_only)["id"]
+    assert await products(tenant) == after
+    assert "N-1" not in await products(other_tenant)
+
+    async with tenant.db.owner_transaction() as s:
+        actions = [
+            r.action
+            for r in await s.execute(
+                text(
+                    "SELECT action FROM audit_events "
+                    "WHERE tenant_id = :t AND action LIKE 'import.%'"
+                ),
+                {"t": tenant.tenant_id},
+            )
+        ]
+    assert actions.count("import.commit") == 3 and actions.count("import.dry_run") == 1
+
+
+async def test_opening_stock_posts_opening_movements_at_cost(database_url, tenant, tmp_path):
+    body = "Location,SKU,Quantity,Unit Cost\nS1,A,10,4.20\nS2,B,3,\nWH,C,5,2.00\n"
+    path = tmp_path / "opening.csv"
+    path.write_bytes(("\ufeff" + body).encode("utf-8"))
+    done = cli(database_url, "import", "opening-stock", str(path), "--tenant", tenant.code)
+    assert done.returncode == 0, done.stderr
+    assert summary(done)["rowsWritten"] == 3 and summary(done)["encoding"] == "utf-8-sig"
+    async with tenant.db.owner_transaction() as s:
+        rows = (
+            await s.execute(
+                text(
+                    "SELECT m.kind, m.delta, m.unit_cost, l.code FROM stock_movements m "
+                    "JOIN locations l ON l.tenant_id = m.tenant_id AND l.id = m.location_id "
+                    "WHERE m.tenant_id = :t ORDER BY m.sequence"
+                ),
+                {"t": tenant.tenant_id},
+            )
+        ).all()
+    assert [(r.kind, r.delta, r.unit_cost, r.code) for r in rows] == [
+        ("OPENING", 10, Decimal("4.2000"), "S1"),
+        ("OPENING", 3, Decimal("9.5000"), "S2"),  # no cost given: the catalogue cost
+        ("OPENING", 5, Decimal("2.0000"), "WH"),
+    ]
+    assert await ledger_mismatches(tenant.db, tenant.tenant_id) == []
+
+
+async def test_reorder_rules_and_a_hostile_file(database_url, tenant, tmp_path):
+    path = tmp_path / "rules.csv"
+    path.write_text("店舖,貨號,再訂購點\nS1,A,4\nS2,A,0\n", encoding="utf-8")
+    done = cli(database_url, "import", "replenishment-rules", str(path), "--tenant", tenant.code)
+    assert done.returncode == 0, done.stderr
+    async with tenant.db.owner_transaction() as s:
+        points = sorted(
+            r.reorder_point
+            for r in await s.execute(
+                text("SELECT reorder_point FROM stock_levels WHERE tenant_id = :t"),
+                {"t": tenant.tenant_id},
+            )
+        )
+    assert points == [0, 4]
+
+    wide = tmp_path / "wide.csv"
+    wide.write_text(",".join(["SKU"] * 10_000) + "\n", encoding="utf-8")
+    failed = cli(database_url, "import", "products", str(wide), "--tenant", tenant.code)
+    assert failed.returncode == 1
+    assert summary(failed)["errors"][0]["code"] == "TOO_MANY_COLUMNS"
+    assert await count_rows(tenant.db, "stock_movements", tenant.tenant_id) == 0
