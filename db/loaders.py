@@ -20,6 +20,7 @@ from db.models import (
     ApprovalRequest,
     AuditEvent,
     Coupon,
+    ImportJob,
     Location,
     Member,
     MemberComputedTags,
@@ -204,6 +205,7 @@ class Loaders:
     segment_by_id = LazyLoader(_by_id(MemberSegment))
     movements_by_sale = LazyLoader(_all_by(StockMovement, "sale_id"))
     period_by_id = LazyLoader(_by_id(PeriodClose))
+    import_job_by_id = LazyLoader(_by_id(ImportJob))
 
     def __init__(self, db: Database, tenant_id: int) -> None:
         self.db = db

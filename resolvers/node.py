@@ -21,6 +21,7 @@ from schema.approvals import ApprovalRequest
 from schema.audit import AuditEvent
 from schema.catalog import Product
 from schema.coupons import Coupon
+from schema.imports import ImportJob
 from schema.locations import Location
 from schema.members import Member
 from schema.notifications import Notification
@@ -57,6 +58,7 @@ KINDS: dict[str, tuple[str, Permission | None, Callable[[Any], Node]]] = {
     "WebhookDelivery": ("webhook_delivery_by_id", None, WebhookDelivery.from_row),
     "Notification": ("notification_by_id", Permission.ADMIN, Notification.from_row),
     "Period": ("period_by_id", Permission.STOCK_READ, Period.from_row),
+    "ImportJob": ("import_job_by_id", Permission.ADMIN, ImportJob.from_row),
 }
 
 # types numbered per tenant, whose IDs carry the tenant

@@ -10,6 +10,7 @@ from resolvers import approvals as approvals_r
 from resolvers import audit as audit_r
 from resolvers import catalog as catalog_r
 from resolvers import coupons as coupons_r
+from resolvers import imports as imports_r
 from resolvers import members as members_r
 from resolvers import node as node_r
 from resolvers import notifications as notifications_r
@@ -121,6 +122,7 @@ class Query:
         description="The notification delivery log, newest first.",
     )
     # valuation, periods, reports
+    import_job = strawberry.field(resolver=imports_r.import_job, permission_classes=ADMIN)
     periods = strawberry.field(
         resolver=coded_errors(periods_r.periods_), permission_classes=STOCK_READ
     )
@@ -255,6 +257,9 @@ class Mutation:
         description="Queues a test message through a configured channel (admin).",
     )
     # valuation, periods, reports
+    create_import = strawberry.mutation(
+        resolver=imports_r.create_import, description="Checks and writes a file (admin)."
+    )
     close_period = strawberry.mutation(
         resolver=periods_r.close_period, description="Closes a period (admin)."
     )
