@@ -139,3 +139,80 @@ async def test_reorder_rules_and_a_hostile_file(database_url, tenant, tmp_path):
     assert failed.returncode == 1
     assert summary(failed)["errors"][0]["code"] == "TOO_MANY_COLUMNS"
     assert await count_rows(tenant.db, "stock_movements", tenant.tenant_id) == 0
+
+
+async def test_export_movements_streams_csv_with_cost_and_escapes_formulas(
+    database_url, tenant, tmp_path
+):
+    import csv
+    import io
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    body = "Location,SKU,Quantity,Unit Cost\nS1,A,10,4.20\n"
+    opening = tmp_path / "opening.csv"
+    opening.write_text(body, encoding="utf-8")
+    assert (
+        cli(
+            database_url, "import", "opening-stock", str(opening), "--tenant", tenant.code
+        ).returncode
+        == 0
+    )
+    async with tenant.db.owner_transaction() as s:
+        await s.execute(
+            text(
+                "INSERT INTO products (tenant_id, sku, name_zh, name_en) "
+                "VALUES (:t, '@X', '=1+1', '-2+3')"
+            ),
+            {"t": tenant.tenant_id},
+        )
+    today = datetime.now(ZoneInfo("Asia/Hong_Kong")).date()
+    result = cli(
+        database_url,
+        "export",
+        "movements",
+        "--tenant",
+        tenant.code,
+        "--from",
+        (today - timedelta(days=1)).isoformat(),
+        "--to",
+        today.isoformat(),
+    )
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [(r["kind"], r["delta"], r["unit_cost"], r["value"], r["location"]) for r in rows] == [
+        ("OPENING", "10", "4.2000", "42.0000", "S1")
+    ]
+    levels = cli(database_url, "export", "levels", "--tenant", tenant.code)
+    assert levels.returncode == 0, levels.stderr
+    lines = list(csv.DictReader(io.StringIO(levels.stdout)))
+    assert [(r["sku"], r["on_hand"], r["stock_value"]) for r in lines] == [("A", "10", "42.0000")]
+    # a product whose text starts with = + - @ leaves escaped (it has a level once stocked)
+    async with tenant.db.owner_transaction() as s:
+        await s.execute(
+            text(
+                "INSERT INTO stock_levels (tenant_id, location_id, product_id) "
+                "SELECT :t, :l, id FROM products WHERE tenant_id = :t AND sku = '@X'"
+            ),
+            {"t": tenant.tenant_id, "l": tenant.locations["S2"]},
+        )
+    levels = cli(database_url, "export", "levels", "--tenant", tenant.code)
+    evil = next(r for r in csv.DictReader(io.StringIO(levels.stdout)) if r["sku"] == "'@X")
+    assert (evil["name_zh"], evil["name_en"]) == ("'=1+1", "'-2+3")
+    xlsx = tmp_path / "m.xlsx"
+    done = cli(
+        database_url,
+        "export",
+        "levels",
+        "--tenant",
+        tenant.code,
+        "--format",
+        "xlsx",
+        "--output",
+        str(xlsx),
+    )
+    assert json.loads(done.stdout)["rows"] == 2
+    import openpyxl
+
+    ws = openpyxl.load_workbook(xlsx).active
+    assert ws["A1"].value == "location" and ws.freeze_panes == "A2"
