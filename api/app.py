@@ -24,9 +24,9 @@ from auth.tokens import TokenService
 from db.session import Database
 from domain import idempotency
 from domain.members import tags as member_tags
+from outbox.notifications import NotificationSender
+from outbox.webhooks import WebhookDispatcher
 from subscriptions.broker import Broker
-from subscriptions.notifications import NotificationSender
-from subscriptions.webhooks import WebhookDispatcher
 
 # Far fewer young-generation passes than the default (700, 10, 10): with thousands of
 # sockets alive, each full pass walks them all and stalls every subscriber at once.

@@ -46,8 +46,7 @@ from api.settings import Settings
 from auth.backend import authenticate
 from auth.tokens import InvalidToken, TokenService
 from db.session import Database
-from resolvers.live import Subscription
-from resolvers.roots import Mutation, Query
+from resolvers.roots import Mutation, Query, Subscription
 from schema.context import Context
 from schema.scalars import SCALAR_MAP
 

@@ -11,6 +11,7 @@ from resolvers import audit as audit_r
 from resolvers import catalog as catalog_r
 from resolvers import coupons as coupons_r
 from resolvers import imports as imports_r
+from resolvers import live as live_r
 from resolvers import members as members_r
 from resolvers import node as node_r
 from resolvers import notifications as notifications_r
@@ -265,4 +266,26 @@ class Mutation:
     )
     reopen_period = strawberry.mutation(
         resolver=periods_r.reopen_period, description="Reopens a close (the owner)."
+    )
+
+
+@strawberry.type
+class Subscription:
+    stock_changed = strawberry.subscription(
+        resolver=live_r.stock_changed,
+        permission_classes=STOCK_READ,
+        description="Committed stock changes of the tenant in sequence order. With "
+        "afterSequence, every matching change after it is replayed first, then live ones "
+        "follow: reconnecting with the last sequence seen misses nothing and repeats nothing.",
+    )
+    low_stock = strawberry.subscription(
+        resolver=live_r.low_stock,
+        permission_classes=STOCK_READ,
+        description="Available stock fell to or below the reorder point: once per crossing.",
+    )
+    transfer_updated = strawberry.subscription(
+        resolver=live_r.transfer_updated,
+        permission_classes=TRANSFERS_READ,
+        description="Committed transfer changes of the tenant in sequence order, for transfers "
+        "from or to any of locationIds; afterSequence replays first, as for stockChanged.",
     )

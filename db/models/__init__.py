@@ -3,13 +3,14 @@
 from db.models.approvals import ApprovalDecision, ApprovalPolicy, ApprovalRequest
 from db.models.audit import AuditEvent
 from db.models.catalog import Location, Product
-from db.models.events import Event, IdempotencyKey
+from db.models.idempotency import IdempotencyKey
 from db.models.identity import PartnerApp, Staff
 from db.models.imports import ImportJob
 from db.models.member_marketing import MemberComputedTags, MemberSegment, MemberTagRule
 from db.models.members import Member, MemberConsent, MemberKey, MemberTenantKey
 from db.models.notifications import Notification, NotificationAttempt, NotificationChannel
 from db.models.offers import Coupon, OfferFiring, OfferRule
+from db.models.outbox import Event
 from db.models.periods import PeriodClose
 from db.models.stock import Sale, StockLevel, StockMovement
 from db.models.stocktakes import CycleCountSchedule, Stocktake, StocktakeLine

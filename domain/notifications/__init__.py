@@ -2,6 +2,6 @@
 
 Anything that wants to tell someone something (a test message, a triggered
 offer, a replenishment alert) calls ``service.queue`` in its own transaction;
-the sender (``subscriptions.notifications``) delivers it after commit, with
+the sender (``outbox.notifications``) delivers it after commit, with
 retries, through the adapter of its channel (``email``, ``sms``, ``chat``).
 """

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from auth.permissions import Role
 from domain.errors import Forbidden, InvalidInput
 from domain.notifications import service, signing
-from subscriptions.notifications import NotificationSender
+from outbox.notifications import NotificationSender
 from tests.api.conftest import start_server, stop_server
 from tests.api.notification_receiver import Gateway, RunningGateway, RunningSmtp
 from tests.webhooks_support import execute_with_settings, rows, wait_for

@@ -15,7 +15,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from domain.webhooks import dispatch
 from domain.webhooks.payload import webhook_id
-from subscriptions.webhooks import WebhookDispatcher
+from outbox.webhooks import WebhookDispatcher
 from tests.api.conftest import app_token, new_client, start_server, stop_server
 from tests.api.webhook_receiver import Receiver, RunningReceiver
 from tests.graphql.test_stock_concurrency import ADJUST, RECEIVE, SALE

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.webhooks import dispatch
-from subscriptions.outbox_worker import MAX_ERROR, OutboxWorker
+from outbox.worker import MAX_ERROR, OutboxWorker
 
 log = logging.getLogger("stockgraph.webhooks")
 

@@ -1,6 +1,6 @@
 """Notification delivery from the outbox, run in every API process.
 
-Like ``subscriptions.webhooks.WebhookDispatcher``: each round claims due
+Like ``outbox.webhooks.WebhookDispatcher``: each round claims due
 notifications (``FOR UPDATE SKIP LOCKED`` and a lease, in
 ``domain.notifications.dispatch``), sends them concurrently outside any
 transaction through the adapter of their channel, and records each attempt.
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.notifications import chat, dispatch, email, sms
 from domain.notifications.records import CHAT, EMAIL, SMS, Answer
-from subscriptions.outbox_worker import OutboxWorker
+from outbox.worker import OutboxWorker
 
 log = logging.getLogger("stockgraph.notifications")
 
