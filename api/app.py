@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
-from api import routes
+from api import report_download, routes
 from api.endpoint import GraphQLEndpoint
 from api.graphql import GraphQLApp, schema_for, validation_rules
 from api.middleware import BodyLimit, Metrics
@@ -109,6 +109,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", routes.healthz),
             Route("/readyz", routes.readyz),
             Route("/metrics", routes.metrics),
+            report_download.ROUTE,
         ],
         middleware=[
             Middleware(Metrics),

@@ -31,6 +31,7 @@ from db.models import (
     OfferRule,
     PeriodClose,
     Product,
+    ReportJob,
     StockLevel,
     StockMovement,
     Stocktake,
@@ -206,6 +207,7 @@ class Loaders:
     movements_by_sale = LazyLoader(_all_by(StockMovement, "sale_id"))
     period_by_id = LazyLoader(_by_id(PeriodClose))
     import_job_by_id = LazyLoader(_by_id(ImportJob))
+    report_job_by_id = LazyLoader(_by_id(ReportJob))
 
     def __init__(self, db: Database, tenant_id: int) -> None:
         self.db = db

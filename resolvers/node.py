@@ -28,6 +28,7 @@ from schema.notifications import Notification
 from schema.offers import OfferRule
 from schema.periods import Period
 from schema.relay import Node
+from schema.reports import ReportJob
 from schema.segments import Segment
 from schema.stock import StockLevel, StockMovement
 from schema.stocktakes import Stocktake
@@ -59,6 +60,7 @@ KINDS: dict[str, tuple[str, Permission | None, Callable[[Any], Node]]] = {
     "Notification": ("notification_by_id", Permission.ADMIN, Notification.from_row),
     "Period": ("period_by_id", Permission.STOCK_READ, Period.from_row),
     "ImportJob": ("import_job_by_id", Permission.ADMIN, ImportJob.from_row),
+    "ReportJob": ("report_job_by_id", Permission.COSTS_READ, ReportJob.from_row),
 }
 
 # types numbered per tenant, whose IDs carry the tenant

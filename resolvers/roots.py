@@ -17,6 +17,7 @@ from resolvers import node as node_r
 from resolvers import notifications as notifications_r
 from resolvers import offers as offers_r
 from resolvers import periods as periods_r
+from resolvers import reports as reports_r
 from resolvers import segments as segments_r
 from resolvers import stock as stock_r
 from resolvers import stocktakes as stocktakes_r
@@ -32,6 +33,7 @@ TRANSFERS_READ = [requires(Permission.TRANSFERS_READ)]
 MEMBERS_READ = [requires(Permission.MEMBERS_READ)]
 MEMBERS_PII = [requires(Permission.MEMBERS_READ), requires(Permission.MEMBERS_PII)]
 ADMIN = [requires(Permission.ADMIN)]
+COSTS_READ = [requires(Permission.COSTS_READ)]
 
 
 @strawberry.type
@@ -123,6 +125,7 @@ class Query:
         description="The notification delivery log, newest first.",
     )
     # valuation, periods, reports
+    report_job = strawberry.field(resolver=reports_r.report_job, permission_classes=COSTS_READ)
     import_job = strawberry.field(resolver=imports_r.import_job, permission_classes=ADMIN)
     periods = strawberry.field(
         resolver=coded_errors(periods_r.periods_), permission_classes=STOCK_READ
@@ -258,6 +261,9 @@ class Mutation:
         description="Queues a test message through a configured channel (admin).",
     )
     # valuation, periods, reports
+    request_report = strawberry.mutation(
+        resolver=reports_r.request_report, description="Starts a report job (costs:read)."
+    )
     create_import = strawberry.mutation(
         resolver=imports_r.create_import, description="Checks and writes a file (admin)."
     )

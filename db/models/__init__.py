@@ -12,6 +12,7 @@ from db.models.notifications import Notification, NotificationAttempt, Notificat
 from db.models.offers import Coupon, OfferFiring, OfferRule
 from db.models.outbox import Event
 from db.models.periods import PeriodClose
+from db.models.reports import ReportJob
 from db.models.stock import Sale, StockLevel, StockMovement
 from db.models.stocktakes import CycleCountSchedule, Stocktake, StocktakeLine
 from db.models.tenants import Tenant, TenantCounter
@@ -44,6 +45,7 @@ __all__ = [
     "PartnerApp",
     "PeriodClose",
     "Product",
+    "ReportJob",
     "Sale",
     "Staff",
     "StockLevel",

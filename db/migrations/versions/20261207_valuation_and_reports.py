@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 from db.migrations.tenant_security import secure
 
@@ -52,10 +53,38 @@ def upgrade() -> None:
         "period_closes",
         ["tenant_id", "location_id", "through"],
     )
-    secure({"period_closes": "SELECT, INSERT, UPDATE"})
+    op.create_table(
+        "report_jobs",
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("format", sa.String(length=8), nullable=False),
+        sa.Column("params", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("progress", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("file_name", sa.String(length=200), nullable=True),
+        sa.Column("content_type", sa.String(length=100), nullable=True),
+        sa.Column("content", sa.LargeBinary(), nullable=True),
+        sa.Column("download_secret", sa.String(length=64), nullable=False),
+        sa.Column("error", sa.String(length=1000), nullable=True),
+        sa.Column("created_by", sa.String(length=100), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_report_jobs")),
+    )
+    op.create_index(
+        op.f("ix_report_jobs_tenant_id_created_at"), "report_jobs", ["tenant_id", "created_at"]
+    )
+    secure({"period_closes": "SELECT, INSERT, UPDATE", "report_jobs": "SELECT, INSERT, UPDATE"})
 
 
 def downgrade() -> None:
+    op.drop_table("report_jobs")
     op.drop_table("period_closes")
     op.drop_column("sales", "posted_on")
     op.drop_column("transfer_lines", "unit_cost")
