@@ -11,6 +11,7 @@ from resolvers import audit as audit_r
 from resolvers import catalog as catalog_r
 from resolvers import coupons as coupons_r
 from resolvers import imports as imports_r
+from resolvers import kpis as kpis_r
 from resolvers import live as live_r
 from resolvers import members as members_r
 from resolvers import node as node_r
@@ -125,6 +126,12 @@ class Query:
         description="The notification delivery log, newest first.",
     )
     # valuation, periods, reports
+    inventory_kpis = strawberry.field(
+        resolver=coded_errors(kpis_r.inventory_kpis), permission_classes=COSTS_READ
+    )
+    member_kpis = strawberry.field(
+        resolver=coded_errors(kpis_r.member_kpis), permission_classes=MEMBERS_READ
+    )
     report_job = strawberry.field(resolver=reports_r.report_job, permission_classes=COSTS_READ)
     import_job = strawberry.field(resolver=imports_r.import_job, permission_classes=ADMIN)
     periods = strawberry.field(
