@@ -33,7 +33,7 @@ from domain.access import require
 from domain.audit.service import AuditEntry
 from domain.catalog.lookup import location_row
 from domain.errors import InvalidInput
-from domain.reports import pdf, xlsx
+from domain.reports import pdf, stocktakes, xlsx
 from domain.reports.movements import MAX_DAYS, MovementReportQuery, movement_report
 
 R = cast(Table, ReportJob.__table__)
@@ -42,6 +42,7 @@ URL_TTL = 300  # seconds a download URL stays good
 
 class ReportKind(StrEnum):
     STOCK_MOVEMENT = "STOCK_MOVEMENT"
+    STOCKTAKE_RECORD = "STOCKTAKE_RECORD"
 
 
 class ReportFormat(StrEnum):
@@ -136,16 +137,21 @@ async def build(db: Database, caller: Caller, job_id: int) -> None:
                 if params["locationIds"] is not None
                 else None,
             )
-            report = await movement_report(session, caller, query)
+            kind = ReportKind(job.kind)
+            if kind is ReportKind.STOCK_MOVEMENT:
+                report: Any = await movement_report(session, caller, query)
+            else:
+                report = await stocktakes.stocktake_record(
+                    session, caller, query.start, query.end, query.location_ids
+                )
             name = (
                 await session.execute(select(Tenant.name).where(Tenant.tenant_id == tenant))
             ).scalar_one()
         await _set(db, tenant, job_id, progress=60)
         fmt = ReportFormat(job.format)
-        content = xlsx.render(report) if fmt is ReportFormat.XLSX else pdf.render(report, name)
-        file_name = (
-            f"stock-movements-{query.start.isoformat()}-{query.end.isoformat()}.{fmt.lower()}"
-        )
+        content = _render(kind, fmt, report, name)
+        stem = "stock-movements" if kind is ReportKind.STOCK_MOVEMENT else "stocktake-record"
+        file_name = f"{stem}-{query.start.isoformat()}-{query.end.isoformat()}.{fmt.lower()}"
         await _set(
             db,
             tenant,
@@ -166,6 +172,14 @@ async def build(db: Database, caller: Caller, job_id: int) -> None:
             error=f"{type(error).__name__}: {error}"[:1000],
             finished_at=datetime.now(UTC),
         )
+
+
+def _render(kind: ReportKind, fmt: ReportFormat, report: Any, tenant_name: str) -> bytes:
+    if kind is ReportKind.STOCK_MOVEMENT:
+        return xlsx.render(report) if fmt is ReportFormat.XLSX else pdf.render(report, tenant_name)
+    if fmt is ReportFormat.XLSX:
+        return stocktakes.render_xlsx(report)
+    return stocktakes.render_pdf(report, tenant_name)
 
 
 def signature(secret: str, tenant_id: int, job_id: int, expires: int) -> str:

@@ -11,6 +11,7 @@ import openpyxl
 from sqlalchemy import text
 
 from auth.caller import Caller
+from auth.permissions import Role
 from domain.reports.movements import MovementReportQuery, movement_report
 from domain.reports.xlsx import render
 from domain.stock.ledger import Posting, post
@@ -147,3 +148,31 @@ async def test_the_workbook_has_bilingual_headers_numbers_frozen_header_and_form
     ]
     assert formulas and all(f.startswith("=SUBTOTAL(9,G") for f in formulas)
     assert rows[-1][0] == "總計 Grand total"
+
+
+async def test_the_stocktake_record_lists_counts_differences_and_who_counted_and_approved(
+    gql, tenant
+):
+    from domain.reports import stocktakes
+    from tests.graphql.test_stocktakes import count, start, transition
+
+    await receipt(tenant, "S1", "A", 10, "4.00", None)
+    st = await start(gql, tenant, loc="S1")
+    counter = tenant.staff(Role.STORE_MANAGER, ["S1"], staff_id=51)
+    await count(gql, tenant, st["stocktake"]["id"], {"A": 8}, caller=counter)
+    assert (await transition(gql, tenant, "post", st["stocktake"]["id"]))["userErrors"] == []
+
+    async with tenant.db.tenant_transaction(tenant.tenant_id) as session:
+        record = await stocktakes.stocktake_record(session, tenant.owner, day(-1), day(0), None)
+    (line,) = record.lines
+    assert (line.expected_at_count, line.counted_quantity, line.variance) == (10, 8, -2)
+    assert (line.counted_by, line.posted_by) == ("staff:51", "staff:999")
+    assert line.variance_cost == Decimal("-8.00000000")
+
+    ws = openpyxl.load_workbook(io.BytesIO(stocktakes.render_xlsx(record))).active
+    assert ws["C1"].value == "點算人\nCounted by" and ws.freeze_panes == "A2"
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert rows[0][2:4] == ("staff:51", "staff:999") and rows[0][9] == -2
+    assert rows[-1][0] == "總計 Grand total" and rows[-1][9].startswith("=SUBTOTAL(9,J")
+    body = stocktakes.render_pdf(record, "測試 Test")
+    assert body.startswith(b"%PDF")
