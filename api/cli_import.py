@@ -10,7 +10,7 @@ import typer
 
 def import_file(
     kind: str = typer.Argument(
-        ..., help="products, opening-stock or replenishment-rules (suppliers, members: later)"
+        ..., help="products, opening-stock, replenishment-rules or members (suppliers: later)"
     ),
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
     tenant: str = typer.Option(...),
@@ -28,6 +28,7 @@ def import_file(
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     from api.cli import _system, _tenant, emit, fail, run  # here: api.cli registers this
+    from api.settings import Settings
     from domain.audit.service import append
     from domain.imports.columns import ImportKind
     from domain.imports.service import RunImport, run_import
@@ -44,6 +45,7 @@ def import_file(
         valid_only=valid_only,
         encoding=encoding,
         sheet=sheet,
+        master=Settings().data_key_bytes() if chosen is ImportKind.MEMBERS else None,
     )
     console = Console(stderr=True)
 

@@ -55,6 +55,7 @@ async def create_import(info: Info, input: CreateImportInput) -> ImportJobPayloa
                 valid_only=input.valid_only,
                 encoding=input.encoding,
                 sheet=input.sheet,
+                master=info.context.db.data_key,
             )
             return await imports.run_import(session, caller, cmd)
 

@@ -86,3 +86,60 @@ def quantity(value: str, *, allow_zero: bool = False) -> int:
     if not low <= number <= MAX_QUANTITY:
         raise Problem("OUT_OF_RANGE", f"must be {low} to {MAX_QUANTITY}")
     return int(number)
+
+
+_PHONE_NOISE = str.maketrans("", "", " -()")
+
+
+def phone(value: str) -> str | None:
+    """A Hong Kong (+852, 8 digits from 2–9), Macau (+853, 8 digits from 2 or 6) or mainland
+    (+86, 11 digits from 1) mobile or fixed number, as E.164. 8 bare digits are Hong Kong."""
+    checked = text(value, 32)
+    if checked is None:
+        return None
+    digits = checked.translate(_PHONE_NOISE)
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    if not digits.startswith("+") and len(digits) == 8:
+        digits = "+852" + digits
+    number = digits[1:]
+    valid = (
+        digits.startswith("+")
+        and number.isascii()
+        and number.isdigit()
+        and (
+            (number.startswith("852") and len(number) == 11 and number[3] in "23456789")
+            or (number.startswith("853") and len(number) == 11 and number[3] in "26")
+            or (number.startswith("86") and len(number) == 13 and number[2] == "1")
+        )
+    )
+    if not valid:
+        raise Problem("INVALID_PHONE", "not a Hong Kong, Macau or mainland China number")
+    return digits
+
+
+def email(value: str) -> str | None:
+    checked = text(value, 254)
+    if checked is None:
+        return None
+    local, at, domain = checked.rpartition("@")
+    if not at or not local or "." not in domain or " " in checked:
+        raise Problem("INVALID_EMAIL", "not an email address")
+    return checked
+
+
+def birthday(value: str) -> str | None:
+    """MM-DD or YYYY-MM-DD, as the members API takes it."""
+    from datetime import date
+
+    checked = text(value, 10)
+    if checked is None:
+        return None
+    try:
+        if len(checked) == 5:
+            date.fromisoformat("2000-" + checked)
+        else:
+            date.fromisoformat(checked)
+    except ValueError:
+        raise Problem("INVALID_DATE", "a birthday is MM-DD or YYYY-MM-DD") from None
+    return checked

@@ -50,6 +50,14 @@ COLUMNS: dict[ImportKind, tuple[Column, ...]] = {
         _col("quantity", True, "qty", "數量", "存貨"),
         _col("unit_cost", False, "cost", "unit cost", "單位成本", "成本"),
     ),
+    ImportKind.MEMBERS: (
+        _col("name", True, "member name", "姓名", "會員姓名", "名稱"),
+        _col("phone", False, "mobile", "電話", "手提電話", "手機"),
+        _col("email", False, "e-mail", "電郵", "電子郵件"),
+        _col("birthday", False, "date of birth", "生日", "出生日期"),
+        _col("home_location", False, "home store", "所屬分店", "常去分店"),
+        _col("tier", False, "level", "等級", "會員等級"),
+    ),
     ImportKind.REPLENISHMENT_RULES: (
         LOCATION,
         SKU,

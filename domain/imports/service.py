@@ -29,6 +29,7 @@ from domain.errors import InvalidInput
 from domain.imports.columns import Header, ImportKind, find_header
 from domain.imports.source import Opened, SourceError, open_rows
 from domain.imports.validation import Catalogue, RowError, Validator
+from domain.members.service import CreateMember, create_member
 from domain.stock.ledger import Posting, post
 from domain.stock.records import MovementKind
 
@@ -61,6 +62,7 @@ class RunImport:
     valid_only: bool = False
     encoding: str | None = None
     sheet: str | None = None
+    master: bytes | None = None  # the personal-data key, for MEMBERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +163,9 @@ async def run_import(
 ) -> ImportOutcome:
     """Check (and unless a dry run, write) one file; needs admin."""
     require(caller, Permission.ADMIN, None, ["kind"])
-    if cmd.kind in (ImportKind.SUPPLIERS, ImportKind.MEMBERS):
+    if cmd.kind is ImportKind.MEMBERS and cmd.master is None:
+        raise InvalidInput("member imports need the personal-data key", ["kind"])
+    if cmd.kind is ImportKind.SUPPLIERS:
         raise InvalidInput(f"{cmd.kind.value} imports are not available yet", ["kind"])
     digest = file_hash(cmd.path)
     if not cmd.dry_run:
@@ -259,23 +263,24 @@ async def _write(
             continue
         batch.append(values)
         if len(batch) >= BATCH:
-            written += await _flush(session, caller, cmd.kind, catalogue, batch)
+            written += await _flush(session, caller, cmd, catalogue, batch)
             batch = []
             if progress is not None:
                 progress(written)
     if batch:
-        written += await _flush(session, caller, cmd.kind, catalogue, batch)
+        written += await _flush(session, caller, cmd, catalogue, batch)
     return written
 
 
 async def _flush(
     session: AsyncSession,
     caller: Caller,
-    kind: ImportKind,
+    cmd: RunImport,
     catalogue: Catalogue,
     batch: list[dict[str, Any]],
 ) -> int:
     tenant = caller.tenant_id
+    kind = cmd.kind
     if kind is ImportKind.PRODUCTS:
         await session.execute(
             insert(Product),
@@ -307,6 +312,19 @@ async def _flush(
             for v in batch
         ]
         await post(session, caller, postings)
+    elif kind is ImportKind.MEMBERS:
+        assert cmd.master is not None
+        for v in batch:  # one at a time: each member gets keys and a blind phone index
+            home = v["home_location"]
+            member = CreateMember(
+                name=v["name"],
+                phone=v["phone"],
+                email=v["email"],
+                birthday=v["birthday"],
+                home_location_id=catalogue.locations[home] if home is not None else None,
+                tier=v["tier"],
+            )
+            await create_member(session, caller, cmd.master, member)
     elif kind is ImportKind.REPLENISHMENT_RULES:
         await session.execute(
             _REORDER,

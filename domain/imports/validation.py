@@ -56,6 +56,12 @@ PARSERS: dict[str, Parse] = {
     "unit_cost": checks.money,
     "quantity": checks.quantity,
     "reorder_point": lambda v: checks.quantity(v, allow_zero=True),
+    "name": lambda v: checks.text(v, 200, required=True),
+    "phone": checks.phone,
+    "email": checks.email,
+    "birthday": checks.birthday,
+    "home_location": lambda v: checks.text(v, 64),
+    "tier": lambda v: checks.text(v, 32),
 }
 
 
@@ -95,9 +101,29 @@ class Validator:
         quoted = cell if len(cell) <= QUOTE_LIMIT else cell[:QUOTE_LIMIT] + "…"
         return RowError(number, self._title(key), problem.code, quoted, problem.message)
 
+    def _relate_member(
+        self, number: int, values: dict[str, Any], raw: dict[str, str]
+    ) -> list[RowError]:
+        errors: list[RowError] = []
+        home = values["home_location"]
+        if home is not None and home not in self.catalogue.locations:
+            problem = Problem("UNKNOWN_LOCATION", "no such location")
+            errors.append(self._error(number, "home_location", raw["home_location"], problem))
+        phone = values["phone"]
+        if phone is not None:
+            first = self.seen.get(("phone", phone))
+            if first is not None:
+                problem = Problem("DUPLICATE_IN_FILE", f"already on row {first}")
+                errors.append(self._error(number, "phone", raw["phone"], problem))
+            else:
+                self.seen[("phone", phone)] = number
+        return errors
+
     def _relate(self, number: int, values: dict[str, Any], raw: dict[str, str]) -> list[RowError]:
         """Checks against the catalogue and the rows before this one."""
         errors: list[RowError] = []
+        if self.kind is ImportKind.MEMBERS:
+            return self._relate_member(number, values, raw)
         sku = values["sku"]
         if self.kind is ImportKind.PRODUCTS:
             key: Any = sku

@@ -216,3 +216,58 @@ async def test_export_movements_streams_csv_with_cost_and_escapes_formulas(
 
     ws = openpyxl.load_workbook(xlsx).active
     assert ws["A1"].value == "location" and ws.freeze_panes == "A2"
+
+
+async def test_members_import_checks_phones_and_seals_them(database_url, tenant, tmp_path):
+    body = (
+        "會員名單\n"
+        "姓名,電話,電郵,生日,所屬分店,等級\n"
+        "陳大文,9123 4567,tai.man@example.com,03-15,S1,GOLD\n"
+        "李小明,+853 6612 3456,,1990-02-28,,\n"
+        "王芳,+86 138 0013 8000,,,,\n"
+        "Bad Phone,1234 5678,,,,\n"
+        "Bad,91234567,not-an-email,13-40,,\n"
+        "Dup,91234567,,,ZZ,\n"
+    )
+    path = tmp_path / "members.csv"
+    path.write_bytes(body.encode("big5hkscs"))
+    env = {"STOCKGRAPH_DATA_KEY": bytes(range(32)).hex()}  # the test database's key
+    dry = cli(
+        database_url,
+        "import",
+        "members",
+        str(path),
+        "--tenant",
+        tenant.code,
+        "--dry-run",
+        extra_env=env,
+    )
+    report = summary(dry)
+    assert (report["rowsTotal"], report["rowsValid"]) == (6, 3)
+    assert {(e["row"], e["column"], e["code"], e["value"]) for e in report["errors"]} == {
+        (6, "電話", "INVALID_PHONE", "1234 5678"),
+        (7, "電郵", "INVALID_EMAIL", "not-an-email"),
+        (7, "生日", "INVALID_DATE", "13-40"),
+        (8, "電話", "DUPLICATE_IN_FILE", "91234567"),
+        (8, "所屬分店", "UNKNOWN_LOCATION", "ZZ"),
+    }
+    done = cli(
+        database_url,
+        "import",
+        "members",
+        str(path),
+        "--tenant",
+        tenant.code,
+        "--valid-only",
+        extra_env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert summary(done)["rowsWritten"] == 3
+    async with tenant.db.owner_transaction() as s:
+        tiers = sorted(
+            r.tier
+            for r in await s.execute(
+                text("SELECT tier FROM members WHERE tenant_id = :t"), {"t": tenant.tenant_id}
+            )
+        )
+    assert len(tiers) == 3 and "GOLD" in tiers
