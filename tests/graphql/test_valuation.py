@@ -183,3 +183,55 @@ async def test_valuation_is_isolated_between_tenants(gql, tenant, other_tenant):
     # the other tenant's location id resolves to nothing for this tenant
     data = await gql.ok(LEVEL, tenant.owner, {"loc": other_tenant.loc("S1"), "sku": "A"})
     assert data["stockLevel"] is None
+
+
+async def test_concurrent_receipts_and_sales_cost_as_if_posted_one_by_one(gql, tenant):
+    """Many clients at once: the averages equal a replay of the ledger in sequence order."""
+    import asyncio
+    import random
+
+    from domain.valuation.average import Position
+
+    rng = random.Random(12)
+    gate = asyncio.Semaphore(4)  # a few connections: the server is shared
+
+    async def one(i: int) -> None:
+        async with gate:
+            if i % 3 == 2:
+                await sell(gql, tenant, "S1", f"C-{i}", "A", rng.randint(1, 4))
+            else:
+                await receive(gql, tenant, "S1", "A", rng.randint(1, 9), f"{rng.uniform(3, 6):.4f}")
+
+    await asyncio.gather(*(one(i) for i in range(45)))
+    async with tenant.db.owner_transaction() as session:
+        rows = (
+            await session.execute(
+                text(
+                    "SELECT kind, delta, unit_cost FROM stock_movements WHERE tenant_id = :t "
+                    "ORDER BY sequence"
+                ),
+                {"t": tenant.tenant_id},
+            )
+        ).all()
+        level = (
+            await session.execute(
+                text(
+                    "SELECT on_hand, stock_value, average_cost FROM stock_levels "
+                    "WHERE tenant_id = :t AND location_id = :l"
+                ),
+                {"t": tenant.tenant_id, "l": tenant.locations["S1"]},
+            )
+        ).one()
+    assert len(rows) == 45
+    position = Position(0, Decimal(0), Decimal("4.0000"))  # A's catalogue cost
+    for row in rows:
+        given = row.unit_cost if row.kind == "RECEIPT" else None
+        cost, position = position.move(row.kind, row.delta, given)
+        assert cost == row.unit_cost
+    assert (level.on_hand, level.stock_value, level.average_cost) == (
+        position.on_hand,
+        position.value,
+        position.average,
+    )
+    assert await value_mismatches(tenant.db, tenant.tenant_id) == []
+    assert await ledger_mismatches(tenant.db, tenant.tenant_id) == []
