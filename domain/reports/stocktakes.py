@@ -124,35 +124,40 @@ def render_xlsx(record: StocktakeRecord) -> bytes:
     ws.freeze_panes = "A2"
     last = len(HEADERS)
 
+    bold = Font(bold=True)
+    at = 1  # the last row written (openpyxl's max_row scans every cell: never ask it)
+    formats = {last - 1: "#,##0.0000", last: "#,##0.00;-#,##0.00"}
+
     def subtotal(label: str, top: int, bottom: int) -> None:
-        formulas = [
-            f"=SUBTOTAL(9,{get_column_letter(i)}{top}:{get_column_letter(i)}{bottom})"
-            if i in (FIRST_NUMBER, FIRST_NUMBER + 1, FIRST_NUMBER + 2, last)
-            else None
-            for i in range(FIRST_NUMBER, last + 1)
-        ]
-        ws.append([label, *[""] * (FIRST_NUMBER - 2), *formulas])
-        for cell in ws[ws.max_row]:
-            cell.font = Font(bold=True)
+        nonlocal at
+        cells: list[Any] = [label, *[""] * (FIRST_NUMBER - 2)]
+        for i in range(FIRST_NUMBER, last + 1):
+            summed = i in (FIRST_NUMBER, FIRST_NUMBER + 1, FIRST_NUMBER + 2, last)
+            letter = get_column_letter(i)
+            cell = Cell(
+                ws, value=f"=SUBTOTAL(9,{letter}{top}:{letter}{bottom})" if summed else None
+            )
+            cell.font = bold
+            cell.number_format = formats.get(i, "General")
+            cells.append(cell)
+        ws.append(cells)
+        at += 1
 
     for stocktake, lines in groupby(record.lines, key=lambda ln: ln.stocktake_id):
-        top = ws.max_row + 1
+        top = at + 1
         for line in lines:
-            values = _values(line, record.zone)
-            cells: list[Any] = []
-            for value in values:
+            cells = []
+            for i, value in enumerate(_values(line, record.zone), start=1):
+                cell = Cell(ws, value=value)
                 if isinstance(value, str):
-                    cell = Cell(ws, value=value)
                     cell.data_type = "s"
-                    cells.append(cell)
-                else:
-                    cells.append(value)
+                cell.number_format = formats.get(i, "General")
+                cells.append(cell)
             ws.append(cells)
-            ws.cell(ws.max_row, last - 1).number_format = "#,##0.0000"
-            ws.cell(ws.max_row, last).number_format = "#,##0.00;-#,##0.00"
-        subtotal(f"小計 Subtotal ST-{stocktake}", top, ws.max_row)
-    if ws.max_row >= 2:
-        subtotal("總計 Grand total", 2, ws.max_row)
+            at += 1
+        subtotal(f"小計 Subtotal ST-{stocktake}", top, at)
+    if at >= 2:
+        subtotal("總計 Grand total", 2, at)
     for i in range(1, last + 1):
         ws.column_dimensions[get_column_letter(i)].width = 28 if i == 7 else 14
     out = io.BytesIO()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
@@ -94,22 +93,36 @@ def render(report: MovementReport) -> bytes:
     first_number = len(TEXT_HEADERS) + 1
     last = len(headers)
 
+    bold = Font(bold=True)
+    at = 1  # the last row written (openpyxl's max_row scans every cell: never ask it)
+
+    def number(value: Any, fmt: str, *, strong: bool = False) -> Cell:
+        cell = Cell(ws, value=value)
+        cell.number_format = fmt
+        if strong:
+            cell.font = bold
+        return cell
+
     def subtotal(label: str, top: int, bottom: int) -> None:
-        row = [label, "", "", ""] + [
-            f"=SUBTOTAL(9,{get_column_letter(i)}{top}:{get_column_letter(i)}{bottom})"
+        nonlocal at
+        title = _text(ws, label)
+        title.font = bold
+        row: list[Any] = [title, "", "", ""] + [
+            number(
+                f"=SUBTOTAL(9,{get_column_letter(i)}{top}:{get_column_letter(i)}{bottom})",
+                columns[i - first_number].format,
+                strong=True,
+            )
             for i in range(first_number, last + 1)
         ]
         ws.append(row)
-        for i, cell in enumerate(ws[ws.max_row], start=1):
-            cell.font = Font(bold=True)
-            if i >= first_number:
-                cell.number_format = columns[i - first_number].format
+        at += 1
 
     grand_top = 2
     for location, location_lines in groupby(report.lines, key=lambda ln: ln.location):
-        location_top = ws.max_row + 1
+        location_top = at + 1
         for category, lines in groupby(location_lines, key=lambda ln: ln.category):
-            top = ws.max_row + 1
+            top = at + 1
             for line in lines:
                 row: list[Any] = [
                     _text(ws, line.location),
@@ -117,21 +130,16 @@ def render(report: MovementReport) -> bytes:
                     _text(ws, f"{line.name_zh} {line.name_en}"),
                     _text(ws, line.category),
                 ]
-                row += [_number(c.value(line)) for c in columns]
+                row += [number(c.value(line), c.format) for c in columns]
                 ws.append(row)
-                for i, column in enumerate(columns, start=first_number):
-                    ws.cell(ws.max_row, i).number_format = column.format
-            subtotal(f"小計 Subtotal {category or '—'}", top, ws.max_row)
-        subtotal(f"合計 Total {location}", location_top, ws.max_row)
-    if ws.max_row >= grand_top:
-        subtotal("總計 Grand total", grand_top, ws.max_row)
+                at += 1
+            subtotal(f"小計 Subtotal {category or '—'}", top, at)
+        subtotal(f"合計 Total {location}", location_top, at)
+    if at >= grand_top:
+        subtotal("總計 Grand total", grand_top, at)
     for i in range(1, last + 1):
         ws.column_dimensions[get_column_letter(i)].width = 16 if i > 3 else 14
     ws.column_dimensions["C"].width = 30
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
-
-
-def _number(value: Decimal | int) -> Decimal | int:
-    return value
