@@ -15,11 +15,6 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-
 from domain.reports.movements import REASONS, MovementReport, ReportLine
 
 UNITS = "#,##0;-#,##0"
@@ -72,7 +67,9 @@ def _columns() -> list[NumberColumn]:
 TEXT_HEADERS = [("地點", "Location"), ("貨號", "SKU"), ("品名", "Name"), ("類別", "Category")]
 
 
-def _text(ws: Any, value: str) -> Cell:
+def _text(ws: Any, value: str) -> Any:
+    from openpyxl.cell.cell import Cell
+
     cell = Cell(ws, value=value)
     cell.data_type = "s"  # a name that begins with "=" stays a name
     return cell
@@ -80,6 +77,11 @@ def _text(ws: Any, value: str) -> Cell:
 
 def render(report: MovementReport) -> bytes:
     """The workbook's bytes."""
+    from openpyxl import Workbook  # here: only report builds need it
+    from openpyxl.cell.cell import Cell
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
     columns = _columns()
     book = Workbook()
     ws = book.active
