@@ -12,14 +12,17 @@ from datetime import UTC, datetime
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.routing import Route, WebSocketRoute
 
 from api import report_download, routes
+from api.access_log import AccessLog
 from api.endpoint import GraphQLEndpoint
-from api.graphql import GraphQLApp, schema_for, validation_rules
+from api.graphql import GraphQLApp, policy_for, schema_for
 from api.middleware import BodyLimit, Metrics
 from api.settings import Settings
 from api.ws import GraphQLWebSocket
+from auth.backend import BearerBackend
 from auth.tokens import TokenService
 from db.session import Database
 from domain import idempotency
@@ -56,7 +59,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         db=db,
         tokens=tokens,
         broker=broker,
-        rules=validation_rules(settings),
+        policy=policy_for(settings),
         init_timeout=settings.ws_init_timeout_seconds,
         max_operations=settings.max_subscriptions_per_connection,
         queue_size=settings.subscription_queue_size,
@@ -113,7 +116,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         middleware=[
             Middleware(Metrics),
+            *access_log_middleware(settings),
             Middleware(BodyLimit, limit=settings.max_body_bytes),
+            Middleware(AuthenticationMiddleware, backend=BearerBackend(tokens)),
         ],
         lifespan=lifespan,
     )
@@ -179,3 +184,9 @@ async def _retag(db: Database, every: float) -> None:
 def app_from_env() -> Starlette:
     """Entry point for `uvicorn --factory api.app:app_from_env` (each worker builds its own)."""
     return create_app(Settings())
+
+
+def access_log_middleware(settings: Settings) -> list[Middleware]:
+    """The access log when the settings ask for one (never by default in production)."""
+    rate = settings.access_log_rate
+    return [Middleware(AccessLog, rate=rate)] if rate > 0 else []

@@ -419,7 +419,8 @@ def serve(
             return None
 
         run(noop)
-    sys.stderr.write(f"GraphiQL: http://{host}:{port}/graphql\n")
+    if settings.graphiql_enabled:
+        sys.stderr.write(f"GraphiQL: http://{host}:{port}/graphql\n")
     uvicorn.run(
         "api.app:app_from_env",
         factory=True,
@@ -431,6 +432,7 @@ def serve(
         http="httptools",
         ws_per_message_deflate=False,
         proxy_headers=False,
+        access_log=False,  # api.access_log writes it, when the settings ask
     )
 
 

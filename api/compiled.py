@@ -1,23 +1,27 @@
-"""Compiled reads: a query document that ran once runs again without per-field machinery.
+"""Compiled reads: a read-only document runs without per-field machinery.
 
 Why: strawberry and graphql-core resolve a response field by field, each through
 wrappers, an ``Info`` object and an awaitable; a 50-row stock list is ~300 such
 fields, and that, not PostgreSQL, is where a request's time went. A plan built
 once per document walks the same selection over whole rows at a time: one call per
-field per *level* (a list of sources), not per row.
+field per *level* (a list of sources), not per row. See docs/fast-path.md.
 
-The plan keeps every guarantee of the full path:
+The plan runs inside strawberry's own execution (``CompiledExecution``, a schema
+extension's ``on_execute``), after strawberry parsed and validated the document, so
+every validation rule and limit has passed. It keeps every guarantee of the full path:
 
-- it is built only for a document that already ran through the full path without an
-  error, so parsing, validation and the depth, alias and token limits have passed;
 - it calls the same resolvers with the same converted arguments under the same
   caller, so row-level security, location rules and field permissions still apply
   (a field's permission is checked before the field is read);
-- it covers only the catalog and stock types in ``COMPILED_TYPES``, whose resolvers
-  read and never write or audit, and only the root fields in ``COMPILED_ROOTS``;
+- it covers only what the schema declares compilable (schema/loading.py): root and
+  resolver fields marked ``READS``, ``loaded`` fields, and the plain fields of types
+  marked ``@compiled_type``; there is no list of names here;
+- all of a plan's reads, sessions included, run in one read-only transaction on one
+  pooled connection (db.reader.one_transaction): one snapshot, one BEGIN;
 - whatever it does not expect (a permission the caller lacks, a null in a non-null
   field, an error from a resolver, a resolver that wants more of ``info`` than its
-  context) makes it give up, and the full path answers instead, errors and all.
+  context) makes it give up, and the full path answers instead, errors and all. A
+  failure that is not such a give-up is logged and counted on /metrics.
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ import asyncio
 import inspect
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from graphql import (
@@ -39,6 +44,7 @@ from graphql import (
     GraphQLError,
     GraphQLField,
     GraphQLInt,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -46,57 +52,30 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
     GraphQLString,
+    GraphQLUnionType,
     InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
     parse,
 )
+from graphql.execution import ExecutionResult as GraphQLExecutionResult
 from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.language import Visitor, visit
 from graphql.utilities import get_operation_ast
 from prometheus_client import Counter
+from strawberry.extensions import SchemaExtension
 from strawberry.permission import PermissionExtension
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
 from auth.permissions import Permission
-from db.loaders import LazyLoader, Loaders
 from db.reader import one_transaction
+from domain.errors import DomainError
 from schema.context import Context
-from schema.loading import BATCH, Batch
+from schema.loading import BATCH, COMPILED, Batch, is_compiled_type
 
-# Root fields whose resolvers only read and use nothing of ``info`` but its context.
-COMPILED_ROOTS = frozenset(
-    {"stockLevels", "stockLevel", "stockMovements", "products", "product", "locations", "location"}
-)
-# Root fields whose resolver (totalCount included) reads only through Database.read.
-READER_ROOTS = frozenset({"stockLevels"})
-# Loaders over the asyncpg reader (db.loaders: LazyLoader(read=...)).
-READER_LOADERS = frozenset(
-    name for name, value in vars(Loaders).items() if isinstance(value, LazyLoader) and value.read
-)
-# Types whose fields only read: no audit on read, no masking beyond field permissions.
-COMPILED_TYPES = frozenset(
-    {
-        "Query",
-        "StockLevel",
-        "StockLevelConnection",
-        "StockLevelEdge",
-        "StockMovement",
-        "StockMovementConnection",
-        "StockMovementEdge",
-        "Product",
-        "ProductConnection",
-        "ProductEdge",
-        "Location",
-        "LocationConnection",
-        "LocationEdge",
-        "Money",
-        "PageInfo",
-    }
-)
 log = logging.getLogger("stockgraph.compiled")
 
 PLAN_CACHE_SIZE = 1000
@@ -107,9 +86,13 @@ MAX_DOCUMENT_CHARS = 20_000
 PLAN_TRIED = "stockgraph.plan_tried"  # ASGI scope key: a plan already gave up on this request
 OUTCOMES = Counter(
     "stockgraph_compiled_reads_total",
-    "Requests for documents with a compiled plan: answered by it, or given back to the full path",
+    "Requests for read-only documents: answered by a compiled plan, given back to the full "
+    "path as expected (gave_up), or failed unexpectedly (failed, logged), or not compilable",
     ["outcome"],
 )
+# What a plan may run into and leave to the full path without anything being wrong:
+# the full path answers these with its own error (or its own null), as it should.
+EXPECTED = (GraphQLError, DomainError, PermissionError)
 
 
 class GiveUp(Exception):
@@ -123,13 +106,16 @@ class NotCompilable(Exception):
 class ContextInfo:
     """What a compiled resolver gets for ``info``: the context and nothing else.
 
-    Any other attribute raises AttributeError, which makes the request fall back.
+    Any other attribute gives up: the full path, with its whole ``Info``, answers.
     """
 
     __slots__ = ("context",)
 
     def __init__(self, context: Context) -> None:
         self.context = context
+
+    def __getattr__(self, name: str) -> Any:
+        raise GiveUp(f"a resolver wants info.{name}")
 
 
 Complete = Callable[[Any], Any]
@@ -151,6 +137,9 @@ class FieldPlan:
     child: ObjectPlan | None = None  # objects
     wrappers: tuple[str, ...] = ()  # outer to inner: "nonnull" / "list"
     rows_suffice: bool = False  # a batched field whose selection reads only row columns
+    # abstract fields (node, nodes): the plan per concrete type; None where that type's
+    # selection does not compile (an object of that type makes the plan give up)
+    children: dict[str, ObjectPlan | None] | None = None
 
 
 @dataclass(slots=True)
@@ -163,17 +152,20 @@ class ObjectPlan:
 class Plan:
     operation: OperationDefinitionNode
     root: ObjectPlan
-    # every database access of the plan goes through Database.read: it may run in one
-    # read transaction (db.reader.one_transaction) instead of one per level
-    one_reader: bool = False
+    fields: frozenset[tuple[str, str]] = frozenset()  # (type, field) pairs it reads
 
 
 # ---------------------------------------------------------------- compiling
 
 
-def compile_plan(schema: GraphQLSchema, query: str, operation_name: str | None) -> Plan:
+def compile_plan(
+    schema: GraphQLSchema, query: str | DocumentNode, operation_name: str | None
+) -> Plan:
     """The plan of one operation of a valid document, or NotCompilable."""
-    document = parse(query, no_location=True)  # a plan keeps its AST: no tokens in it
+    if isinstance(query, str):
+        document = parse(query, no_location=True)  # a plan keeps its AST: no tokens in it
+    else:
+        document = query
     operation = get_operation_ast(document, operation_name)
     if operation is None or operation.operation is not OperationType.QUERY:
         raise NotCompilable("only queries")
@@ -185,28 +177,30 @@ def compile_plan(schema: GraphQLSchema, query: str, operation_name: str | None) 
         raise NotCompilable("fragment variables")
     query_type = schema.query_type
     assert query_type is not None
-    root = _object_plan(schema, query_type, [operation.selection_set], fragments, root=True)
-    return Plan(operation=operation, root=root, one_reader=_reads_only_through_readers(root))
+    root = _object_plan(schema, query_type, [operation.selection_set], fragments)
+    return Plan(operation=operation, root=root, fields=frozenset(_fields_read(root)))
 
 
-def _reads_only_through_readers(root: ObjectPlan) -> bool:
-    """Root fields whose resolvers read through Database.read, and batched fields whose
-    loaders do (db.loaders.ReadLoader); nothing else in the plan touches the database."""
-    names = {f.node.name.value for f in root.fields if f.node is not None}
-    if not names <= READER_ROOTS:
+def _fields_read(plan: ObjectPlan) -> Iterator[tuple[str, str]]:
+    for f in plan.fields:
+        if f.node is not None:
+            yield (plan.type_name, f.node.name.value)
+        children = [f.child] if f.child is not None else list((f.children or {}).values())
+        for child in children:
+            if child is not None:
+                yield from _fields_read(child)
+
+
+def compilable(type_: GraphQLObjectType, name: str) -> bool:
+    """Whether the schema declares ``type_.name`` compilable (schema/loading.py)."""
+    field_def = type_.fields.get(name)
+    sf = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF) if field_def else None
+    if not isinstance(sf, StrawberryField):
         return False
-
-    def batches_read(plan: ObjectPlan) -> bool:
-        for field in plan.fields:
-            sf = field.strawberry_field
-            batch = sf.metadata.get(BATCH) if sf is not None else None
-            if isinstance(batch, Batch) and batch.loader not in READER_LOADERS:
-                return False
-            if field.child is not None and not batches_read(field.child):
-                return False
-        return True
-
-    return batches_read(root)
+    if sf.base_resolver is not None:
+        return bool(sf.metadata.get(COMPILED)) or isinstance(sf.metadata.get(BATCH), Batch)
+    definition = type_.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    return definition is not None and is_compiled_type(definition.origin)
 
 
 class _DirectiveFinder(Visitor):
@@ -261,24 +255,17 @@ def _object_plan(
     type_: GraphQLObjectType,
     selection_sets: Sequence[SelectionSetNode],
     fragments: dict[str, FragmentDefinitionNode],
-    root: bool = False,
 ) -> ObjectPlan:
-    if type_.name not in COMPILED_TYPES:
-        raise NotCompilable(f"type {type_.name}")
     plans: list[FieldPlan] = []
     for key, nodes in _collect(schema, type_, selection_sets, fragments).items():
         name = nodes[0].name.value
         if name == "__typename":
             plans.append(FieldPlan(key, None, None, None, (), typename=type_.name))
             continue
-        if root and name not in COMPILED_ROOTS:
-            raise NotCompilable(f"root field {name}")
-        field_def = type_.fields.get(name)
-        if field_def is None:
-            raise NotCompilable(f"field {name}")
-        strawberry_field = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-        if not isinstance(strawberry_field, StrawberryField):
-            raise NotCompilable(f"field {name} is not strawberry's")
+        if not compilable(type_, name):
+            raise NotCompilable(f"{type_.name}.{name} is not declared compilable")
+        field_def = type_.fields[name]
+        strawberry_field = field_def.extensions[GraphQLCoreConverter.DEFINITION_BACKREF]
         plan = FieldPlan(
             key,
             field_def,
@@ -292,14 +279,25 @@ def _object_plan(
             wrappers.append("nonnull" if isinstance(inner, GraphQLNonNull) else "list")
             inner = inner.of_type
         plan.wrappers = tuple(wrappers)
+        subsets = [n.selection_set for n in nodes if n.selection_set is not None]
         if isinstance(inner, GraphQLScalarType | GraphQLEnumType):
             plan.complete = _leaf(field_def.type)
         elif isinstance(inner, GraphQLObjectType):
-            subsets = [n.selection_set for n in nodes if n.selection_set is not None]
             plan.child = _object_plan(schema, inner, subsets, fragments)
             plan.rows_suffice = _rows_suffice(strawberry_field, plan.child)
+        elif isinstance(inner, GraphQLInterfaceType | GraphQLUnionType):
+            plan.children = {}
+            for possible in schema.get_possible_types(inner):
+                try:
+                    plan.children[possible.name] = _object_plan(
+                        schema, possible, subsets, fragments
+                    )
+                except NotCompilable:
+                    plan.children[possible.name] = None
+            if not any(plan.children.values()):
+                raise NotCompilable(f"no type at {name} compiles")
         else:
-            raise NotCompilable(f"abstract type at {name}")
+            raise NotCompilable(f"type at {name}")
         plans.append(plan)
     return ObjectPlan(type_.name, plans)
 
@@ -395,6 +393,9 @@ class Run:
     schema: Any  # strawberry.Schema
     context: Context
     variables: Any  # graphql VariableValues
+    # rows a batched field already loaded in this run, per loader: another root field or
+    # level naming the same keys reads none of them again (as the dataloader's cache)
+    rows: dict[str, dict[Any, Any]] = dataclass_field(default_factory=dict)
 
 
 async def execute(plan: Plan, strawberry_schema: Any, context: Context, inputs: Any) -> Any:
@@ -407,10 +408,6 @@ async def execute(plan: Plan, strawberry_schema: Any, context: Context, inputs: 
     if isinstance(coerced, list):
         raise GiveUp("variables do not coerce")
     run = Run(strawberry_schema, context, coerced)
-    if not plan.one_reader:
-        # each level's read is a short transaction of its own, as on the full path
-        (data,) = await _run_object(plan.root, [None], run)
-        return data
     async with one_transaction(context.db.app_engine, context.caller.tenant_id):
         (data,) = await _run_object(plan.root, [None], run)
     return data
@@ -435,8 +432,16 @@ async def _run_object(plan: ObjectPlan, sources: list[Any], run: Run) -> list[di
             for d, v in zip(out, values, strict=True):
                 d[key] = complete(v)
             continue
-        assert field.child is not None
         wrappers = field.wrappers
+        if field.children is not None:
+            objects: list[Any] = []
+            for v in values:
+                _gather_objects(wrappers, v, objects)
+            done = iter(await _run_abstract(field.children, objects, run) if objects else ())
+            for d, v in zip(out, values, strict=True):
+                d[key] = _rebuild(wrappers, v, done)
+            continue
+        assert field.child is not None
         if wrappers == NON_NULL:  # the common shapes, without a call per value
             if any(v is None for v in values):
                 raise GiveUp("null in a non-null field")
@@ -458,6 +463,28 @@ async def _run_object(plan: ObjectPlan, sources: list[Any], run: Run) -> list[di
         for d, v in zip(out, values, strict=True):
             d[key] = _rebuild(wrappers, v, done)
     return out
+
+
+async def _run_abstract(
+    children: dict[str, ObjectPlan | None], objects: list[Any], run: Run
+) -> list[dict[str, Any]]:
+    """Objects of an interface or union: each concrete type's plan over its own objects,
+    the results back in the objects' order."""
+    by_type: dict[str, list[int]] = {}
+    for i, obj in enumerate(objects):
+        definition = getattr(type(obj), "__strawberry_definition__", None)
+        name = getattr(definition, "name", None)
+        if name is None or children.get(name) is None:
+            raise GiveUp(f"an object of type {name} here does not compile")
+        by_type.setdefault(name, []).append(i)
+    results: list[dict[str, Any]] = [{} for _ in objects]
+    for name, indices in by_type.items():
+        child = children[name]
+        assert child is not None
+        done = await _run_object(child, [objects[i] for i in indices], run)
+        for i, r in zip(indices, done, strict=True):
+            results[i] = r
+    return results
 
 
 async def _resolve(field: FieldPlan, sources: list[Any], run: Run) -> list[Any]:
@@ -502,8 +529,12 @@ async def _load_batch(batch: Batch, sources: list[Any], run: Run, rows_suffice: 
     When the selection below reads only fields the type copies from its row unchanged
     (``Batch.row_fields``), the rows themselves stand in for the objects."""
     keys = [getattr(s, batch.key) for s in sources]
-    loader = getattr(run.context.loaders, batch.loader)
-    rows = await loader.batch_load_fn(keys)
+    known = run.rows.setdefault(batch.loader, {})
+    missing = list({k for k in keys if k not in known})
+    if missing:
+        loader = getattr(run.context.loaders, batch.loader)
+        known.update(zip(missing, await loader.batch_load_fn(missing), strict=True))
+    rows = [known[k] for k in keys]
     if rows_suffice:
         if any(row is None for row in rows):
             raise GiveUp("a row the full path would fail on")
@@ -545,16 +576,18 @@ def _rebuild(wrappers: tuple[str, ...], value: Any, done: Iterator[Any], depth: 
 
 
 class CompiledReads:
-    """Plans by (tenant, document, operation name), learnt from clean full executions.
+    """Plans by (tenant, document, operation name), made the first time a document runs.
 
     Per tenant, so that no tenant can tell (from timing or the counters on /metrics)
-    which documents another one runs. Bounded by count and by the documents' length;
-    documents that do not compile are remembered apart, so they never push plans out.
+    which documents another one runs. Bounded by count and by the documents' length
+    (a document that inlines its values instead of using variables is a new key each
+    time; it is compiled, run and in time pushed out, never more than the bound).
+    Documents that do not compile are remembered apart, so they never push plans out.
     """
 
     def __init__(
         self,
-        strawberry_schema: Any,
+        strawberry_schema: Any = None,
         size: int = PLAN_CACHE_SIZE,
         max_chars: int = PLAN_CACHE_CHARS,
     ) -> None:
@@ -566,10 +599,12 @@ class CompiledReads:
         self.refused: OrderedDict[PlanKey, None] = OrderedDict()
         self.hits = 0
         self.fallbacks = 0
+        self.failures = 0
 
     def plan_for(
         self, query: str | None, operation_name: str | None, tenant_id: int | None
     ) -> Plan | None:
+        """The plan already made for this document, if any."""
         if query is None or tenant_id is None:
             return None
         key = (tenant_id, query, operation_name)
@@ -582,27 +617,56 @@ class CompiledReads:
         self,
         query: str | None,
         operation_name: str | None,
-        succeeded: bool,
         tenant_id: int | None,
-    ) -> None:
-        """After a full execution: remember the plan of a document that ran cleanly."""
-        if query is None or tenant_id is None or not succeeded or len(query) > MAX_DOCUMENT_CHARS:
-            return
+        document: DocumentNode | None = None,
+    ) -> Plan | None:
+        """The plan of a document that strawberry parsed and validated; None when it does
+        not compile (remembered, so it is not tried again)."""
+        if query is None or tenant_id is None:
+            return None
         key = (tenant_id, query, operation_name)
-        if key in self.plans or key in self.refused:
-            return
+        plan = self.plan_for(query, operation_name, tenant_id)
+        if plan is not None or key in self.refused:
+            return plan
         try:
-            plan = compile_plan(self.schema._schema, query, operation_name)
+            plan = compile_plan(self.schema._schema, document or query, operation_name)
         except (NotCompilable, GraphQLError):
-            self.refused[key] = None
-            if len(self.refused) > self.size:
-                self.refused.popitem(last=False)
-            return
-        self.plans[key] = plan
-        self.chars += len(query)
-        while len(self.plans) > self.size or self.chars > self.max_chars:
-            (_, dropped, _), _ = self.plans.popitem(last=False)
-            self.chars -= len(dropped)
+            OUTCOMES.labels("not_compilable").inc()
+            if len(query) <= MAX_DOCUMENT_CHARS:
+                self.refused[key] = None
+                if len(self.refused) > self.size:
+                    self.refused.popitem(last=False)
+            return None
+        if len(query) <= MAX_DOCUMENT_CHARS:
+            self.plans[key] = plan
+            self.chars += len(query)
+            while len(self.plans) > self.size or self.chars > self.max_chars:
+                (_, dropped, _), _ = self.plans.popitem(last=False)
+                self.chars -= len(dropped)
+        return plan
+
+    async def run(self, plan: Plan, variables: Any, context: Context) -> tuple[bool, Any]:
+        """(True, data) when the plan answered; (False, None) when the full path must."""
+        try:
+            data = await execute(plan, self.schema, context, variables)
+        except GiveUp as reason:
+            return self._gave_up(context, "gave_up", reason)
+        except EXPECTED as reason:
+            return self._gave_up(context, "gave_up", reason)
+        except Exception as error:
+            self.failures += 1
+            log.exception("compiled plan failed; the full path answers", exc_info=error)
+            return self._gave_up(context, "failed", error)
+        self.hits += 1
+        OUTCOMES.labels("answered").inc()
+        return True, data
+
+    def _gave_up(self, context: Context, outcome: str, reason: BaseException) -> tuple[bool, Any]:
+        self.fallbacks += 1
+        OUTCOMES.labels(outcome).inc()
+        log.debug("compiled plan gave up: %s", reason)
+        context._loaders = None  # the full path starts from fresh loaders
+        return False, None
 
     async def try_execute(
         self, query: str | None, operation_name: str | None, variables: Any, context: Context
@@ -612,13 +676,41 @@ class CompiledReads:
         plan = self.plan_for(query, operation_name, tenant_id)
         if plan is None:
             return False, None
-        try:
-            data = await execute(plan, self.schema, context, variables)
-        except Exception:
-            self.fallbacks += 1
-            OUTCOMES.labels("fallback").inc()
-            log.debug("compiled plan gave up", exc_info=True)
-            return False, None
-        self.hits += 1
-        OUTCOMES.labels("answered").inc()
-        return True, data
+        return await self.run(plan, variables, context)
+
+
+class CompiledExecution(SchemaExtension):
+    """Runs a read-only document on its plan inside strawberry's execution.
+
+    ``on_execute`` comes after strawberry parsed and validated the document (every
+    rule and limit of the schema), and after the extensions before it in the list
+    (an answer already set, such as a 401, is left alone). When the plan answers,
+    its data is the result and graphql-core's executor is not called; when it gives
+    up, the executor runs as if the plan had never been tried.
+    """
+
+    def __init__(self, reads: CompiledReads) -> None:
+        super().__init__()
+        self.reads = reads
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        ec = self.execution_context
+        context = ec.context
+        if ec.result is None and isinstance(context, Context) and context.caller is not None:
+            scope = getattr(context.request, "scope", None) or {}
+            if not scope.get(PLAN_TRIED) and _is_query(ec.graphql_document, ec.operation_name):
+                plan = self.reads.learn(
+                    ec.query, ec.operation_name, context.caller.tenant_id, ec.graphql_document
+                )
+                if plan is not None:
+                    answered, data = await self.reads.run(plan, ec.variables, context)
+                    if answered:
+                        ec.result = GraphQLExecutionResult(data=data, errors=None)
+        yield
+
+
+def _is_query(document: DocumentNode | None, operation_name: str | None) -> bool:
+    if document is None:
+        return False
+    operation = get_operation_ast(document, operation_name)
+    return operation is not None and operation.operation is OperationType.QUERY

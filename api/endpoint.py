@@ -1,13 +1,16 @@
-"""POST /graphql: a document with a compiled plan is answered here, the rest by strawberry.
+"""POST /graphql: a document that already has a plan is answered here, the rest by strawberry.
 
 Why: for a 50-row list, strawberry's HTTP view (request and response objects, its
 parsing, context and result processing) cost about as much as answering from the
-plan. This endpoint reads the JSON body itself and, when the bearer token is good
-and the document (or the persisted document its hash names, api/persisted.py)
-already has a plan (api/compiled.py), answers from the plan directly. Anything
-else, and any request the plan gives up on, is handed to strawberry's view with the
-body replayed unchanged, so the full path answers it exactly as it would have:
-errors, 401s, GET, batches, multipart and all.
+plan. Plans are made inside strawberry's execution (api/compiled.py:
+CompiledExecution), after its parsing and validation; so a plan exists only for a
+document text that passed every rule and limit of this schema in this process.
+This endpoint reads the JSON body itself and, when the bearer token is good and the
+document (or the persisted document its hash names, api/persisted.py) already has
+a plan for the caller's tenant, answers from the plan directly. Anything else, and
+any request the plan gives up on, is handed to strawberry's view with the body
+replayed unchanged, so the full path answers it exactly as it would have: errors,
+401s, GET, batches, multipart and all.
 """
 
 from __future__ import annotations
@@ -18,9 +21,8 @@ import orjson
 from starlette.types import Message, Receive, Scope, Send
 
 from api.compiled import PLAN_TRIED
-from api.graphql import GraphQLApp, request_id
-from auth.backend import authenticate
-from auth.tokens import InvalidToken
+from api.graphql import JSON_BODY, GraphQLApp, request_id
+from auth.backend import caller_of
 from schema.context import Context
 
 JSON_HEADERS = [(b"content-type", b"application/json")]
@@ -51,14 +53,12 @@ class GraphQLEndpoint:
             if not isinstance(decoded, dict | list):  # its view would fail with a 500
                 await _bad_request(send, b"The request body must be a JSON object or array")
                 return
+            scope[JSON_BODY] = decoded  # the view reads it from here, not from the body
         request = _request(decoded) if compiled is not None else None
         if request is None:
             await self.view(scope, replay, send)
             return
-        try:
-            caller = authenticate(_text(headers.get(b"authorization")), self.view.tokens)
-        except InvalidToken:
-            caller = None
+        caller = caller_of(scope)  # the authentication middleware's
         if caller is None:
             await self.view(scope, replay, send)
             return

@@ -1,8 +1,8 @@
-"""The GraphQL schema and its HTTP/WebSocket view.
+"""The GraphQL schema and its HTTP view (and the legacy graphql-ws protocol).
 
-Validation rules (depth, aliases, tokens) are built once per schema, so the
-parse and validation caches hit on every request (a rule class made per
-request would silently defeat them).
+What a request may do (limits, introspection, suggestions, masking, the caller
+requirement) is the policy's (api/policy.py); the caller comes from the scope,
+where the authentication middleware put it (auth/backend.py).
 """
 
 from __future__ import annotations
@@ -11,40 +11,30 @@ import dataclasses
 import json
 import logging
 import uuid
-from collections.abc import Iterator
+from contextvars import ContextVar
 from functools import cache
 from typing import Any
 
 import orjson
 import strawberry
-from graphql import FieldNode, GraphQLError, OperationDefinitionNode
+from graphql import GraphQLError
 from graphql.error import GraphQLError as CoreGraphQLError
-from graphql.execution import ExecutionResult as GraphQLExecutionResult
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaskErrors,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
 from strawberry.http import GraphQLRequestData
 from strawberry.schema.config import StrawberryConfig
 from strawberry.subscriptions import GRAPHQL_WS_PROTOCOL
 from strawberry.types import ExecutionContext, ExecutionResult
 
-from api.compiled import PLAN_TRIED, CompiledReads
+from api.compiled import CompiledExecution, CompiledReads
 from api.persisted import PersistedDocuments, Refusal, requested_hash
+from api.policy import Policy, policy, unauthenticated
 from api.settings import Settings
-from auth.backend import authenticate
-from auth.tokens import InvalidToken, TokenService
+from auth.backend import authorization_param, caller_from_header, caller_of
+from auth.tokens import TokenService
 from db.session import Database
 from resolvers.roots import Mutation, Query, Subscription
 from schema.context import Context
@@ -52,67 +42,16 @@ from schema.scalars import SCALAR_MAP
 
 log = logging.getLogger("stockgraph.graphql")
 
-UNAUTHENTICATED = "UNAUTHENTICATED"
-
-
-INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "__typename"})
-
-
-def _introspection_only(ctx: ExecutionContext) -> bool:
-    """True only when every top-level selection is a plain introspection field.
-
-    Fragments at the top level are refused outright: a fragment's name says
-    nothing about the fields inside it.
-    """
-    doc = ctx.graphql_document
-    if doc is None:
-        return False
-    for definition in doc.definitions:
-        if isinstance(definition, OperationDefinitionNode):
-            for selection in definition.selection_set.selections:
-                if not isinstance(selection, FieldNode):
-                    return False
-                if selection.name.value not in INTROSPECTION_FIELDS:
-                    return False
-    return True
-
-
-def unauthenticated(context: Context) -> GraphQLExecutionResult:
-    """HTTP 401 (when there is an HTTP response) and an UNAUTHENTICATED error."""
-    if context.response is not None and hasattr(context.response, "status_code"):
-        context.response.status_code = 401
-        context.response.headers["WWW-Authenticate"] = 'Bearer realm="stockgraph"'
-    return GraphQLExecutionResult(
-        data=None,
-        errors=[
-            GraphQLError("a valid Bearer token is required", extensions={"code": UNAUTHENTICATED})
-        ],
-    )
-
-
-class RequireCaller(SchemaExtension):
-    """No caller, no execution: HTTP 401 with an UNAUTHENTICATED error.
-
-    Introspection alone is let through where introspection is on, so GraphiQL
-    can show the schema before the developer pastes a token.
-    """
-
-    allow_introspection = True
-
-    def on_execute(self) -> Iterator[None]:
-        context: Context = self.execution_context.context
-        if context.caller is None and not (
-            self.allow_introspection and _introspection_only(self.execution_context)
-        ):
-            self.execution_context.result = unauthenticated(context)
-        yield
-
-
-class RequireCallerNoIntrospection(RequireCaller):
-    allow_introspection = False
+# ASGI scope key: the JSON body of a POST, already decoded by the /graphql endpoint,
+# so that the view does not decode it a second time.
+JSON_BODY = "stockgraph.json_body"
+_NOTHING = object()
+_DECODED: ContextVar[object] = ContextVar("stockgraph_decoded_body", default=_NOTHING)
 
 
 class StockgraphSchema(strawberry.Schema):
+    compiled_reads: CompiledReads | None = None  # the plans of CompiledExecution, if on
+
     def process_errors(
         self, errors: list[CoreGraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -123,29 +62,6 @@ class StockgraphSchema(strawberry.Schema):
                 log.error("unexpected error at %s", error.path, exc_info=original)
 
 
-def _unexpected(error: GraphQLError) -> bool:
-    original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError)
-
-
-def _limits(max_depth: int, max_aliases: int, introspection: bool) -> type[AddValidationRules]:
-    """One extension class whose rule classes are built once, so validation caching hits."""
-    from graphql.validation import NoSchemaIntrospectionCustomRule
-
-    rules = [
-        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
-    ]
-    if not introspection:
-        rules.append(NoSchemaIntrospectionCustomRule)
-
-    class Limits(AddValidationRules):
-        def __init__(self) -> None:
-            super().__init__(rules)
-
-    return Limits
-
-
 @cache
 def build_schema(
     production: bool = False,
@@ -153,35 +69,37 @@ def build_schema(
     max_depth: int = 12,
     max_aliases: int = 30,
     max_tokens: int = 5000,
+    compiled_reads: bool = True,
 ) -> strawberry.Schema:
-    """One schema (and one set of validation rule classes) per configuration."""
-    extensions: list[Any] = [
-        lambda: ParserCache(maxsize=1000),
-        lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        _limits(max_depth, max_aliases, introspection),
-        lambda: ValidationCache(maxsize=1000),
-        RequireCaller if introspection else RequireCallerNoIntrospection,
-    ]
-    if production:
-        extensions.append(lambda: MaskErrors(should_mask_error=_unexpected))
-    return StockgraphSchema(
+    """One schema per configuration, executing under that configuration's policy."""
+    rules = policy(production, introspection, max_depth, max_aliases, max_tokens)
+    reads = CompiledReads() if compiled_reads else None
+    # the policy first: a refusal it sets is left alone by the compiled reads
+    extensions: list[Any] = [rules.extension()]
+    if reads is not None:
+        extensions.append(lambda: CompiledExecution(reads))
+    schema = StockgraphSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=production, scalar_map=SCALAR_MAP),
     )
+    if reads is not None:
+        reads.schema = schema
+        schema.compiled_reads = reads
+    return schema
 
 
-@cache
-def _rules(max_depth: int, max_aliases: int, introspection: bool) -> tuple[type, ...]:
-    limits: Any = _limits(max_depth, max_aliases, introspection)
-    return tuple(limits().validation_rules)
-
-
-def validation_rules(settings: Settings) -> tuple[type, ...]:
-    """The same limits for the WebSocket path as for HTTP (built once)."""
-    return _rules(settings.max_depth, settings.max_aliases, settings.introspection_enabled)
+def policy_for(settings: Settings) -> Policy:
+    """The policy of a running server: the same object for HTTP and WebSocket."""
+    return policy(
+        settings.production,
+        settings.introspection_enabled,
+        settings.max_depth,
+        settings.max_aliases,
+        settings.max_tokens,
+    )
 
 
 def schema_for(settings: Settings) -> strawberry.Schema:
@@ -191,6 +109,7 @@ def schema_for(settings: Settings) -> strawberry.Schema:
         settings.max_depth,
         settings.max_aliases,
         settings.max_tokens,
+        settings.compiled_reads,
     )
 
 
@@ -222,7 +141,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self.tokens = tokens
         self.broker = broker
         self.queue_size = settings.subscription_queue_size
-        self.compiled = CompiledReads(self.schema) if settings.compiled_reads else None
+        self.compiled: CompiledReads | None = getattr(self.schema, "compiled_reads", None)
         self.persisted = PersistedDocuments()
 
     async def execute_single(  # type: ignore[override]
@@ -234,12 +153,11 @@ class GraphQLApp(GraphQL[Context, None]):
         root_value: Any,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        """A persisted document is looked up by its hash; a document seen before runs on
-        its compiled plan; otherwise (or when the plan gives up) on strawberry's full path,
-        after which a clean query's plan is learnt."""
+        """A persisted document is looked up by its hash, then runs through strawberry
+        (where api/compiled.py's extension answers read-only documents from their plans)."""
         if context.caller is None and requested_hash(request_data.extensions) is not None:
-            refused = unauthenticated(context)  # persisted documents are kept per tenant
-            return ExecutionResult(data=None, errors=refused.errors)
+            # persisted documents are kept per tenant
+            return ExecutionResult(data=None, errors=[unauthenticated(context)])
         tenant_id = context.caller.tenant_id if context.caller is not None else None
         query = self.persisted.resolve(tenant_id, request_data.query, request_data.extensions)
         if isinstance(query, Refusal):
@@ -247,25 +165,17 @@ class GraphQLApp(GraphQL[Context, None]):
             return ExecutionResult(data=None, errors=[error])
         if query is not request_data.query:
             request_data = dataclasses.replace(request_data, query=query)
-        compiled = self.compiled
-        tried = getattr(request, "scope", {}).get(PLAN_TRIED, False)
-        if compiled is not None and context.caller is not None and not tried:
-            answered, data = await compiled.try_execute(
-                request_data.query, request_data.operation_name, request_data.variables, context
-            )
-            if answered:
-                return ExecutionResult(data=data, errors=None)
-        result = await super().execute_single(
+        return await super().execute_single(
             request, request_adapter, sub_response, context, root_value, request_data
         )
-        if compiled is not None and context.caller is not None:
-            compiled.learn(
-                request_data.query,
-                request_data.operation_name,
-                succeeded=not result.errors and result.data is not None,
-                tenant_id=context.caller.tenant_id,
-            )
-        return result
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """The body the endpoint decoded already (see get_context), else decoded here."""
+        decoded = _DECODED.get()
+        if decoded is not _NOTHING:
+            _DECODED.set(_NOTHING)
+            return decoded
+        return super().parse_json(data)
 
     def decode_json(self, data: str | bytes) -> object:
         """orjson, and the standard library for what orjson refuses (integers beyond 64 bits)."""
@@ -277,13 +187,11 @@ class GraphQLApp(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        try:
-            caller = authenticate(request.headers.get("authorization"), self.tokens)
-        except InvalidToken:
-            caller = None
+        # strawberry asks for the context before it parses the body, in the same task
+        _DECODED.set(request.scope.get(JSON_BODY, _NOTHING))
         return Context(
             db=self.db,
-            caller=caller,
+            caller=caller_of(request.scope),
             request_id=request_id(request.headers.get("x-request-id")),
             response=response,
             request=request,
@@ -293,12 +201,9 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def on_ws_connect(self, context: Context) -> None:
         """Legacy graphql-ws only: the token may come in connection_init's payload."""
-        params = context.connection_params
-        if isinstance(params, dict) and isinstance(params.get("authorization"), str):
-            try:
-                context.caller = authenticate(params["authorization"], self.tokens)
-            except InvalidToken:
-                context.caller = None
+        header = authorization_param(context.connection_params)
+        if header is not None:
+            context.caller = caller_from_header(header, self.tokens)
         if context.caller is None:
             raise ConnectionRejectionError({"message": "a valid Bearer token is required"})
 

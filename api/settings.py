@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     webhook_allow_http: bool | None = Field(
         default=None, description="Allow http:// webhook URLs (default: only in development)"
     )
+    access_log: Literal["off", "sampled", "all"] | None = Field(
+        default=None,
+        description="Per-request access log (JSON lines): off, sampled or all "
+        "(default: all in development, off in production; request metrics always)",
+    )
+    access_log_sample: float = Field(
+        default=0.01, ge=0.0, le=1.0, description="The share of requests logged when sampled"
+    )
 
     @property
     def token_issuer(self) -> str:
@@ -73,6 +81,12 @@ class Settings(BaseSettings):
     @property
     def introspection_enabled(self) -> bool:
         return self.introspection if self.introspection is not None else not self.production
+
+    @property
+    def access_log_rate(self) -> float:
+        """The share of requests that get an access-log line (0: none)."""
+        mode = self.access_log or ("off" if self.production else "all")
+        return {"off": 0.0, "sampled": self.access_log_sample, "all": 1.0}[mode]
 
     @property
     def graphiql_enabled(self) -> bool:

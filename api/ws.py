@@ -4,9 +4,13 @@ Close codes follow the protocol: 4400 invalid message, 4401 subscribe before
 connection_ack, 4403 authentication refused or token expired, 4406 no
 acceptable subprotocol, 4408 no connection_init in time, 4409 duplicate
 operation id, 4429 a second connection_init. The token comes in
-connection_init's payload (`{"authorization": "Bearer …"}`) or in the upgrade
-request's Authorization header. The legacy `graphql-ws` subprotocol is handed
-to strawberry's view, and only when the setting enables it.
+connection_init's payload (`{"authorization": "Bearer …"}`, the key in any case)
+or in the upgrade request's Authorization header, which the authentication
+middleware has already turned into the scope's caller. Documents are parsed,
+validated and their errors presented by the same policy as on HTTP
+(api/policy.py); a subscription field's permission is read from the field. The
+legacy `graphql-ws` subprotocol is handed to strawberry's view, and only when the
+setting enables it.
 """
 
 from __future__ import annotations
@@ -17,30 +21,22 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable
-from functools import lru_cache
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from graphql import (
-    DocumentNode,
-    FieldNode,
-    GraphQLError,
-    GraphQLSchema,
-    OperationType,
-    parse,
-    specified_rules,
-    validate,
-)
+from graphql import DocumentNode, FieldNode, GraphQLError, GraphQLSchema, OperationType
 from graphql.execution import Executor
 from graphql.execution.values import get_argument_values
 from graphql.utilities import get_operation_ast
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from auth.backend import authenticate
+from api.policy import Policy
+from auth.backend import authorization_param, caller_from_header, caller_of
 from auth.caller import Caller
-from auth.tokens import InvalidToken, TokenService
+from auth.fields import permissions_of
+from auth.tokens import TokenService
 from db.session import Database
 from schema.context import Context
 from subscriptions import stock as live
@@ -67,7 +63,7 @@ class GraphQLWebSocket:
         db: Database,
         tokens: TokenService,
         broker: Broker,
-        rules: tuple[type, ...],
+        policy: Policy,
         init_timeout: float,
         max_operations: int,
         queue_size: int,
@@ -78,15 +74,11 @@ class GraphQLWebSocket:
         self.db = db
         self.tokens = tokens
         self.broker = broker
-        self.rules = (*specified_rules, *rules)
+        self.policy = policy
         self.init_timeout = init_timeout
         self.max_operations = max_operations
         self.queue_size = queue_size
         self.legacy = legacy
-        self.parse = lru_cache(maxsize=1000)(parse)
-        self.validate: Callable[[str], tuple[GraphQLError, ...]] = lru_cache(maxsize=1000)(
-            lambda query: tuple(validate(self.schema, self.parse(query), self.rules))
-        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         offered = scope.get("subprotocols") or []
@@ -182,13 +174,11 @@ class Session:
             await self.close(4429, "Too many initialisation requests")
             return
         self.init_received = True
-        header = self.ws.headers.get("authorization")
-        if isinstance(payload, dict) and isinstance(payload.get("authorization"), str):
-            header = payload["authorization"]
-        try:
-            caller = authenticate(header, self.endpoint.tokens)
-        except InvalidToken:
-            caller = None
+        header = authorization_param(payload)
+        if header is None:
+            caller = caller_of(self.ws.scope)  # the upgrade request's header, if any
+        else:
+            caller = caller_from_header(header, self.endpoint.tokens)
         if caller is None:
             await self.close(4403, "Forbidden")
             return
@@ -245,15 +235,14 @@ class Session:
         name = (
             payload.get("operationName") if isinstance(payload.get("operationName"), str) else None
         )
+        policy = endpoint.policy
         try:
-            document = endpoint.parse(query)
+            document = policy.parse(query)
         except GraphQLError as error:
-            await self.send({"id": op_id, "type": "error", "payload": [error.formatted]})
+            await self._errors(op_id, [error])
             return
-        if errors := endpoint.validate(query):
-            await self.send(
-                {"id": op_id, "type": "error", "payload": [e.formatted for e in errors]}
-            )
+        if errors := policy.validate(endpoint.schema, query):
+            await self._errors(op_id, errors)
             return
         operation = get_operation_ast(document, name)
         if operation is None:
@@ -277,7 +266,7 @@ class Session:
                 query, variable_values=variables, context_value=context, operation_name=name
             )
             body: dict[str, Any] = {"data": result.data}
-            if result.errors:
+            if result.errors:  # strawberry's run of the policy has presented them
                 body["errors"] = [e.formatted for e in result.errors]
             await self.send({"id": op_id, "type": "next", "payload": body})
             await self.send({"id": op_id, "type": "complete"})
@@ -298,14 +287,23 @@ class Session:
         endpoint, caller = self.endpoint, self.caller
         assert caller is not None
         executor = Executor.build(
-            endpoint.schema, document, raw_variable_values=variables, operation_name=name
+            endpoint.schema,
+            document,
+            raw_variable_values=variables,
+            operation_name=name,
+            hide_suggestions=endpoint.policy.hide_suggestions,
         )
         if isinstance(executor, list):
-            await self.send(
-                {"id": op_id, "type": "error", "payload": [e.formatted for e in executor]}
-            )
+            await self._errors(op_id, executor)
             return
-        if not isinstance(node, FieldNode) or node.name.value not in live.FIELD_EVENT_TYPES:
+        subscription = endpoint.schema.subscription_type
+        definition = (
+            subscription.fields.get(node.name.value)
+            if isinstance(node, FieldNode) and subscription is not None
+            else None
+        )
+        streamed = live.live_field(definition) if definition is not None else None
+        if streamed is None:
             await self.send(
                 {
                     "id": op_id,
@@ -314,23 +312,20 @@ class Session:
                 }
             )
             return
+        assert definition is not None
         field = node.name.value
-        permission = live.FIELD_PERMISSIONS[field]
-        if not caller.has(permission):
-            await self.send(
-                {
-                    "id": op_id,
-                    "type": "error",
-                    "payload": [_error(f"{permission.value} is required", "FORBIDDEN")],
-                }
-            )
-            return
-        args = get_argument_values(
-            endpoint.schema.subscription_type.fields[field],  # type: ignore[union-attr]
-            node,
-            executor.variable_values,
-        )
-        event_type = live.FIELD_EVENT_TYPES[field]
+        permissions = permissions_of(definition)
+        for permission in permissions:
+            if not caller.has(permission):
+                denied = GraphQLError(
+                    f"{permission.value} is required",
+                    path=[node.alias.value if node.alias else field],
+                    extensions={"code": "FORBIDDEN", "permission": permission.value},
+                )
+                await self._errors(op_id, [denied])
+                return
+        args = get_argument_values(definition, node, executor.variable_values)
+        event_type = streamed.event_type
         task = asyncio.current_task()
 
         def overflow() -> None:
@@ -344,6 +339,7 @@ class Session:
             args.get("locationIds"),
             args.get("skus"),
             endpoint.queue_size,
+            permissions,
             on_overflow=overflow,
         )
         selection = Selection(
@@ -354,7 +350,8 @@ class Session:
             variables,
             caller,
             endpoint.db,
-            live.ROOTS[event_type],
+            streamed.root,
+            endpoint.policy.formatted,
         )
         prefix = '{"id":' + json.dumps(op_id) + ',"type":"next","payload":'
         last_sent: int | None = args.get("afterSequence")
@@ -371,6 +368,11 @@ class Session:
                 await self._slow(op_id, last_sent or 0)
                 return
             raise
+
+    async def _errors(self, op_id: str, errors: Sequence[GraphQLError]) -> None:
+        """An operation's `error` message, its errors presented by the policy."""
+        payload = self.endpoint.policy.formatted_errors(errors)
+        await self.send({"id": op_id, "type": "error", "payload": payload})
 
     async def _slow(self, op_id: str, last_sequence: int) -> None:
         """Tell a subscriber that fell behind where to resume; close a socket that is stuck."""

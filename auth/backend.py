@@ -1,10 +1,23 @@
-"""Bearer token → Caller, once, at the edge (HTTP and WebSocket alike)."""
+"""Bearer token → Caller, once, at the edge (HTTP and WebSocket alike).
+
+Starlette's ``AuthenticationMiddleware`` runs ``BearerBackend`` for every HTTP
+request and WebSocket upgrade and puts the result in the ASGI scope; everything
+behind it reads ``caller_of(scope)``. A missing or bad token is not refused here:
+the caller is then None, and the GraphQL policy answers UNAUTHENTICATED (HTTP 401,
+or close code 4403 on a socket) in its own words. The one other way in is a
+WebSocket's ``connection_init`` payload, which ``caller_from_params`` reads.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any
+
+from starlette.authentication import AuthCredentials, AuthenticationBackend, BaseUser
+from starlette.requests import HTTPConnection
+from starlette.types import Scope
 
 from auth.caller import Caller
 from auth.permissions import Permission, Role, parse_scopes
@@ -92,3 +105,62 @@ def authenticate(header: str | None, tokens: TokenService) -> Caller | None:
         if len(_CALLERS) > CALLER_CACHE_SIZE:
             _CALLERS.popitem(last=False)
     return caller
+
+
+class CallerUser(BaseUser):
+    """Starlette's view of a Caller (``scope["user"]``)."""
+
+    __slots__ = ("caller",)
+
+    def __init__(self, caller: Caller) -> None:
+        self.caller = caller
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def display_name(self) -> str:
+        return str(self.caller.kind.value)
+
+
+class BearerBackend(AuthenticationBackend):
+    """The Authorization header of a request or a WebSocket upgrade → its Caller."""
+
+    def __init__(self, tokens: TokenService) -> None:
+        self.tokens = tokens
+
+    async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
+        caller = caller_from_header(conn.headers.get("authorization"), self.tokens)
+        if caller is None:
+            return None
+        return AuthCredentials(), CallerUser(caller)
+
+
+def caller_from_header(header: str | None, tokens: TokenService) -> Caller | None:
+    """The caller a header names; None for no header or a bad one."""
+    try:
+        return authenticate(header, tokens)
+    except InvalidToken:
+        return None
+
+
+def caller_of(scope: Scope) -> Caller | None:
+    """The caller the authentication middleware put in the scope (None: anonymous)."""
+    user = scope.get("user")
+    return user.caller if isinstance(user, CallerUser) else None
+
+
+def authorization_param(params: Any) -> str | None:
+    """The Authorization value of a WebSocket ``connection_init`` payload, if it has one.
+
+    The key is matched case-insensitively (``Authorization`` and ``authorization``
+    alike, as HTTP header names are). A value that is not a string is returned as
+    an empty string, which no token matches.
+    """
+    if not isinstance(params, Mapping):
+        return None
+    for key, value in params.items():
+        if isinstance(key, str) and key.lower() == "authorization":
+            return value if isinstance(value, str) else ""
+    return None

@@ -8,11 +8,15 @@ number of connections: a warm-up, then three runs; the medians are printed.
 
 Shapes: Q1 one location's first 50 stock levels with product sku and names; Q2 the
 same for all 2,000 (stockgraph caps ``first`` at 250: eight pages following
-``pageInfo.endCursor``, counted as one operation); M1 ``adjustStock`` of one line;
+``pageInfo.endCursor``, counted as one operation); Q3–Q6 (bench/read_shapes.py): two
+root fields, 20 objects by global ID, fragments, and documents with inlined values
+instead of variables; M1 ``adjustStock`` of one line;
 M2 ``receiveStock`` of 100 lines; M1 and M2 again with the outbox NOTIFY trigger
-disabled; pgbench: a one-row UPDATE of ``stock_levels``.
+disabled; pgbench: a one-row UPDATE of ``stock_levels``. For each shape of each server,
+the connections PostgreSQL saw opened during its runs (``pg_stat_database.sessions``
+before and after) are printed: a server that keeps its pool opens none.
 
-    python -m bench.compare [--quick] [--workers 1] [--connections 16]
+    python -m bench.compare [--quick] [--workers 1] [--connections 16] [--shapes q1,q3]
 """
 
 from __future__ import annotations
@@ -34,14 +38,24 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench import loadgen, postgraphile
+from bench import loadgen, postgraphile, read_shapes
 from bench.common import BASE_URL, scratch_database, server, signing_key
 from bench.dataset import SKU_FORMAT, Dataset, build_sync
 from bench.loadgen import Result, Shape
 from db.roles import create_app_login
 from db.session import plain_url
 
-BARS = {"q1": 0.35, "q2": 0.25, "notify": 0.85}
+BARS = {
+    "q1": 0.70,
+    "q2": 0.54,
+    "q3": 0.6,
+    "q4": 0.6,
+    "q5": 0.6,
+    "q6": 0.6,
+    "notify": 0.85,
+}
+READ_SHAPES = ("q3", "q4", "q5", "q6")
+ALL_SHAPES = ("q1", "q2", *READ_SHAPES, "m1", "m2")
 M2_LINES = 100
 PAGE = 250  # stockgraph's largest page (domain.pagination.MAX_PAGE)
 Q2_ROWS = 2000
@@ -106,6 +120,12 @@ function make_body(op, page, cursor)
   return '{"query":' .. QUERY .. ',"variables":{"id":"' .. op.id .. '","v":' .. op.v .. '}}'
 end
 """
+READ_QUERIES = {
+    "q3": read_shapes.SG_Q3,
+    "q4": read_shapes.SG_Q4,
+    "q5": read_shapes.SG_Q5,
+    "q6": read_shapes.SG_Q6.format(first=50, loc="<location ID>"),
+}
 NO_USER_ERRORS = '"userErrors"%s*:%s*%[%]'
 SOME_EDGES = '"edges"%s*:%s*%[{'
 SOME_NODES = '"nodes"%s*:%s*%[{'
@@ -126,6 +146,7 @@ class Options:
     seconds: float
     runs: int
     servers: frozenset[str]
+    shapes: frozenset[str] = frozenset(ALL_SHAPES)
 
 
 Row = dict[str, Result | None]
@@ -140,6 +161,8 @@ class Figures:
     pgb: Result | None = None
     paired: dict[str, float] = field(default_factory=dict)
     queries: dict[str, str] = field(default_factory=dict)
+    # new PostgreSQL connections (pg_stat_database.sessions) during each shape's runs
+    sessions: dict[str, int] = field(default_factory=dict)
 
 
 def sg_shapes(data: Dataset) -> dict[str, Shape]:
@@ -293,15 +316,50 @@ def run_stockgraph(opts: Options, url: str, data: Dataset) -> tuple[Row, dict[st
     row: Row = {}
     paired: dict[str, float] = {}
     with stockgraph_server(url, data, opts.workers) as (endpoint, headers, _pid):
-        for key in ("q1", "q2"):
-            say(f"stockgraph {key} …")
-            row[key] = measure(opts, endpoint, shapes[key], headers)
+        more = read_shapes.sg_shapes(data, endpoint, headers)
+        read_shapes.probe(endpoint, headers, more)
+        shapes.update(more)
+        for key in ("q1", "q2", *READ_SHAPES):
+            if key in opts.shapes:
+                say(f"stockgraph {key} …")
+                with counting_sessions(url, f"stockgraph {key}"):
+                    row[key] = measure(opts, endpoint, shapes[key], headers)
         for key in ("m1", "m2"):
-            say(f"stockgraph {key}, notifications on and off in turn …")
-            row[key], row[key + "_off"], paired[key] = measure_notify(
-                opts, url, endpoint, shapes[key], headers
-            )
+            if key in opts.shapes:
+                say(f"stockgraph {key}, notifications on and off in turn …")
+                row[key], row[key + "_off"], paired[key] = measure_notify(
+                    opts, url, endpoint, shapes[key], headers
+                )
     return row, paired
+
+
+SESSIONS: dict[str, int] = {}  # filled by counting_sessions, reported at the end
+
+
+async def _sessions(url: str) -> int:
+    """pg_stat_database.sessions of ``url``'s database, as of now (this connection
+    included: the caller subtracts it)."""
+    conn = await asyncpg.connect(plain_url(url))
+    try:
+        await conn.execute("SELECT pg_stat_clear_snapshot()")
+        return int(
+            await conn.fetchval(
+                "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+            )
+        )
+    finally:
+        await conn.close()
+
+
+@contextmanager
+def counting_sessions(url: str, label: str) -> Iterator[None]:
+    """Records how many connections to the database were opened during the block."""
+    time.sleep(1.0)  # statistics reach the shared counters within a second
+    before = asyncio.run(_sessions(url))
+    yield
+    time.sleep(1.0)
+    after = asyncio.run(_sessions(url))
+    SESSIONS[label] = after - before - 1  # the "before" reading's own connection
 
 
 @contextmanager
@@ -355,10 +413,74 @@ def run_postgraphile(opts: Options, url: str, data: Dataset) -> tuple[Row, dict[
         queries = pgl_queries(names, data)
         probe_postgraphile(endpoint, queries, data)
         shapes = pgl_shapes(queries, data)
+        more, more_queries = read_shapes.pgl_shapes(
+            data, endpoint, names.list_field, names.product_field, names.location_field
+        )
+        read_shapes.probe(endpoint, {}, more)
+        shapes.update(more)
+        queries.update(more_queries)
         for key, shape in shapes.items():
-            say(f"PostGraphile {key} …")
-            row[key] = measure(opts, endpoint, shape, JSON_HEADERS)
+            if key in opts.shapes:
+                say(f"PostGraphile {key} …")
+                with counting_sessions(url, f"PostGraphile {key}"):
+                    row[key] = measure(opts, endpoint, shape, JSON_HEADERS)
     return row, queries
+
+
+def run_reads_interleaved(
+    opts: Options, url: str, data: Dataset
+) -> tuple[Row, Row, dict[str, str]]:
+    """Both servers up at once; for each read shape, their runs taken in turn (stockgraph,
+    PostGraphile, stockgraph, …) after a warm-up of each, so that the load others put on
+    a shared machine falls on both alike. Medians per server; connections opened during
+    stockgraph's runs are counted (pg_stat_database.sessions, before and after each)."""
+    sg_row: Row = {}
+    pgl_row: Row = {}
+    shapes = sg_shapes(data)
+    with (
+        stockgraph_server(url, data, opts.workers) as (endpoint, headers, _pid),
+        postgraphile.server(url, opts.workers) as pgl_endpoint,
+    ):
+        more = read_shapes.sg_shapes(data, endpoint, headers)
+        read_shapes.probe(endpoint, headers, more)
+        shapes.update(more)
+        names = postgraphile.discover(pgl_endpoint)
+        queries = pgl_queries(names, data)
+        probe_postgraphile(pgl_endpoint, queries, data)
+        pgl = pgl_shapes(queries, data)
+        pgl_more, more_queries = read_shapes.pgl_shapes(
+            data, pgl_endpoint, names.list_field, names.product_field, names.location_field
+        )
+        read_shapes.probe(pgl_endpoint, {}, pgl_more)
+        pgl.update(pgl_more)
+        queries.update(more_queries)
+        for key in ("q1", "q2", *READ_SHAPES):
+            if key not in opts.shapes:
+                continue
+            say(f"{key}: stockgraph and PostGraphile in turn …")
+            ours: list[Result] = []
+            theirs: list[Result] = []
+            if opts.warmup > 0:
+                loadgen.run_wrk(endpoint, shapes[key], opts.connections, opts.warmup, headers)
+                loadgen.run_wrk(pgl_endpoint, pgl[key], opts.connections, opts.warmup, JSON_HEADERS)
+            opened = 0
+            for _ in range(opts.runs):
+                with counting_sessions(url, "run") as _:
+                    ours.append(
+                        loadgen.run_wrk(
+                            endpoint, shapes[key], opts.connections, opts.seconds, headers
+                        )
+                    )
+                opened += SESSIONS.pop("run")
+                theirs.append(
+                    loadgen.run_wrk(
+                        pgl_endpoint, pgl[key], opts.connections, opts.seconds, JSON_HEADERS
+                    )
+                )
+            SESSIONS[f"stockgraph {key}"] = opened
+            sg_row[key] = Result.median(ours)
+            pgl_row[key] = Result.median(theirs)
+    return sg_row, pgl_row, queries
 
 
 def run_pgbench(opts: Options, url: str, data: Dataset) -> Result:
@@ -447,6 +569,15 @@ def report(
         f"{pages} sequential pages of {PAGE} = 1 op",
     )
     line("", "PostGraphile", pgl.get("q2"), f"1 request, first: {Q2_ROWS}")
+    labels = {
+        "q3": "Q3 two roots: 100 levels + location(code:)",
+        "q4": "Q4 nodes(ids:), 20 IDs of two types",
+        "q5": "Q5 Q1 with named and inline fragments",
+        "q6": "Q6 inlined values, 3,050 distinct texts",
+    }
+    for key, label in labels.items():
+        line(label, "stockgraph", sg.get(key))
+        line("", "PostGraphile", pgl.get(key), "20 aliased node(id:)" if key == "q4" else "")
     line("M1 adjustStock, one line", "stockgraph", sg.get("m1"))
     line(
         "",
@@ -503,6 +634,12 @@ def report(
         _ratio(sg.get("q2"), pgl.get("q2")),
         BARS["q2"],
     )
+    for key in READ_SHAPES:
+        ratio(
+            f"{key.upper()} req/s, stockgraph / PostGraphile",
+            _ratio(sg.get(key), pgl.get(key)),
+            BARS[key],
+        )
     ratio(
         "M1 commits/s, notifications on / off (paired runs)",
         figures.paired.get("m1"),
@@ -518,6 +655,10 @@ def report(
     ratio("M1 commits/s, stockgraph / PostGraphile update", _ratio(sg.get("m1"), pgl.get("m1")))
     ratio("M2 lines/s, stockgraph / pgbench TPS", _ratio(m2, pgb, fa=M2_LINES))
     ratio("M1 commits/s, stockgraph / pgbench TPS", _ratio(sg.get("m1"), pgb))
+    w("")
+    w("new PostgreSQL connections during each shape's runs (pg_stat_database.sessions):")
+    for label, opened in figures.sessions.items():
+        w(f"  {label:<24} {opened:>6}")
     w("")
     w("not equal, by design or by necessity:")
     w(
@@ -549,6 +690,8 @@ def report(
     w("         stockgraph Q2 page " + SG_Q2)
     w("         stockgraph M1 " + SG_M1)
     w("         stockgraph M2 " + SG_M2 + f" ({M2_LINES} random distinct SKUs)")
+    for key in READ_SHAPES:
+        w(f"         stockgraph {key.upper()} " + READ_QUERIES[key])
     for key, query in figures.queries.items():
         w(f"         PostGraphile {key.upper()} {query}")
     w(f"elapsed: {elapsed / 60:.1f} min")
@@ -564,6 +707,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=None, help="per run (default 10)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
+        "--interleave",
+        action="store_true",
+        help="reads only: both servers up, their runs in turn (fairer on a shared machine)",
+    )
+    parser.add_argument(
+        "--shapes",
+        default=",".join(ALL_SHAPES),
+        help="comma-separated subset of " + ",".join(ALL_SHAPES),
+    )
+    parser.add_argument(
         "--servers",
         default="stockgraph,postgraphile,pgbench",
         help="comma-separated subset of stockgraph,postgraphile,pgbench",
@@ -576,6 +729,7 @@ def main(argv: list[str] | None = None) -> None:
         seconds=args.seconds if args.seconds is not None else (3.0 if args.quick else 10.0),
         runs=args.runs,
         servers=frozenset(s.strip() for s in args.servers.split(",") if s.strip()),
+        shapes=frozenset(s.strip() for s in args.shapes.split(",") if s.strip()),
     )
     started = time.monotonic()
     loadgen.wrk_binary()
@@ -587,16 +741,20 @@ def main(argv: list[str] | None = None) -> None:
     with scratch_database() as url:
         say("building the data set …")
         data = build_sync(url)
+        if args.interleave:
+            sql(url, "VACUUM ANALYZE")
+            figures.sg, figures.pgl, figures.queries = run_reads_interleaved(opts, url, data)
         for name in ("stockgraph", "postgraphile", "pgbench"):
-            if name not in opts.servers:
+            if args.interleave or name not in opts.servers:
                 continue
             sql(url, "VACUUM ANALYZE")  # each server starts from tidy tables and fresh stats
             if name == "stockgraph":
                 figures.sg, figures.paired = run_stockgraph(opts, url, data)
             elif name == "postgraphile":
                 figures.pgl, figures.queries = run_postgraphile(opts, url, data)
-            else:
+            elif "m1" in opts.shapes:
                 figures.pgb = run_pgbench(opts, url, data)
+    figures.sessions = dict(SESSIONS)
     print(report(opts, data, figures, versions, time.monotonic() - started))
 
 

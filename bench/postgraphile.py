@@ -148,6 +148,7 @@ class Names:
 
     list_field: str
     product_field: str
+    location_field: str
     order: str | None
     update_field: str | None
     update_key: str | None
@@ -174,6 +175,9 @@ def discover(endpoint: str) -> Names:
     product_field = next(
         f for f in level_fields if f.startswith("product") and f not in ("productId",)
     )
+    location_field = next(
+        f for f in level_fields if f.startswith("location") and f not in ("locationId",)
+    )
     orders = _names(_type(endpoint, "StockLevelOrderBy").get("enumValues"))
     order = "PRODUCT_ID_ASC" if "PRODUCT_ID_ASC" in orders else None
     mutations = _names(_type(endpoint, "Mutation").get("fields"))
@@ -192,4 +196,6 @@ def discover(endpoint: str) -> Names:
         )
         update_key = next(k for k in ("rowId", "id") if k in inputs)
         patch_field = next(k for k in inputs if k.endswith("Patch"))
-    return Names(list_field, product_field, order, update_field, update_key, patch_field)
+    return Names(
+        list_field, product_field, location_field, order, update_field, update_key, patch_field
+    )

@@ -1,8 +1,10 @@
 """Per-request dataloaders: one SQL statement per type per level, never one per row.
 
-Each batch runs in a short transaction of its own (sibling fields resolve
-concurrently, and an AsyncSession is not safe across tasks), bound to the
-request's tenant.
+One kind of loader, over the reader (db/reader.py): each batch is one read-only
+transaction of the request's tenant, or a turn in the request's one transaction
+(``one_transaction``) when there is one. The hot lookups of every stock list are
+plain SQL with array parameters; the others are SQLAlchemy Core statements run on
+the same reader (``Reader.rows``), with SQLAlchemy's type handling.
 """
 
 from __future__ import annotations
@@ -12,8 +14,6 @@ from typing import Any
 
 from aiodataloader import DataLoader
 from sqlalchemy import Row, select
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
     ApprovalDecision,
@@ -46,36 +46,34 @@ from db.models import (
 from db.reader import Reader, Record
 from db.session import Database
 
-Fetch = Callable[[AsyncSession, int, Sequence[Any]], Awaitable[dict[Any, Row[Any]]]]
-ReadFetch = Callable[[Reader, Sequence[Any]], Awaitable[dict[Any, Record]]]
+ReadFetch = Callable[[Reader, Sequence[Any]], Awaitable[dict[Any, Any]]]
 
 
-def _by_id(model: Any, key: str = "id") -> Fetch:
+def _by_id(model: Any, key: str = "id") -> ReadFetch:
+    """Rows of ``model`` by ``key`` (SQLAlchemy Core, on the reader)."""
     table = model.__table__
 
-    async def fetch(
-        session: AsyncSession, tenant_id: int, keys: Sequence[Any]
-    ) -> dict[Any, Row[Any]]:
+    async def fetch(reader: Reader, keys: Sequence[Any]) -> dict[Any, Row[Any]]:
         column = table.c[key]
-        stmt = select(table).where(table.c.tenant_id == tenant_id, column.in_(keys))
-        return {getattr(r, key): r for r in await session.execute(stmt)}
+        stmt = select(table).where(table.c.tenant_id == reader.tenant_id, column.in_(keys))
+        return {getattr(r, key): r for r in await reader.rows(stmt)}
 
     return fetch
 
 
-def _all_by(model: Any, key: str, order: str = "id") -> Fetch:
+def _all_by(model: Any, key: str, order: str = "id") -> ReadFetch:
     """Every row per key (one-to-many), in ``order``; a key with none gets []."""
     table = model.__table__
 
-    async def fetch(session: AsyncSession, tenant_id: int, keys: Sequence[Any]) -> dict[Any, Any]:
+    async def fetch(reader: Reader, keys: Sequence[Any]) -> dict[Any, Any]:
         column = table.c[key]
         stmt = (
             select(table)
-            .where(table.c.tenant_id == tenant_id, column.in_(keys))
+            .where(table.c.tenant_id == reader.tenant_id, column.in_(keys))
             .order_by(column, table.c[order])
         )
         found: dict[Any, list[Row[Any]]] = {k: [] for k in keys}
-        for r in await session.execute(stmt):
+        for r in await reader.rows(stmt):
             found[getattr(r, key)].append(r)
         return found
 
@@ -114,8 +112,7 @@ def _read_priced_products(key: str) -> ReadFetch:
 
 
 class ReadLoader(DataLoader[Any, Any]):
-    """Rows by key over the asyncpg reader (db/reader.py): the lookups every stock list
-    makes, where SQLAlchemy's per-statement cost was most of the request."""
+    """Rows by key, for one tenant, over the reader (db/reader.py)."""
 
     def __init__(self, db: Database, tenant_id: int, fetch: ReadFetch) -> None:
         super().__init__()
@@ -124,55 +121,27 @@ class ReadLoader(DataLoader[Any, Any]):
         self.fetch = fetch
 
     async def batch_load_fn(self, keys: Sequence[Any]) -> list[Any]:
-        """One read; once more on a fresh connection if the pooled one died (a restart)."""
+        """One read; again on a fresh connection if the pooled one died (a restart)."""
         unique = list(set(keys))
         found = await self.db.read(self.tenant_id, lambda reader: self.fetch(reader, unique))
         return [found.get(k) for k in keys]
 
 
-class RowLoader(DataLoader[Any, Row[Any] | None]):
-    """Rows of one table by key, for one tenant."""
-
-    def __init__(self, db: Database, tenant_id: int, fetch: Fetch) -> None:
-        super().__init__()
-        self.db = db
-        self.tenant_id = tenant_id
-        self.fetch = fetch
-
-    async def batch_load_fn(self, keys: Sequence[Any]) -> list[Row[Any] | None]:
-        """One read; once more on a fresh connection if the pooled one died (a restart)."""
-        for attempt in (1, 2):
-            try:
-                async with self.db.tenant_transaction(self.tenant_id) as session:
-                    found = await self.fetch(session, self.tenant_id, list(set(keys)))
-                break
-            except DBAPIError as exc:
-                if attempt == 2 or not exc.connection_invalidated:
-                    raise
-        return [found.get(k) for k in keys]
-
-
 class LazyLoader:
-    """A class attribute that makes its RowLoader on first use, once per Loaders.
+    """A class attribute that makes its ReadLoader on first use, once per Loaders.
 
     A request touches two or three of the many loaders; making all of them up front
     cost more than the rows it read."""
 
-    def __init__(self, fetch: Fetch | None = None, read: ReadFetch | None = None) -> None:
+    def __init__(self, fetch: ReadFetch) -> None:
         self.fetch = fetch
-        self.read = read
         self.name = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
 
-    def __get__(self, obj: Any, owner: type | None = None) -> DataLoader[Any, Any]:
-        loader: DataLoader[Any, Any]
-        if self.read is not None:
-            loader = ReadLoader(obj.db, obj.tenant_id, self.read)
-        else:
-            assert self.fetch is not None
-            loader = RowLoader(obj.db, obj.tenant_id, self.fetch)
+    def __get__(self, obj: Any, owner: type | None = None) -> ReadLoader:
+        loader = ReadLoader(obj.db, obj.tenant_id, self.fetch)
         obj.__dict__[self.name] = loader  # later reads find it without this descriptor
         return loader
 
@@ -180,9 +149,9 @@ class LazyLoader:
 class Loaders:
     """The loaders of one request (or of one subscription event)."""
 
-    location_by_id = LazyLoader(read=_read_by_id(Location))
-    product_by_id = LazyLoader(read=_read_priced_products("id"))
-    product_by_sku = LazyLoader(read=_read_priced_products("sku"))
+    location_by_id = LazyLoader(_read_by_id(Location))
+    product_by_id = LazyLoader(_read_priced_products("id"))
+    product_by_sku = LazyLoader(_read_priced_products("sku"))
     level_by_id = LazyLoader(_by_id(StockLevel))
     movement_by_id = LazyLoader(_by_id(StockMovement))
     audit_by_sequence = LazyLoader(_by_id(AuditEvent, "sequence"))

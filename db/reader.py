@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Executable, Row
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 T = TypeVar("T")
 MAX_DEAD_CONNECTIONS = 40  # more than a pool holds (pool_size + max_overflow)
@@ -37,6 +39,9 @@ class ConnectionLost(Exception):
 def _lost(exc: BaseException) -> bool:
     """The connection is unusable: closed, reset, or its protocol state broken (asyncpg
     raises InternalClientError on the first statement after the server ended it)."""
+    if isinstance(exc, DBAPIError):  # a SQLAlchemy statement's error wraps asyncpg's
+        cause = exc.orig.__cause__ if exc.orig is not None else None
+        return exc.connection_invalidated or (cause is not None and _lost(cause))
     if isinstance(exc, OSError | asyncpg.InterfaceError | asyncpg.InternalClientError):
         return True
     sqlstate = getattr(exc, "sqlstate", None) or ""
@@ -56,11 +61,12 @@ def _row_class(columns: tuple[str, ...]) -> Any:
 class Reader:
     """One read-only transaction of one tenant."""
 
-    __slots__ = ("connection", "tenant_id")
+    __slots__ = ("connection", "session_connection", "tenant_id")
 
-    def __init__(self, connection: Any, tenant_id: int) -> None:
-        self.connection = connection
+    def __init__(self, connection: Any, tenant_id: int, session_connection: Any = None) -> None:
+        self.connection = connection  # asyncpg's
         self.tenant_id = tenant_id
+        self.session_connection = session_connection  # SQLAlchemy's, over the same one
 
     async def fetch(self, sql: str, *args: Any) -> list[Record]:
         rows = await self.connection.fetch(sql, *args)
@@ -71,6 +77,12 @@ class Reader:
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
         return await self.connection.fetchval(sql, *args)
+
+    async def rows(self, statement: Executable) -> list[Row[Any]]:
+        """A SQLAlchemy Core statement in this transaction, with SQLAlchemy's own type
+        handling (JSON, enums, custom types): for the reads that are not hot enough to be
+        worth plain SQL."""
+        return list((await self.session_connection.execute(statement)).all())
 
 
 def _begin(tenant_id: int) -> str:
@@ -88,13 +100,16 @@ async def tenant_reader(engine: AsyncEngine, tenant_id: int) -> AsyncIterator[Re
     thrown away, so no later user can find a transaction, or a tenant, left on it.
     """
     async with engine.connect() as conn:
+        # SQLAlchemy statements on it (Reader.rows, sessions in one_transaction) send no
+        # BEGIN or COMMIT of their own: the transaction is this block's, begun below
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
         raw = await conn.get_raw_connection()
         pg: Any = raw.driver_connection
         clean = False
         try:
             await pg.execute(_begin(tenant_id))
             try:
-                yield Reader(pg, tenant_id)
+                yield Reader(pg, tenant_id, conn)
             except BaseException as exc:
                 try:
                     await pg.execute("ROLLBACK")
@@ -115,31 +130,69 @@ async def tenant_reader(engine: AsyncEngine, tenant_id: int) -> AsyncIterator[Re
                 await conn.invalidate()
 
 
+class Turns:
+    """Whose turn it is on a shared connection: one user at a time, and the task that
+    holds the turn may take it again (a session block that also reads, for instance)."""
+
+    __slots__ = ("lock", "owner")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.owner: asyncio.Task[Any] | None = None
+
+    @asynccontextmanager
+    async def take(self) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        if task is not None and self.owner is task:
+            yield
+            return
+        async with self.lock:
+            self.owner = task
+            try:
+                yield
+            finally:
+                self.owner = None
+
+
 @dataclass(slots=True)
-class _Shared:
+class Shared:
+    """The one read transaction of a block: its reader and its SQLAlchemy connection."""
+
     engine: AsyncEngine
     tenant_id: int
     reader: Reader
-    lock: asyncio.Lock
+    connection: AsyncConnection
+    turns: Turns
 
 
-_shared: ContextVar[_Shared | None] = ContextVar("stockgraph_shared_reader", default=None)
+_shared: ContextVar[Shared | None] = ContextVar("stockgraph_shared_reader", default=None)
+
+
+def shared_transaction(engine: AsyncEngine, tenant_id: int) -> Shared | None:
+    """The block's one read transaction when one is open for this engine and tenant."""
+    shared = _shared.get()
+    if shared is not None and shared.engine is engine and shared.tenant_id == tenant_id:
+        return shared
+    return None
 
 
 @asynccontextmanager
-async def one_transaction(engine: AsyncEngine, tenant_id: int) -> AsyncIterator[None]:
-    """Within this block, every ``read`` of this tenant runs in one reader: one BEGIN and
-    one COMMIT instead of a pair per read.
+async def one_transaction(engine: AsyncEngine, tenant_id: int) -> AsyncIterator[Shared]:
+    """Within this block, every ``read`` and every session of this tenant
+    (``Database.tenant_transaction``) runs in one read-only transaction on one pooled
+    connection: one BEGIN and one COMMIT for the whole block, one snapshot for all of it.
 
-    Reads take turns on it (a lock), so the block never holds more than this one pooled
-    connection. Only for work whose every database access goes through ``read``: work
-    that also opens a session would hold this connection while waiting for another,
-    and enough such requests at once would wait on each other forever.
+    Users take turns on it (``Turns``), so the block never holds more than this one
+    connection and never waits for a second: many blocks at once cannot wait on each
+    other, however small the pool. SQLAlchemy sees the connection in autocommit mode,
+    so a session on it sends no BEGIN or COMMIT of its own; the transaction is the
+    block's, begun and ended here, read-only (a write in it fails).
     """
     async with tenant_reader(engine, tenant_id) as reader:
-        token = _shared.set(_Shared(engine, tenant_id, reader, asyncio.Lock()))
+        shared = Shared(engine, tenant_id, reader, reader.session_connection, Turns())
+        token = _shared.set(shared)
         try:
-            yield
+            yield shared
         finally:
             _shared.reset(token)
 
@@ -147,9 +200,9 @@ async def one_transaction(engine: AsyncEngine, tenant_id: int) -> AsyncIterator[
 async def read(engine: AsyncEngine, tenant_id: int, work: Callable[[Reader], Awaitable[T]]) -> T:
     """``work`` in a tenant reader, again on another connection while pooled ones turn out
     dead (after a server restart every idle one is; each is thrown away as it is found)."""
-    shared = _shared.get()
-    if shared is not None and shared.engine is engine and shared.tenant_id == tenant_id:
-        async with shared.lock:
+    shared = shared_transaction(engine, tenant_id)
+    if shared is not None:
+        async with shared.turns.take():
             return await work(shared.reader)
     for _ in range(MAX_DEAD_CONNECTIONS):
         try:

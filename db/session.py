@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from db.base import APP_ROLE
-from db.reader import Reader, read
+from db.reader import Reader, read, shared_transaction
 
 T = TypeVar("T")
 
@@ -48,6 +48,13 @@ def plain_url(url: str) -> str:
 
 
 def make_engine(url: str, *, role: str | None, pool_size: int = 10) -> AsyncEngine:
+    """A pool of exactly ``pool_size`` connections, kept open.
+
+    No overflow: SQLAlchemy closes an overflow connection as soon as it is returned,
+    so under steady load beyond the pool every burst opened and closed connections
+    (hundreds a minute, each a PostgreSQL backend started and ended). Requests wait
+    for a pooled connection instead; ``pool_timeout`` bounds the wait.
+    """
     settings: dict[str, str] = {"application_name": "stockgraph", "jit": "off"}
     if role:
         settings["role"] = role
@@ -56,7 +63,8 @@ def make_engine(url: str, *, role: str | None, pool_size: int = 10) -> AsyncEngi
         async_url(url),
         hide_parameters=True,  # parameters may hold personal data; never in logs or errors
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=0,
+        pool_timeout=30,
         pool_pre_ping=False,
         pool_recycle=1800,
         connect_args=connect_args,
@@ -93,7 +101,20 @@ class Database:
 
     @asynccontextmanager
     async def tenant_transaction(self, tenant_id: int) -> AsyncIterator[AsyncSession]:
-        """One transaction as the app role, bound to one tenant; commits on success."""
+        """One transaction as the app role, bound to one tenant; commits on success.
+
+        Inside ``db.reader.one_transaction`` of the same tenant, the session runs in that
+        block's read-only transaction instead, on its connection, in turn with its reads.
+        """
+        shared = shared_transaction(self.app_engine, tenant_id)
+        if shared is not None:
+            async with shared.turns.take():
+                session = AsyncSession(bind=shared.connection, expire_on_commit=False)
+                try:
+                    yield session
+                finally:
+                    await session.close()
+            return
         async with self.sessions() as session, session.begin():
             await set_tenant(session, tenant_id)
             yield session

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 import strawberry
 from sqlalchemy.exc import DBAPIError
@@ -39,16 +39,51 @@ class Failable(Protocol):
     def failed(cls, errors: list[UserError]) -> Any: ...
 
 
+class Recorded(Protocol):
+    """A domain result that knows its own audit record and JSON (for replays)."""
+
+    def audit_entry(self, action: str) -> AuditEntry: ...
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
 @dataclasses.dataclass(frozen=True)
 class MutationSpec:
-    """How one mutation is run, audited and replayed."""
+    """How one mutation is run, audited and replayed.
+
+    ``MutationSpec("stock.sale", result=StockChange)`` is enough when the result type
+    is ``Recorded`` and has ``from_json``. The callbacks override it, one by one
+    (mutations written against them keep working): ``audit`` (result → AuditEntry),
+    ``snapshot`` (result → JSON), ``restore`` (JSON → result). ``settle`` runs after
+    COMMIT, on fresh and replayed results alike: for results whose sequences are
+    numbered by the COMMIT (``domain.stock.ledger.settle``).
+    """
 
     action: str
-    audit: Callable[[Any], AuditEntry]
-    snapshot: Callable[[Any], dict[str, Any]]
-    restore: Callable[[dict[str, Any]], Any]
+    audit: Callable[[Any], AuditEntry] | None = None
+    snapshot: Callable[[Any], dict[str, Any]] | None = None
+    restore: Callable[[dict[str, Any]], Any] | None = None
     # What a refusal's audit event may keep of the input (personal data never).
     redact: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    result: type[Any] | None = None
+    settle: Callable[[AsyncSession, Caller, Any], Awaitable[Any]] | None = None
+
+    def entry(self, result: Any) -> AuditEntry:
+        if self.audit is not None:
+            return self.audit(result)
+        return cast(Recorded, result).audit_entry(self.action)
+
+    def to_json(self, result: Any) -> dict[str, Any]:
+        if self.snapshot is not None:
+            return self.snapshot(result)
+        return cast(Recorded, result).to_json()
+
+    def from_json(self, data: dict[str, Any]) -> Any:
+        if self.restore is not None:
+            return self.restore(data)
+        if self.result is None:
+            raise RuntimeError(f"{self.action}: no restore and no result type to replay with")
+        return self.result.from_json(data)
 
 
 def not_replayed(_: Any) -> Any:
@@ -93,17 +128,23 @@ async def run_mutation(
                             [UserError.from_json(e) for e in stored[REFUSED]]
                         )
                     if stored is not None:
-                        return render(spec.restore(stored))
+                        replayed = spec.from_json(stored)
+                        if spec.settle is not None:
+                            replayed = await spec.settle(session, caller, replayed)
+                        return render(replayed)
                 result = await execute(session, caller, ctx.request_id)
                 await append(
                     session,
                     caller,
-                    spec.audit(result),
+                    spec.entry(result),
                     request_id=ctx.request_id,
                     idempotency_key=key,
                 )
                 if key is not None:
-                    await idempotency.store(session, caller, key, spec.snapshot(result))
+                    await idempotency.store(session, caller, key, spec.to_json(result))
+            if spec.settle is not None:
+                async with ctx.db.tenant_transaction(caller.tenant_id) as session:
+                    result = await spec.settle(session, caller, result)
             return render(result)
         except DomainError as error:
             user_error = UserError.from_domain(error)

@@ -1,7 +1,9 @@
 """The Subscription root's resolvers (the root itself is in ``resolvers.roots``).
 
 Over graphql-transport-ws, api/ws.py serves these fields with render-once fan-out;
-these resolvers serve the other transports with the same stream."""
+these resolvers serve the other transports with the same stream. Each reads the
+permissions its field declares (in ``resolvers.roots``) for the broker's per-event
+check."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from collections.abc import AsyncGenerator
 import strawberry
 from strawberry.types import Info
 
+from auth.fields import permissions_of
 from domain.stock.ledger import STOCK_CHANGED, STOCK_LOW
 from domain.transfers.repository import TRANSFER_UPDATED
 from schema.live import LowStockEvent, StockChangeEvent
@@ -19,6 +22,7 @@ from subscriptions import stock as live
 from subscriptions.transfers import transfer_updated_root
 
 
+@live.streams(STOCK_CHANGED, live.stock_changed_root)
 async def stock_changed(
     info: Info,
     location_ids: list[strawberry.ID] | None = None,
@@ -27,23 +31,37 @@ async def stock_changed(
 ) -> AsyncGenerator[StockChangeEvent, None]:
     ctx = info.context
     subscriber = await live.make_subscriber(
-        ctx.db, ctx.viewer, STOCK_CHANGED, location_ids, skus, ctx.queue_size
+        ctx.db,
+        ctx.viewer,
+        STOCK_CHANGED,
+        location_ids,
+        skus,
+        ctx.queue_size,
+        permissions_of(info._field),
     )
     async for event in live.events(ctx.broker, subscriber, after_sequence):
         yield live.stock_changed_root(event)
 
 
+@live.streams(STOCK_LOW, live.low_stock_root)
 async def low_stock(
     info: Info, location_ids: list[strawberry.ID] | None = None
 ) -> AsyncGenerator[LowStockEvent, None]:
     ctx = info.context
     subscriber = await live.make_subscriber(
-        ctx.db, ctx.viewer, STOCK_LOW, location_ids, None, ctx.queue_size
+        ctx.db,
+        ctx.viewer,
+        STOCK_LOW,
+        location_ids,
+        None,
+        ctx.queue_size,
+        permissions_of(info._field),
     )
     async for event in live.events(ctx.broker, subscriber, None):
         yield live.low_stock_root(event)
 
 
+@live.streams(TRANSFER_UPDATED, transfer_updated_root)
 async def transfer_updated(
     info: Info,
     location_ids: list[strawberry.ID] | None = None,
@@ -51,7 +69,13 @@ async def transfer_updated(
 ) -> AsyncGenerator[TransferUpdatedEvent, None]:
     ctx = info.context
     subscriber = await live.make_subscriber(
-        ctx.db, ctx.viewer, TRANSFER_UPDATED, location_ids, None, ctx.queue_size
+        ctx.db,
+        ctx.viewer,
+        TRANSFER_UPDATED,
+        location_ids,
+        None,
+        ctx.queue_size,
+        permissions_of(info._field),
     )
     async for event in live.events(ctx.broker, subscriber, after_sequence):
         yield transfer_updated_root(event)

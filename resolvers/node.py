@@ -1,7 +1,8 @@
 """``node(id:)`` and ``nodes(ids:)``: one loader per type, tenant-scoped.
 
 An ID of another tenant, of an unknown type, or malformed, resolves to null,
-exactly like an ID that never existed.
+exactly like an ID that never existed; so does the ID of a type the caller may not
+see, as its class declares it (``auth.fields.visible_with``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
-from auth.permissions import Permission
+from auth.fields import type_permissions
 from domain import ids
 from resolvers import webhooks as webhooks_r
 from schema.approvals import ApprovalRequest
@@ -37,30 +38,26 @@ from schema.webhooks import WebhookDelivery, WebhookEndpoint
 
 MAX_IDS = 250
 
-# type name -> (loader attribute, permission needed, row -> type)
-KINDS: dict[str, tuple[str, Permission | None, Callable[[Any], Node]]] = {
-    "Location": ("location_by_id", None, Location.from_row),
-    "Product": ("product_by_id", None, Product.from_row),
-    "Member": ("member_by_id", Permission.MEMBERS_READ, Member.from_row),
-    "Segment": ("segment_by_id", Permission.MEMBERS_READ, Segment.from_row),
-    "Coupon": ("coupon_by_id", Permission.MEMBERS_READ, Coupon.from_row),
-    "OfferRule": ("offer_rule_by_id", Permission.MEMBERS_READ, OfferRule.from_row),
-    "StockLevel": ("level_by_id", Permission.STOCK_READ, StockLevel.from_row),
-    "StockMovement": ("movement_by_id", Permission.STOCK_READ, StockMovement.from_row),
-    "Stocktake": ("stocktake_by_id", Permission.STOCK_READ, Stocktake.from_row),
-    "AuditEvent": ("audit_by_sequence", Permission.AUDIT_READ, AuditEvent.from_row),
-    "Transfer": ("transfer_by_id", Permission.TRANSFERS_READ, Transfer.from_row),
-    "ApprovalRequest": (
-        "approval_request_by_id",
-        Permission.TRANSFERS_READ,
-        ApprovalRequest.from_row,
-    ),
-    "WebhookEndpoint": ("webhook_endpoint_by_id", None, WebhookEndpoint.from_row),
-    "WebhookDelivery": ("webhook_delivery_by_id", None, WebhookDelivery.from_row),
-    "Notification": ("notification_by_id", Permission.ADMIN, Notification.from_row),
-    "Period": ("period_by_id", Permission.STOCK_READ, Period.from_row),
-    "ImportJob": ("import_job_by_id", Permission.ADMIN, ImportJob.from_row),
-    "ReportJob": ("report_job_by_id", Permission.COSTS_READ, ReportJob.from_row),
+# type name -> (loader attribute, type); who may see each type is declared on the type
+KINDS: dict[str, tuple[str, type[Any]]] = {
+    "Location": ("location_by_id", Location),
+    "Product": ("product_by_id", Product),
+    "Member": ("member_by_id", Member),
+    "Segment": ("segment_by_id", Segment),
+    "Coupon": ("coupon_by_id", Coupon),
+    "OfferRule": ("offer_rule_by_id", OfferRule),
+    "StockLevel": ("level_by_id", StockLevel),
+    "StockMovement": ("movement_by_id", StockMovement),
+    "Stocktake": ("stocktake_by_id", Stocktake),
+    "AuditEvent": ("audit_by_sequence", AuditEvent),
+    "Transfer": ("transfer_by_id", Transfer),
+    "ApprovalRequest": ("approval_request_by_id", ApprovalRequest),
+    "WebhookEndpoint": ("webhook_endpoint_by_id", WebhookEndpoint),
+    "WebhookDelivery": ("webhook_delivery_by_id", WebhookDelivery),
+    "Notification": ("notification_by_id", Notification),
+    "Period": ("period_by_id", Period),
+    "ImportJob": ("import_job_by_id", ImportJob),
+    "ReportJob": ("report_job_by_id", ReportJob),
 }
 
 # types numbered per tenant, whose IDs carry the tenant
@@ -77,8 +74,9 @@ async def _resolve(info: Info, global_id: strawberry.ID) -> Node | None:
     parsed = ids.decode(str(global_id))
     if parsed is None or parsed[0] not in KINDS:
         return None
-    loader_name, permission, to_node = KINDS[parsed[0]]
-    if permission is not None and not info.context.viewer.has(permission):
+    loader_name, kind = KINDS[parsed[0]]
+    viewer = info.context.viewer
+    if not all(viewer.has(p) for p in type_permissions(kind)):
         return None
     if parsed[0] in SCOPED:
         scoped = ids.decode_scoped(str(global_id), parsed[0])
@@ -90,7 +88,8 @@ async def _resolve(info: Info, global_id: strawberry.ID) -> Node | None:
     row = await getattr(info.context.loaders, loader_name).load(pk)
     if row is None or (parsed[0] in GUARDS and not await GUARDS[parsed[0]](info, row)):
         return None
-    return to_node(row)
+    node: Node = kind.from_row(row)
+    return node
 
 
 async def node(info: Info, id: strawberry.ID) -> Node | None:

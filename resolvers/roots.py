@@ -27,6 +27,7 @@ from resolvers import viewer as viewer_r
 from resolvers import webhooks as webhooks_r
 from resolvers import workbench as workbench_r
 from resolvers._query import coded_errors
+from schema.loading import READS
 
 STOCK_READ = [requires(Permission.STOCK_READ)]
 AUDIT_READ = [requires(Permission.AUDIT_READ)]
@@ -39,19 +40,27 @@ COSTS_READ = [requires(Permission.COSTS_READ)]
 
 @strawberry.type
 class Query:
-    node = strawberry.field(resolver=node_r.node, description="Any object by its global ID.")
-    nodes = strawberry.field(resolver=node_r.nodes, description="Up to 250 objects by global ID.")
+    node = strawberry.field(
+        resolver=node_r.node, description="Any object by its global ID.", metadata=READS
+    )
+    nodes = strawberry.field(
+        resolver=node_r.nodes, description="Up to 250 objects by global ID.", metadata=READS
+    )
     viewer = strawberry.field(resolver=viewer_r.viewer, description="The caller.")
-    location = strawberry.field(resolver=catalog_r.location)
-    locations = strawberry.field(resolver=coded_errors(catalog_r.locations))
-    product = strawberry.field(resolver=catalog_r.product)
-    products = strawberry.field(resolver=coded_errors(catalog_r.products))
-    stock_level = strawberry.field(resolver=stock_r.stock_level, permission_classes=STOCK_READ)
+    location = strawberry.field(resolver=catalog_r.location, metadata=READS)
+    locations = strawberry.field(resolver=coded_errors(catalog_r.locations), metadata=READS)
+    product = strawberry.field(resolver=catalog_r.product, metadata=READS)
+    products = strawberry.field(resolver=coded_errors(catalog_r.products), metadata=READS)
+    stock_level = strawberry.field(
+        resolver=stock_r.stock_level, permission_classes=STOCK_READ, metadata=READS
+    )
     stock_levels = strawberry.field(
-        resolver=coded_errors(stock_r.stock_levels), permission_classes=STOCK_READ
+        resolver=coded_errors(stock_r.stock_levels), permission_classes=STOCK_READ, metadata=READS
     )
     stock_movements = strawberry.field(
-        resolver=coded_errors(stock_r.stock_movements), permission_classes=STOCK_READ
+        resolver=coded_errors(stock_r.stock_movements),
+        permission_classes=STOCK_READ,
+        metadata=READS,
     )
     stocktake = strawberry.field(resolver=stocktakes_r.stocktake, permission_classes=STOCK_READ)
     stocktakes = strawberry.field(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
@@ -12,7 +10,7 @@ from auth.caller import Caller
 from domain import ids
 from domain.audit.service import AuditEntry
 from domain.pagination import page_size
-from domain.stock import queries, service
+from domain.stock import ledger, queries, service
 from domain.stock.records import LevelRecord, StockChange
 from resolvers._mutation import MutationSpec, run_mutation
 from schema.relay import (
@@ -36,13 +34,8 @@ from schema.stock import (
 )
 
 
-def _spec(action: str, reason: Any = None) -> MutationSpec:
-    return MutationSpec(
-        action=action,
-        audit=lambda change: service.audit_entry(action, change, reason),
-        snapshot=lambda change: change.to_json(),
-        restore=StockChange.from_json,
-    )
+def _spec(action: str) -> MutationSpec:
+    return MutationSpec(action, result=StockChange, settle=ledger.settle)
 
 
 RECEIVE = _spec("stock.receive")

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from auth.permissions import Role
+from auth.fields import visible_with
+from auth.permissions import Permission, Role
 from domain import ids
 from domain.approvals.service import ApprovalStatus as DomainStatus
 from domain.approvals.service import Decision as DomainDecision
@@ -43,6 +44,7 @@ class ApprovalDecision:
         )
 
 
+@visible_with(Permission.TRANSFERS_READ)
 @strawberry.type(
     description="A subject (a transfer) waiting for approvers by rank: each step of the "
     "chain up to requiredRank approves in turn; a higher rank may take a lower step."

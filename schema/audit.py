@@ -8,11 +8,14 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
+from auth.fields import visible_with
+from auth.permissions import Permission
 from domain import ids
 from schema.relay import Node
 from schema.scalars import BigInt
 
 
+@visible_with(Permission.AUDIT_READ)
 @strawberry.type(description="One event of the tenant's hash-chained audit trail.")
 class AuditEvent(Node):
     sequence: BigInt

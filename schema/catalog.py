@@ -11,6 +11,7 @@ import strawberry
 from auth.fields import requires
 from auth.permissions import Permission
 from domain import ids
+from schema.loading import READS, compiled_type
 from schema.locations import Locale
 from schema.relay import Node
 
@@ -25,12 +26,14 @@ class CurrencyCode(Enum):
 CURRENCIES = {c.value: c for c in CurrencyCode}
 
 
+@compiled_type
 @strawberry.type
 class Money:
     amount: Decimal
     currency: CurrencyCode
 
 
+@compiled_type
 @strawberry.type
 class Product(Node):
     sku: str
@@ -43,17 +46,22 @@ class Product(Node):
     _cost: strawberry.Private[Money | None]
     _price_mop: strawberry.Private[Money | None]
 
-    @strawberry.field(description="The name in one language (Traditional Chinese by default).")
+    @strawberry.field(
+        description="The name in one language (Traditional Chinese by default).", metadata=READS
+    )
     def name(self, locale: Locale | None = Locale.ZH_HK) -> str:
         return self.name_en if locale is Locale.EN else self.name_zh
 
-    @strawberry.field(description="Retail prices in every currency the product is priced in.")
+    @strawberry.field(
+        description="Retail prices in every currency the product is priced in.", metadata=READS
+    )
     def retail_prices(self) -> list[Money]:
         return [m for m in (self.retail_price, self._price_mop) if m is not None]
 
     @strawberry.field(
         description="Unit cost; needs costs:read (null with a FORBIDDEN error otherwise).",
         permission_classes=[requires(Permission.COSTS_READ)],
+        metadata=READS,
     )
     def cost_price(self) -> Money | None:
         return self._cost

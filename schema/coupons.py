@@ -9,6 +9,8 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from auth.fields import visible_with
+from auth.permissions import Permission
 from domain import ids
 from schema.catalog import CurrencyCode, Money
 from schema.errors import UserError
@@ -17,6 +19,7 @@ from schema.members import Member
 from schema.relay import Node
 
 
+@visible_with(Permission.MEMBERS_READ)
 @strawberry.type(
     description="A single-use discount: an amount off (tenant currency) or a percentage, "
     "valid in a time window at some stores (all when `stores` is null)."

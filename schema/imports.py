@@ -8,6 +8,8 @@ from typing import Any
 import strawberry
 from strawberry.file_uploads import Upload
 
+from auth.fields import visible_with
+from auth.permissions import Permission
 from domain import ids
 from domain.imports.columns import ImportKind as DomainImportKind
 from schema.errors import UserError
@@ -25,6 +27,7 @@ class ImportRowError:
     message: str
 
 
+@visible_with(Permission.ADMIN)
 @strawberry.type(description="One run of an import: what the file held and what was written.")
 class ImportJob(Node):
     kind: ImportKind  # type: ignore[valid-type]

@@ -1,21 +1,45 @@
-"""Fields that are a row looked up by a key the parent holds, declared as such.
+"""What compiled reads (api/compiled.py) may run, declared where the schema is written.
 
-A field made by ``loaded`` resolves row by row through the request's dataloader (one
-statement per level on the full path), and also says what it is: compiled reads
-(api/compiled.py) look up the keys of a whole level in one call instead of one
-awaitable per row.
+- ``@compiled_type`` on a type: its plain fields (copied from a row when the object
+  is made) may be read by a plan.
+- ``metadata=READS`` on a field with a resolver (a root field included): the resolver
+  only reads, and only through ``Database.read`` and ``Database.tenant_transaction`` (a
+  plan runs them all in one read-only transaction on one connection), and uses
+  nothing of ``info`` but its context.
+- ``loaded(...)``: a row looked up by a key the parent holds, through a named loader.
+  It resolves row by row through the request's dataloader on the full path; a plan
+  looks up the keys of a whole level in one call.
+
+A field without a declaration is never compiled, so a new read type is compiled
+when it declares itself, and nothing else needs to know its name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 from strawberry.types import Info
 
 BATCH = "stockgraph.batch"
+COMPILED = "stockgraph.compiled"
+TYPE_FLAG = "__stockgraph_compiled__"
+# metadata of a field whose resolver only reads (see the module's docstring)
+READS: dict[str, Any] = {COMPILED: True}
+
+C = TypeVar("C", bound=type)
+
+
+def compiled_type(cls: C) -> C:
+    """Declares that a plan may read this type's plain fields."""
+    setattr(cls, TYPE_FLAG, True)
+    return cls
+
+
+def is_compiled_type(cls: Any) -> bool:
+    return bool(getattr(cls, TYPE_FLAG, False))
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import strawberry
 
 from domain import ids
+from schema.loading import READS, compiled_type
 from schema.relay import Node
 
 
@@ -24,6 +25,7 @@ class Locale(Enum):
     EN = "en"
 
 
+@compiled_type
 @strawberry.type
 class Location(Node):
     code: str
@@ -32,7 +34,9 @@ class Location(Node):
     kind: LocationKind
     pk: strawberry.Private[int]
 
-    @strawberry.field(description="The name in one language (Traditional Chinese by default).")
+    @strawberry.field(
+        description="The name in one language (Traditional Chinese by default).", metadata=READS
+    )
     def name(self, locale: Locale | None = Locale.ZH_HK) -> str:
         return self.name_en if locale is Locale.EN else self.name_zh
 

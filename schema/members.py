@@ -11,7 +11,7 @@ import strawberry
 from aiodataloader import DataLoader
 from strawberry.types import Info
 
-from auth.fields import requires
+from auth.fields import requires, visible_with
 from auth.permissions import Permission
 from domain import ids
 from domain.members import queries
@@ -127,6 +127,7 @@ class Sale(Node):
         )
 
 
+@visible_with(Permission.MEMBERS_READ)
 @strawberry.type(
     description="A loyalty member. `phone`, `email` and `birthday` are masked without "
     'members:pii ("****5678", "c***@example.com", birthday "--MM"); every unmasked read '

@@ -9,6 +9,8 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from auth.fields import visible_with
+from auth.permissions import Permission
 from domain import ids
 from domain.notifications.channels import public_view
 from schema.errors import UserError
@@ -129,6 +131,7 @@ class NotificationAttempt:
         )
 
 
+@visible_with(Permission.ADMIN)
 @strawberry.type(description="One message in the outbox, with its delivery attempts.")
 class Notification(Node):
     channel: NotificationChannelType

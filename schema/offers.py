@@ -8,6 +8,8 @@ from typing import Any
 
 import strawberry
 
+from auth.fields import visible_with
+from auth.permissions import Permission
 from domain import ids
 from domain.offers.rules import RuleKind
 from domain.offers.service import RunResult
@@ -18,6 +20,7 @@ from schema.relay import Node
 OfferRuleKind = strawberry.enum(RuleKind, name="OfferRuleKind")
 
 
+@visible_with(Permission.MEMBERS_READ)
 @strawberry.type(
     description="A triggered offer: when it fires (kind), the coupon it issues and the "
     "message it sends on the channels the member consents to. Placeholders: {name}, "

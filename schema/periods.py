@@ -8,6 +8,8 @@ from typing import Any
 
 import strawberry
 
+from auth.fields import visible_with
+from auth.permissions import Permission
 from domain import ids
 from schema.errors import UserError
 from schema.locations import Location
@@ -20,6 +22,7 @@ class PeriodStatus(Enum):
     REOPENED = "REOPENED"
 
 
+@visible_with(Permission.STOCK_READ)
 @strawberry.type(description="A close: one location (or every one) closed through a day.")
 class Period(Node):
     through: date = strawberry.field(description="The last closed day, in the tenant's time zone.")

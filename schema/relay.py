@@ -13,6 +13,7 @@ import strawberry
 from domain import ids
 from domain.errors import InvalidInput, NotFound
 from domain.pagination import Page
+from schema.loading import READS, compiled_type
 
 T = TypeVar("T")
 
@@ -22,6 +23,7 @@ class Node:
     id: strawberry.ID
 
 
+@compiled_type
 @strawberry.type
 class PageInfo:
     has_next_page: bool
@@ -30,22 +32,26 @@ class PageInfo:
     end_cursor: str | None
 
 
+@compiled_type
 @strawberry.type
 class Edge(Generic[T]):
     """An item and its cursor; the cursor is encoded only when it is asked for."""
 
     _key: strawberry.Private[Any]
-    cursor: str = strawberry.field(resolver=lambda root: edge_cursor(root))
+    cursor: str = strawberry.field(resolver=lambda root: edge_cursor(root), metadata=READS)
     node: T
 
 
+@compiled_type
 @strawberry.type
 class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo
     _count: strawberry.Private[Callable[[], Awaitable[int]] | None] = None
 
-    @strawberry.field(description="The number of items matching the filter (one COUNT query).")
+    @strawberry.field(
+        description="The number of items matching the filter (one COUNT query).", metadata=READS
+    )
     async def total_count(self) -> int:
         return await self._count() if self._count is not None else len(self.edges)
 

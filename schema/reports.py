@@ -7,6 +7,8 @@ from typing import Any
 
 import strawberry
 
+from auth.fields import visible_with
+from auth.permissions import Permission
 from domain import ids
 from domain.reports.jobs import ReportFormat as DomainFormat
 from domain.reports.jobs import ReportKind as DomainKind
@@ -18,6 +20,7 @@ ReportKind = strawberry.enum(DomainKind, name="ReportKind")
 ReportFormat = strawberry.enum(DomainFormat, name="ReportFormat")
 
 
+@visible_with(Permission.COSTS_READ)
 @strawberry.type(description="A requested report: its progress and, once DONE, where to fetch it.")
 class ReportJob(Node):
     kind: ReportKind  # type: ignore[valid-type]

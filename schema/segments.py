@@ -9,6 +9,8 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from auth.fields import visible_with
+from auth.permissions import Permission
 from domain import ids
 from domain.members import segments
 from domain.members.tags import TagRule
@@ -47,6 +49,7 @@ class SegmentFilter:
         )
 
 
+@visible_with(Permission.MEMBERS_READ)
 @strawberry.type(description="A saved filter over members; its count and list are live.")
 class Segment(Node):
     name: str

@@ -9,7 +9,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from auth.fields import requires
+from auth.fields import requires, visible_with
 from auth.permissions import Permission
 from domain import ids
 from domain.stock.records import AdjustmentReason as DomainReason
@@ -17,7 +17,7 @@ from domain.stock.records import MovementKind as DomainKind
 from domain.stock.records import StockChange
 from schema.catalog import CURRENCIES, CurrencyCode, Money, Product
 from schema.errors import UserError
-from schema.loading import loaded
+from schema.loading import compiled_type, loaded
 from schema.locations import Location
 from schema.relay import Node
 from schema.scalars import BigInt
@@ -47,6 +47,8 @@ async def load_product(info: Info, pk: int) -> Product:
     return Product.from_row(row)
 
 
+@visible_with(Permission.STOCK_READ)
+@compiled_type
 @strawberry.type
 class StockLevel(Node):
     on_hand: int
@@ -114,6 +116,8 @@ class StockLevel(Node):
         )
 
 
+@visible_with(Permission.STOCK_READ)
+@compiled_type
 @strawberry.type
 class StockMovement(Node):
     sequence: BigInt

@@ -9,7 +9,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from auth.fields import requires
+from auth.fields import requires, visible_with
 from auth.permissions import Permission
 from domain import ids
 from domain.stocktakes.queries import CountTotals as DomainTotals
@@ -129,6 +129,7 @@ async def _tenant_currency(info: Info) -> str:
     return row.currency if row is not None else "HKD"
 
 
+@visible_with(Permission.STOCK_READ)
 @strawberry.type
 class Stocktake(Node):
     kind: StocktakeKind  # type: ignore[valid-type]

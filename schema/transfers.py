@@ -8,6 +8,8 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from auth.fields import visible_with
+from auth.permissions import Permission
 from domain import ids
 from domain.transfers.records import LineRecord, TransferOutcome, TransferRecord
 from domain.transfers.repository import reference
@@ -64,6 +66,7 @@ class TransferLine:
         )
 
 
+@visible_with(Permission.TRANSFERS_READ)
 @strawberry.type
 class Transfer(Node):
     status: TransferStatus  # type: ignore[valid-type]

@@ -86,7 +86,8 @@ class Subscriber:
     queue: asyncio.Queue[LiveEvent]
     on_overflow: Callable[[], None]
     overflowed: bool = False
-    permission: Permission = Permission.STOCK_READ  # what reading this event type needs
+    # what the subscription field declares (auth.fields.permissions_of), re-checked per event
+    permissions: tuple[Permission, ...] = ()
 
     def wants(self, event: LiveEvent) -> bool:
         """Tenant, permission and filter, checked for every event."""
@@ -94,7 +95,7 @@ class Subscriber:
         return (
             event.type == self.event_type
             and event.tenant_id == caller.tenant_id
-            and caller.has(self.permission)
+            and all(caller.has(p) for p in self.permissions)
             and (caller.expires_at is None or caller.expires_at > time.time())
             and (self.location_ids is None or event.at_any(self.location_ids))
             and (self.product_ids is None or event.product_id in self.product_ids)

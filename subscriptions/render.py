@@ -5,7 +5,9 @@ one ``Selection``; the first sender to reach an event renders it (in a task of
 its own, so a cancelled sender never strands the others) and the rest reuse
 the JSON text. Events that arrive together are rendered together with one fresh
 context: their nested fields batch into one statement per type, and no loader
-serves a row cached by an earlier batch.
+serves a row cached by an earlier batch. A rendered result's errors are presented
+by ``present``, the request policy's (api/policy.py: masked in production, no
+suggestions), exactly as on every other path.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class Selection:
     caller: Caller
     db: Database
     to_root: Callable[[LiveEvent], Any]
+    present: Callable[[ExecutionResult], dict[str, Any]]
 
     key: tuple[Any, ...] = field(init=False)
 
@@ -86,7 +89,7 @@ class Selection:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)
             context = Context(db=self.db, caller=self.caller, request_id=context.request_id)
-        return orjson.dumps(result.formatted).decode()
+        return orjson.dumps(self.present(result)).decode()
 
     async def _execute(self, event: LiveEvent, context: Context) -> ExecutionResult:
         executor = Executor.build(

@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from graphql import GraphQLField
 from sqlalchemy import select
 
 from auth.caller import Caller
@@ -21,13 +22,10 @@ from auth.permissions import Permission
 from db.models import Product
 from db.session import Database
 from domain import ids
-from domain.stock.ledger import STOCK_CHANGED, STOCK_LOW
 from domain.stock.records import LevelRecord, MovementRecord
-from domain.transfers.repository import TRANSFER_UPDATED
 from schema.live import LowStockEvent, StockChangeEvent
 from schema.stock import StockLevel, StockMovement
 from subscriptions.broker import Broker, LiveEvent, Subscriber
-from subscriptions.transfers import transfer_updated_root
 
 
 class SlowConsumer(Exception):
@@ -63,24 +61,36 @@ def low_stock_root(event: LiveEvent) -> LowStockEvent:
 
 @dataclass(frozen=True, slots=True)
 class LiveField:
-    """One Subscription field: the outbox event type it streams, who may read it, its root."""
+    """What a Subscription field streams: the outbox event type and its root value.
+
+    Declared on the field's resolver with ``streams``; who may read it is declared on
+    the field itself (``auth.fields.permissions_of``).
+    """
 
     event_type: str
-    permission: Permission
     root: Callable[[LiveEvent], Any]
 
 
-FIELDS: dict[str, LiveField] = {
-    "stockChanged": LiveField(STOCK_CHANGED, Permission.STOCK_READ, stock_changed_root),
-    "lowStock": LiveField(STOCK_LOW, Permission.STOCK_READ, low_stock_root),
-    "transferUpdated": LiveField(
-        TRANSFER_UPDATED, Permission.TRANSFERS_READ, transfer_updated_root
-    ),
-}
-FIELD_EVENT_TYPES = {name: f.event_type for name, f in FIELDS.items()}
-FIELD_PERMISSIONS = {name: f.permission for name, f in FIELDS.items()}
-EVENT_PERMISSIONS = {f.event_type: f.permission for f in FIELDS.values()}
-ROOTS: dict[str, Callable[[LiveEvent], Any]] = {f.event_type: f.root for f in FIELDS.values()}
+_LIVE = "__stockgraph_live__"
+R = TypeVar("R", bound=Callable[..., Any])
+
+
+def streams(event_type: str, root: Callable[[LiveEvent], Any]) -> Callable[[R], R]:
+    """Declares on a subscription resolver which events it streams, and as what."""
+
+    def declare(resolver: R) -> R:
+        setattr(resolver, _LIVE, LiveField(event_type, root))
+        return resolver
+
+    return declare
+
+
+def live_field(field: GraphQLField) -> LiveField | None:
+    """What a Subscription field streams, read from its resolver; None if it is not live."""
+    definition = (field.extensions or {}).get("strawberry-definition")
+    resolver = getattr(definition, "base_resolver", None)
+    found = getattr(getattr(resolver, "wrapped_func", None), _LIVE, None)
+    return found if isinstance(found, LiveField) else None
 
 
 async def make_subscriber(
@@ -90,9 +100,14 @@ async def make_subscriber(
     location_ids: Sequence[str] | None,
     skus: Sequence[str] | None,
     queue_size: int,
+    permissions: tuple[Permission, ...],
     on_overflow: Callable[[], None] = lambda: None,
 ) -> Subscriber:
-    """Resolve the filter once: IDs that are not the caller's simply match nothing."""
+    """Resolve the filter once: IDs that are not the caller's simply match nothing.
+
+    ``permissions`` are the ones the subscription field declares; every event is
+    checked against them again before it is queued.
+    """
     locations = None
     if location_ids is not None:
         locations = frozenset(
@@ -114,7 +129,7 @@ async def make_subscriber(
         products,
         asyncio.Queue(queue_size),
         on_overflow,
-        permission=EVENT_PERMISSIONS[event_type],
+        permissions=permissions,
     )
 
 

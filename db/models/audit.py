@@ -33,3 +33,6 @@ class AuditEvent(TenantMixin, Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     outcome: Mapped[str] = mapped_column(String(16))
     hash: Mapped[bytes] = mapped_column(LargeBinary)
+    # The canonical JSON of an event not yet chained: kept from INSERT until the
+    # commit-time trigger (migration 0010) numbers it and hashes it; NULL after.
+    canon: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -1,8 +1,11 @@
 """Recording audit events and verifying the chain.
 
-``append`` takes the tenant's counter row (the same row the ledger takes for
-sequences), so audit events are numbered without gaps in commit order, and
-computes the new hash in the same statement from the stored previous hash.
+``append`` inserts the event with a provisional (negative) sequence and its
+canonical JSON; it takes no lock. When the transaction commits, the trigger of
+migration 0010 (``sequence_at_commit``) locks the tenant's counter row,
+numbers the event and hashes it onto the chain from the stored previous hash.
+So audit events are numbered without gaps in commit order, and no client round
+trip happens while the counter is held.
 """
 
 from __future__ import annotations
@@ -22,21 +25,14 @@ from domain.audit import chain
 
 _APPEND = text(
     """
-    WITH c AS (
-      UPDATE tenant_counters
-      SET audit_sequence = audit_sequence + 1, audit_hash = sha256(audit_hash || :canon)
-      WHERE tenant_id = :tenant_id
-      RETURNING audit_sequence, audit_hash
-    )
     INSERT INTO audit_events (
-      tenant_id, sequence, hash, occurred_at, actor_kind, actor, staff_id, staff_role,
+      tenant_id, sequence, hash, canon, occurred_at, actor_kind, actor, staff_id, staff_role,
       client_id, action, target_type, target_id, before, after, reason, request_id,
       idempotency_key, outcome)
-    SELECT :tenant_id, c.audit_sequence, c.audit_hash, :occurred_at, :actor_kind, :actor,
-      :staff_id, :staff_role, :client_id, :action, :target_type, :target_id,
-      CAST(:before AS jsonb), CAST(:after AS jsonb), :reason, :request_id,
-      :idempotency_key, :outcome
-    FROM c
+    VALUES (:tenant_id, -nextval('provisional_sequences'), '', :canon, :occurred_at,
+      :actor_kind, :actor, :staff_id, :staff_role, :client_id, :action, :target_type,
+      :target_id, CAST(:before AS jsonb), CAST(:after AS jsonb), :reason, :request_id,
+      :idempotency_key, :outcome)
     RETURNING sequence
     """
 )
@@ -66,7 +62,7 @@ async def append(
     request_id: str | None = None,
     idempotency_key: str | None = None,
 ) -> int:
-    """Append one event to the tenant's chain; returns its sequence."""
+    """Append one event to the tenant's chain at commit; returns its provisional sequence."""
     event: dict[str, Any] = {
         "occurred_at": datetime.now(UTC),
         "actor_kind": caller.kind.value,

@@ -100,28 +100,29 @@ _MOVE_LEVELS = text(
     """
 )
 
-# Takes the sequences, writes the movements and their outbox events in one statement:
-# the counter row stays locked from here to COMMIT, so the fewer round trips after
-# it, the more writers of one tenant get through per second. Movements are numbered
-# base+1..base+moves in line order; events share their movement's number, and the
-# low-stock events follow. Each payload gets its movement's id and sequence here.
+# Writes the movements and their outbox events in one statement, with provisional
+# (negative, globally unique) sequences taken in line order: movement i and its
+# stock.changed event share one, the low-stock events follow. Payloads get their
+# movement's id and provisional sequence here; the commit-time trigger
+# (``sequence_at_commit``, migration 0010) replaces every provisional number, in
+# the rows and in the payloads, by the tenant's next ones. No lock is taken here.
 _RECORD = text(
     """
-    WITH seq AS (
-      UPDATE tenant_counters SET last_sequence = last_sequence + CAST(:count AS bigint)
-      WHERE tenant_id = :tenant
-      RETURNING last_sequence - CAST(:count AS bigint) AS base
+    WITH s AS (
+      SELECT e.ord, e.type, e.payload, -nextval('provisional_sequences') AS seq
+      FROM unnest(CAST(:types AS text[]), CAST(:payloads AS text[]))
+        WITH ORDINALITY AS e(type, payload, ord)
     ),
     mv AS (
       INSERT INTO stock_movements (
         tenant_id, sequence, location_id, product_id, kind, delta, on_hand_after, oversell,
         reason, note, reference, unit_cost, unit_price, sale_id, occurred_at, recorded_at,
         actor, client_id, request_id)
-      SELECT CAST(:tenant AS bigint), seq.base + m.ord, m.location_id, m.product_id, m.kind,
+      SELECT CAST(:tenant AS bigint), s.seq, m.location_id, m.product_id, m.kind,
         m.delta, m.on_hand_after, m.oversell, m.reason, m.note, m.reference, m.unit_cost,
         m.unit_price, m.sale_id, m.occurred_at, CAST(:now AS timestamptz),
         CAST(:actor AS text), CAST(:client_id AS text), CAST(:request_id AS text)
-      FROM seq, unnest(
+      FROM unnest(
         CAST(:locations AS bigint[]), CAST(:products AS bigint[]), CAST(:kinds AS text[]),
         CAST(:deltas AS integer[]), CAST(:afters AS integer[]), CAST(:oversells AS boolean[]),
         CAST(:reasons AS text[]), CAST(:notes AS text[]), CAST(:references AS text[]),
@@ -130,25 +131,31 @@ _RECORD = text(
       ) WITH ORDINALITY AS m(location_id, product_id, kind, delta, on_hand_after, oversell,
                             reason, note, reference, unit_cost, unit_price, sale_id,
                             occurred_at, ord)
+      JOIN s ON s.ord = m.ord
       RETURNING id, sequence
     ),
     ev AS (
       INSERT INTO events (tenant_id, sequence, type, payload)
-      SELECT CAST(:tenant AS bigint), seq.base + e.ord, e.type,
-        CASE WHEN e.ord <= CAST(:moves AS bigint) THEN
-          jsonb_set(jsonb_set(CAST(e.payload AS jsonb), '{movement,id}', to_jsonb(mv.id)),
+      SELECT CAST(:tenant AS bigint), s.seq, s.type,
+        CASE WHEN s.ord <= CAST(:moves AS bigint) THEN
+          jsonb_set(jsonb_set(CAST(s.payload AS jsonb), '{movement,id}', to_jsonb(mv.id)),
                     '{movement,sequence}', to_jsonb(mv.sequence))
         ELSE
-          jsonb_set(CAST(e.payload AS jsonb), '{movementSequence}',
-                    to_jsonb(seq.base + CAST(:moves AS bigint)))
+          jsonb_set(CAST(s.payload AS jsonb), '{movementSequence}',
+                    to_jsonb((SELECT l.seq FROM s l WHERE l.ord = CAST(:moves AS bigint))))
         END
-      FROM seq
-      CROSS JOIN unnest(CAST(:types AS text[]), CAST(:payloads AS text[]))
-        WITH ORDINALITY AS e(type, payload, ord)
-      LEFT JOIN mv ON mv.sequence = seq.base + e.ord
+      FROM s LEFT JOIN mv ON mv.sequence = s.seq
     )
-    SELECT id, sequence FROM mv ORDER BY sequence
+    SELECT id, sequence FROM mv ORDER BY sequence DESC
     """
+)
+
+# Numbers everything of this transaction now (the trigger fires at once) for a
+# writer that needs its sequences before COMMIT; the counter is then held to COMMIT.
+_NUMBER_NOW = text("SET CONSTRAINTS sequence_at_commit IMMEDIATE")
+
+_FINAL = text(
+    "SELECT id, sequence FROM stock_movements WHERE tenant_id = :tenant AND id = ANY(:ids)"
 )
 
 
@@ -204,11 +211,18 @@ async def post(
     *,
     request_id: str | None = None,
     in_transit: Mapping[Key, int] | None = None,
+    sequenced: bool = True,
 ) -> StockChange:
     """Post ``postings`` atomically; raise a DomainError and change nothing on refusal.
 
     ``in_transit`` maps (location, product) to a change of that level's in-transit
     quantity, applied in the same transaction under the same locks.
+
+    ``sequenced=False`` leaves the movements' sequences provisional (negative) until
+    COMMIT numbers them, so the tenant's counter is held only during COMMIT; call
+    ``settle`` after the commit for the final numbers. The default numbers them now
+    (the counter is then held from here to COMMIT), for writers that use a
+    movement's sequence inside the transaction.
     """
     if not postings:
         raise InvalidInput("nothing to post", ["lines"])
@@ -322,7 +336,30 @@ async def post(
         dataclasses.replace(m, id=row.id, sequence=row.sequence)
         for m, row in zip(drafts, written, strict=True)
     ]
-    return StockChange(levels=[levels[k] for k in keys], movements=movements)
+    change = StockChange(levels=[levels[k] for k in keys], movements=movements)
+    if sequenced:
+        await session.execute(_NUMBER_NOW)
+        change = await settle(session, caller, change)
+    return change
+
+
+async def settle(session: AsyncSession, caller: Caller, change: StockChange) -> StockChange:
+    """``change`` with the final sequences of its movements (after COMMIT numbered them).
+
+    Idempotent: a change whose movements are numbered is returned as it is.
+    """
+    pending = [m.id for m in change.movements if m.sequence < 0]
+    if not pending:
+        return change
+    rows = await session.execute(_FINAL, {"tenant": caller.tenant_id, "ids": pending})
+    final = {row.id: row.sequence for row in rows}
+    return dataclasses.replace(
+        change,
+        movements=[
+            dataclasses.replace(m, sequence=final[m.id]) if m.sequence < 0 else m
+            for m in change.movements
+        ],
+    )
 
 
 def _low_stock_crossings(locked: Sequence[Any], after: dict[Key, LevelRecord]) -> list[LevelRecord]:

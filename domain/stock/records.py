@@ -8,6 +8,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Self
 
+from domain import ids
+from domain.audit.service import AuditEntry
+
 
 class MovementKind(StrEnum):
     RECEIPT = "RECEIPT"
@@ -127,4 +130,41 @@ class StockChange:
         return cls(
             levels=[LevelRecord.from_json(x) for x in data["levels"]],
             movements=[MovementRecord.from_json(x) for x in data["movements"]],
+        )
+
+    def audit_entry(self, action: str, reason: str | None = None) -> AuditEntry:
+        """The audit view of the posting: quantities before and after, per level.
+
+        Movements are named by their global IDs, which exist before COMMIT (their
+        sequences may be numbered only by the COMMIT that also chains this event).
+        """
+        level_of = {(lv.location_id, lv.product_id): lv.id for lv in self.levels}
+        first_seen: dict[int, MovementRecord] = {}
+        for m in self.movements:
+            first_seen.setdefault(level_of[(m.location_id, m.product_id)], m)
+        before = [
+            {"stockLevel": ids.encode("StockLevel", lv), "onHand": m.on_hand_after - m.delta}
+            for lv, m in first_seen.items()
+        ]
+        after = [
+            {
+                "stockLevel": ids.encode("StockLevel", lv.id),
+                "onHand": lv.on_hand,
+                "version": lv.version,
+            }
+            for lv in self.levels
+        ]
+        single = len(self.levels) == 1
+        return AuditEntry(
+            action=action,
+            target_type="StockLevel" if single else "Location",
+            target_id=ids.encode("StockLevel", self.levels[0].id)
+            if single
+            else ids.encode("Location", self.levels[0].location_id),
+            before=before,
+            after={
+                "levels": after,
+                "movements": [ids.encode("StockMovement", m.id) for m in self.movements],
+            },
+            reason=reason,
         )

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.caller import Caller
 from auth.permissions import Permission
 from db.models import Tenant
-from domain import ids
 from domain.access import require
 from domain.audit.service import AuditEntry
 from domain.catalog.lookup import location_row, products_by_sku
@@ -25,7 +24,6 @@ from domain.stock.records import (
     AdjustmentReason,
     LevelRecord,
     MovementKind,
-    MovementRecord,
     StockChange,
 )
 
@@ -134,7 +132,7 @@ async def receive_stock(
         )
         for i, ln in enumerate(cmd.lines)
     ]
-    return await post(session, caller, postings, request_id=request_id)
+    return await post(session, caller, postings, request_id=request_id, sequenced=False)
 
 
 async def adjust_stock(
@@ -158,7 +156,7 @@ async def adjust_stock(
         expected_on_hand=cmd.expected_on_hand,
         field=(),
     )
-    return await post(session, caller, [posting], request_id=request_id)
+    return await post(session, caller, [posting], request_id=request_id, sequenced=False)
 
 
 _INSERT_SALE = text(
@@ -252,7 +250,7 @@ async def record_sale(
         )
         for i, ln in enumerate(cmd.lines)
     ]
-    change = await post(session, caller, postings, request_id=request_id)
+    change = await post(session, caller, postings, request_id=request_id, sequenced=False)
     if any(m.oversell for m in change.movements):
         await session.execute(
             text("UPDATE sales SET oversold = true WHERE tenant_id = :t AND id = :id"),
@@ -264,31 +262,8 @@ async def record_sale(
 
 
 def audit_entry(action: str, change: StockChange, reason: str | None = None) -> AuditEntry:
-    """The audit view of a posting: quantities before and after, per level."""
-    level_of = {(lv.location_id, lv.product_id): lv.id for lv in change.levels}
-    first_seen: dict[int, MovementRecord] = {}
-    for m in change.movements:
-        first_seen.setdefault(level_of[(m.location_id, m.product_id)], m)
-    before = [
-        {"stockLevel": ids.encode("StockLevel", lv), "onHand": m.on_hand_after - m.delta}
-        for lv, m in first_seen.items()
-    ]
-    after = [
-        {"stockLevel": ids.encode("StockLevel", lv.id), "onHand": lv.on_hand, "version": lv.version}
-        for lv in change.levels
-    ]
-    movements = [m.sequence for m in change.movements]
-    single = len(change.levels) == 1
-    return AuditEntry(
-        action=action,
-        target_type="StockLevel" if single else "Location",
-        target_id=ids.encode("StockLevel", change.levels[0].id)
-        if single
-        else ids.encode("Location", change.levels[0].location_id),
-        before=before,
-        after={"levels": after, "movementSequences": movements},
-        reason=reason,
-    )
+    """The audit view of a posting (``StockChange.audit_entry``)."""
+    return change.audit_entry(action, reason)
 
 
 @dataclass(frozen=True, slots=True)

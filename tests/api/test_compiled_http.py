@@ -34,7 +34,7 @@ def unique(doc: str) -> str:
 
 
 def counters(text: str) -> dict[str, float]:
-    found = {"answered": 0.0, "fallback": 0.0}
+    found = {"answered": 0.0, "gave_up": 0.0, "failed": 0.0}
     for outcome in found:
         match = re.search(
             rf'^stockgraph_compiled_reads_total\{{outcome="{outcome}"\}} (\S+)$', text, re.M
@@ -95,9 +95,13 @@ async def test_the_second_request_is_answered_by_the_plan_with_the_same_body(ser
     assert "errors" not in body
     assert rows(body) == [("WH", "C", 40), ("S1", "A", 5), ("S1", "B", 2)]
     assert body["data"]["stockLevels"]["totalCount"] == 3
-    assert delta(m0, m1) == {"answered": 0, "fallback": 0}  # learnt, not answered
-    assert delta(m1, m2) == {"answered": 1, "fallback": 0}
-    assert delta(m2, m3) == {"answered": 1, "fallback": 0}  # other variables, same plan
+    assert delta(m0, m1) == {
+        "answered": 1,
+        "gave_up": 0,
+        "failed": 0,
+    }  # compiled and answered at once
+    assert delta(m1, m2) == {"answered": 1, "gave_up": 0, "failed": 0}
+    assert delta(m2, m3) == {"answered": 1, "gave_up": 0, "failed": 0}  # other variables, same plan
     page = third.json()["data"]["stockLevels"]
     assert [e["node"]["product"]["sku"] for e in page["edges"]] == ["C"]
     assert page["pageInfo"]["hasNextPage"] is True and page["totalCount"] == 3
@@ -119,9 +123,13 @@ async def test_plans_are_per_tenant_and_each_tenant_gets_its_own_rows(
     before = await metrics(server)
     first = await post(server, theirs, doc)
     after = await metrics(server)
-    assert delta(before, after) == {"answered": 0, "fallback": 0}  # learnt for them now
+    assert delta(before, after) == {
+        "answered": 1,
+        "gave_up": 0,
+        "failed": 0,
+    }  # compiled for them now
     answer = await post(server, theirs, doc)
-    assert delta(after, await metrics(server)) == {"answered": 1, "fallback": 0}
+    assert delta(after, await metrics(server)) == {"answered": 1, "gave_up": 0, "failed": 0}
     assert answer.content == first.content
     body = answer.json()
     assert rows(body) == [("S2", "B", 9), ("S2", "C", 1)]
@@ -158,7 +166,7 @@ async def test_a_token_without_stock_read_is_forbidden_after_the_plan_was_learnt
     assert refused_after.status_code == 200
     assert refused_after.json() == refused_before.json()
     # the plan gave up once for this one request, and answered nothing
-    assert delta(before, after) == {"answered": 0, "fallback": 1}
+    assert delta(before, after) == {"answered": 0, "gave_up": 1, "failed": 0}
 
 
 async def test_bad_tokens_get_401_even_for_a_learnt_document(server, gql, tenant):
@@ -183,7 +191,7 @@ async def test_bad_tokens_get_401_even_for_a_learnt_document(server, gql, tenant
         assert body["data"] is None
         assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAUTHENTICATED"]
         assert response.headers["www-authenticate"].startswith("Bearer")
-    assert delta(before, await metrics(server)) == {"answered": 0, "fallback": 0}
+    assert delta(before, await metrics(server)) == {"answered": 0, "gave_up": 0, "failed": 0}
 
 
 COST = """query($sku: String!) { product(sku: $sku) { sku nameEn costPrice { amount currency }
@@ -201,7 +209,7 @@ async def test_cost_price_needs_costs_read_on_both_paths(server, tenant):
     first = await post(server, owner_like, doc, variables)
     before = await metrics(server)
     second = await post(server, owner_like, doc, variables)
-    assert delta(before, await metrics(server)) == {"answered": 1, "fallback": 0}
+    assert delta(before, await metrics(server)) == {"answered": 1, "gave_up": 0, "failed": 0}
     assert first.content == second.content
     assert second.json() == {
         "data": {
@@ -327,7 +335,7 @@ async def test_compiled_reads_can_be_turned_off(
         assert all(r.status_code == 200 for r in responses)
         assert all(r.json() == learnt.json() for r in responses)
         assert rows(responses[-1].json()) == [("S1", "A", 5), ("S2", "C", 2)]
-        assert await metrics(plain) == {"answered": 0.0, "fallback": 0.0}
+        assert await metrics(plain) == {"answered": 0.0, "gave_up": 0.0, "failed": 0.0}
     finally:
         stop_server(plain)
 

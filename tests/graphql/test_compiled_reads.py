@@ -9,32 +9,46 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from graphql import (
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    get_named_type,
+)
 
 from api.compiled import (
     MAX_DOCUMENT_CHARS,
+    OUTCOMES,
+    PLAN_TRIED,
     CompiledReads,
     GiveUp,
     NotCompilable,
     Run,
     _run_object,
+    compilable,
     compile_plan,
     execute,
 )
 from auth.caller import Caller
 from auth.permissions import Role
 from db.session import Database, plain_url
+from domain import ids
 from domain.tenancy import service as tenancy
 from schema.catalog import Product
 from schema.context import Context
 from schema.stock import StockLevel
 from tests.conftest import TenantFixture
+from tests.graphql.test_members import _create as _create_member
 from tests.graphql.test_stock_concurrency import ADJUST, RECEIVE, SALE
 
 SET_POINT = """
@@ -74,16 +88,54 @@ async def compiled(
     return await execute(plan, gql.schema, _ctx(gql.db, caller), variables)
 
 
+# (type, field) pairs the differential test has read through plans
+COVERED: set[tuple[str, str]] = set()
+
+
 async def same_both_ways(
     gql: Any, doc: str, caller: Caller, variables: dict[str, Any] | None = None
 ) -> Any:
     """The full path's data; the compiled path must answer (no GiveUp) with the same."""
-    result = await full(gql, doc, caller, variables)
+    result = await full_path_only(gql, doc, caller, variables)
     assert result.errors is None, result.errors
     assert result.data is not None
     mine = await compiled(gql, doc, caller, variables)
     assert _json(mine) == _json(result.data), doc
+    COVERED.update(compile_plan(gql.schema._schema, doc, None).fields)
     return result.data
+
+
+async def full_path_only(
+    gql: Any, doc: str, caller: Caller, variables: dict[str, Any] | None = None
+) -> Any:
+    """strawberry's own executor, with no plan tried (the scope says one already was)."""
+    context = _ctx(gql.db, caller)
+    context.request = SimpleNamespace(scope={PLAN_TRIED: True})
+    return await gql.schema.execute(doc, variable_values=variables, context_value=context)
+
+
+def compilable_fields(schema: GraphQLSchema) -> set[tuple[str, str]]:
+    """Every (type, field) a plan may read, from the declarations, reachable from Query."""
+    found: set[tuple[str, str]] = set()
+    seen: set[str] = set()
+    query_type = schema.query_type
+    assert query_type is not None
+    todo: list[GraphQLObjectType] = [query_type]
+    while todo:
+        type_ = todo.pop()
+        if type_.name in seen:
+            continue
+        seen.add(type_.name)
+        for name, field_def in type_.fields.items():
+            if not compilable(type_, name):
+                continue
+            found.add((type_.name, name))
+            inner = get_named_type(field_def.type)
+            if isinstance(inner, GraphQLObjectType):
+                todo.append(inner)
+            elif isinstance(inner, GraphQLInterfaceType | GraphQLUnionType):
+                todo.extend(schema.get_possible_types(inner))
+    return found
 
 
 @dataclass
@@ -93,6 +145,8 @@ class Stocked:
     movement_cursor_3: str  # the endCursor of the first three movements
     product_cursor_1: str  # the endCursor of the first product
     third_sequence: str
+    ids: dict[str, list[str]]  # global IDs by type name: two stock levels, movements, …
+    missing_product: str  # the ID of a product that does not exist
 
 
 async def stock_up(gql: Any, tenant: TenantFixture) -> Stocked:
@@ -170,18 +224,35 @@ async def stock_up(gql: Any, tenant: TenantFixture) -> Stocked:
             {"input": {"locationId": tenant.loc(loc), "sku": sku, "reorderPoint": point}},
         )
         assert data["setReorderPoint"]["userErrors"] == []
-    levels = await gql.ok("{ stockLevels(first: 2) { pageInfo { endCursor } } }", owner)
+    levels = await gql.ok(
+        "{ stockLevels(first: 2) { pageInfo { endCursor } edges { node { id } } } }", owner
+    )
     movements = await gql.ok(
-        "{ stockMovements(first: 3) { pageInfo { endCursor } edges { node { sequence } } } }",
+        "{ stockMovements(first: 3) { pageInfo { endCursor } edges { node { sequence id } } } }",
         owner,
     )
-    products = await gql.ok("{ products(first: 1) { pageInfo { endCursor } } }", owner)
+    products = await gql.ok(
+        "{ products(first: 2) { pageInfo { endCursor } edges { node { id } } } }", owner
+    )
+    locations = await gql.ok("{ locations(first: 2) { edges { node { id } } } }", owner)
+    products_1 = await gql.ok("{ products(first: 1) { pageInfo { endCursor } } }", owner)
+
+    def node_ids(data: dict[str, Any]) -> list[str]:
+        return [e["node"]["id"] for e in next(iter(data.values()))["edges"]]
+
     return Stocked(
         tenant=tenant,
         level_cursor_2=levels["stockLevels"]["pageInfo"]["endCursor"],
         movement_cursor_3=movements["stockMovements"]["pageInfo"]["endCursor"],
-        product_cursor_1=products["products"]["pageInfo"]["endCursor"],
+        product_cursor_1=products_1["products"]["pageInfo"]["endCursor"],
         third_sequence=movements["stockMovements"]["edges"][2]["node"]["sequence"],
+        ids={
+            "StockLevel": node_ids(levels),
+            "StockMovement": node_ids(movements)[:2],
+            "Product": node_ids(products),
+            "Location": node_ids(locations),
+        },
+        missing_product=ids.encode("Product", 2**40),
     )
 
 
@@ -387,6 +458,35 @@ def documents(s: Stocked) -> list[tuple[str, str, dict[str, Any] | None]]:
             fragment P on Product { sku name(locale: EN) }""",
             None,
         ),
+        (
+            "nodes of four types: fragments per type, typename, an unknown ID, a missing one",
+            """query($ids: [ID!]!) { nodes(ids: $ids) { __typename id ...N
+                ... on StockLevel { onHand available location { code } product { sku } }
+                ... on StockMovement { sequence delta product { ...P } }
+                ... on Location { code name(locale: EN) } } }
+            fragment N on Node { ... on Product { ...P retailPrices { currency } } }
+            fragment P on Product { sku nameZh }""",
+            {
+                "ids": [
+                    *[i for ids in s.ids.values() for i in ids],
+                    "bm9wZQ==",
+                    "UHJvZHVjdDo5OTk5OQ==",
+                ]
+            },
+        ),
+        (
+            "node: one of each type beside a root list, the same rows read once",
+            """query($level: ID!, $product: ID!, $loc: ID!) {
+              level: node(id: $level) { id ... on StockLevel { onHand product { sku } } }
+              product: node(id: $product) { ... on Product { sku retailPrice { amount } } }
+              location: node(id: $loc) { __typename ... on Location { code kind } }
+              stockLevels(first: 3) { edges { node { product { sku } } } } }""",
+            {
+                "level": s.ids["StockLevel"][0],
+                "product": s.ids["Product"][1],
+                "loc": s.ids["Location"][0],
+            },
+        ),
     ]
 
 
@@ -399,6 +499,21 @@ async def test_compiled_plans_answer_exactly_as_the_full_path(gql, stocked):
         for caller in (owner, clerk):
             data = await same_both_ways(gql, doc, caller, variables)
             assert data, name
+
+
+async def test_the_differential_test_covers_every_compilable_field(gql, stocked):
+    """Every field the schema declares compilable is read by a document of the
+    differential test; a newly declared field fails here until a document reads it."""
+    COVERED.clear()
+    costs = stocked.tenant.app("stock:read costs:read")
+    for _name, doc, variables in documents(stocked):
+        await same_both_ways(gql, doc, stocked.tenant.owner, variables)
+    await same_both_ways(
+        gql, '{ product(sku: "A") { costPrice { amount currency } } }', costs, None
+    )
+    declared = compilable_fields(gql.schema._schema)
+    assert ("Query", "nodes") in declared and ("Product", "costPrice") in declared
+    assert declared - COVERED == set()
 
 
 async def test_the_documents_read_the_expected_values(gql, stocked):
@@ -444,9 +559,8 @@ async def test_a_plan_learnt_once_answers_through_the_cache(gql, stocked):
     owner = stocked.tenant.owner
     assert await reads.try_execute(Q1, None, None, _ctx(gql.db, owner)) == (False, None)
     tid = owner.tenant_id
-    reads.learn(Q1, None, succeeded=False, tenant_id=tid)
     assert reads.plan_for(Q1, None, tid) is None
-    reads.learn(Q1, None, succeeded=True, tenant_id=tid)
+    reads.learn(Q1, None, tid)
     assert reads.plan_for(Q1, None, tid) is not None
     assert reads.plan_for(Q1, None, tid + 1) is None  # plans are per tenant
     answered, data = await reads.try_execute(Q1, None, None, _ctx(gql.db, owner))
@@ -455,7 +569,7 @@ async def test_a_plan_learnt_once_answers_through_the_cache(gql, stocked):
     assert (reads.hits, reads.fallbacks) == (1, 0)
     # a document that does not compile is remembered as such and never tried
     mutation = 'mutation { setReorderPoint(input: {locationId: "x", sku: "A", reorderPoint: 1}) { userErrors { code } } }'  # noqa: E501
-    reads.learn(mutation, None, succeeded=True, tenant_id=tid)
+    reads.learn(mutation, None, tid)
     assert (tid, mutation, None) in reads.refused and (tid, mutation, None) not in reads.plans
     assert await reads.try_execute(mutation, None, None, _ctx(gql.db, owner)) == (False, None)
     assert (reads.hits, reads.fallbacks) == (1, 0)
@@ -466,7 +580,7 @@ async def test_the_plan_cache_is_bounded(gql, stocked):
     docs = [f"{{ product(sku: {json.dumps(s)}) {{ sku }} }}" for s in ("A", "B", "C")]
     tid = stocked.tenant.tenant_id
     for doc in docs:
-        reads.learn(doc, None, succeeded=True, tenant_id=tid)
+        reads.learn(doc, None, tid)
     assert list(reads.plans) == [(tid, docs[1], None), (tid, docs[2], None)]
     assert reads.chars == len(docs[1]) + len(docs[2])
     answered, data = await reads.try_execute(
@@ -480,13 +594,13 @@ async def test_plans_are_bounded_by_length_and_refusals_kept_apart(gql, stocked)
     docs = [f'{{ product(sku: "{s}") {{ sku }} }}' + " " * 100 for s in "ABCD"]
     reads = CompiledReads(gql.schema, max_chars=2 * len(docs[0]))
     for doc in docs:
-        reads.learn(doc, None, succeeded=True, tenant_id=tid)
+        reads.learn(doc, None, tid)
     assert [key[1] for key in reads.plans] == docs[2:]
     assert reads.chars == 2 * len(docs[0])
     # documents that do not compile never push plans out
     for n in range(50):
         mutation = f'mutation {{ setReorderPoint(input: {{locationId: "x{n}", sku: "A", reorderPoint: 1}}) {{ userErrors {{ code }} }} }}'  # noqa: E501
-        reads.learn(mutation, None, succeeded=True, tenant_id=tid)
+        reads.learn(mutation, None, tid)
     assert [key[1] for key in reads.plans] == docs[2:] and len(reads.refused) == 50
 
 
@@ -494,7 +608,7 @@ async def test_long_documents_are_run_but_not_remembered(gql, stocked):
     """The cache keeps its keys' text: a document with a large literal is not kept."""
     reads = CompiledReads(gql.schema)
     long = '{ product(sku: "A") { sku } }' + " " * MAX_DOCUMENT_CHARS
-    reads.learn(long, None, succeeded=True, tenant_id=stocked.tenant.tenant_id)
+    reads.learn(long, None, stocked.tenant.tenant_id)
     assert reads.plans == {} and reads.refused == {}
     assert await reads.try_execute(long, None, None, _ctx(gql.db, stocked.tenant.owner)) == (
         False,
@@ -545,8 +659,6 @@ async def test_cost_price_compiles_but_only_answers_callers_with_costs_read(gql,
     [
         'mutation { adjustStock(input: {locationId: "x", sku: "A", delta: 1, reason: FOUND}) '
         "{ userErrors { code } } }",
-        "query($id: ID!) { node(id: $id) { id } }",
-        "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
         "query($id: ID!) { member(id: $id) { id } }",
         "{ members(first: 1) { edges { node { id } } } }",
         "{ viewer { kind } }",
@@ -588,13 +700,13 @@ async def test_a_learnt_plan_answers_a_foreign_tenant_with_its_own_rows(gql, sto
     reads = CompiledReads(gql.schema)
     mine = await full(gql, doc, t.owner)
     assert mine.errors is None
-    reads.learn(doc, None, succeeded=True, tenant_id=t.tenant_id)
+    reads.learn(doc, None, t.tenant_id)
     # plans are per tenant: one learnt by the first tenant is not used for another
     assert await reads.try_execute(doc, None, None, _ctx(gql.db, other_tenant.owner)) == (
         False,
         None,
     )
-    reads.learn(doc, None, succeeded=True, tenant_id=other_tenant.tenant_id)
+    reads.learn(doc, None, other_tenant.tenant_id)
     answered, theirs = await reads.try_execute(doc, None, None, _ctx(gql.db, other_tenant.owner))
     assert answered is True
     levels = theirs["stockLevels"]
@@ -628,7 +740,7 @@ async def test_a_caller_without_stock_read_gets_the_full_paths_forbidden(gql, st
     t = stocked.tenant
     doc = "{ stockLevels { edges { node { onHand } } } }"
     reads = CompiledReads(gql.schema)
-    reads.learn(doc, None, succeeded=True, tenant_id=t.tenant_id)
+    reads.learn(doc, None, t.tenant_id)
     plan = reads.plan_for(doc, None, t.tenant_id)
     assert plan is not None
     no_stock = t.app("transfers:read costs:read")
@@ -657,7 +769,7 @@ async def test_an_invalid_cursor_gives_up_and_the_full_path_says_invalid(gql, st
     for root in ("stockLevels", "stockMovements", "products", "locations"):
         doc = f"query($after: String) {{ {root}(after: $after) {{ edges {{ cursor }} }} }}"
         await same_both_ways(gql, doc, owner, {"after": None})
-        reads.learn(doc, None, succeeded=True, tenant_id=owner.tenant_id)
+        reads.learn(doc, None, owner.tenant_id)
         before = reads.fallbacks
         for bad in ("%%%", "bm90IGpzb24=", "WzEsMiwzXQ==", '"just a string"'):
             answered, data = await reads.try_execute(doc, None, {"after": bad}, _ctx(gql.db, owner))
@@ -675,7 +787,7 @@ async def test_first_beyond_the_cap_gives_up(gql, stocked):
         "stockLevels": {"totalCount": 9}
     }
     reads = CompiledReads(gql.schema)
-    reads.learn(doc, None, succeeded=True, tenant_id=owner.tenant_id)
+    reads.learn(doc, None, owner.tenant_id)
     assert await reads.try_execute(doc, None, {"n": 251}, _ctx(gql.db, owner)) == (False, None)
     result = await full(gql, doc, owner, {"n": 251})
     assert result.errors[0].extensions["code"] == "INVALID"
@@ -797,8 +909,7 @@ async def test_compiled_q1_runs_one_select_per_table(gql, stocked, count_stateme
     assert len(count_statements.selects("products")) == 1
     assert len(count_statements.selects("locations")) == 1
     begins = [s for s in count_statements.statements if s.lstrip().upper().startswith("BEGIN")]
-    assert len(begins) == 1  # every read goes through the reader: one read transaction
-    assert plan.one_reader
+    assert len(begins) == 1  # every read of a plan: one read transaction
     selects = [s for s in count_statements.statements if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) == 3, selects
 
@@ -851,23 +962,63 @@ async def test_more_concurrent_plans_than_pooled_connections_all_finish(
     assert time.monotonic() - started < 5
 
 
-async def test_only_plans_that_read_through_readers_share_one_transaction(
+async def test_every_plan_reads_in_one_transaction_sessions_included(
     gql, stocked, count_statements
 ):
-    """A plan that also opens sessions (products, stockMovements) must not hold a reader's
-    connection meanwhile: its levels read in transactions of their own."""
+    """Readers and sessions alike (products and stockMovements read through sessions) run
+    in the plan's one read-only transaction: one BEGIN, whatever the roots."""
     owner = stocked.tenant.owner
     shared = "{ stockLevels(first: 5) { totalCount edges { node { location { code } } } } }"
     mixed = """{ stockLevels(first: 5) { edges { node { onHand } } }
-                 products(first: 5) { totalCount edges { node { sku } } } }"""
-    movements = "{ stockMovements(first: 5) { edges { node { product { sku } } } } }"
-    assert compile_plan(gql.schema._schema, shared, None).one_reader
-    assert not compile_plan(gql.schema._schema, mixed, None).one_reader
-    assert not compile_plan(gql.schema._schema, movements, None).one_reader
-    for doc, transactions in ((shared, 1), (mixed, 3)):
+                 products(first: 5) { totalCount edges { node { sku } } }
+                 location(code: "S1") { code } }"""
+    movements = "{ stockMovements(first: 5) { totalCount edges { node { product { sku } } } } }"
+    for doc in (shared, mixed, movements):
         plan = compile_plan(gql.schema._schema, doc, None)
         count_statements.statements.clear()
         data = await execute(plan, gql.schema, _ctx(gql.db, owner), None)
         begins = [s for s in count_statements.statements if s.lstrip().upper().startswith("BEGIN")]
-        assert len(begins) == transactions, (doc, begins)
+        assert len(begins) == 1, (doc, begins)
         assert data == (await full(gql, doc, owner)).data
+
+
+async def test_an_unexpected_failure_is_logged_and_counted_and_the_full_path_answers(
+    gql, stocked, caplog
+):
+    """A database that cannot be reached is no give-up: the plan's failure is logged at
+    ERROR and counted as ``failed`` on /metrics, and the request goes to the full path."""
+    doc = '{ product(sku: "A") { sku } }'
+    reads = CompiledReads(gql.schema)
+    plan = reads.learn(doc, None, stocked.tenant.tenant_id)
+    assert plan is not None
+    unreachable = Database.connect("postgresql://postgres@127.0.0.1:1/none", pool_size=1)
+    before = OUTCOMES.labels("failed")._value.get()
+    try:
+        with caplog.at_level(logging.ERROR, logger="stockgraph.compiled"):
+            answered = await reads.run(plan, None, _ctx(unreachable, stocked.tenant.owner))
+    finally:
+        await unreachable.dispose()
+    assert answered == (False, None)
+    assert reads.failures == 1 and reads.hits == 0
+    assert OUTCOMES.labels("failed")._value.get() == before + 1
+    assert [r.levelno for r in caplog.records if r.name == "stockgraph.compiled"] == [logging.ERROR]
+
+
+async def test_an_object_of_a_type_that_does_not_compile_gives_up(gql, stocked):
+    """nodes(ids:) compiles for every type the selection can be read of; an object of
+    another type (a member has no declared fields) makes the plan give up, and the full
+    path answers it."""
+    doc = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }"
+    plan = compile_plan(gql.schema._schema, doc, None)
+    children = plan.root.fields[0].children
+    assert children is not None
+    assert children["Member"] is None and children["Product"] is not None
+    member = (await _create_member(gql, stocked.tenant))["id"]
+    owner = stocked.tenant.owner
+    with pytest.raises(GiveUp):
+        await execute(plan, gql.schema, _ctx(gql.db, owner), {"ids": [member]})
+    answer = await full(gql, doc, owner, {"ids": [stocked.ids["Product"][0], member]})
+    assert answer.data == {"nodes": [{"id": stocked.ids["Product"][0]}, {"id": member}]}
+    product_ids = stocked.ids["Product"]
+    data = await same_both_ways(gql, doc, stocked.tenant.owner, {"ids": product_ids})
+    assert [n["id"] for n in data["nodes"]] == product_ids

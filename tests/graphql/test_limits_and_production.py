@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from strawberry.extensions.validation_cache import _get_validate_cache
-
 from api.graphql import build_schema
+from api.policy import policy
 from auth.permissions import Role
 from schema.context import Context
 from tests.graphql.test_stock_concurrency import ADJUST, RECEIVE
@@ -39,13 +38,14 @@ async def test_depth_alias_and_token_limits(gql, tenant):
 
 
 async def test_validation_cache_hits_on_repeated_documents(gql, tenant):
-    cache = _get_validate_cache(1000)
+    rules = policy()  # the one the tests' schema runs under
     query = "{ locations(first: 1) { totalCount } }"
     await gql.ok(query, tenant.owner)
-    hits = cache.cache_info().hits
+    parsed, validated = rules._parse.cache_info().hits, rules._validate.cache_info().hits
     for _ in range(3):
         await gql.ok(query, tenant.owner)
-    assert cache.cache_info().hits == hits + 3
+    assert rules._validate.cache_info().hits == validated + 3
+    assert rules._parse.cache_info().hits == parsed + 3
 
 
 async def test_production_hides_introspection_suggestions_and_internals(db, tenant):

@@ -1,0 +1,267 @@
+"""The request policy: one place for what every way of running a document obeys.
+
+Strawberry's executor (HTTP, persisted documents, legacy graphql-ws), the compiled
+plans (learnt only from documents that passed here) and the graphql-transport-ws
+endpoint (api/ws.py, subscriptions/render.py) all read the same ``Policy``:
+
+- parsing with the token limit, and validation with the depth and alias limits,
+  introspection on or off, and field suggestions hidden in production; both cached
+  by document text, one cache per policy shared by every path. The rule classes
+  are built once per policy: a rule class made per request would defeat the cache;
+- no caller, no execution (UNAUTHENTICATED, HTTP 401), introspection aside where on;
+- a subscription sent over plain HTTP is told where the WebSocket endpoint is;
+- errors as the client sees them: in production, unexpected errors are masked and
+  no message says "Did you mean", whichever step produced it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from functools import cache, lru_cache
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FieldNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    parse,
+    specified_rules,
+    validate,
+)
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
+from starlette.requests import Request
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
+
+from schema.context import Context
+
+UNAUTHENTICATED = "UNAUTHENTICATED"
+WEBSOCKET_REQUIRED = "WEBSOCKET_REQUIRED"
+MASKED_MESSAGE = "Unexpected error."
+CACHE_SIZE = 1000  # documents kept parsed and validated, per policy
+INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "__typename"})
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+class Policy:
+    """Limits, introspection, suggestions and masking for one configuration."""
+
+    def __init__(
+        self,
+        *,
+        production: bool,
+        introspection: bool,
+        max_depth: int,
+        max_aliases: int,
+        max_tokens: int,
+    ) -> None:
+        self.production = production
+        self.introspection = introspection
+        self.max_depth = max_depth
+        self.max_aliases = max_aliases
+        self.max_tokens = max_tokens
+        self.hide_suggestions = production
+        self.mask_errors = production
+        rules: list[type[ASTValidationRule]] = [
+            *specified_rules,
+            *QueryDepthLimiter(max_depth=max_depth).validation_rules,
+            *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+            MaybeNullValidationRule,
+            OneOfInputValidationRule,
+        ]
+        if not introspection:
+            rules.append(NoSchemaIntrospectionCustomRule)
+        self.rules: tuple[type[ASTValidationRule], ...] = tuple(rules)
+        self._parse = lru_cache(maxsize=CACHE_SIZE)(self._parse_text)
+        self._validate = lru_cache(maxsize=CACHE_SIZE)(self._validate_text)
+
+    def parse(self, query: str) -> DocumentNode:
+        """The document, parsed once per text; GraphQLError beyond the token limit."""
+        return self._parse(query)
+
+    def validate(self, schema: GraphQLSchema, query: str) -> tuple[GraphQLError, ...]:
+        """Validation errors of a document text (cached); () when it is valid."""
+        return self._validate(schema, query)
+
+    def validate_document(
+        self, schema: GraphQLSchema, document: DocumentNode
+    ) -> tuple[GraphQLError, ...]:
+        """The same rules for a document that came without its text (not cached)."""
+        return tuple(validate(schema, document, self.rules, hide_suggestions=self.hide_suggestions))
+
+    def _parse_text(self, query: str) -> DocumentNode:
+        return parse(query, max_tokens=self.max_tokens)
+
+    def _validate_text(self, schema: GraphQLSchema, query: str) -> tuple[GraphQLError, ...]:
+        return self.validate_document(schema, self.parse(query))
+
+    def present(self, errors: Iterable[GraphQLError]) -> list[GraphQLError]:
+        """Errors as the client may see them (production: masked, without suggestions)."""
+        if not self.production:
+            return list(errors)
+        return [_shown(error) for error in errors]
+
+    def formatted(self, result: ExecutionResult) -> dict[str, Any]:
+        """A result's JSON-ready form, its errors presented."""
+        body: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            body["errors"] = self.formatted_errors(result.errors)
+        return body
+
+    def formatted_errors(self, errors: Iterable[GraphQLError]) -> list[dict[str, Any]]:
+        return [dict(e.formatted) for e in self.present(errors)]
+
+    def extension(self) -> type[SchemaExtension]:
+        """The strawberry extension that applies this policy (one class per policy)."""
+        return _extension(self)
+
+
+def policy(
+    production: bool = False,
+    introspection: bool = True,
+    max_depth: int = 12,
+    max_aliases: int = 30,
+    max_tokens: int = 5000,
+) -> Policy:
+    """One Policy (and so one set of rule classes and caches) per configuration."""
+    return _policy(production, introspection, max_depth, max_aliases, max_tokens)
+
+
+@cache
+def _policy(
+    production: bool, introspection: bool, max_depth: int, max_aliases: int, max_tokens: int
+) -> Policy:
+    return Policy(
+        production=production,
+        introspection=introspection,
+        max_depth=max_depth,
+        max_aliases=max_aliases,
+        max_tokens=max_tokens,
+    )
+
+
+def unexpected(error: GraphQLError) -> bool:
+    """An error the client did not cause and cannot act on (a bug, an outage)."""
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+def _shown(error: GraphQLError) -> GraphQLError:
+    if unexpected(error):
+        return GraphQLError(
+            MASKED_MESSAGE,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+        )
+    if "Did you mean" not in error.message:
+        return error
+    return GraphQLError(
+        _SUGGESTION.sub("", error.message),
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=error.original_error,
+        extensions=error.extensions,
+    )
+
+
+def unauthenticated(context: Context) -> GraphQLError:
+    """The UNAUTHENTICATED error, and HTTP 401 when there is an HTTP response."""
+    response = context.response
+    if response is not None and hasattr(response, "status_code"):
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = 'Bearer realm="stockgraph"'
+    return GraphQLError("a valid Bearer token is required", extensions={"code": UNAUTHENTICATED})
+
+
+def websocket_required_error() -> GraphQLError:
+    return GraphQLError(
+        "subscriptions are served over WebSocket: connect to ws(s)://<host>/graphql "
+        "with the graphql-transport-ws subprotocol",
+        extensions={
+            "code": WEBSOCKET_REQUIRED,
+            "endpoint": "/graphql",
+            "protocol": "graphql-transport-ws",
+        },
+    )
+
+
+def introspection_only(document: DocumentNode | None) -> bool:
+    """True only when every top-level selection is a plain introspection field.
+
+    Fragments at the top level are refused outright: a fragment's name says
+    nothing about the fields inside it.
+    """
+    if document is None:
+        return False
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            for selection in definition.selection_set.selections:
+                if not isinstance(selection, FieldNode):
+                    return False
+                if selection.name.value not in INTROSPECTION_FIELDS:
+                    return False
+    return True
+
+
+class Enforce(SchemaExtension):
+    """Applies ``policy`` to one strawberry operation (subclassed once per policy)."""
+
+    policy: Policy
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = self.policy.present(result.errors)
+
+    def on_parse(self) -> Iterator[None]:
+        ctx = self.execution_context
+        if ctx.graphql_document is None and ctx.query is not None:
+            ctx.graphql_document = self.policy.parse(ctx.query)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        ctx = self.execution_context
+        schema = ctx.schema._schema
+        if ctx.query is not None:
+            errors = self.policy.validate(schema, ctx.query)
+        else:
+            assert ctx.graphql_document is not None
+            errors = self.policy.validate_document(schema, ctx.graphql_document)
+        ctx.pre_execution_errors = list(errors)
+        yield
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        refusal = _refusal(self.policy, ctx)
+        if refusal is not None:
+            ctx.result = ExecutionResult(data=None, errors=[refusal])
+        yield
+
+
+def _refusal(policy: Policy, ctx: ExecutionContext) -> GraphQLError | None:
+    """Why this operation may not run at all, if it may not."""
+    context: Context = ctx.context
+    if context.caller is None and not (
+        policy.introspection and introspection_only(ctx.graphql_document)
+    ):
+        return unauthenticated(context)
+    if ctx.operation_type is OperationType.SUBSCRIPTION and isinstance(context.request, Request):
+        return websocket_required_error()
+    return None
+
+
+@cache
+def _extension(policy: Policy) -> type[SchemaExtension]:
+    return type("Enforce", (Enforce,), {"policy": policy})
