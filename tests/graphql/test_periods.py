@@ -210,3 +210,26 @@ async def test_a_close_racing_dated_postings_lets_none_in_after_it(gql, tenant):
     assert len(rows) == posted
     assert all(r.recorded_at < closed_at for r in rows)
     assert await ledger_mismatches(tenant.db, tenant.tenant_id) == []
+
+
+async def test_a_late_sale_shows_its_posted_day_on_the_member_purchase(gql, tenant):
+    from tests.graphql.test_members import CREATE
+
+    member = (await gql.ok(CREATE, tenant.owner, {"input": {"name": "陳大文"}}))["createMember"]
+    assert (await close(gql, tenant.owner, day(-2), tenant=tenant))["userErrors"] == []
+    variables = {
+        "input": {
+            "locationId": tenant.loc("S1"),
+            "receiptNumber": "OFFLINE-9",
+            "occurredAt": at_noon(-3).isoformat(),
+            "memberId": member["member"]["id"],
+            "lines": [{"sku": "A", "quantity": 1}],
+        }
+    }
+    assert (await gql.ok(SALE, tenant.owner, variables))["recordSale"]["userErrors"] == []
+    query = """query($id: ID!) { member(id: $id) { purchases(first: 5) {
+      edges { node { receiptNumber occurredAt postedOn } } } } }"""
+    data = await gql.ok(query, tenant.owner, {"id": member["member"]["id"]})
+    (sale,) = [e["node"] for e in data["member"]["purchases"]["edges"]]
+    assert sale["postedOn"] == day(-1)
+    assert datetime.fromisoformat(sale["occurredAt"]) == at_noon(-3)
