@@ -15,7 +15,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.routing import Route, WebSocketRoute
 
-from api import routes
+from api import report_download, routes
 from api.access_log import AccessLog
 from api.client_status import ActiveClientBackend
 from api.endpoint import GraphQLEndpoint
@@ -143,6 +143,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", routes.healthz),
             Route("/readyz", routes.readyz),
             Route("/metrics", routes.metrics),
+            report_download.ROUTE,
         ],
         middleware=[
             Middleware(Metrics),

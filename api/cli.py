@@ -460,6 +460,12 @@ def _print_first_steps(host: str, port: int, loaded: dict[str, Any]) -> None:
     )
 
 
+from api import cli_export, cli_import  # noqa: E402
+
+app.command("import")(cli_import.import_file)
+app.add_typer(cli_export.export_app, name="export")
+
+
 def main() -> None:
     logging.basicConfig(
         level=logging.INFO,

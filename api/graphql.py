@@ -136,6 +136,8 @@ class GraphQLApp(GraphQL[Context, None]):
             allow_queries_via_get=True,
             subscription_protocols=protocols,
             max_subscriptions_per_connection=100,
+            # createImport's file (bearer tokens, not cookies: no cross-site risk)
+            multipart_uploads_enabled=True,
         )
         self.db = db
         self.tokens = tokens

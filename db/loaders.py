@@ -20,6 +20,7 @@ from db.models import (
     ApprovalRequest,
     AuditEvent,
     Coupon,
+    ImportJob,
     JobRun,
     Location,
     Member,
@@ -29,6 +30,7 @@ from db.models import (
     Notification,
     NotificationAttempt,
     OfferRule,
+    PeriodClose,
     PosDevice,
     PosReversal,
     Product,
@@ -37,6 +39,7 @@ from db.models import (
     ReconciliationLine,
     ReconciliationRun,
     ReplenishmentAlert,
+    ReportJob,
     StockLevel,
     StockMovement,
     Stocktake,
@@ -192,6 +195,9 @@ class Loaders:
     sale_reversal_by_id = LazyLoader(_by_id(PosReversal))
     reconciliation_run_by_id = LazyLoader(_by_id(ReconciliationRun))
     reconciliation_line_by_id = LazyLoader(_by_id(ReconciliationLine))
+    period_by_id = LazyLoader(_by_id(PeriodClose))
+    import_job_by_id = LazyLoader(_by_id(ImportJob))
+    report_job_by_id = LazyLoader(_by_id(ReportJob))
 
     def __init__(self, db: Database, tenant_id: int) -> None:
         self.db = db

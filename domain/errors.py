@@ -56,3 +56,9 @@ class AlreadyExists(DomainError):
 class Forbidden(DomainError):
     code = "FORBIDDEN"
     outcome = "denied"
+
+
+class PeriodClosed(DomainError):
+    """A movement dated on or before the close of its location's period."""
+
+    code = "PERIOD_CLOSED"

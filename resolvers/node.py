@@ -23,14 +23,17 @@ from schema.approvals import ApprovalRequest
 from schema.audit import AuditEvent
 from schema.catalog import Product
 from schema.coupons import Coupon
+from schema.imports import ImportJob
 from schema.locations import Location
 from schema.members import Member
 from schema.notifications import Notification
 from schema.offers import OfferRule
+from schema.periods import Period
 from schema.pos import PosDevice, SaleReversal
 from schema.purchasing import PurchaseOrder
 from schema.reconciliation import ReconciliationLine, ReconciliationRun
 from schema.relay import Node
+from schema.reports import ReportJob
 from schema.segments import Segment
 from schema.stock import StockLevel, StockMovement
 from schema.stocktakes import Stocktake
@@ -65,6 +68,9 @@ KINDS: dict[str, tuple[str, type[Any]]] = {
     "SaleReversal": ("sale_reversal_by_id", SaleReversal),
     "ReconciliationRun": ("reconciliation_run_by_id", ReconciliationRun),
     "ReconciliationLine": ("reconciliation_line_by_id", ReconciliationLine),
+    "Period": ("period_by_id", Period),
+    "ImportJob": ("import_job_by_id", ImportJob),
+    "ReportJob": ("report_job_by_id", ReportJob),
 }
 
 # types numbered per tenant, whose IDs carry the tenant

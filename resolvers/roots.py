@@ -11,15 +11,19 @@ from resolvers import approvals as approvals_r
 from resolvers import audit as audit_r
 from resolvers import catalog as catalog_r
 from resolvers import coupons as coupons_r
+from resolvers import imports as imports_r
+from resolvers import kpis as kpis_r
 from resolvers import live as live_r
 from resolvers import members as members_r
 from resolvers import node as node_r
 from resolvers import notifications as notifications_r
 from resolvers import offers as offers_r
+from resolvers import periods as periods_r
 from resolvers import pos as pos_r
 from resolvers import purchasing as purchasing_r
 from resolvers import reconciliation as reconciliation_r
 from resolvers import replenishment as replenishment_r
+from resolvers import reports as reports_r
 from resolvers import segments as segments_r
 from resolvers import stock as stock_r
 from resolvers import stocktakes as stocktakes_r
@@ -37,6 +41,7 @@ TRANSFERS_READ = [requires(Permission.TRANSFERS_READ)]
 MEMBERS_READ = [requires(Permission.MEMBERS_READ)]
 MEMBERS_PII = [requires(Permission.MEMBERS_READ), requires(Permission.MEMBERS_PII)]
 ADMIN = [requires(Permission.ADMIN)]
+COSTS_READ = [requires(Permission.COSTS_READ)]
 
 
 @strawberry.type
@@ -191,6 +196,18 @@ class Query:
         resolver=reconciliation_r.reconciliation_export,
         permission_classes=STOCK_READ,
         description="A run as XLSX, headers in Chinese and English.",
+    )
+    # valuation, periods, reports
+    inventory_kpis = strawberry.field(
+        resolver=coded_errors(kpis_r.inventory_kpis), permission_classes=COSTS_READ
+    )
+    member_kpis = strawberry.field(
+        resolver=coded_errors(kpis_r.member_kpis), permission_classes=MEMBERS_READ
+    )
+    report_job = strawberry.field(resolver=reports_r.report_job, permission_classes=COSTS_READ)
+    import_job = strawberry.field(resolver=imports_r.import_job, permission_classes=ADMIN)
+    periods = strawberry.field(
+        resolver=coded_errors(periods_r.periods_), permission_classes=STOCK_READ
     )
 
 
@@ -402,6 +419,19 @@ class Mutation:
     import_settlement = strawberry.mutation(
         resolver=reconciliation_r.import_settlement,
         description="Matches an AlipayHK or Octopus settlement file (admin); once per file.",
+    )
+    # valuation, periods, reports
+    request_report = strawberry.mutation(
+        resolver=reports_r.request_report, description="Starts a report job (costs:read)."
+    )
+    create_import = strawberry.mutation(
+        resolver=imports_r.create_import, description="Checks and writes a file (admin)."
+    )
+    close_period = strawberry.mutation(
+        resolver=periods_r.close_period, description="Closes a period (admin)."
+    )
+    reopen_period = strawberry.mutation(
+        resolver=periods_r.reopen_period, description="Reopens a close (the owner)."
     )
 
 

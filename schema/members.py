@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -94,6 +94,10 @@ class Sale(Node):
     occurred_at: datetime
     total: Money
     oversold: bool
+    posted_on: date | None = strawberry.field(
+        description="Set when the sale was dated in a closed period: the first open day, "
+        "on which it counts (occurredAt stays as rung up)."
+    )
     pk: strawberry.Private[int]
     location_pk: strawberry.Private[int]
 
@@ -117,6 +121,7 @@ class Sale(Node):
             occurred_at=row.occurred_at,
             total=Money(amount=row.total, currency=CurrencyCode(row.currency)),
             oversold=row.oversold,
+            posted_on=getattr(row, "posted_on", None),
             pk=row.id,
             location_pk=row.location_id,
         )

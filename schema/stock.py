@@ -9,13 +9,13 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from auth.fields import visible_with
+from auth.fields import requires, visible_with
 from auth.permissions import Permission
 from domain import ids
 from domain.stock.records import AdjustmentReason as DomainReason
 from domain.stock.records import MovementKind as DomainKind
 from domain.stock.records import StockChange
-from schema.catalog import CurrencyCode, Product
+from schema.catalog import CURRENCIES, CurrencyCode, Money, Product
 from schema.errors import UserError
 from schema.loading import compiled_type, loaded
 from schema.locations import Location
@@ -23,6 +23,17 @@ from schema.relay import Node
 from schema.scalars import BigInt
 
 MovementKind = strawberry.enum(DomainKind, name="MovementKind")
+COSTS = [requires(Permission.COSTS_READ)]
+
+
+async def money(info: Info, product_pk: int, amount: Decimal | None) -> Money | None:
+    """An amount in the tenant's currency (carried by the product loader's rows)."""
+    if amount is None:
+        return None
+    row = await info.context.loaders.product_by_id.load(product_pk)
+    return Money(amount=amount, currency=CURRENCIES[getattr(row, "currency", None) or "HKD"])
+
+
 AdjustmentReason = strawberry.enum(DomainReason, name="AdjustmentReason")
 
 
@@ -50,6 +61,10 @@ class StockLevel(Node):
     updated_at: datetime
     location_pk: strawberry.Private[int]
     product_pk: strawberry.Private[int]
+    pk: strawberry.Private[int]
+    # None when the row came without its valuation (a posting's result): loaded then
+    _value: strawberry.Private[Decimal | None]
+    _average: strawberry.Private[Decimal | None]
 
     location: Location = loaded(
         "location_by_id", "location_pk", Location.from_row, row_fields=Location.ROW_FIELDS
@@ -57,6 +72,29 @@ class StockLevel(Node):
     product: Product = loaded(
         "product_by_id", "product_pk", Product.from_row, row_fields=Product.ROW_FIELDS
     )
+
+    async def _valuation(self, info: Info) -> tuple[Decimal, Decimal | None]:
+        if self._value is not None:
+            return self._value, self._average
+        row = await info.context.loaders.level_by_id.load(self.pk)
+        return row.stock_value, row.average_cost
+
+    @strawberry.field(
+        description="Moving weighted-average unit cost here; needs costs:read.",
+        permission_classes=COSTS,
+    )
+    async def average_cost(self, info: Info) -> Money | None:
+        _, average = await self._valuation(info)
+        return await money(info, self.product_pk, average)
+
+    @strawberry.field(
+        description="Value of the units on hand at cost: the sum of the ledger's "
+        "delta × unitCost here; needs costs:read.",
+        permission_classes=COSTS,
+    )
+    async def stock_value(self, info: Info) -> Money | None:
+        value, _ = await self._valuation(info)
+        return await money(info, self.product_pk, value)
 
     @classmethod
     def from_row(cls, row: Any) -> StockLevel:
@@ -72,6 +110,9 @@ class StockLevel(Node):
             updated_at=row.updated_at,
             location_pk=row.location_id,
             product_pk=row.product_id,
+            pk=row.id,
+            _value=getattr(row, "stock_value", None),
+            _average=getattr(row, "average_cost", None),
         )
 
 
@@ -102,6 +143,25 @@ class StockMovement(Node):
         "product_by_id", "product_pk", Product.from_row, row_fields=Product.ROW_FIELDS
     )
 
+    _unit_cost: strawberry.Private[Decimal | None]
+
+    @strawberry.field(
+        description="The unit cost it moved at: its own for costed receipts and transfers "
+        "in, the moving average for everything else; needs costs:read.",
+        permission_classes=COSTS,
+    )
+    async def unit_cost(self, info: Info) -> Money | None:
+        return await money(info, self.product_pk, self._unit_cost)
+
+    @strawberry.field(
+        description="delta × unitCost: what this movement added to (or took from) the "
+        "stock's value; needs costs:read.",
+        permission_classes=COSTS,
+    )
+    async def value_change(self, info: Info) -> Money | None:
+        cost = self._unit_cost
+        return await money(info, self.product_pk, None if cost is None else cost * self.delta)
+
     @classmethod
     def from_row(cls, row: Any) -> StockMovement:
         return cls(
@@ -119,6 +179,7 @@ class StockMovement(Node):
             actor=row.actor,
             location_pk=row.location_id,
             product_pk=row.product_id,
+            _unit_cost=row.unit_cost,
         )
 
 

@@ -5,11 +5,13 @@ from db.models.audit import AuditEvent
 from db.models.catalog import Location, Product
 from db.models.idempotency import IdempotencyKey
 from db.models.identity import PartnerApp, Staff
+from db.models.imports import ImportJob
 from db.models.member_marketing import MemberComputedTags, MemberSegment, MemberTagRule
 from db.models.members import Member, MemberConsent, MemberKey, MemberTenantKey
 from db.models.notifications import Notification, NotificationAttempt, NotificationChannel
 from db.models.offers import Coupon, OfferFiring, OfferRule
 from db.models.outbox import Event
+from db.models.periods import PeriodClose
 from db.models.pos import PosDevice, PosReversal, PosSale, PosTender
 from db.models.purchasing import PurchaseOrder, PurchaseOrderLine
 from db.models.reconciliation import ReconciliationLine, ReconciliationRun
@@ -24,6 +26,7 @@ from db.models.replenishment import (
     Supplier,
     SupplierProduct,
 )
+from db.models.reports import ReportJob
 from db.models.stock import Sale, StockLevel, StockMovement
 from db.models.stocktakes import CycleCountSchedule, Stocktake, StocktakeLine
 from db.models.tenants import Tenant, TenantCounter
@@ -42,6 +45,7 @@ __all__ = [
     "DemandProfile",
     "Event",
     "IdempotencyKey",
+    "ImportJob",
     "JobRun",
     "Location",
     "Member",
@@ -57,6 +61,7 @@ __all__ = [
     "OfferFiring",
     "OfferRule",
     "PartnerApp",
+    "PeriodClose",
     "PosDevice",
     "PosReversal",
     "PosSale",
@@ -69,6 +74,7 @@ __all__ = [
     "ReplenishmentAlert",
     "ReplenishmentDecision",
     "ReplenishmentRule",
+    "ReportJob",
     "Sale",
     "Staff",
     "StockLevel",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKeyConstraint,
     Identity,
@@ -50,6 +51,10 @@ class StockLevel(TenantMixin, Base):
     reorder_point: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # valuation (domain.valuation): the sum of delta × unit_cost of the movements,
+    # and the moving average unit cost
+    stock_value: Mapped[Decimal] = mapped_column(Numeric(18, 4), default=0, server_default="0")
+    average_cost: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
 
 
 class Sale(TenantMixin, Base):
@@ -71,6 +76,8 @@ class Sale(TenantMixin, Base):
     payments: Mapped[list[dict[str, str]]] = mapped_column(JSONB, default=list)
     oversold: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = created_at_column()
+    # set when the sale was dated in a closed period: the day it counts on instead
+    posted_on: Mapped[date | None] = mapped_column(Date)
 
 
 class StockMovement(TenantMixin, Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
@@ -12,6 +13,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    Numeric,
     String,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -82,3 +84,5 @@ class TransferLine(TenantMixin, Base):
     rejection_reason: Mapped[str | None] = mapped_column(String(500))
     missing_resolved: Mapped[int] = mapped_column(Integer, default=0)
     resolution_reason: Mapped[str | None] = mapped_column(String(32))
+    # the source's average cost when shipped: the cost travels with the goods
+    unit_cost: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))

@@ -53,7 +53,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.caller import Caller
 from domain.errors import InsufficientStock, InvalidInput, VersionConflict
+from domain.periods.service import guard_postings
 from domain.stock.records import LevelRecord, MovementKind, MovementRecord, StockChange
+from domain.valuation.posting import cost_lines
 
 Key = tuple[int, int]
 
@@ -74,7 +76,7 @@ _ENSURE_LEVELS = text(
 _LOCK_LEVELS = text(
     """
     SELECT s.id, s.location_id, s.product_id, s.on_hand, s.reserved, s.in_transit,
-           s.reorder_point
+           s.reorder_point, s.stock_value, s.average_cost
     FROM stock_levels s
     JOIN unnest(CAST(:locations AS bigint[]), CAST(:products AS bigint[]))
          AS k(location_id, product_id)
@@ -89,9 +91,11 @@ _MOVE_LEVELS = text(
     """
     UPDATE stock_levels s
     SET on_hand = s.on_hand + d.delta, in_transit = s.in_transit + d.transit,
-        version = s.version + 1, updated_at = :now
+        version = s.version + 1, updated_at = :now,
+        stock_value = s.stock_value + d.value, average_cost = COALESCE(d.average, s.average_cost)
     FROM unnest(CAST(:ids AS bigint[]), CAST(:deltas AS integer[]),
-                CAST(:transit AS integer[])) AS d(id, delta, transit)
+                CAST(:transit AS integer[]), CAST(:values AS numeric[]),
+                CAST(:averages AS numeric[])) AS d(id, delta, transit, value, average)
     WHERE s.tenant_id = :tenant AND s.id = d.id
     RETURNING s.id, s.location_id, s.product_id, s.on_hand, s.reserved, s.in_transit,
               s.incoming, s.reorder_point, s.version, s.updated_at
@@ -228,6 +232,7 @@ async def post(
         raise InvalidInput("a movement must change the quantity", ["delta"])
     transit = {k: d for k, d in (in_transit or {}).items() if d != 0}
     tenant = caller.tenant_id
+    await guard_postings(session, tenant, postings)  # closed periods (domain.periods)
     keys = sorted({p.key for p in postings} | transit.keys())
     key_args = {
         "tenant": tenant,
@@ -245,6 +250,8 @@ async def post(
     totals: dict[Key, int] = defaultdict(int)
     for p in postings:
         totals[p.key] += p.delta
+    # valuation: the unit cost of each line and the levels' new value and average
+    costing = await cost_lines(session, tenant, postings, locked)
     now = datetime.now(UTC)
     moved = (
         await session.execute(
@@ -255,6 +262,8 @@ async def post(
                 "ids": [level_id[k] for k in keys],
                 "deltas": [totals.get(k, 0) for k in keys],
                 "transit": [transit.get(k, 0) for k in keys],
+                "values": [costing.value_deltas[k] for k in keys],
+                "averages": [costing.averages[k] for k in keys],
             },
         )
     ).all()
@@ -266,7 +275,7 @@ async def post(
     after_last: dict[Key, int] = {k: lv.on_hand for k, lv in levels.items()}
     remaining = dict(totals)
     drafts: list[MovementRecord] = []
-    for p in postings:
+    for p, unit_cost in zip(postings, costing.unit_costs, strict=True):
         remaining[p.key] -= p.delta
         after = after_last[p.key] - remaining[p.key]
         drafts.append(
@@ -282,7 +291,7 @@ async def post(
                 reason=p.reason,
                 note=p.note,
                 reference=p.reference,
-                unit_cost=p.unit_cost,
+                unit_cost=unit_cost,
                 unit_price=p.unit_price,
                 sale_id=p.sale_id,
                 occurred_at=(p.occurred_at or now).astimezone(UTC),

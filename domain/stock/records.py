@@ -21,6 +21,7 @@ class MovementKind(StrEnum):
     TRANSFER_OUT = "TRANSFER_OUT"
     TRANSFER_IN = "TRANSFER_IN"
     STOCKTAKE = "STOCKTAKE"
+    OPENING = "OPENING"  # opening stock, imported when moving onto stockgraph
 
 
 class AdjustmentReason(StrEnum):

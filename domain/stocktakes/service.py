@@ -392,12 +392,13 @@ async def post_stocktake(
         change = await post(session, caller, postings, request_id=request_id)
         movements = change.movements
     sequence_of = {m.product_id: m.sequence for m in movements}
+    cost_of = {m.product_id: m.unit_cost for m in movements}  # the average it moved at
     for r in counted:
         await session.execute(
             update(StocktakeLine)
             .where(L.c.tenant_id == caller.tenant_id, L.c.id == r.id)
             .values(
-                unit_cost=r.cost_price,
+                unit_cost=cost_of.get(r.product_id, r.cost_price),
                 movement_sequence=sequence_of.get(r.product_id),
                 variance=variance[r.id],
             )

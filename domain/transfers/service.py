@@ -34,6 +34,7 @@ from domain.stock.records import AdjustmentReason, MovementKind
 from domain.transfers import repository as repo
 from domain.transfers.records import TransferOutcome, TransferRecord
 from domain.transfers.state import TransferAction, TransferStatus, next_status
+from domain.valuation.transfers import remember_shipped_costs, shipped_costs
 
 MAX_LINES = 500
 MAX_QUANTITY = 1_000_000
@@ -328,6 +329,7 @@ async def ship_transfer(
     )
     for product_id, quantity in shipping.items():
         await repo.set_line(session, caller, t.id, product_id, shipped=quantity)
+    await remember_shipped_costs(session, caller, t.id, change.movements)
     await repo.set_status(session, caller, t.id, status=status.value)
     sequences = tuple(m.sequence for m in change.movements)
     return await _finish(session, caller, A.SHIP.value, t, t.id, sequences)
@@ -349,6 +351,7 @@ async def receive_transfer(
     products = await products_by_sku(session, caller, [ln.sku for ln in cmd.lines])
     by_product = {ln.product_id: ln for ln in t.lines}
     ref = repo.reference(t.id)
+    carried = await shipped_costs(session, caller, t.id)
     postings: list[Posting] = []
     transit: dict[tuple[int, int], int] = {}
     updates: dict[int, dict[str, object]] = {}
@@ -376,6 +379,7 @@ async def receive_transfer(
                 kind=MovementKind.TRANSFER_IN,
                 delta=arrived,
                 reference=ref,
+                unit_cost=carried.get(line.product_id),
                 field=tuple(path),
             )
         )
@@ -436,6 +440,7 @@ async def resolve_discrepancy(
     by_product = {ln.product_id: ln for ln in t.lines}
     ref = repo.reference(t.id)
     loss = MovementKind.DAMAGE if cmd.reason is AdjustmentReason.DAMAGE else MovementKind.ADJUSTMENT
+    carried = await shipped_costs(session, caller, t.id)
     postings: list[Posting] = []
     transit: dict[tuple[int, int], int] = {}
     for i, ln in enumerate(cmd.lines):
@@ -456,6 +461,7 @@ async def resolve_discrepancy(
                 kind=MovementKind.TRANSFER_IN,
                 delta=ln.quantity,
                 reference=ref,
+                unit_cost=carried.get(line.product_id),
                 field=path,
             )
         )

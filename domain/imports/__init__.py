@@ -1,0 +1,1 @@
+"""Imports through a validation layer: files are read, every row checked, then written."""

@@ -1,0 +1,164 @@
+"""Checking every row of an import: by row, column and code, quoting the value as given.
+
+Pure: what the database knows (locations, existing SKUs) comes in as a Catalogue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.imports import checks
+from domain.imports.checks import Problem
+from domain.imports.columns import COLUMNS, Header, ImportKind
+
+QUOTE_LIMIT = 200
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    row: int
+    column: str | None
+    code: str
+    value: str | None
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "row": self.row,
+            "column": self.column,
+            "code": self.code,
+            "value": self.value,
+            "message": self.message,
+        }
+
+
+@dataclass
+class Catalogue:
+    """The tenant's locations by code and products by SKU, as the import starts."""
+
+    locations: dict[str, int] = field(default_factory=dict)
+    products: dict[str, int] = field(default_factory=dict)
+
+
+Parse = Callable[[str], Any]
+
+PARSERS: dict[str, Parse] = {
+    "sku": checks.code,
+    "location": checks.code,
+    "barcode": checks.ean13,
+    "name_zh": lambda v: checks.text(v, 300, required=True),
+    "name_en": lambda v: checks.text(v, 300, required=True),
+    "category": lambda v: checks.text(v, 100),
+    "price": lambda v: checks.money(v, places=2),
+    "cost": checks.money,
+    "unit_cost": checks.money,
+    "quantity": checks.quantity,
+    "reorder_point": lambda v: checks.quantity(v, allow_zero=True),
+    "name": lambda v: checks.text(v, 200, required=True),
+    "phone": checks.phone,
+    "email": checks.email,
+    "birthday": checks.birthday,
+    "home_location": lambda v: checks.text(v, 64),
+    "tier": lambda v: checks.text(v, 32),
+}
+
+
+class Validator:
+    """Checks rows one at a time; remembers only the keys it has seen (for duplicates)."""
+
+    def __init__(self, kind: ImportKind, header: Header, catalogue: Catalogue) -> None:
+        self.kind = kind
+        self.header = header
+        self.catalogue = catalogue
+        self.columns = COLUMNS[kind]
+        self.seen: dict[Any, int] = {}
+
+    def _title(self, key: str) -> str:
+        return self.header.titles.get(key, key)
+
+    def check(self, number: int, cells: list[str]) -> tuple[dict[str, Any] | None, list[RowError]]:
+        """The row's values, or None and its errors. Blank rows come back as (None, [])."""
+        if not any(c.strip() for c in cells):
+            return None, []
+        values: dict[str, Any] = {}
+        errors: list[RowError] = []
+        raw: dict[str, str] = {}
+        for column in self.columns:
+            index = self.header.positions.get(column.key)
+            cell = cells[index] if index is not None and index < len(cells) else ""
+            raw[column.key] = cell
+            try:
+                values[column.key] = PARSERS[column.key](cell)
+            except Problem as problem:
+                errors.append(self._error(number, column.key, cell, problem))
+        if not errors:
+            errors.extend(self._relate(number, values, raw))
+        return (None, errors) if errors else (values, [])
+
+    def _error(self, number: int, key: str, cell: str, problem: Problem) -> RowError:
+        quoted = cell if len(cell) <= QUOTE_LIMIT else cell[:QUOTE_LIMIT] + "…"
+        return RowError(number, self._title(key), problem.code, quoted, problem.message)
+
+    def _relate_member(
+        self, number: int, values: dict[str, Any], raw: dict[str, str]
+    ) -> list[RowError]:
+        errors: list[RowError] = []
+        home = values["home_location"]
+        if home is not None and home not in self.catalogue.locations:
+            problem = Problem("UNKNOWN_LOCATION", "no such location")
+            errors.append(self._error(number, "home_location", raw["home_location"], problem))
+        phone = values["phone"]
+        if phone is not None:
+            first = self.seen.get(("phone", phone))
+            if first is not None:
+                problem = Problem("DUPLICATE_IN_FILE", f"already on row {first}")
+                errors.append(self._error(number, "phone", raw["phone"], problem))
+            else:
+                self.seen[("phone", phone)] = number
+        return errors
+
+    def _relate(self, number: int, values: dict[str, Any], raw: dict[str, str]) -> list[RowError]:
+        """Checks against the catalogue and the rows before this one."""
+        errors: list[RowError] = []
+        if self.kind is ImportKind.MEMBERS:
+            return self._relate_member(number, values, raw)
+        sku = values["sku"]
+        if self.kind is ImportKind.PRODUCTS:
+            key: Any = sku
+            if sku in self.catalogue.products:
+                errors.append(
+                    self._error(number, "sku", raw["sku"], Problem("ALREADY_EXISTS", "SKU exists"))
+                )
+        else:
+            location = values["location"]
+            if location not in self.catalogue.locations:
+                errors.append(
+                    self._error(
+                        number,
+                        "location",
+                        raw["location"],
+                        Problem("UNKNOWN_LOCATION", "no such location"),
+                    )
+                )
+            if sku not in self.catalogue.products:
+                errors.append(
+                    self._error(
+                        number, "sku", raw["sku"], Problem("UNKNOWN_SKU", "no such product")
+                    )
+                )
+            key = (location, sku)
+        first = self.seen.get(key)
+        if first is not None:
+            errors.append(
+                self._error(
+                    number,
+                    "sku",
+                    raw["sku"],
+                    Problem("DUPLICATE_IN_FILE", f"already on row {first}"),
+                )
+            )
+        else:
+            self.seen[key] = number
+        return errors

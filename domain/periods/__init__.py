@@ -1,0 +1,1 @@
+"""Closed accounting periods: what is closed stays as it was reported."""

@@ -1,0 +1,1 @@
+"""Reports an accountant accepts: figures from the ledger alone, closed periods unchanged."""

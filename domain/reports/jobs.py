@@ -1,0 +1,220 @@
+"""Reports as jobs: requested in one transaction, built in the background, fetched by URL.
+
+``request_report`` records the job (QUEUED) in the caller's transaction;
+``build`` runs after that commits, in short transactions of its own so that
+``reportJob`` and ``jobProgress`` see its progress. The finished file is kept
+on the job. A download URL names the tenant, the job and an expiry, signed
+with HMAC-SHA256 by a secret kept on the job row (never handed out): it is
+short-lived (``URL_TTL``), and the route refuses it for any other tenant or
+job, or once it has expired. A job whose process dies stays RUNNING; asking
+again starts a new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any, cast
+
+from sqlalchemy import Table, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.caller import Caller
+from auth.permissions import Permission
+from db.models import ReportJob, Tenant
+from db.session import Database
+from domain import ids
+from domain.access import require
+from domain.audit.service import AuditEntry
+from domain.catalog.lookup import location_row
+from domain.errors import InvalidInput
+from domain.reports import pdf, stocktakes, xlsx
+from domain.reports.movements import MAX_DAYS, MovementReportQuery, movement_report
+
+R = cast(Table, ReportJob.__table__)
+URL_TTL = 300  # seconds a download URL stays good
+
+
+class ReportKind(StrEnum):
+    STOCK_MOVEMENT = "STOCK_MOVEMENT"
+    STOCKTAKE_RECORD = "STOCKTAKE_RECORD"
+
+
+class ReportFormat(StrEnum):
+    XLSX = "XLSX"
+    PDF = "PDF"
+
+
+CONTENT_TYPES = {
+    ReportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ReportFormat.PDF: "application/pdf",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RequestReport:
+    kind: ReportKind
+    format: ReportFormat
+    start: date
+    end: date
+    location_ids: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRequested:
+    row: Any
+
+    def audit(self) -> AuditEntry:
+        return AuditEntry(
+            action="report.request",
+            target_type="ReportJob",
+            target_id=ids.encode("ReportJob", self.row.id),
+            after={"kind": self.row.kind, "format": self.row.format, "params": self.row.params},
+        )
+
+
+async def request_report(
+    session: AsyncSession, caller: Caller, cmd: RequestReport
+) -> ReportRequested:
+    """Record the job; the caller starts ``build`` once this transaction has committed."""
+    require(caller, Permission.COSTS_READ, None, ["kind"])
+    if cmd.end < cmd.start:
+        raise InvalidInput("the period ends before it starts", ["to"])
+    if (cmd.end - cmd.start).days >= MAX_DAYS:
+        raise InvalidInput(f"at most {MAX_DAYS} days", ["to"])
+    for i, pk in enumerate(cmd.location_ids or ()):
+        await location_row(session, caller, pk, ["locationIds", str(i)])
+    params = {
+        "from": cmd.start.isoformat(),
+        "to": cmd.end.isoformat(),
+        "locationIds": list(cmd.location_ids) if cmd.location_ids is not None else None,
+    }
+    row = (
+        await session.execute(
+            insert(R)
+            .values(
+                tenant_id=caller.tenant_id,
+                kind=cmd.kind.value,
+                format=cmd.format.value,
+                params=params,
+                status="QUEUED",
+                progress=0,
+                download_secret=secrets.token_hex(32),
+                created_by=caller.subject,
+            )
+            .returning(*R.c)
+        )
+    ).one()
+    return ReportRequested(row)
+
+
+async def _set(db: Database, tenant_id: int, job_id: int, **values: Any) -> None:
+    async with db.tenant_transaction(tenant_id) as session:
+        await session.execute(
+            update(R).where(R.c.tenant_id == tenant_id, R.c.id == job_id).values(**values)
+        )
+
+
+async def build(db: Database, caller: Caller, job_id: int) -> None:
+    """Build the job's file, recording progress; a failure is recorded, never raised."""
+    tenant = caller.tenant_id
+    try:
+        await _set(db, tenant, job_id, status="RUNNING", progress=10)
+        async with db.tenant_transaction(tenant) as session:
+            job = (
+                await session.execute(select(R).where(R.c.tenant_id == tenant, R.c.id == job_id))
+            ).one()
+            params = job.params
+            query = MovementReportQuery(
+                start=date.fromisoformat(params["from"]),
+                end=date.fromisoformat(params["to"]),
+                location_ids=tuple(params["locationIds"])
+                if params["locationIds"] is not None
+                else None,
+            )
+            kind = ReportKind(job.kind)
+            if kind is ReportKind.STOCK_MOVEMENT:
+                report: Any = await movement_report(session, caller, query)
+            else:
+                report = await stocktakes.stocktake_record(
+                    session, caller, query.start, query.end, query.location_ids
+                )
+            name = (
+                await session.execute(select(Tenant.name).where(Tenant.tenant_id == tenant))
+            ).scalar_one()
+        await _set(db, tenant, job_id, progress=60)
+        fmt = ReportFormat(job.format)
+        content = _render(kind, fmt, report, name)
+        stem = "stock-movements" if kind is ReportKind.STOCK_MOVEMENT else "stocktake-record"
+        file_name = f"{stem}-{query.start.isoformat()}-{query.end.isoformat()}.{fmt.lower()}"
+        await _set(
+            db,
+            tenant,
+            job_id,
+            status="DONE",
+            progress=100,
+            content=content,
+            content_type=CONTENT_TYPES[fmt],
+            file_name=file_name,
+            finished_at=datetime.now(UTC),
+        )
+    except Exception as error:  # recorded on the job for the caller to see
+        await _set(
+            db,
+            tenant,
+            job_id,
+            status="FAILED",
+            error=f"{type(error).__name__}: {error}"[:1000],
+            finished_at=datetime.now(UTC),
+        )
+
+
+def _render(kind: ReportKind, fmt: ReportFormat, report: Any, tenant_name: str) -> bytes:
+    if kind is ReportKind.STOCK_MOVEMENT:
+        return xlsx.render(report) if fmt is ReportFormat.XLSX else pdf.render(report, tenant_name)
+    if fmt is ReportFormat.XLSX:
+        return stocktakes.render_xlsx(report)
+    return stocktakes.render_pdf(report, tenant_name)
+
+
+def signature(secret: str, tenant_id: int, job_id: int, expires: int) -> str:
+    message = f"{tenant_id}:{job_id}:{expires}".encode()
+    return hmac.new(bytes.fromhex(secret), message, hashlib.sha256).hexdigest()
+
+
+def download_path(row: Any, now: float | None = None) -> tuple[str, datetime]:
+    """A signed path to the job's file, good for ``URL_TTL`` seconds."""
+    expires = int((now if now is not None else time.time()) + URL_TTL)
+    sig = signature(row.download_secret, row.tenant_id, row.id, expires)
+    path = f"/reports/{row.tenant_id}/{row.id}?expires={expires}&signature={sig}"
+    return path, datetime.fromtimestamp(expires, UTC)
+
+
+_DOWNLOAD = text(
+    "SELECT tenant_id, id, status, content, content_type, file_name, download_secret "
+    "FROM report_jobs WHERE tenant_id = :t AND id = :id"
+)
+
+
+async def fetch_download(
+    session: AsyncSession, tenant_id: int, job_id: int, expires: int, sig: str
+) -> Any | None:
+    """The finished job behind a download URL, or None when the URL is not good (any reason)."""
+    if expires < time.time():
+        return None
+    row = (await session.execute(_DOWNLOAD, {"t": tenant_id, "id": job_id})).first()
+    if row is None or row.status != "DONE":
+        return None
+    expected = signature(row.download_secret, tenant_id, job_id, expires)
+    return row if hmac.compare_digest(expected, sig) else None
+
+
+async def job_row(session: AsyncSession, caller: Caller, job_id: int) -> Any | None:
+    return (
+        await session.execute(select(R).where(R.c.tenant_id == caller.tenant_id, R.c.id == job_id))
+    ).first()

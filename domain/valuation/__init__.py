@@ -1,0 +1,1 @@
+"""Inventory valuation at moving weighted-average cost (HKAS 2)."""

@@ -1,0 +1,118 @@
+"""KPI types: plain figures; each formula is in the field's description and docs/kpis.md."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import strawberry
+
+from domain.kpis.inventory import InventoryKpis as DomainInventory
+from domain.kpis.members import MemberKpis as DomainMembers
+from schema.catalog import CURRENCIES, CurrencyCode
+
+
+@strawberry.type
+class ShrinkageByReason:
+    reason: str = strawberry.field(description="An adjustment reason, DAMAGE, or STOCKTAKE.")
+    units: int
+    value: Decimal = strawberry.field(description="At cost, in the tenant's currency.")
+
+
+@strawberry.type(description="Inventory KPIs for a period (days in the tenant's time zone).")
+class InventoryKpis:
+    currency: CurrencyCode
+    days: int
+    units_sold: int
+    units_oversold: int = strawberry.field(description="Units sold from no stock.")
+    cost_of_goods_sold: Decimal
+    opening_value: Decimal
+    closing_value: Decimal
+    stock_out_sku_days: int
+    sku_days: int
+    stock_out_rate: Decimal | None = strawberry.field(
+        description="stockOutSkuDays ÷ skuDays: days ending at or below zero on hand, over "
+        "the SKU × locations that sold in the period."
+    )
+    fill_rate: Decimal | None = strawberry.field(
+        description="(unitsSold − unitsOversold) ÷ unitsSold."
+    )
+    inventory_turnover: Decimal | None = strawberry.field(
+        description="costOfGoodsSold ÷ ((openingValue + closingValue) ÷ 2)."
+    )
+    days_of_cover: Decimal | None = strawberry.field(
+        description="closingValue ÷ (costOfGoodsSold ÷ days)."
+    )
+    sell_through: Decimal | None = strawberry.field(
+        description="unitsSold ÷ (opening units + units received, transferred in or opened)."
+    )
+    shrinkage: list[ShrinkageByReason]
+    transfer_lead_time_hours: Decimal | None = strawberry.field(
+        description="Mean hours from a transfer's creation to its last receipt."
+    )
+    transfers_received: int
+    forecast_accuracy: Decimal | None = strawberry.field(
+        description="1 − WAPE of forecasts against sales; null until forecasts exist."
+    )
+
+    @classmethod
+    def from_domain(cls, k: DomainInventory, currency: str) -> InventoryKpis:
+        return cls(
+            currency=CURRENCIES[currency],
+            days=k.days,
+            units_sold=k.units_sold,
+            units_oversold=k.units_oversold,
+            cost_of_goods_sold=k.cost_of_goods_sold,
+            opening_value=k.opening_value,
+            closing_value=k.closing_value,
+            stock_out_sku_days=k.stock_out_sku_days,
+            sku_days=k.sku_days,
+            stock_out_rate=k.stock_out_rate,
+            fill_rate=k.fill_rate,
+            inventory_turnover=k.inventory_turnover,
+            days_of_cover=k.days_of_cover,
+            sell_through=k.sell_through,
+            shrinkage=[
+                ShrinkageByReason(reason=s.reason, units=s.units, value=s.value)
+                for s in k.shrinkage
+            ],
+            transfer_lead_time_hours=k.transfer_lead_time_hours,
+            transfers_received=k.transfers_received,
+            forecast_accuracy=k.forecast_accuracy,
+        )
+
+
+@strawberry.type
+class SegmentLifetimeValue:
+    segment: str = strawberry.field(description="The member tier.")
+    members: int
+    lifetime_value: Decimal = strawberry.field(description="Mean total spend per member, all time.")
+
+
+@strawberry.type(description="Member KPIs for a period (days in the tenant's time zone).")
+class MemberKpis:
+    currency: CurrencyCode
+    buyers: int
+    repeat_buyers: int
+    repurchase_rate: Decimal | None = strawberry.field(description="repeatBuyers ÷ buyers.")
+    lifetime_value: list[SegmentLifetimeValue]
+    offers_sent: int
+    offers_redeemed: int
+    offer_conversion: Decimal | None = strawberry.field(description="offersRedeemed ÷ offersSent.")
+
+    @classmethod
+    def from_domain(cls, k: DomainMembers, currency: str) -> MemberKpis:
+        return cls(
+            currency=CURRENCIES[currency],
+            buyers=k.buyers,
+            repeat_buyers=k.repeat_buyers,
+            repurchase_rate=k.repurchase_rate,
+            lifetime_value=[
+                SegmentLifetimeValue(
+                    segment=s.segment, members=s.members, lifetime_value=s.lifetime_value
+                )
+                for s in k.lifetime_value
+            ],
+            offers_sent=k.offers_sent,
+            offers_redeemed=k.offers_redeemed,
+            offer_conversion=k.offer_conversion,
+        )

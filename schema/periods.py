@@ -1,0 +1,79 @@
+"""Closed periods: the type, the inputs and the payload."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from auth.fields import visible_with
+from auth.permissions import Permission
+from domain import ids
+from schema.errors import UserError
+from schema.locations import Location
+from schema.relay import Node
+
+
+@strawberry.enum
+class PeriodStatus(Enum):
+    CLOSED = "CLOSED"
+    REOPENED = "REOPENED"
+
+
+@visible_with(Permission.STOCK_READ)
+@strawberry.type(description="A close: one location (or every one) closed through a day.")
+class Period(Node):
+    through: date = strawberry.field(description="The last closed day, in the tenant's time zone.")
+    status: PeriodStatus
+    closed_at: datetime
+    closed_by: str
+    reopened_at: datetime | None
+    reopened_by: str | None
+    reopen_reason: str | None
+    location_pk: strawberry.Private[int | None]
+
+    @strawberry.field(description="The location closed; null when the close covers every one.")
+    async def location(self, info: strawberry.Info) -> Location | None:
+        if self.location_pk is None:
+            return None
+        return Location.from_row(await info.context.loaders.location_by_id.load(self.location_pk))
+
+    @classmethod
+    def from_row(cls, row: Any) -> Period:
+        return cls(
+            id=strawberry.ID(ids.encode("Period", row.id)),
+            through=row.through,
+            status=PeriodStatus.REOPENED if row.reopened_at is not None else PeriodStatus.CLOSED,
+            closed_at=row.closed_at,
+            closed_by=row.closed_by,
+            reopened_at=row.reopened_at,
+            reopened_by=row.reopened_by,
+            reopen_reason=row.reopen_reason,
+            location_pk=row.location_id,
+        )
+
+
+@strawberry.input
+class ClosePeriodInput:
+    through: date = strawberry.field(description="The last day to close (before today).")
+    location_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The location to close; omitted: every location."
+    )
+
+
+@strawberry.input
+class ReopenPeriodInput:
+    id: strawberry.ID
+    reason: str
+
+
+@strawberry.type
+class PeriodPayload:
+    period: Period | None
+    user_errors: list[UserError]
+
+    @classmethod
+    def failed(cls, errors: list[UserError]) -> PeriodPayload:
+        return cls(period=None, user_errors=errors)
