@@ -17,7 +17,6 @@ from starlette.routing import Route, WebSocketRoute
 
 from api import report_download, routes
 from api.access_log import AccessLog
-from api.client_status import ActiveClientBackend
 from api.endpoint import GraphQLEndpoint
 from api.graphql import GraphQLApp, policy_for, schema_for
 from api.middleware import BodyLimit, Metrics
@@ -149,9 +148,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(Metrics),
             *access_log_middleware(settings),
             Middleware(BodyLimit, limit=settings.max_body_bytes),
-            Middleware(
-                AuthenticationMiddleware, backend=ActiveClientBackend(BearerBackend(tokens), db)
-            ),
+            Middleware(AuthenticationMiddleware, backend=BearerBackend(tokens)),
         ],
         lifespan=lifespan,
     )

@@ -29,7 +29,6 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.subscriptions import GRAPHQL_WS_PROTOCOL
 from strawberry.types import ExecutionContext, ExecutionResult
 
-from api.client_status import still_active
 from api.compiled import CompiledExecution, CompiledReads
 from api.persisted import PersistedDocuments, Refusal, requested_hash
 from api.policy import Policy, policy, unauthenticated
@@ -206,7 +205,6 @@ class GraphQLApp(GraphQL[Context, None]):
         header = authorization_param(context.connection_params)
         if header is not None:
             context.caller = caller_from_header(header, self.tokens)
-            context.caller = await still_active(self.db, context.caller)
         if context.caller is None:
             raise ConnectionRejectionError({"message": "a valid Bearer token is required"})
 

@@ -32,7 +32,6 @@ from graphql.utilities import get_operation_ast
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from api.client_status import still_active
 from api.policy import Policy
 from auth.backend import authorization_param, caller_from_header, caller_of
 from auth.caller import Caller
@@ -180,7 +179,6 @@ class Session:
             caller = caller_of(self.ws.scope)  # the upgrade request's header, if any
         else:
             caller = caller_from_header(header, self.endpoint.tokens)
-        caller = await still_active(self.endpoint.db, caller)
         if caller is None:
             await self.close(4403, "Forbidden")
             return

@@ -2,9 +2,10 @@
 
 A device's credential is an ordinary client (``domain.tenancy.service.create_client``)
 with the ``stock:write`` scope, limited to the device's one location, so its token
-can sell there and nowhere else. Disabling a device deactivates that client too:
-the token endpoint refuses it, and the edge refuses its tokens still in flight
-(``api/client_status.py``).
+can sell there and nowhere else. Disabling a device disables that client the
+way any client is disabled (``set_client_active``): the token endpoint refuses
+it, and its revocation epoch moves on, so the edge refuses its tokens still in
+flight (``auth/revocations.py``).
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.caller import Caller
 from auth.permissions import Permission
-from db.models import PartnerApp, PosDevice, PosReversal
+from db.models import PosDevice, PosReversal
 from domain import ids
 from domain.access import require
 from domain.audit.service import AuditEntry
 from domain.catalog.lookup import location_row
 from domain.errors import AlreadyExists, Forbidden, InvalidInput, InvalidTransition, NotFound
 from domain.pagination import Page, make_page
-from domain.tenancy.service import create_client
+from domain.tenancy.service import create_client, set_client_active
 
 DEVICE_SCOPES = "stock:write"
 D = PosDevice.__table__
@@ -135,11 +136,7 @@ async def disable_device(session: AsyncSession, caller: Caller, cmd: DisableDevi
     device = await device_row(session, caller, cmd.device_id, ["id"], lock=True)
     if device.status != "ACTIVE":
         raise InvalidTransition("this device is already disabled", ["id"])
-    await session.execute(
-        update(PartnerApp)
-        .where(PartnerApp.tenant_id == caller.tenant_id, PartnerApp.client_id == device.client_id)
-        .values(active=False)
-    )
+    await set_client_active(session, caller, device.client_id, False)
     return (
         await session.execute(
             update(PosDevice)

@@ -62,6 +62,10 @@ def start_server(
         "STOCKGRAPH_NOTIFICATIONS_ENABLED": "false",
         # The periodic jobs act on every tenant of the database: only where a test asks.
         "STOCKGRAPH_SCHEDULER_ENABLED": "false",
+        # Every test asks for tokens from 127.0.0.1 and the counters live in the shared
+        # database: the token endpoint's limits are tested where a test sets its own.
+        "STOCKGRAPH_OAUTH_ADDRESS_RATE": "1000000",
+        "STOCKGRAPH_OAUTH_CLIENT_RATE": "1000000",
         **(extra_env or {}),
     }
     log = open(home / f"server-{port}.log", "wb")

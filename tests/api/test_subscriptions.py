@@ -492,6 +492,8 @@ async def test_stockgraph_serve_leaves_per_message_deflate_off(
         "STOCKGRAPH_SIGNING_KEY": signing_key.decode(),
         "STOCKGRAPH_APP_DATABASE_URL": app_database_url,
         "STOCKGRAPH_WEBHOOKS_ENABLED": "false",
+        "STOCKGRAPH_OAUTH_ADDRESS_RATE": "1000000",
+        "STOCKGRAPH_OAUTH_CLIENT_RATE": "1000000",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
