@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import sys
 from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
@@ -15,6 +14,7 @@ import typer
 
 from api.cli_forecast import forecast_app
 from api.settings import Settings
+from auth.permissions import Permission, Role
 
 T = TypeVar("T")
 
@@ -49,6 +49,10 @@ for sub, name in (
     app.add_typer(sub, name=name)
 
 log = logging.getLogger("stockgraph")
+
+TENANT = typer.Option(..., help="The tenant's code (as given to `tenants create`).")
+SCOPES = ", ".join(p.value for p in Permission)
+ROLES = ", ".join(r.value for r in Role)
 
 
 def emit(obj: Any) -> None:
@@ -98,7 +102,38 @@ def run(fn: Callable[[Any], Awaitable[T]], *, migrate: bool = True) -> T:
     except DomainError as exc:
         fail(f"{exc.message} ({exc.code})")
     except OSError as exc:
-        fail(f"cannot reach PostgreSQL: {exc}")
+        fail(f"cannot reach PostgreSQL at {_where(url)}: {exc}")
+    except Exception as exc:
+        if (refusal := postgres_refusal(exc)) is None:
+            raise
+        fail(f"PostgreSQL at {_where(url)}: {refusal}")
+
+
+def _where(url: str) -> str:
+    """Host and database of a URL, never its password."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return "DATABASE_URL"
+    return f"{parsed.host or parsed.query.get('host', 'socket')}/{parsed.database}"
+
+
+def postgres_refusal(exc: BaseException) -> str | None:
+    """PostgreSQL's own one-line message when it refused us (no such database, bad password),
+    found through SQLAlchemy's and Alembic's wrapping; None for any other error."""
+    import asyncpg
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, asyncpg.PostgresError | asyncpg.InterfaceError):
+            message = str(seen).splitlines()[0]
+            if isinstance(seen, asyncpg.InvalidCatalogNameError):
+                message += " (create it, or point DATABASE_URL at one that exists)"
+            return message
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 async def _tenant(session: Any, code: str) -> Any:
@@ -140,8 +175,28 @@ def db_upgrade() -> None:
     emit({"upgraded": True, "revision": head_revision()})
 
 
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded PostgreSQL under $STOCKGRAPH_HOME (one left running); data is kept."""
+    from db.embedded import EmbeddedPostgresError, stop_embedded_postgres
+
+    settings = Settings()
+    pgdata = settings.home.resolve() / "pgdata"
+    try:
+        stopped = stop_embedded_postgres(settings.home)
+    except EmbeddedPostgresError as exc:
+        fail(str(exc), 1)
+    except PermissionError:
+        fail(f"not allowed to stop the PostgreSQL in {pgdata}: run as its owner", 1)
+    emit({"stopped": stopped, "pgdata": str(pgdata)})
+
+
 @db_app.command("app-login")
-def db_app_login(name: str = typer.Option("stockgraph_api")) -> None:
+def db_app_login(
+    name: str = typer.Option(
+        "stockgraph_api", help="The login (role) to create: letters, digits and _."
+    ),
+) -> None:
     """Create the API's own database login (prints STOCKGRAPH_APP_DATABASE_URL)."""
     import secrets
 
@@ -167,10 +222,12 @@ def db_app_login(name: str = typer.Option("stockgraph_api")) -> None:
 
 @tenants_app.command("create")
 def tenants_create(
-    code: str = typer.Option(...),
-    name: str = typer.Option(...),
-    currency: str = typer.Option("HKD"),
-    timezone: str = typer.Option("Asia/Hong_Kong"),
+    code: str = typer.Option(..., help="Short unique code, e.g. wellcare (used by every command)."),
+    name: str = typer.Option(..., help="Display name, any language."),
+    currency: str = typer.Option("HKD", help="Home currency: HKD, MOP or CNY."),
+    timezone: str = typer.Option(
+        "Asia/Hong_Kong", help="IANA time zone that days are counted in, e.g. Asia/Macau."
+    ),
 ) -> None:
     """Create a tenant."""
     from domain.tenancy.service import create_tenant
@@ -185,11 +242,11 @@ def tenants_create(
 
 @locations_app.command("create")
 def locations_create(
-    tenant: str = typer.Option(...),
-    code: str = typer.Option(...),
-    name_zh: str = typer.Option(..., "--name-zh"),
-    name_en: str = typer.Option(..., "--name-en"),
-    kind: str = typer.Option("STORE"),
+    tenant: str = TENANT,
+    code: str = typer.Option(..., help="Short code unique in the tenant, e.g. CWB."),
+    name_zh: str = typer.Option(..., "--name-zh", help="Chinese name, e.g. 銅鑼灣店."),
+    name_en: str = typer.Option(..., "--name-en", help="English name, e.g. Causeway Bay."),
+    kind: str = typer.Option("STORE", help="STORE, CENTRAL_WAREHOUSE or TEMPORARY_WAREHOUSE."),
 ) -> None:
     """Create a location."""
     from domain.tenancy.service import NewLocation, create_location
@@ -213,14 +270,14 @@ def _gid(type_name: str, pk: int) -> str:
 
 @products_app.command("create")
 def products_create(
-    tenant: str = typer.Option(...),
-    sku: str = typer.Option(...),
-    name_zh: str = typer.Option(..., "--name-zh"),
-    name_en: str = typer.Option(..., "--name-en"),
-    price: str | None = typer.Option(None),
-    cost: str | None = typer.Option(None),
-    barcode: str | None = typer.Option(None),
-    category: str | None = typer.Option(None),
+    tenant: str = TENANT,
+    sku: str = typer.Option(..., help="Stock-keeping unit, unique in the tenant."),
+    name_zh: str = typer.Option(..., "--name-zh", help="Chinese name."),
+    name_en: str = typer.Option(..., "--name-en", help="English name."),
+    price: str | None = typer.Option(None, help="Retail price, a decimal, e.g. 12.50."),
+    cost: str | None = typer.Option(None, help="Cost price, a decimal, e.g. 7.10."),
+    barcode: str | None = typer.Option(None, help="EAN-13, UPC or the shop's own code."),
+    category: str | None = typer.Option(None, help="Free text, e.g. skincare."),
 ) -> None:
     """Create a product."""
     from domain.tenancy.service import NewProduct, create_product
@@ -246,10 +303,12 @@ def products_create(
 
 @clients_app.command("create")
 def clients_create(
-    tenant: str = typer.Option(...),
-    name: str = typer.Option(...),
-    scopes: str = typer.Option(...),
-    locations: str | None = typer.Option(None),
+    tenant: str = TENANT,
+    name: str = typer.Option(..., help="What the app is, e.g. 'POS Causeway Bay'."),
+    scopes: str = typer.Option(..., help="Space-separated, from: " + SCOPES + "."),
+    locations: str | None = typer.Option(
+        None, help="Comma-separated location codes it may act on (default: all)."
+    ),
 ) -> None:
     """Create a partner app; prints its client secret once."""
     from api.cli_access import hashing_key
@@ -270,11 +329,13 @@ def clients_create(
 
 @staff_app.command("create")
 def staff_create(
-    tenant: str = typer.Option(...),
-    code: str = typer.Option(...),
-    name: str = typer.Option(...),
-    role: str = typer.Option(...),
-    locations: str | None = typer.Option(None),
+    tenant: str = TENANT,
+    code: str = typer.Option(..., help="Staff code unique in the tenant, e.g. E101."),
+    name: str = typer.Option(..., help="Full name."),
+    role: str = typer.Option(..., help="Rank: " + ROLES + "."),
+    locations: str | None = typer.Option(
+        None, help="Comma-separated location codes they work at (default: none)."
+    ),
 ) -> None:
     """Create a staff member of a rank, assigned to locations."""
     from domain.tenancy.service import create_staff
@@ -292,9 +353,11 @@ def staff_create(
 
 @staff_app.command("token")
 def staff_token(
-    tenant: str = typer.Option(...),
-    staff: str = typer.Option(...),
-    ttl: int = typer.Option(3600, min=60, max=12 * 3600),
+    tenant: str = TENANT,
+    staff: str = typer.Option(..., help="The staff member's code."),
+    ttl: int = typer.Option(
+        3600, min=60, max=12 * 3600, help="Lifetime in seconds, 60 to 43200 (12 hours)."
+    ),
 ) -> None:
     """Issue an access token for a staff member (an operator's tool); 12 hours at most."""
     from auth.backend import staff_claims
@@ -324,21 +387,25 @@ def staff_token(
 @demo_app.command("load")
 def demo_load() -> None:
     """Load the demo chain (Hong Kong and Macau pharmacy and cosmetics)."""
-    emit(run(_load_demo))
+    emit(run(load_demo_result))
 
 
-async def _load_demo(db: Any) -> dict[str, Any]:
+async def load_demo_result(db: Any, progress: Any = None) -> dict[str, Any]:
+    """Load the demo chain; its credentials and staff, for printing."""
     from domain.demo import demo_exists, load_demo
     from domain.errors import AlreadyExists
 
     async with db.owner_transaction() as s:
         if await demo_exists(s):
             raise AlreadyExists("the demo tenant already exists", ["tenant"])
-        result = await load_demo(s, master=Settings().data_key_bytes())
+        result = await load_demo(s, master=Settings().data_key_bytes(), progress=progress)
     return {
         "tenant": result.tenant,
         "clients": result.clients,
-        "staff": [{"code": m["code"], "role": m["role"], "name": m["name"]} for m in result.staff],
+        "staff": [
+            {"code": m["code"], "role": m["role"], "name": m["name"], "locations": m["locations"]}
+            for m in result.staff
+        ],
         "products": result.products,
         "locations": result.locations,
         "sales": result.sales,
@@ -356,7 +423,7 @@ def schema_export() -> None:
 
 
 @audit_app.command("verify")
-def audit_verify(tenant: str = typer.Option(...)) -> None:
+def audit_verify(tenant: str = TENANT) -> None:
     """Recompute the hash chain; exit 1 and name the first bad sequence if broken."""
     from domain.audit.service import verify
 
@@ -376,7 +443,9 @@ def audit_verify(tenant: str = typer.Option(...)) -> None:
 
 
 @members_app.command("retag")
-def members_retag(tenant: str | None = typer.Option(None, help="One tenant's code")) -> None:
+def members_retag(
+    tenant: str | None = typer.Option(None, help="One tenant's code (default: every tenant)."),
+) -> None:
     """Recompute every member's computed tags (one tenant, or all)."""
     from datetime import UTC, datetime
 
@@ -391,75 +460,6 @@ def members_retag(tenant: str | None = typer.Option(None, help="One tenant's cod
     emit(run(go))
 
 
-@app.command("serve")
-def serve(
-    host: str = typer.Option("127.0.0.1"),
-    port: int = typer.Option(8000),
-    workers: int = typer.Option(1, min=1),
-    demo: bool = typer.Option(False, "--demo"),
-) -> None:
-    """Run the API (embedded PostgreSQL when DATABASE_URL is unset)."""
-    import uvicorn
-
-    settings = Settings()
-    url = database_url(settings)
-    os.environ["DATABASE_URL"] = url
-    if demo:
-
-        async def maybe_demo(db: Any) -> dict[str, Any] | None:
-            from domain.demo import demo_exists
-
-            async with db.owner_transaction() as s:
-                if await demo_exists(s):
-                    return None
-            return await _load_demo(db)
-
-        loaded = run(maybe_demo)
-        if loaded is not None:
-            emit(loaded)
-            _print_first_steps(host, port, loaded)
-        else:
-            sys.stderr.write(
-                "demo tenant already loaded; credentials were printed when it "
-                "was created (or make new ones with `stockgraph clients create`)\n"
-            )
-    else:
-
-        async def noop(db: Any) -> None:
-            return None
-
-        run(noop)
-    if settings.graphiql_enabled:
-        sys.stderr.write(f"GraphiQL: http://{host}:{port}/graphql\n")
-    uvicorn.run(
-        "api.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        loop="uvloop",
-        http="httptools",
-        ws_per_message_deflate=False,
-        proxy_headers=False,
-        access_log=False,  # api.access_log writes it, when the settings ask
-    )
-
-
-def _print_first_steps(host: str, port: int, loaded: dict[str, Any]) -> None:
-    client = loaded["clients"][-1]
-    base = f"http://{host}:{port}"
-    sys.stderr.write(
-        "\nFirst steps:\n"
-        f"  TOKEN=$(curl -s -u '{client['client_id']}:{client['client_secret']}' "
-        f"-d grant_type=client_credentials {base}/oauth/token | python3 -c "
-        "'import sys, json; print(json.load(sys.stdin)[\"access_token\"])')\n"
-        f'  curl -s {base}/graphql -H "Authorization: Bearer $TOKEN" '
-        "-H 'Content-Type: application/json' -d '{\"query\": \"{ viewer { tenant { name } } "
-        "locations { edges { node { code nameZh nameEn } } } }\"}'\n\n"
-    )
-
-
 from api import cli_export, cli_import  # noqa: E402
 
 app.command("import")(cli_import.import_file)
@@ -467,22 +467,38 @@ app.add_typer(cli_export.export_app, name="export")
 
 
 def main() -> None:
+    """Entry point: logs on stderr, and a bad setting or a refused connection as one line."""
+    from pydantic import ValidationError
+
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("pgserver").setLevel(logging.WARNING)  # its pg_ctl chatter
     # httpx logs whole URLs at INFO: robot tokens, SMS gateway queries with numbers in them.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
-    app()
+    try:
+        app()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "_".join(str(p) for p in error["loc"]).upper()
+            if not name.startswith(("STOCKGRAPH_", "DATABASE_URL")):
+                name = "STOCKGRAPH_" + name
+            sys.stderr.write(f"error: setting {name}: {error['msg']}\n")
+        sys.exit(2)
 
 
-from api import cli_access  # noqa: E402, F401  (registers its commands)
+from api import cli_access, cli_keys, cli_serve  # noqa: E402, F401  (register their commands)
 from api.cli_reconcile import reconcile_app  # noqa: E402 - it builds on the helpers above
 
 app.add_typer(reconcile_app, name="reconcile")
 
 if __name__ == "__main__":
-    main()
+    # Run as `python -m api.cli`: this copy is __main__, and the command modules registered
+    # themselves on the `api.cli` module's app; run that one.
+    from api import cli as registered
+
+    registered.main()

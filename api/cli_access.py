@@ -7,8 +7,10 @@ from typing import Any
 
 import typer
 
-from api.cli import _system, _tenant, clients_app, emit, run, staff_app
+from api.cli import TENANT, _system, _tenant, clients_app, emit, run, staff_app
 from api.settings import Settings
+
+CLIENT_ID = typer.Option(..., help="The app's client_id (sgc_…), as `clients create` printed it.")
 
 
 def hashing_key() -> bytes:
@@ -19,9 +21,7 @@ def hashing_key() -> bytes:
 
 
 @clients_app.command("rotate-secret")
-def clients_rotate_secret(
-    tenant: str = typer.Option(...), client_id: str = typer.Option(...)
-) -> None:
+def clients_rotate_secret(tenant: str = TENANT, client_id: str = CLIENT_ID) -> None:
     """A new client secret, printed once; the old secret and its tokens stop working."""
     from domain.tenancy.service import rotate_client_secret
 
@@ -37,7 +37,7 @@ def clients_rotate_secret(
 
 
 @clients_app.command("disable")
-def clients_disable(tenant: str = typer.Option(...), client_id: str = typer.Option(...)) -> None:
+def clients_disable(tenant: str = TENANT, client_id: str = CLIENT_ID) -> None:
     """Disable a partner app: no new tokens, and its tokens are refused."""
     from domain.tenancy.service import set_client_active
 
@@ -51,7 +51,9 @@ def clients_disable(tenant: str = typer.Option(...), client_id: str = typer.Opti
 
 
 @staff_app.command("disable")
-def staff_disable(tenant: str = typer.Option(...), staff: str = typer.Option(...)) -> None:
+def staff_disable(
+    tenant: str = TENANT, staff: str = typer.Option(..., help="The staff member's code.")
+) -> None:
     """Disable a staff member: no new tokens, and their tokens are refused."""
     from domain.tenancy.service import set_staff_active
 

@@ -55,10 +55,10 @@ def _export(tenant: str, kind: str, fmt: str, output: str | None, **dates: date)
 
 @export_app.command("movements")
 def export_movements(
-    tenant: str = typer.Option(...),
+    tenant: str = typer.Option(..., help="The tenant's code."),
     start: str = typer.Option(..., "--from", help="First day, YYYY-MM-DD (tenant time)."),
     end: str = typer.Option(..., "--to", help="Last day, YYYY-MM-DD (tenant time)."),
-    fmt: str = typer.Option("csv", "--format", help="csv or xlsx"),
+    fmt: str = typer.Option("csv", "--format", help="csv or xlsx (xlsx needs --output)."),
     output: str | None = typer.Option(None, help="Write to this file instead of stdout."),
 ) -> None:
     """The ledger's movements counted on the days given, in sequence order, with cost."""
@@ -67,8 +67,8 @@ def export_movements(
 
 @export_app.command("levels")
 def export_levels(
-    tenant: str = typer.Option(...),
-    fmt: str = typer.Option("csv", "--format", help="csv or xlsx"),
+    tenant: str = typer.Option(..., help="The tenant's code."),
+    fmt: str = typer.Option("csv", "--format", help="csv or xlsx (xlsx needs --output)."),
     output: str | None = typer.Option(None, help="Write to this file instead of stdout."),
 ) -> None:
     """Every stock level now, with its average cost and value."""

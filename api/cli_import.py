@@ -12,8 +12,10 @@ def import_file(
     kind: str = typer.Argument(
         ..., help="products, opening-stock, replenishment-rules or members (suppliers: later)"
     ),
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
-    tenant: str = typer.Option(...),
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, readable=True, help="A .csv or .xlsx file."
+    ),
+    tenant: str = typer.Option(..., help="The tenant's code."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check every row; change nothing."),
     valid_only: bool = typer.Option(
         False, "--valid-only", help="Write the valid rows even when others have errors."

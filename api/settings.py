@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     signing_key: SecretStr | None = None
     signing_key_file: Path | None = None
     data_key: SecretStr | None = None
+    data_key_file: Path | None = Field(
+        default=None, description="A file holding the data key (`stockgraph keys generate --out`)"
+    )
     issuer: str | None = Field(
         default=None, description="Token iss and discovery issuer; default: the public URL"
     )
@@ -146,6 +149,10 @@ class Settings(BaseSettings):
 
         if self.data_key:
             return parse_master_key(self.data_key.get_secret_value())
+        if self.data_key_file:
+            return parse_master_key(self.data_key_file.read_text())
         if self.production:
-            raise RuntimeError("STOCKGRAPH_DATA_KEY must be set in production")
+            raise RuntimeError(
+                "STOCKGRAPH_DATA_KEY or STOCKGRAPH_DATA_KEY_FILE must be set in production"
+            )
         return load_or_create_master_key(self.home / "data-key")

@@ -50,11 +50,11 @@ def ensure_embedded_postgres(home: pathlib.Path, database: str = "stockgraph") -
     return f"postgresql://{SUPERUSER}@/{quote(database)}?host={quote(str(socket_dir))}"
 
 
-def stop_embedded_postgres(home: pathlib.Path) -> None:
-    """Stop the server in ``home/pgdata`` (fast shutdown, data kept); no-op if not running."""
+def stop_embedded_postgres(home: pathlib.Path) -> bool:
+    """Stop the server in ``home/pgdata`` (fast shutdown, data kept); False if none ran."""
     pgdata = home.expanduser().resolve() / "pgdata"
     if (lines := _postmaster(pgdata)) is None:
-        return
+        return False
     with _locked(pgdata.parent):
         os.kill(int(lines[0]), signal.SIGINT)  # what `pg_ctl stop -m fast` sends; any PG version
         deadline = time.monotonic() + 60
@@ -63,6 +63,7 @@ def stop_embedded_postgres(home: pathlib.Path) -> None:
                 raise EmbeddedPostgresError(f"PostgreSQL in {pgdata} did not stop within 60 s")
             time.sleep(0.05)
     logger.info("stopped embedded PostgreSQL in %s", pgdata)
+    return True
 
 
 def restart_embedded_postgres(home: pathlib.Path) -> None:

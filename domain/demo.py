@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -30,6 +31,10 @@ from domain.tenancy import service as tenancy
 HISTORY_DAYS = 90
 MEMBER_SHARE = 0.2  # of receipts, made by a member
 SEED = 20261129
+FIXED_STEPS = 5  # people, opening stock, sales begun, replenishment, done
+
+Progress = Callable[[str, int, int], None]
+"""Told (what is being loaded, steps done, steps in all) as the load advances."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +61,22 @@ async def load_demo(
     days: int = HISTORY_DAYS,
     product_count: int = 520,
     master: bytes | None = None,
+    progress: Progress | None = None,
 ) -> DemoResult:
-    """Create the demo tenant with ``days`` of history ending yesterday (owner session)."""
+    """Create the demo tenant with ``days`` of history ending yesterday (owner session).
+
+    ``progress`` lets a command line show a bar: the load takes a minute or two."""
+    total = days + FIXED_STEPS
+    done = 0
+
+    def step(label: str) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(label, done, total)
+
+    if progress is not None:
+        progress("catalog", 0, total)
     rng = random.Random(SEED)
     today = today or datetime.now(dd.HKT).date()
     start = today - timedelta(days=days)
@@ -123,6 +142,7 @@ async def load_demo(
         ),
     )
 
+    step("staff, partner apps and members")
     staff_out = []
     for member in dd.STAFF:
         staff_pk = await tenancy.create_staff(
@@ -172,6 +192,7 @@ async def load_demo(
         )
     # A few loyal regulars and a long tail of occasional shoppers.
     member_weights = [1 / (rank + 1) ** 1.1 for rank in range(len(member_ids))]
+    step("opening stock")
     opening_at = datetime.combine(start - timedelta(days=1), time(9, 0), dd.HKT)
     opening = [
         Posting(
@@ -197,6 +218,7 @@ async def load_demo(
         ),
     )
 
+    step(f"{days} days of sales")
     sales = 0
     by_day: dict[date, list[dd.DemoSale]] = defaultdict(list)
     for sale in dd.generate_sales(rng, products, start, days, dd.STORES):
@@ -263,6 +285,7 @@ async def load_demo(
                 {"day": day.isoformat(), "receipts": len(day_sales), "lines": len(postings)},
             ),
         )
+        step(f"sales up to {day.isoformat()}")
 
     await demo_pos.load_pos(session, system, location_id, products, today)
     for loc in dd.LOCATIONS:
@@ -282,9 +305,11 @@ async def load_demo(
                 "points": [q for _, q in points],
             },
         )
+    step("suppliers and purchase history")
     await load_replenishment(session, tid, products, product_id, location_id, start)
     if member_ids:
         await demo_members.tag_members(session, tid, datetime.now(dd.HKT))
+    step("done")
     return DemoResult(
         tenant=dd.TENANT_CODE,
         tenant_id=tid,
