@@ -3,19 +3,27 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
-.PHONY: run test lint schema bench bench-compare bench-profile clean
+.PHONY: run test lint schema bench bench-compare bench-profile clean cjk-font
 
+# pip's output goes to a log, shown (its tail) only when the install fails.
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	@echo "Installing the Python packages into $(VENV) (log: $(VENV)/install.log)..."
+	@$(PYTHON) -m venv $(VENV)
+	@{ $(BIN)/python -m pip install --upgrade pip && $(BIN)/python -m pip install -e '.[test]'; } \
+		> $(VENV)/install.log 2>&1 || { tail -n 30 $(VENV)/install.log; \
+		echo "The install failed: the whole log is $(VENV)/install.log"; exit 1; }
+	@touch $(STAMP)
 
-run: $(STAMP)  ## API on http://127.0.0.1:8000/graphql with the demo chain
-	$(BIN)/stockgraph serve --demo
+cjk-font:  ## the CJK font PDF reports embed (fonts-noto-cjk), unless present or STOCKGRAPH_CJK_FONT is set
+	@sh scripts/cjk-font.sh
 
-test: $(STAMP)  ## the whole suite (real PostgreSQL: DATABASE_URL, else 127.0.0.1:5432)
+run: $(STAMP) cjk-font  ## API on http://127.0.0.1:8000/graphql with the demo chain (PORT=8010 for another port)
+	@$(BIN)/stockgraph serve --demo --host $(HOST) --port $(PORT)
+
+test: $(STAMP) cjk-font  ## the whole suite (real PostgreSQL: DATABASE_URL, else 127.0.0.1:5432)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)  ## ruff, mypy, import-linter layer contract
