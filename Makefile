@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
+TEST_WORKERS ?= 2
 
 .PHONY: run test lint schema bench bench-compare bench-profile clean cjk-font
 
@@ -23,8 +24,8 @@ cjk-font:  ## the CJK font PDF reports embed (fonts-noto-cjk), unless present or
 run: $(STAMP) cjk-font  ## API on http://127.0.0.1:8000/graphql with the demo chain (PORT=8010 for another port)
 	@$(BIN)/stockgraph serve --demo --host $(HOST) --port $(PORT)
 
-test: $(STAMP) cjk-font  ## the whole suite (real PostgreSQL: DATABASE_URL, else 127.0.0.1:5432)
-	$(BIN)/python -m pytest -q
+test: $(STAMP) cjk-font  ## the whole suite, TEST_WORKERS sessions in parallel (real PostgreSQL: DATABASE_URL, else 127.0.0.1:5432)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)  ## ruff, mypy, import-linter layer contract
 	$(BIN)/ruff check .

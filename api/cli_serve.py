@@ -193,7 +193,7 @@ def _serve(
     base = f"http://{host}:{port}"
     console.print(f"[green]✓[/] API listening on {base}/graphql")
     if settings.graphiql_enabled:
-        console.print(f"  GraphiQL: open {base}/graphql in a browser")
+        console.print(f"  GraphiQL: {base}/graphql (in a browser)")
     if loaded is not None:
         print_first_steps(base, loaded)
     else:
@@ -232,17 +232,15 @@ def print_first_steps(base: str, loaded: dict[str, Any]) -> None:
             member["code"], member["name"], member["role"], ", ".join(member.get("locations", []))
         )
     console.print(staff)
-    apps = Table(title="Demo partner apps (OAuth client credentials)")
-    for column in ("name", "client_id", "client_secret", "scopes"):
-        apps.add_column(column, overflow="fold")
+    # Plain lines, not a table: a table wraps long secrets, and readers copy them.
+    lines = ["Demo partner apps (OAuth client credentials):"]
     for client in loaded["clients"]:
-        apps.add_row(
-            client.get("name", ""),
-            client["client_id"],
-            client["client_secret"],
-            client.get("scopes", ""),
-        )
-    console.print(apps)
+        lines += [
+            f"  {client.get('name', '')}  scopes: {client.get('scopes', '')}",
+            f"    client_id:     {client['client_id']}",
+            f"    client_secret: {client['client_secret']}",
+        ]
+    console.print("\n".join(lines), markup=False, soft_wrap=True)
     client = loaded["clients"][-1]
     # Plain text, not Rich markup: a reader copies these lines into a shell.
     console.print(

@@ -84,10 +84,13 @@ class Database:
 
     @classmethod
     def connect(cls, url: str, *, app_url: str | None = None, pool_size: int = 10) -> Database:
+        """Two pools: ``pool_size`` for the app role; the owner's (token endpoint, senders,
+        housekeeping) at most 5 and never larger than the app's, so a small setting bounds
+        the whole process."""
         app_engine = make_engine(
             app_url or url, role=None if app_url else APP_ROLE, pool_size=pool_size
         )
-        owner_engine = make_engine(url, role=None, pool_size=5)
+        owner_engine = make_engine(url, role=None, pool_size=min(5, pool_size))
         return cls(
             app_engine=app_engine,
             owner_engine=owner_engine,

@@ -2,7 +2,12 @@
 
 Tests talk to a real PostgreSQL: ``DATABASE_URL`` when set, else the local
 server on 127.0.0.1:5432. The session creates its own database, migrates it
-with the real migrations, and drops it at the end.
+with the real migrations, and drops it at the end. Under pytest-xdist each worker
+is a session of its own, with its own database.
+
+The server may be shared with other test runs: every pool the tests open is bounded
+(``DB_POOL_SIZE`` here, ``SERVER_POOL_SIZE`` for the API processes), the run checks at
+the start that PostgreSQL has the slots it needs, and a test that still runs out says so.
 """
 
 from __future__ import annotations
@@ -33,6 +38,16 @@ from domain.tenancy import service as tenancy
 LOCAL_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 TEST_DATA_KEY = bytes(range(32))  # the personal-data master key of the test database
 
+# Connections one session (one xdist worker) holds at its peak: the ``db`` fixture's pools
+# (DB_POOL_SIZE for the app role, up to 5 for the owner), the API processes it runs at once
+# (SERVER_POOL_SIZE each, plus their owner pool and LISTEN connection) and CLI subprocesses.
+DB_POOL_SIZE = 6
+SERVER_POOL_SIZE = 3
+# Measured: 21 at most for one worker running the heaviest files under -n 2 (the pools
+# below; pg_stat_activity sampled every 0.2 s). STOCKGRAPH_TEST_CONNECTIONS overrides it.
+CONNECTIONS_PER_SESSION = int(os.environ.get("STOCKGRAPH_TEST_CONNECTIONS", "22"))
+OUT_OF_SLOTS = ("remaining connection slots are reserved", "too many clients already")
+
 
 def _base_url() -> str:
     """DATABASE_URL, else the local server, else an embedded one (a machine with none)."""
@@ -50,6 +65,75 @@ def _base_url() -> str:
 
 
 BASE_URL = _base_url()
+
+
+def _workers(config: pytest.Config) -> int:
+    """How many sessions this run has at once: xdist's workers, else one."""
+    count = getattr(config.option, "numprocesses", None)
+    if isinstance(count, int) and count > 0:
+        return count
+    if count in ("auto", "logical"):
+        return os.cpu_count() or 1
+    return 1
+
+
+def _free_slots() -> tuple[int, int, int]:
+    """(free, max_connections, in use) for a login that is not a superuser."""
+
+    async def count() -> tuple[int, int, int]:
+        conn = await asyncpg.connect(plain_url(BASE_URL), timeout=10)
+        try:
+            row = await conn.fetchrow(
+                "SELECT current_setting('max_connections')::int AS max,"
+                " current_setting('superuser_reserved_connections')::int AS reserved,"
+                " (SELECT count(*) FROM pg_stat_activity"
+                "   WHERE backend_type = 'client backend')::int AS used"
+            )
+        finally:
+            await conn.close()
+        assert row is not None
+        return row["max"] - row["reserved"] - row["used"], row["max"], row["used"]
+
+    return asyncio.run(count())
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Refuse to start a run that PostgreSQL has no room for: one clear message, not a
+    scatter of "remaining connection slots are reserved" failures half-way through."""
+    if hasattr(session.config, "workerinput"):
+        return  # an xdist worker: the controller checked for the whole run
+    try:
+        free, most, used = _free_slots()
+    except (OSError, asyncpg.PostgresError) as exc:
+        pytest.exit(f"cannot reach PostgreSQL at {BASE_URL}: {exc}", returncode=3)
+    workers = _workers(session.config)
+    need = workers * CONNECTIONS_PER_SESSION
+    if free < need:
+        pytest.exit(
+            f"PostgreSQL has {free} free connection slots (max_connections {most}, {used} in "
+            f"use by others) and this run needs up to {need} ({workers} session(s) x "
+            f"{CONNECTIONS_PER_SESSION}). Wait for other runs to end, run fewer workers "
+            "(make test TEST_WORKERS=1, or pytest -n 1), or raise max_connections.",
+            returncode=3,
+        )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A test that met a full server says so first: the cause is the machine, not the code."""
+    report = yield
+    if report.failed and call.excinfo is not None:
+        text = report.longreprtext
+        if any(marker in text for marker in OUT_OF_SLOTS):
+            free, most, used = _free_slots()
+            report.sections.append(
+                (
+                    "PostgreSQL ran out of connection slots",
+                    f"max_connections {most}, {used} in use now ({free} free): other runs "
+                    "on this server hold them. Not a failure of the code under test.",
+                )
+            )
+    return report
 
 
 def _with_database(url: str, name: str) -> str:
@@ -108,7 +192,7 @@ def app_database_url(database_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 async def db(database_url: str, app_database_url: str) -> AsyncIterator[Database]:
-    database = Database.connect(database_url, app_url=app_database_url, pool_size=20)
+    database = Database.connect(database_url, app_url=app_database_url, pool_size=DB_POOL_SIZE)
     database.data_key = TEST_DATA_KEY
     yield database
     await database.dispose()

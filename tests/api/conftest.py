@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from auth.caller import Caller
 from domain.tenancy.service import create_client
-from tests.conftest import TenantFixture
+from tests.conftest import SERVER_POOL_SIZE, TenantFixture
 
 
 def _free_port() -> int:
@@ -66,6 +66,8 @@ def start_server(
         # database: the token endpoint's limits are tested where a test sets its own.
         "STOCKGRAPH_OAUTH_ADDRESS_RATE": "1000000",
         "STOCKGRAPH_OAUTH_CLIENT_RATE": "1000000",
+        # Bounded: the PostgreSQL server may be shared (tests/conftest.py counts on it).
+        "STOCKGRAPH_POOL_SIZE": str(SERVER_POOL_SIZE),
         **(extra_env or {}),
     }
     log = open(home / f"server-{port}.log", "wb")

@@ -89,7 +89,7 @@ def test_production_serves_without_an_access_log_by_default(
     database_url, app_database_url, signing_key, tmp_path
 ):
     output = serve_and_call(database_url, app_database_url, signing_key, tmp_path, {})
-    assert "Uvicorn running" in output or "Application startup complete" in output, output
+    assert "✓ API listening on http://127.0.0.1:" in output, output
     assert "GET /healthz" not in output  # uvicorn's own access log
     assert access_lines(output) == []
     assert "GraphiQL:" not in output  # off in production, so its URL is not printed
