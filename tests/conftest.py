@@ -44,7 +44,7 @@ TEST_DATA_KEY = bytes(range(32))  # the personal-data master key of the test dat
 DB_POOL_SIZE = 6
 SERVER_POOL_SIZE = 3
 # Measured: 21 at most for one worker running the heaviest files under -n 2 (the pools
-# below; pg_stat_activity sampled every 0.2 s). STOCKGRAPH_TEST_CONNECTIONS overrides it.
+# above; pg_stat_activity sampled every 0.2 s). STOCKGRAPH_TEST_CONNECTIONS overrides it.
 CONNECTIONS_PER_SESSION = int(os.environ.get("STOCKGRAPH_TEST_CONNECTIONS", "22"))
 OUT_OF_SLOTS = ("remaining connection slots are reserved", "too many clients already")
 

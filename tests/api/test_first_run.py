@@ -237,3 +237,19 @@ def test_db_upgrade_against_a_missing_database_is_one_line(database_url):
         f'error: PostgreSQL at {_where(missing)}: database "sg_no_such_database" '
         "does not exist (create it, or point DATABASE_URL at one that exists)"
     ]
+
+
+def test_make_run_takes_a_port_and_test_runs_in_parallel():
+    root = Path(__file__).resolve().parents[2]
+
+    def dry_run(*args: str) -> list[str]:
+        done = subprocess.run(
+            ["make", "-n", *args], cwd=root, capture_output=True, text=True, check=True
+        )
+        return done.stdout.splitlines()
+
+    run = dry_run("run", "PORT=8010")
+    assert run[-1].endswith("stockgraph serve --demo --host 127.0.0.1 --port 8010")
+    assert any("cjk-font.sh" in line for line in run)  # the PDF reports' font, when missing
+    test = dry_run("test", "TEST_WORKERS=3")
+    assert test[-1].endswith("-m pytest -q -n 3 --dist loadfile")
