@@ -253,3 +253,14 @@ def test_make_run_takes_a_port_and_test_runs_in_parallel():
     assert any("cjk-font.sh" in line for line in run)  # the PDF reports' font, when missing
     test = dry_run("test", "TEST_WORKERS=3")
     assert test[-1].endswith("-m pytest -q -n 3 --dist loadfile")
+
+
+def test_python_m_api_cli_has_every_command():
+    """`python -m api.cli` (as the tests and some operators run it) is the same tool."""
+    listed = cli("clients", "--help", env=_env(COLUMNS="200"))
+    assert listed.returncode == 0, listed.stderr
+    for command in ("create", "rotate-secret", "disable"):
+        assert f" {command} " in listed.stdout
+    top = cli("--help", env=_env(COLUMNS="200")).stdout
+    for command in ("serve", "keys", "db", "reconcile", "export", "import"):
+        assert f" {command} " in top
