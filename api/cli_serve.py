@@ -113,7 +113,7 @@ def serve(
         with stage("Database schema up to date"):
             run(_noop)
         loaded = _load_demo_with_progress(home) if demo else None
-        _serve(settings, sock, host, port, workers, home if demo else None, loaded)
+        _serve(settings, sock, host, port, workers, embedded, loaded)
     finally:
         sock.close()
         if embedded:
@@ -185,7 +185,7 @@ def _serve(
     host: str,
     port: int,
     workers: int,
-    home: Path | None,
+    embedded: bool,
     loaded: dict[str, Any] | None,
 ) -> None:
     import uvicorn
@@ -194,10 +194,11 @@ def _serve(
     console.print(f"[green]✓[/] API listening on {base}/graphql")
     if settings.graphiql_enabled:
         console.print(f"  GraphiQL: {base}/graphql (in a browser)")
+    stops = "the API and the embedded PostgreSQL" if embedded else "the API"
     if loaded is not None:
-        print_first_steps(base, loaded)
+        print_first_steps(base, loaded, stops)
     else:
-        console.print("  Ctrl-C stops it.")
+        console.print(f"  Ctrl-C stops {stops}.")
     # Quiet: the last lines on screen stay the ones above; errors still show.
     config = uvicorn.Config(
         "api.app:app_from_env",
@@ -220,7 +221,7 @@ def _serve(
     console.print()
 
 
-def print_first_steps(base: str, loaded: dict[str, Any]) -> None:
+def print_first_steps(base: str, loaded: dict[str, Any], stops: str) -> None:
     """Whom to act as, then the credentials and a first curl: the last thing on screen."""
     staff = Table(
         title="Demo staff (act as one: stockgraph staff token --tenant demo --staff CODE)"
@@ -244,7 +245,7 @@ def print_first_steps(base: str, loaded: dict[str, Any]) -> None:
     client = loaded["clients"][-1]
     # Plain text, not Rich markup: a reader copies these lines into a shell.
     console.print(
-        "First steps (Ctrl-C stops the API and its PostgreSQL):\n"
+        f"First steps (Ctrl-C stops {stops}):\n"
         f"  TOKEN=$(curl -s -u '{client['client_id']}:{client['client_secret']}' "
         f"-d grant_type=client_credentials {base}/oauth/token | python3 -c "
         "'import sys, json; print(json.load(sys.stdin)[\"access_token\"])')\n"

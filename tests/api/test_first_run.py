@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -264,3 +265,100 @@ def test_python_m_api_cli_has_every_command():
     top = cli("--help", env=_env(COLUMNS="200")).stdout
     for command in ("serve", "keys", "db", "reconcile", "export", "import"):
         assert f" {command} " in top
+
+
+@pytest.fixture
+def own_database(database_url: str) -> Iterator[str]:
+    """A database of this test's own, where a tenant coded `demo` troubles no other test."""
+    import asyncio
+
+    import asyncpg
+
+    from db.migrate import upgrade_sync
+    from tests.conftest import BASE_URL, _with_database
+
+    name = f"sg_first_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = database_url.rsplit("/", 1)[0] + "/postgres"
+
+    async def execute(sql: str) -> None:
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(execute(f'CREATE DATABASE "{name}"'))
+    url = _with_database(BASE_URL, name)
+    upgrade_sync(url)
+    yield url
+    asyncio.run(execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_serve_demo_ends_with_whom_to_act_as_and_a_first_curl_that_works(own_database, tmp_path):
+    """`serve --demo` on a chain loaded before (credentials kept under home): the staff with
+    rank and locations, the apps' credentials, and last a curl that answers."""
+    home = tmp_path / "home"
+    env = _env(DATABASE_URL=own_database, STOCKGRAPH_HOME=str(home))
+
+    def ok(*args: str) -> dict:
+        result = cli(*args, env=env)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    ok("tenants", "create", "--code", "demo", "--name", "示範 Demo")
+    for code in ("MK", "CWB"):
+        ok("locations", "create", "--tenant", "demo", "--code", code, "--name-zh", code,
+           "--name-en", code)  # fmt: skip
+    staff = [
+        {
+            "code": "E001",
+            "name": "陳大文 Chan Tai Man",
+            "role": "OWNER",
+            "locations": ["MK", "CWB"],
+        },
+        {
+            "code": "E010",
+            "name": "王美玲 Wong Mei Ling",
+            "role": "STORE_MANAGER",
+            "locations": ["MK"],
+        },
+    ]
+    for member in staff:
+        where = ",".join(member["locations"])
+        ok("staff", "create", "--tenant", "demo", "--code", member["code"], "--name",
+           member["name"], "--role", member["role"], "--locations", where)  # fmt: skip
+    client = ok("clients", "create", "--tenant", "demo", "--name", "POS", "--scopes", "stock:read")
+    loaded = {
+        "tenant": "demo",
+        "clients": [{"name": "POS", "scopes": "stock:read", **client}],
+        "staff": staff,
+    }
+    home.mkdir(exist_ok=True)
+    (home / "demo-credentials.json").write_text(json.dumps(loaded, ensure_ascii=False))
+
+    log = tmp_path / "serve.log"
+    process, url = _serve("--demo", env=env, log=log)
+    try:
+        lines = [line.rstrip() for line in log.read_text().splitlines() if line.strip()]
+        first_steps = lines.index("First steps (Ctrl-C stops the API):")
+        token_cmd, query_cmd = lines[first_steps + 1].strip(), lines[first_steps + 2].strip()
+        # After them only the access log of the requests made since (development logs all).
+        assert all(line.startswith('{"method"') for line in lines[first_steps + 3 :])
+        assert lines[0].startswith("✓ PostgreSQL from DATABASE_URL")
+        assert any(line.startswith("✓ Demo chain already loaded") for line in lines)
+        for member in staff:
+            row = next(line for line in lines if f" {member['code']} " in line)
+            assert member["name"] in row and member["role"] in row, row
+            assert ", ".join(member["locations"]) in row, row
+        shown = "\n".join(lines[:first_steps])
+        assert f"client_id:     {client['client_id']}" in shown
+        assert f"client_secret: {client['client_secret']}" in shown
+        assert url in token_cmd and url + "/graphql" in query_cmd
+        answer = subprocess.run(
+            ["bash", "-c", f"{token_cmd}\n{query_cmd}"], capture_output=True, text=True, timeout=60
+        )
+        data = json.loads(answer.stdout)["data"]
+        assert data["viewer"]["tenant"]["name"] == "示範 Demo"
+        assert sorted(e["node"]["code"] for e in data["locations"]["edges"]) == ["CWB", "MK"]
+    finally:
+        _interrupt(process)
