@@ -7,10 +7,12 @@ from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types import Info
 
 from auth.fields import visible_with
 from auth.permissions import Permission
 from domain import ids
+from schema.actors import Actor, resolve_actor
 from schema.relay import Node
 from schema.scalars import BigInt
 
@@ -34,6 +36,10 @@ class AuditEvent(Node):
     idempotency_key: str | None
     outcome: str
     hash: str = strawberry.field(description="sha256(previous hash || canonical JSON), hex.")
+
+    @strawberry.field(description="Who acted, readably: staff code and name, or the app's name.")
+    async def performed_by(self, info: Info) -> Actor:
+        return await resolve_actor(info, self.actor)
 
     @classmethod
     def from_row(cls, row: Any) -> AuditEvent:

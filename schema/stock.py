@@ -15,6 +15,7 @@ from domain import ids
 from domain.stock.records import AdjustmentReason as DomainReason
 from domain.stock.records import MovementKind as DomainKind
 from domain.stock.records import StockChange
+from schema.actors import Actor, resolve_actor
 from schema.catalog import CURRENCIES, CurrencyCode, Money, Product
 from schema.errors import UserError
 from schema.loading import compiled_type, loaded
@@ -144,6 +145,12 @@ class StockMovement(Node):
     )
 
     _unit_cost: strawberry.Private[Decimal | None]
+
+    @strawberry.field(
+        description="Who recorded it, readably: staff code and name, or the app's name."
+    )
+    async def performed_by(self, info: Info) -> Actor:
+        return await resolve_actor(info, self.actor)
 
     @strawberry.field(
         description="The unit cost it moved at: its own for costed receipts and transfers "
