@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import strawberry
@@ -38,7 +38,13 @@ IMPORT = MutationSpec(
 )
 
 
-async def import_settlement(info: Info, input: ImportSettlementInput) -> ImportSettlementPayload:
+async def import_settlement(
+    info: Info,
+    input: Annotated[
+        ImportSettlementInput,
+        strawberry.argument(description="What to do; see ImportSettlementInput."),
+    ],
+) -> ImportSettlementPayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> Any:
         content = input.raw()
         if content is None:
@@ -58,8 +64,17 @@ async def import_settlement(info: Info, input: ImportSettlementInput) -> ImportS
 
 async def reconciliation_runs(
     info: Info,
-    first: int | None = None,
-    after: str | None = None,
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
     format: SettlementFormat | None = None,
 ) -> Connection[ReconciliationRun]:
     caller = info.context.viewer
@@ -80,8 +95,17 @@ async def reconciliation_lines(
     info: Info,
     run_id: strawberry.ID,
     status: ReconciliationStatus | None = None,
-    first: int | None = None,
-    after: str | None = None,
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
 ) -> Connection[ReconciliationLine]:
     caller = info.context.viewer
     limit = page_size(first)
@@ -102,8 +126,17 @@ async def reconciliation_lines(
 async def unreconciled(
     info: Info,
     location_id: strawberry.ID | None = None,
-    first: int | None = None,
-    after: str | None = None,
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
 ) -> Connection[ReconciliationLine]:
     caller = info.context.viewer
     limit = page_size(first)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +26,12 @@ REQUEST = MutationSpec(
 _BUILDS: set[asyncio.Task[None]] = set()
 
 
-async def request_report(info: Info, input: RequestReportInput) -> ReportJobPayload:
+async def request_report(
+    info: Info,
+    input: Annotated[
+        RequestReportInput, strawberry.argument(description="What to do; see RequestReportInput.")
+    ],
+) -> ReportJobPayload:
     async def execute(session: AsyncSession, caller: Caller, _: str) -> jobs.ReportRequested:
         locations = (
             tuple(

@@ -44,7 +44,10 @@ ADMIN = [requires(Permission.ADMIN)]
 COSTS_READ = [requires(Permission.COSTS_READ)]
 
 
-@strawberry.type
+@strawberry.type(
+    description="Everything a caller may read: stock, catalog, transfers, purchasing, "
+    "members, audit and more, always within the caller's own tenant."
+)
 class Query:
     node = strawberry.field(
         resolver=node_r.node, description="Any object by its global ID.", metadata=READS
@@ -53,20 +56,47 @@ class Query:
         resolver=node_r.nodes, description="Up to 250 objects by global ID.", metadata=READS
     )
     viewer = strawberry.field(resolver=viewer_r.viewer, description="The caller.")
-    location = strawberry.field(resolver=catalog_r.location, metadata=READS)
-    locations = strawberry.field(resolver=coded_errors(catalog_r.locations), metadata=READS)
-    product = strawberry.field(resolver=catalog_r.product, metadata=READS)
-    products = strawberry.field(resolver=coded_errors(catalog_r.products), metadata=READS)
+    location = strawberry.field(
+        resolver=catalog_r.location,
+        metadata=READS,
+        description='A location by its code (e.g. "CWB"); null when there is none in your tenant.',
+    )
+    locations = strawberry.field(
+        resolver=coded_errors(catalog_r.locations),
+        metadata=READS,
+        description="The tenant's locations (warehouses, stores, temporary warehouses), "
+        "ordered by code.",
+    )
+    product = strawberry.field(
+        resolver=catalog_r.product,
+        metadata=READS,
+        description="A product by its SKU; null when there is none in your tenant.",
+    )
+    products = strawberry.field(
+        resolver=coded_errors(catalog_r.products),
+        metadata=READS,
+        description="The tenant's products, ordered by SKU.",
+    )
     stock_level = strawberry.field(
-        resolver=stock_r.stock_level, permission_classes=STOCK_READ, metadata=READS
+        resolver=stock_r.stock_level,
+        permission_classes=STOCK_READ,
+        metadata=READS,
+        description="The stock of one product at one location; needs stock:read. Null when "
+        "the product has never had stock there.",
     )
     stock_levels = strawberry.field(
-        resolver=coded_errors(stock_r.stock_levels), permission_classes=STOCK_READ, metadata=READS
+        resolver=coded_errors(stock_r.stock_levels),
+        permission_classes=STOCK_READ,
+        metadata=READS,
+        description="Stock levels, by location then product; needs stock:read. Everyone "
+        "with stock:read may read every location of the tenant.",
     )
     stock_movements = strawberry.field(
         resolver=coded_errors(stock_r.stock_movements),
         permission_classes=STOCK_READ,
         metadata=READS,
+        description="The stock ledger in commit order (sequence ascending); needs "
+        "stock:read. Every stock change is one movement.",
     )
     stocktake = strawberry.field(resolver=stocktakes_r.stocktake, permission_classes=STOCK_READ)
     stocktakes = strawberry.field(
@@ -93,7 +123,10 @@ class Query:
         resolver=coded_errors(approvals_r.approval_requests), permission_classes=TRANSFERS_READ
     )
     audit_events = strawberry.field(
-        resolver=coded_errors(audit_r.audit_events), permission_classes=AUDIT_READ
+        resolver=coded_errors(audit_r.audit_events),
+        permission_classes=AUDIT_READ,
+        description="The tenant's audit trail in chain order (sequence ascending); needs "
+        "audit:read.",
     )
     member = strawberry.field(resolver=members_r.member, permission_classes=MEMBERS_READ)
     coupon = strawberry.field(
@@ -211,7 +244,10 @@ class Query:
     )
 
 
-@strawberry.type
+@strawberry.type(
+    description="Every change. Each takes one input and returns a payload whose userErrors "
+    "carry business failures; stock-changing ones accept an idempotencyKey."
+)
 class Mutation:
     create_member = strawberry.mutation(
         resolver=members_r.create_member, description="A member; personal data sealed at rest."
@@ -435,7 +471,10 @@ class Mutation:
     )
 
 
-@strawberry.type
+@strawberry.type(
+    description="Live events over WebSocket (graphql-transport-ws) at /graphql; the token "
+    'goes in connection_init as {"authorization": "Bearer …"}.'
+)
 class Subscription:
     stock_changed = strawberry.subscription(
         resolver=live_r.stock_changed,

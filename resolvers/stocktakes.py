@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,7 +52,12 @@ def _stocktake_id(value: strawberry.ID) -> int:
     return decode_id(value, "Stocktake", ["id"])
 
 
-async def start_stocktake(info: Info, input: StartStocktakeInput) -> StocktakePayload:
+async def start_stocktake(
+    info: Info,
+    input: Annotated[
+        StartStocktakeInput, strawberry.argument(description="What to do; see StartStocktakeInput.")
+    ],
+) -> StocktakePayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> StocktakeResult:
         cmd = service.StartStocktake(
             location_id=decode_id(input.location_id, "Location", ["locationId"]),
@@ -69,7 +74,12 @@ async def start_stocktake(info: Info, input: StartStocktakeInput) -> StocktakePa
     )
 
 
-async def record_count(info: Info, input: RecordCountInput) -> StocktakePayload:
+async def record_count(
+    info: Info,
+    input: Annotated[
+        RecordCountInput, strawberry.argument(description="What to do; see RecordCountInput.")
+    ],
+) -> StocktakePayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> StocktakeResult:
         cmd = service.RecordCount(
             stocktake_id=_stocktake_id(input.id),
@@ -85,7 +95,13 @@ async def record_count(info: Info, input: RecordCountInput) -> StocktakePayload:
     )
 
 
-async def post_stocktake(info: Info, input: StocktakeTransitionInput) -> StocktakePayload:
+async def post_stocktake(
+    info: Info,
+    input: Annotated[
+        StocktakeTransitionInput,
+        strawberry.argument(description="What to do; see StocktakeTransitionInput."),
+    ],
+) -> StocktakePayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> StocktakeResult:
         cmd = service.StocktakeCommand(stocktake_id=_stocktake_id(input.id))
         return await service.post_stocktake(session, caller, cmd, request_id=request_id)
@@ -95,7 +111,13 @@ async def post_stocktake(info: Info, input: StocktakeTransitionInput) -> Stockta
     )
 
 
-async def cancel_stocktake(info: Info, input: StocktakeTransitionInput) -> StocktakePayload:
+async def cancel_stocktake(
+    info: Info,
+    input: Annotated[
+        StocktakeTransitionInput,
+        strawberry.argument(description="What to do; see StocktakeTransitionInput."),
+    ],
+) -> StocktakePayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> StocktakeResult:
         cmd = service.StocktakeCommand(stocktake_id=_stocktake_id(input.id))
         return await service.cancel_stocktake(session, caller, cmd)
@@ -115,8 +137,17 @@ async def stocktake(info: Info, id: strawberry.ID) -> Stocktake | None:
 
 async def stocktakes(
     info: Info,
-    first: int | None = None,
-    after: str | None = None,
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
     location_id: strawberry.ID | None = None,
     status: StocktakeStatus | None = None,  # type: ignore[valid-type]
 ) -> Connection[Stocktake]:
@@ -211,7 +242,11 @@ SET_SCHEDULE = MutationSpec(
 
 
 async def set_cycle_count_schedule(
-    info: Info, input: SetCycleCountScheduleInput
+    info: Info,
+    input: Annotated[
+        SetCycleCountScheduleInput,
+        strawberry.argument(description="What to do; see SetCycleCountScheduleInput."),
+    ],
 ) -> CycleCountSchedulePayload:
     caller = info.context.viewer
 

@@ -60,7 +60,7 @@ class ReplenishmentAlert(Node):
     available: int
     forecast_units: float
     suggested_quantity: int
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When it was created.")
     location_pk: strawberry.Private[int]
     product_pk: strawberry.Private[int]
 
@@ -88,27 +88,44 @@ class ReplenishmentAlert(Node):
         )
 
 
-@strawberry.input
+@strawberry.input(description="The input of setAlertContact.")
 class SetAlertContactInput:
     staff_id: strawberry.ID
     channel: str = strawberry.field(description="EMAIL, SMS or CHAT.")
     recipient: str = strawberry.field(
         description="An email address, an E.164 number, or for CHAT 'group', '@all' or a number."
     )
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The input of setAlertQuietHours.")
 class SetAlertQuietHoursInput:
     start: str | None = strawberry.field(default=None, description="HH:MM, tenant time.")
     end: str | None = strawberry.field(default=None, description="HH:MM; may be after midnight.")
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="The result of setAlertContact and setAlertQuietHours: what changed, or userErrors."
+)
 class AlertSettingsPayload:
     ok: bool
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> AlertSettingsPayload:

@@ -58,7 +58,7 @@ class ApprovalRequest(Node):
     )
     units: int
     requested_by: str
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When it was created.")
     decided_at: datetime | None
     pk: strawberry.Private[int]
     subject_pk: strawberry.Private[int]
@@ -115,7 +115,7 @@ class ApprovalPolicy(Node):
         )
 
 
-@strawberry.input
+@strawberry.input(description="The input of createApprovalPolicy.")
 class CreateApprovalPolicyInput:
     name: str
     required_rank: StaffRank  # type: ignore[valid-type]
@@ -127,10 +127,13 @@ class CreateApprovalPolicyInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of createApprovalPolicy: what changed, or userErrors.")
 class ApprovalPolicyPayload:
     approval_policy: ApprovalPolicy | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> ApprovalPolicyPayload:

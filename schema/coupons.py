@@ -31,7 +31,7 @@ class Coupon(Node):
     valid_from: datetime
     valid_until: datetime
     issued_by: str
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When it was created.")
     redeemed_at: datetime | None
     redeemed_receipt_number: str | None
     offer_rule_id: strawberry.ID | None
@@ -84,7 +84,7 @@ class Coupon(Node):
         )
 
 
-@strawberry.input
+@strawberry.input(description="The input of issueCoupon.")
 class IssueCouponInput:
     valid_from: datetime
     valid_until: datetime
@@ -101,18 +101,29 @@ class IssueCouponInput:
     member_id: strawberry.ID | None = None
 
 
-@strawberry.input
+@strawberry.input(description="The input of redeemCoupon.")
 class RedeemCouponInput:
     code: str
     location_id: strawberry.ID
     receipt_number: str | None = None
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="The result of issueCoupon and redeemCoupon: what changed, or userErrors."
+)
 class CouponPayload:
     coupon: Coupon | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> CouponPayload:

@@ -50,7 +50,7 @@ class ImportJob(Node):
     error_count: int
     errors: list[ImportRowError] = strawberry.field(description="The first 1,000 problems.")
     created_by: str
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When it was created.")
 
     @classmethod
     def from_row(cls, row: Any, replayed: bool = False) -> ImportJob:
@@ -75,7 +75,7 @@ class ImportJob(Node):
         )
 
 
-@strawberry.input
+@strawberry.input(description="The input of createImport.")
 class CreateImportInput:
     kind: ImportKind  # type: ignore[valid-type]
     file: Upload = strawberry.field(
@@ -91,10 +91,13 @@ class CreateImportInput:
     sheet: str | None = strawberry.field(default=None, description="XLSX sheet; default first.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of createImport: what changed, or userErrors.")
 class ImportJobPayload:
     import_job: ImportJob | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> ImportJobPayload:

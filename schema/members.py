@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from aiodataloader import DataLoader
@@ -139,7 +139,7 @@ class Member(Node):
     tier: str
     hand_tags: strawberry.Private[list[str]]
     created_by: str = strawberry.field(description="`staff:<id>` or `app:<client id>`.")
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When it was created.")
     erased_at: datetime | None
     pk: strawberry.Private[int]
     home_location_pk: strawberry.Private[int | None]
@@ -206,7 +206,19 @@ class Member(Node):
 
     @strawberry.field(description="Sales recorded with this memberId, newest first.")
     async def purchases(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[
+            int | None,
+            strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+                "cursor); omit for the first page."
+            ),
+        ] = None,
     ) -> Connection[Sale]:
         caller = info.context.viewer
         limit = page_size(first)
@@ -242,7 +254,7 @@ class ConsentInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="The input of createMember.")
 class CreateMemberInput:
     name: str
     phone: str | None = None
@@ -265,13 +277,13 @@ class UpdateMemberInput:
     tier: str | None = strawberry.UNSET
 
 
-@strawberry.input
+@strawberry.input(description="The input of setMemberTags.")
 class SetMemberTagsInput:
     id: strawberry.ID
     tags: list[str]
 
 
-@strawberry.input
+@strawberry.input(description="The input of setMemberConsent.")
 class SetMemberConsentInput:
     member_id: strawberry.ID
     channel: ConsentChannel  # type: ignore[valid-type]
@@ -279,18 +291,24 @@ class SetMemberConsentInput:
     wording_version: str | None = None
 
 
-@strawberry.input
+@strawberry.input(description="The input of eraseMember.")
 class EraseMemberInput:
     id: strawberry.ID
 
 
-@strawberry.type
+@strawberry.type(
+    description="The result of createMember, eraseMember, setMemberConsent, setMemberTags and "
+    "updateMember: what changed, or userErrors."
+)
 class MemberPayload:
     member: Member | None = strawberry.field(
         description="The member as changed; needs members:read (null with FORBIDDEN otherwise).",
         permission_classes=[requires(Permission.MEMBERS_READ)],
     )
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> MemberPayload:

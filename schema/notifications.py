@@ -78,7 +78,7 @@ class NotificationChannel:
     email: EmailChannelSettings | None
     sms: SmsChannelSettings | None
     chat: ChatChannelSettings | None
-    updated_at: datetime
+    updated_at: datetime = strawberry.field(description="When it last changed.")
 
     @classmethod
     def from_row(cls, row: Any) -> NotificationChannel:
@@ -146,7 +146,7 @@ class Notification(Node):
     next_attempt_at: datetime | None
     last_error: str | None
     sent_at: datetime | None
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When it was created.")
     pk: strawberry.Private[int]
 
     @strawberry.field(description="Every attempt, oldest first.")
@@ -212,7 +212,7 @@ class ChatChannelInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="The input of configureNotificationChannel.")
 class ConfigureNotificationChannelInput:
     channel: NotificationChannelType
     enabled: bool = True
@@ -221,7 +221,7 @@ class ConfigureNotificationChannelInput:
     chat: ChatChannelInput | None = None
 
 
-@strawberry.input
+@strawberry.input(description="The input of sendTestNotification.")
 class SendTestNotificationInput:
     channel: NotificationChannelType
     recipient: str = strawberry.field(
@@ -231,10 +231,15 @@ class SendTestNotificationInput:
     body: str
 
 
-@strawberry.type
+@strawberry.type(
+    description="The result of configureNotificationChannel: what changed, or userErrors."
+)
 class ConfigureNotificationChannelPayload:
     notification_channel: NotificationChannel | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> ConfigureNotificationChannelPayload:
@@ -245,10 +250,13 @@ class ConfigureNotificationChannelPayload:
         return cls(notification_channel=None, user_errors=errors)
 
 
-@strawberry.type
+@strawberry.type(description="The result of sendTestNotification: what changed, or userErrors.")
 class SendTestNotificationPayload:
     notification: Notification | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> SendTestNotificationPayload:

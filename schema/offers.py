@@ -40,7 +40,7 @@ class OfferRule(Node):
     subject: str | None
     body: str
     active: bool
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When it was created.")
 
     @classmethod
     def from_row(cls, row: Any) -> OfferRule:
@@ -65,7 +65,7 @@ class OfferRule(Node):
         )
 
 
-@strawberry.input
+@strawberry.input(description="The input of createOfferRule.")
 class CreateOfferRuleInput:
     name: str
     kind: OfferRuleKind  # type: ignore[valid-type]
@@ -91,17 +91,20 @@ class CreateOfferRuleInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of createOfferRule: what changed, or userErrors.")
 class OfferRulePayload:
     offer_rule: OfferRule | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> OfferRulePayload:
         return cls(offer_rule=None, user_errors=errors)
 
 
-@strawberry.input
+@strawberry.input(description="The input of runOfferTriggers.")
 class RunOfferTriggersInput:
     now: datetime | None = strawberry.field(
         default=None, description="The clock to evaluate on; omitted: the database's now."
@@ -147,10 +150,13 @@ class OfferRun:
         )
 
 
-@strawberry.type
+@strawberry.type(description="The result of runOfferTriggers: what changed, or userErrors.")
 class RunOfferTriggersPayload:
     run: OfferRun | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> RunOfferTriggersPayload:

@@ -55,7 +55,7 @@ class Period(Node):
         )
 
 
-@strawberry.input
+@strawberry.input(description="The input of closePeriod.")
 class ClosePeriodInput:
     through: date = strawberry.field(description="The last day to close (before today).")
     location_id: strawberry.ID | None = strawberry.field(
@@ -63,16 +63,21 @@ class ClosePeriodInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="The input of reopenPeriod.")
 class ReopenPeriodInput:
     id: strawberry.ID
     reason: str
 
 
-@strawberry.type
+@strawberry.type(
+    description="The result of closePeriod and reopenPeriod: what changed, or userErrors."
+)
 class PeriodPayload:
     period: Period | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> PeriodPayload:

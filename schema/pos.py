@@ -49,7 +49,7 @@ class PosDevice(Node):
     name: str
     status: DeviceStatus
     client_id: str = strawberry.field(description="The client credential the till signs in with.")
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When it was created.")
     disabled_at: datetime | None
     last_sync_at: datetime | None
     last_sale_at: datetime | None
@@ -88,7 +88,7 @@ class SaleReversal(Node):
     reason: str
     amount: Decimal = strawberry.field(description="Refunded, in the tenant's currency.")
     occurred_at: datetime
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When it was created.")
     lines: list[ReversalLine]
 
     @classmethod
@@ -105,34 +105,40 @@ class SaleReversal(Node):
         )
 
 
-@strawberry.input
+@strawberry.input(description="The input of registerDevice.")
 class RegisterDeviceInput:
     location_id: strawberry.ID
     name: str
 
 
-@strawberry.type
+@strawberry.type(description="The result of registerDevice: what changed, or userErrors.")
 class RegisterDevicePayload:
     device: PosDevice | None
     client_id: str | None
     client_secret: str | None = strawberry.field(description="Shown once; store it in the till.")
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> RegisterDevicePayload:
         return cls(device=None, client_id=None, client_secret=None, user_errors=errors)
 
 
-@strawberry.input
+@strawberry.input(description="The input of disableDevice.")
 class DisableDeviceInput:
     id: strawberry.ID
     reason: str | None = None
 
 
-@strawberry.type
+@strawberry.type(description="The result of disableDevice: what changed, or userErrors.")
 class DevicePayload:
     device: PosDevice | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> DevicePayload:
@@ -181,7 +187,7 @@ class SyncSaleInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="The input of syncSales.")
 class SyncSalesInput:
     device_id: strawberry.ID
     sales: list[SyncSaleInput] = strawberry.field(
@@ -211,7 +217,7 @@ class SyncReversalResult:
     user_errors: list[UserError]
 
 
-@strawberry.type
+@strawberry.type(description="The result of syncSales: what changed, or userErrors.")
 class SyncSalesPayload:
     device: PosDevice | None
     results: list[SyncSaleResult]
@@ -220,7 +226,10 @@ class SyncSalesPayload:
     rejected: int
     return_results: list[SyncReversalResult]
     void_results: list[SyncReversalResult]
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> SyncSalesPayload:
@@ -243,7 +252,7 @@ class ReturnLineInput:
     barcode: str | None = None
 
 
-@strawberry.input
+@strawberry.input(description="The input of recordReturn.")
 class RecordReturnInput:
     client_return_id: str = strawberry.field(description="A UUID the till chose for the return.")
     client_sale_id: str
@@ -253,7 +262,7 @@ class RecordReturnInput:
     occurred_at: datetime | None = None
 
 
-@strawberry.input
+@strawberry.input(description="The input of voidSale.")
 class VoidSaleInput:
     client_void_id: str = strawberry.field(description="A UUID the till chose for the void.")
     client_sale_id: str
@@ -261,13 +270,18 @@ class VoidSaleInput:
     occurred_at: datetime | None = None
 
 
-@strawberry.type
+@strawberry.type(
+    description="The result of recordReturn and voidSale: what changed, or userErrors."
+)
 class SaleReversalPayload:
     reversal: SaleReversal | None
     status: SyncSaleStatus | None = strawberry.field(
         description="DUPLICATE: this client ID was already applied; its first result."
     )
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> SaleReversalPayload:

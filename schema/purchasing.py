@@ -83,8 +83,8 @@ class PurchaseOrder(Node):
     created_by: str
     submitted_by: str | None
     version: BigInt
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = strawberry.field(description="When it was created.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
     sent_at: datetime | None
     pk: strawberry.Private[int]
     supplier_pk: strawberry.Private[int]
@@ -148,10 +148,17 @@ class PurchaseOrder(Node):
         )
 
 
-@strawberry.type
+@strawberry.type(
+    description="The result of approvePurchaseOrder, cancelPurchaseOrder, closePurchaseOrder, "
+    "receivePurchaseOrder, rejectPurchaseOrder, sendPurchaseOrder and "
+    "submitPurchaseOrder: what changed, or userErrors."
+)
 class PurchaseOrderPayload:
     purchase_order: PurchaseOrder | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def from_outcome(cls, outcome: PurchaseOrderOutcome) -> PurchaseOrderPayload:
@@ -162,21 +169,33 @@ class PurchaseOrderPayload:
         return cls(purchase_order=None, user_errors=errors)
 
 
-@strawberry.type
+@strawberry.type(description="The result of draftPurchaseOrders: what changed, or userErrors.")
 class DraftPurchaseOrdersPayload:
     purchase_orders: list[PurchaseOrder]
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> DraftPurchaseOrdersPayload:
         return cls(purchase_orders=[], user_errors=errors)
 
 
-@strawberry.input
+@strawberry.input(
+    description="The input of approvePurchaseOrder, cancelPurchaseOrder, rejectPurchaseOrder, "
+    "sendPurchaseOrder and submitPurchaseOrder."
+)
 class TransitionPurchaseOrderInput:
     id: strawberry.ID
     comment: str | None = None
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
 @strawberry.input
@@ -188,28 +207,46 @@ class ReceivePurchaseOrderLineInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="The input of receivePurchaseOrder.")
 class ReceivePurchaseOrderInput:
     id: strawberry.ID
     lines: list[ReceivePurchaseOrderLineInput]
     reference: str | None = strawberry.field(
         default=None, description="The supplier's delivery note; omitted: the order's reference."
     )
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The input of closePurchaseOrder.")
 class ClosePurchaseOrderInput:
     id: strawberry.ID
     reason: PurchaseOrderCloseReason  # type: ignore[valid-type]
     note: str | None = None
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The input of draftPurchaseOrders.")
 class DraftPurchaseOrdersInput:
     location_ids: list[strawberry.ID]
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
 @strawberry.type(description="A purchase order changed; sequence orders it among events.")

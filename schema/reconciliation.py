@@ -74,7 +74,7 @@ class ReconciliationRun(Node):
     period_start: date
     period_end: date
     rows: int
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When it was created.")
     counts: list[ReconciliationCount]
     totals: list[SettlementTotal]
     superseded_by_pk: strawberry.Private[int | None]
@@ -173,7 +173,7 @@ class ReconciliationLine(Node):
         )
 
 
-@strawberry.input
+@strawberry.input(description="The input of importSettlement.")
 class ImportSettlementInput:
     format: SettlementFormat
     file_name: str
@@ -193,11 +193,14 @@ class ImportSettlementInput:
         return None
 
 
-@strawberry.type
+@strawberry.type(description="The result of importSettlement: what changed, or userErrors.")
 class ImportSettlementPayload:
     run: ReconciliationRun | None
     created: bool = strawberry.field(description="False: this very file was imported before.")
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> ImportSettlementPayload:

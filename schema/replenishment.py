@@ -51,7 +51,7 @@ class ReplenishmentRule:
     safety_stock: int
     review_period_days: int
     alert_only: bool = strawberry.field(description="Suggest and alert; never draft.")
-    updated_at: datetime
+    updated_at: datetime = strawberry.field(description="When it last changed.")
     location_pk: strawberry.Private[int]
     product_pk: strawberry.Private[int]
     supplier_pk: strawberry.Private[int | None]
@@ -262,31 +262,49 @@ class ReplenishmentDecision:
         )
 
 
-@strawberry.type
+@strawberry.type(
+    description="The result of acceptReplenishmentSuggestion and dismissReplenishmentSuggestion: "
+    "what changed, or userErrors."
+)
 class ReplenishmentDecisionPayload:
     decision: ReplenishmentDecision | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> ReplenishmentDecisionPayload:
         return cls(decision=None, user_errors=errors)
 
 
-@strawberry.input
+@strawberry.input(description="The input of acceptReplenishmentSuggestion.")
 class AcceptReplenishmentSuggestionInput:
     location_id: strawberry.ID
     sku: str
     note: str | None = None
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The input of dismissReplenishmentSuggestion.")
 class DismissReplenishmentSuggestionInput:
     location_id: strawberry.ID
     sku: str
     reason: DismissReason  # type: ignore[valid-type]
     note: str | None = None
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
 @strawberry.input
@@ -304,20 +322,29 @@ class ReplenishmentRuleInput:
     alert_only: bool = False
 
 
-@strawberry.input
+@strawberry.input(description="The input of setReplenishmentRules.")
 class SetReplenishmentRulesInput:
     rules: list[ReplenishmentRuleInput] = strawberry.field(
         description="Up to 5,000, keyed by location and SKU; resending the same rules "
         "changes nothing."
     )
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of setReplenishmentRules: what changed, or userErrors.")
 class SetReplenishmentRulesPayload:
     count: int
     changed: int = strawberry.field(description="Rules created or changed (not unchanged ones).")
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> SetReplenishmentRulesPayload:

@@ -30,7 +30,7 @@ class ReportJob(Node):
     file_name: str | None
     error: str | None
     created_by: str
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When it was created.")
     finished_at: datetime | None
     _row: strawberry.Private[Any]
 
@@ -62,7 +62,7 @@ class ReportJob(Node):
         )
 
 
-@strawberry.input
+@strawberry.input(description="The input of requestReport.")
 class RequestReportInput:
     kind: ReportKind  # type: ignore[valid-type]
     format: ReportFormat  # type: ignore[valid-type]
@@ -73,10 +73,13 @@ class RequestReportInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of requestReport: what changed, or userErrors.")
 class ReportJobPayload:
     report_job: ReportJob | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> ReportJobPayload:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -56,8 +56,8 @@ class Segment(Node):
     description: str | None
     filter: SegmentFilter
     created_by: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = strawberry.field(description="When it was created.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
     pk: strawberry.Private[int]
     rule: strawberry.Private[segments.SegmentFilter]
 
@@ -69,7 +69,19 @@ class Segment(Node):
 
     @strawberry.field(description="The members matching now, by member number.")
     async def members(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[
+            int | None,
+            strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+                "cursor); omit for the first page."
+            ),
+        ] = None,
     ) -> Connection[Member]:
         caller = info.context.viewer
         limit = page_size(first)
@@ -108,7 +120,7 @@ class SegmentFilterInput:
     created_before: datetime | None = None
 
 
-@strawberry.input
+@strawberry.input(description="The input of createSegment.")
 class CreateSegmentInput:
     name: str
     description: str | None = None
@@ -123,25 +135,33 @@ class UpdateSegmentInput:
     filter: SegmentFilterInput | None = strawberry.UNSET
 
 
-@strawberry.input
+@strawberry.input(description="The input of deleteSegment.")
 class DeleteSegmentInput:
     id: strawberry.ID
 
 
-@strawberry.type
+@strawberry.type(
+    description="The result of createSegment and updateSegment: what changed, or userErrors."
+)
 class SegmentPayload:
     segment: Segment | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> SegmentPayload:
         return cls(segment=None, user_errors=errors)
 
 
-@strawberry.type
+@strawberry.type(description="The result of deleteSegment: what changed, or userErrors.")
 class DeleteSegmentPayload:
     deleted_segment_id: strawberry.ID | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> DeleteSegmentPayload:
@@ -174,10 +194,13 @@ class SetMemberTagRuleInput:
     lapsed_days: int = 180
 
 
-@strawberry.type
+@strawberry.type(description="The result of setMemberTagRule: what changed, or userErrors.")
 class MemberTagRulePayload:
     rule: MemberTagRule | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> MemberTagRulePayload:

@@ -230,7 +230,7 @@ class CycleCountSchedule:
         return await load_location(info, self.location_pk)
 
 
-@strawberry.input
+@strawberry.input(description="The input of startStocktake.")
 class StartStocktakeInput:
     location_id: strawberry.ID
     kind: StocktakeKind  # type: ignore[valid-type]
@@ -240,7 +240,13 @@ class StartStocktakeInput:
     )
     skus: list[str] | None = strawberry.field(default=None, description="CYCLE: these SKUs.")
     note: str | None = None
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
 @strawberry.input
@@ -249,17 +255,29 @@ class CountLineInput:
     counted_quantity: int
 
 
-@strawberry.input
+@strawberry.input(description="The input of recordCount.")
 class RecordCountInput:
     id: strawberry.ID
     lines: list[CountLineInput]
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The input of cancelStocktake and postStocktake.")
 class StocktakeTransitionInput:
     id: strawberry.ID
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
 @strawberry.input
@@ -268,21 +286,33 @@ class CycleCountRuleInput:
     interval_days: int
 
 
-@strawberry.input
+@strawberry.input(description="The input of setCycleCountSchedule.")
 class SetCycleCountScheduleInput:
     location_id: strawberry.ID
     rules: list[CycleCountRuleInput]
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="The result of cancelStocktake, postStocktake, recordCount and "
+    "startStocktake: what changed, or userErrors."
+)
 class StocktakePayload:
     stocktake: Stocktake | None
     lines: list[StocktakeLine] = strawberry.field(
         description="The lines this mutation counted or posted."
     )
     movements: list[StockMovement] = strawberry.field(description="STOCKTAKE movements posted.")
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def from_result(cls, result: StocktakeResult) -> StocktakePayload:
@@ -298,10 +328,13 @@ class StocktakePayload:
         return cls(stocktake=None, lines=[], movements=[], user_errors=errors)
 
 
-@strawberry.type
+@strawberry.type(description="The result of setCycleCountSchedule: what changed, or userErrors.")
 class CycleCountSchedulePayload:
     schedule: CycleCountSchedule | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> CycleCountSchedulePayload:

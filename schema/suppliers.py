@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -41,7 +41,7 @@ class SupplierProduct:
     supplier_sku: str | None
     pack_size: int = strawberry.field(description="Orders are whole packs of this many units.")
     min_order_quantity: int
-    updated_at: datetime
+    updated_at: datetime = strawberry.field(description="When it last changed.")
     product_pk: strawberry.Private[int]
     _cost: strawberry.Private[Money]
 
@@ -77,8 +77,8 @@ class Supplier(Node):
     min_order_value: Money
     active: bool
     version: BigInt
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = strawberry.field(description="When it was created.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
     pk: strawberry.Private[int]
 
     @strawberry.field
@@ -87,7 +87,19 @@ class Supplier(Node):
 
     @strawberry.field(description="What it sells, by product.")
     async def products(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[
+            int | None,
+            strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+                "cursor); omit for the first page."
+            ),
+        ] = None,
     ) -> Connection[SupplierProduct]:
         caller = info.context.viewer
         async with info.context.db.tenant_transaction(caller.tenant_id) as session:
@@ -117,7 +129,7 @@ class Supplier(Node):
         )
 
 
-@strawberry.input
+@strawberry.input(description="The input of createSupplier.")
 class SupplierInput:
     code: str
     name_zh: str
@@ -128,10 +140,16 @@ class SupplierInput:
         default=None, description="Omitted: Monday to Friday."
     )
     min_order_value: Decimal = Decimal(0)
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The input of updateSupplier.")
 class UpdateSupplierInput:
     id: strawberry.ID
     code: str | None = None
@@ -142,7 +160,13 @@ class UpdateSupplierInput:
     order_days: list[Weekday] | None = None
     min_order_value: Decimal | None = None
     active: bool | None = None
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
 @strawberry.input
@@ -154,30 +178,44 @@ class SupplierProductInput:
     min_order_quantity: int = 1
 
 
-@strawberry.input
+@strawberry.input(description="The input of setSupplierProducts.")
 class SetSupplierProductsInput:
     supplier_id: strawberry.ID
     products: list[SupplierProductInput] = strawberry.field(
         description="Added or replaced by SKU; products not listed stay as they are."
     )
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="The result of createSupplier and updateSupplier: what changed, or userErrors."
+)
 class SupplierPayload:
     supplier: Supplier | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> SupplierPayload:
         return cls(supplier=None, user_errors=errors)
 
 
-@strawberry.type
+@strawberry.type(description="The result of setSupplierProducts: what changed, or userErrors.")
 class SetSupplierProductsPayload:
     supplier: Supplier | None
     count: int = strawberry.field(description="Products added or replaced.")
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> SetSupplierProductsPayload:

@@ -75,8 +75,8 @@ class Transfer(Node):
     created_by: str
     requested_by: str | None
     version: BigInt
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = strawberry.field(description="When it was created.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
     pk: strawberry.Private[int]
     from_pk: strawberry.Private[int]
     to_pk: strawberry.Private[int]
@@ -125,10 +125,17 @@ class Transfer(Node):
         )
 
 
-@strawberry.type
+@strawberry.type(
+    description="The result of approveTransfer, cancelTransfer, createTransfer, receiveTransfer, "
+    "rejectTransfer, requestTransfer, resolveTransferDiscrepancy and shipTransfer: what "
+    "changed, or userErrors."
+)
 class TransferPayload:
     transfer: Transfer | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def from_outcome(cls, outcome: TransferOutcome) -> TransferPayload:
@@ -145,7 +152,7 @@ class TransferLineInput:
     quantity: int
 
 
-@strawberry.input
+@strawberry.input(description="The input of createTransfer.")
 class CreateTransferInput:
     from_location_id: strawberry.ID
     to_location_id: strawberry.ID
@@ -156,23 +163,43 @@ class CreateTransferInput:
         description="Request approval at once (REQUESTED, the default); false keeps a DRAFT "
         "to edit and send later with requestTransfer.",
     )
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
-@strawberry.input
+@strawberry.input(
+    description="The input of approveTransfer, cancelTransfer, rejectTransfer and requestTransfer."
+)
 class TransitionTransferInput:
     id: strawberry.ID
     comment: str | None = None
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The input of shipTransfer.")
 class ShipTransferInput:
     id: strawberry.ID
     lines: list[TransferLineInput] | None = strawberry.field(
         default=None, description="Omitted: ship every line in full."
     )
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
 @strawberry.input
@@ -185,14 +212,20 @@ class ReceiveTransferLineInput:
     rejection_reason: str | None = None
 
 
-@strawberry.input
+@strawberry.input(description="The input of receiveTransfer.")
 class ReceiveTransferInput:
     id: strawberry.ID
     lines: list[ReceiveTransferLineInput]
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The input of resolveTransferDiscrepancy.")
 class ResolveTransferDiscrepancyInput:
     id: strawberry.ID
     lines: list[TransferLineInput] = strawberry.field(
@@ -200,7 +233,13 @@ class ResolveTransferDiscrepancyInput:
     )
     reason: AdjustmentReason  # type: ignore[valid-type]
     note: str | None = None
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
 @strawberry.type(description="A transfer changed; sequence orders it among the tenant's events.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
@@ -63,7 +63,7 @@ class WebhookDelivery(Node):
     last_status_code: int | None
     last_error: str | None
     delivered_at: datetime | None
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When it was created.")
     pk: strawberry.Private[int]
 
     @strawberry.field(description="Every attempt, oldest first.")
@@ -124,15 +124,24 @@ class WebhookEndpoint(Node):
     location_ids: list[strawberry.ID] | None
     skus: list[str] | None
     active: bool
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When it was created.")
     pk: strawberry.Private[int]
 
     @strawberry.field(description="The delivery log, newest first.")
     async def deliveries(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: Annotated[
+            int | None,
+            strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+                "cursor); omit for the first page."
+            ),
+        ] = None,
         status: WebhookDeliveryStatus | None = None,
     ) -> Connection[WebhookDelivery]:
         try:
@@ -159,7 +168,7 @@ class WebhookEndpoint(Node):
         )
 
 
-@strawberry.input
+@strawberry.input(description="The input of createWebhookSubscription.")
 class CreateWebhookSubscriptionInput:
     url: str = strawberry.field(description="https:// (http:// only where the server allows it).")
     event_types: list[WebhookEventType]
@@ -172,23 +181,28 @@ class CreateWebhookSubscriptionInput:
     description: str | None = None
 
 
-@strawberry.input
+@strawberry.input(description="The input of deleteWebhookSubscription.")
 class DeleteWebhookSubscriptionInput:
     id: strawberry.ID
 
 
-@strawberry.input
+@strawberry.input(description="The input of redeliverWebhook.")
 class RedeliverWebhookInput:
     delivery_id: strawberry.ID
 
 
-@strawberry.type
+@strawberry.type(
+    description="The result of createWebhookSubscription: what changed, or userErrors."
+)
 class CreateWebhookSubscriptionPayload:
     webhook_subscription: WebhookEndpoint | None
     secret: str | None = strawberry.field(
         description="The signing secret (`whsec_…`). Shown in this response only; keep it."
     )
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def from_created(cls, created: service.CreatedEndpoint) -> CreateWebhookSubscriptionPayload:
@@ -203,10 +217,15 @@ class CreateWebhookSubscriptionPayload:
         return cls(webhook_subscription=None, secret=None, user_errors=errors)
 
 
-@strawberry.type
+@strawberry.type(
+    description="The result of deleteWebhookSubscription: what changed, or userErrors."
+)
 class DeleteWebhookSubscriptionPayload:
     webhook_subscription: WebhookEndpoint | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> DeleteWebhookSubscriptionPayload:
@@ -217,10 +236,13 @@ class DeleteWebhookSubscriptionPayload:
         return cls(webhook_subscription=None, user_errors=errors)
 
 
-@strawberry.type
+@strawberry.type(description="The result of redeliverWebhook: what changed, or userErrors.")
 class RedeliverWebhookPayload:
     delivery: WebhookDelivery | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> RedeliverWebhookPayload:
