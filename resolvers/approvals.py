@@ -95,7 +95,10 @@ async def approval_requests(
             "cursor); omit for the first page."
         ),
     ] = None,
-    status: service.ApprovalStatus | None = None,
+    status: Annotated[
+        service.ApprovalStatus | None,
+        strawberry.argument(description="Only requests in this status (PENDING: still waiting)."),
+    ] = None,
 ) -> Connection[ApprovalRequest]:
     """The tenant's approval requests, newest first."""
     caller = info.context.viewer

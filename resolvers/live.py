@@ -8,6 +8,7 @@ check."""
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -67,8 +68,19 @@ async def low_stock(
 @live.streams(TRANSFER_UPDATED, transfer_updated_root)
 async def transfer_updated(
     info: Info,
-    location_ids: list[strawberry.ID] | None = None,
-    after_sequence: BigInt | None = None,
+    location_ids: Annotated[
+        list[strawberry.ID] | None,
+        strawberry.argument(
+            description="Only transfers from or to these locations (Location IDs); omit for all."
+        ),
+    ] = None,
+    after_sequence: Annotated[
+        BigInt | None,
+        strawberry.argument(
+            description="First replay every change with a sequence above this one, then go "
+            "live; a reconnecting client passes the last sequence it saw."
+        ),
+    ] = None,
 ) -> AsyncGenerator[TransferUpdatedEvent, None]:
     ctx = info.context
     subscriber = await live.make_subscriber(

@@ -115,12 +115,22 @@ class Query:
         permission_classes=STOCK_READ,
         description="What a store manager opens first, for one location.",
     )
-    transfer = strawberry.field(resolver=transfers_r.transfer, permission_classes=TRANSFERS_READ)
+    transfer = strawberry.field(
+        resolver=transfers_r.transfer,
+        permission_classes=TRANSFERS_READ,
+        description="A transfer by its ID; needs transfers:read. Null when it is not in "
+        "your tenant.",
+    )
     transfers = strawberry.field(
-        resolver=coded_errors(transfers_r.transfers), permission_classes=TRANSFERS_READ
+        resolver=coded_errors(transfers_r.transfers),
+        permission_classes=TRANSFERS_READ,
+        description="Transfers, newest first; needs transfers:read.",
     )
     approval_requests = strawberry.field(
-        resolver=coded_errors(approvals_r.approval_requests), permission_classes=TRANSFERS_READ
+        resolver=coded_errors(approvals_r.approval_requests),
+        permission_classes=TRANSFERS_READ,
+        description="Approval requests for transfers and purchase orders, newest first; "
+        "needs transfers:read.",
     )
     audit_events = strawberry.field(
         resolver=coded_errors(audit_r.audit_events),

@@ -201,7 +201,10 @@ async def resolve_transfer_discrepancy(
     return await _run(info, RESOLVE, input, execute)
 
 
-async def transfer(info: Info, id: strawberry.ID) -> Transfer | None:
+async def transfer(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The transfer's global ID.")],
+) -> Transfer | None:
     pk = decode_id_or_none(id, "Transfer")
     if pk is None:
         return None
@@ -222,8 +225,13 @@ async def transfers(
             "cursor); omit for the first page."
         ),
     ] = None,
-    status: DomainStatus | None = None,
-    location_id: strawberry.ID | None = None,
+    status: Annotated[
+        DomainStatus | None, strawberry.argument(description="Only transfers in this status.")
+    ] = None,
+    location_id: Annotated[
+        strawberry.ID | None,
+        strawberry.argument(description="Only transfers from or to this location."),
+    ] = None,
 ) -> Connection[Transfer]:
     caller = info.context.viewer
     limit = page_size(first)
