@@ -98,9 +98,15 @@ class Query:
         description="The stock ledger in commit order (sequence ascending); needs "
         "stock:read. Every stock change is one movement.",
     )
-    stocktake = strawberry.field(resolver=stocktakes_r.stocktake, permission_classes=STOCK_READ)
+    stocktake = strawberry.field(
+        resolver=stocktakes_r.stocktake,
+        permission_classes=STOCK_READ,
+        description="A stocktake by its ID; needs stock:read. Null when it is not in your tenant.",
+    )
     stocktakes = strawberry.field(
-        resolver=coded_errors(stocktakes_r.stocktakes), permission_classes=STOCK_READ
+        resolver=coded_errors(stocktakes_r.stocktakes),
+        permission_classes=STOCK_READ,
+        description="Stocktakes, newest first; needs stock:read.",
     )
     count_record = strawberry.field(
         resolver=coded_errors(stocktakes_r.count_record),
@@ -108,7 +114,9 @@ class Query:
         description="The stocktakes posted at a location in a month (YYYY-MM, tenant time).",
     )
     cycle_count_schedule = strawberry.field(
-        resolver=stocktakes_r.cycle_count_schedule, permission_classes=STOCK_READ
+        resolver=stocktakes_r.cycle_count_schedule,
+        permission_classes=STOCK_READ,
+        description="A location's cycle-count rules and what is due under them; needs stock:read.",
     )
     workbench = strawberry.field(
         resolver=workbench_r.workbench,

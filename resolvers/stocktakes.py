@@ -127,7 +127,10 @@ async def cancel_stocktake(
     )
 
 
-async def stocktake(info: Info, id: strawberry.ID) -> Stocktake | None:
+async def stocktake(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The stocktake's global ID.")],
+) -> Stocktake | None:
     pk = decode_id_or_none(id, "Stocktake")
     if pk is None:
         return None
@@ -148,8 +151,12 @@ async def stocktakes(
             "cursor); omit for the first page."
         ),
     ] = None,
-    location_id: strawberry.ID | None = None,
-    status: StocktakeStatus | None = None,  # type: ignore[valid-type]
+    location_id: Annotated[
+        strawberry.ID | None, strawberry.argument(description="Only stocktakes at this location.")
+    ] = None,
+    status: Annotated[
+        StocktakeStatus | None, strawberry.argument(description="Only stocktakes in this status.")
+    ] = None,  # type: ignore[valid-type]
 ) -> Connection[Stocktake]:
     """Newest first."""
     caller = info.context.viewer
@@ -170,7 +177,18 @@ async def stocktakes(
     return connection(page, Stocktake.from_row, lambda r: r.id)
 
 
-async def count_record(info: Info, location_id: strawberry.ID, month: str) -> CountRecord | None:
+async def count_record(
+    info: Info,
+    location_id: Annotated[
+        strawberry.ID, strawberry.argument(description="The location's global ID.")
+    ],
+    month: Annotated[
+        str,
+        strawberry.argument(
+            description='The month, written "YYYY-MM", in the tenant\'s time zone.'
+        ),
+    ],
+) -> CountRecord | None:
     """Null for an unknown (or another tenant's) location."""
     pk = decode_id_or_none(location_id, "Location")
     if pk is None or await info.context.loaders.location_by_id.load(pk) is None:
@@ -209,7 +227,12 @@ async def load_schedule(
     )
 
 
-async def cycle_count_schedule(info: Info, location_id: strawberry.ID) -> CycleCountSchedule | None:
+async def cycle_count_schedule(
+    info: Info,
+    location_id: Annotated[
+        strawberry.ID, strawberry.argument(description="The location's global ID.")
+    ],
+) -> CycleCountSchedule | None:
     pk = decode_id_or_none(location_id, "Location")
     if pk is None or await info.context.loaders.location_by_id.load(pk) is None:
         return None

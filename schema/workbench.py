@@ -31,13 +31,13 @@ class Workbench:
     counts_due: list[CountDue] = strawberry.field(
         description="Cycle counts due under the location's schedule, per rule."
     )
-    open_stocktakes: list[Stocktake]
+    open_stocktakes: list[Stocktake] = strawberry.field(description="Stocktakes still OPEN here.")
     location_pk: strawberry.Private[int]
     _arriving: strawberry.Private[list[Transfer]]
     _leaving: strawberry.Private[list[Transfer]]
     _approvals: strawberry.Private[list[ApprovalRequest]]
 
-    @strawberry.field
+    @strawberry.field(description="The location.")
     async def location(self, info: Info) -> Location:
         return await load_location(info, self.location_pk)
 
