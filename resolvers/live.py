@@ -99,8 +99,19 @@ async def transfer_updated(
 @live.streams(PURCHASE_ORDER_UPDATED, purchase_order_updated_root)
 async def purchase_order_updated(
     info: Info,
-    location_ids: list[strawberry.ID] | None = None,
-    after_sequence: BigInt | None = None,
+    location_ids: Annotated[
+        list[strawberry.ID] | None,
+        strawberry.argument(
+            description="Only orders for these locations (Location IDs); omit for all."
+        ),
+    ] = None,
+    after_sequence: Annotated[
+        BigInt | None,
+        strawberry.argument(
+            description="First replay every change with a sequence above this one, then go "
+            "live; a reconnecting client passes the last sequence it saw."
+        ),
+    ] = None,
 ) -> AsyncGenerator[PurchaseOrderUpdatedEvent, None]:
     ctx = info.context
     subscriber = await live.make_subscriber(

@@ -203,7 +203,12 @@ async def draft_purchase_orders(
     )
 
 
-async def purchase_order(info: Info, id: strawberry.ID) -> PurchaseOrder | None:
+async def purchase_order(
+    info: Info,
+    id: Annotated[
+        strawberry.ID, strawberry.argument(description="The purchase order's global ID.")
+    ],
+) -> PurchaseOrder | None:
     pk = decode_id_or_none(id, "PurchaseOrder")
     if pk is None:
         return None
@@ -224,8 +229,13 @@ async def purchase_orders(
             "cursor); omit for the first page."
         ),
     ] = None,
-    status: DomainStatus | None = None,
-    location_id: strawberry.ID | None = None,
+    status: Annotated[
+        DomainStatus | None, strawberry.argument(description="Only orders in this status.")
+    ] = None,
+    location_id: Annotated[
+        strawberry.ID | None,
+        strawberry.argument(description="Only orders delivering to this location."),
+    ] = None,
 ) -> Connection[PurchaseOrder]:
     caller = info.context.viewer
     limit = page_size(first)

@@ -212,10 +212,15 @@ class Query:
         resolver=coded_errors(alerts_r.replenishment_alerts), permission_classes=STOCK_READ
     )
     purchase_order = strawberry.field(
-        resolver=purchasing_r.purchase_order, permission_classes=STOCK_READ
+        resolver=purchasing_r.purchase_order,
+        permission_classes=STOCK_READ,
+        description="A purchase order by its ID; needs stock:read. Null when it is not in "
+        "your tenant.",
     )
     purchase_orders = strawberry.field(
-        resolver=coded_errors(purchasing_r.purchase_orders), permission_classes=STOCK_READ
+        resolver=coded_errors(purchasing_r.purchase_orders),
+        permission_classes=STOCK_READ,
+        description="Purchase orders, newest first; needs stock:read.",
     )
     job_runs = strawberry.field(
         resolver=coded_errors(alerts_r.job_runs),
