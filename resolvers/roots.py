@@ -193,7 +193,9 @@ class Query:
     )
     # replenishment and purchasing
     suppliers = strawberry.field(
-        resolver=coded_errors(suppliers_r.suppliers_), permission_classes=STOCK_READ
+        resolver=coded_errors(suppliers_r.suppliers_),
+        permission_classes=STOCK_READ,
+        description="The tenant's suppliers, in the order they were created; needs stock:read.",
     )
     replenishment_rules = strawberry.field(
         resolver=coded_errors(replenishment_r.replenishment_rules), permission_classes=STOCK_READ
