@@ -98,7 +98,9 @@ async def set_replenishment_rules(
 
 async def replenishment_rules(
     info: Info,
-    location_id: strawberry.ID | None = None,
+    location_id: Annotated[
+        strawberry.ID | None, strawberry.argument(description="Only rules of this location.")
+    ] = None,
     first: Annotated[
         int | None,
         strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
@@ -132,7 +134,14 @@ async def replenishment_rules(
 
 
 async def demand_forecast(
-    info: Info, location_id: strawberry.ID, sku: str, days: int = 14
+    info: Info,
+    location_id: Annotated[
+        strawberry.ID, strawberry.argument(description="The location's global ID.")
+    ],
+    sku: Annotated[str, strawberry.argument(description="The product's SKU.")],
+    days: Annotated[
+        int, strawberry.argument(description="How many days from today to forecast.")
+    ] = 14,
 ) -> DemandForecast | None:
     caller = info.context.viewer
     loc = decode_id_or_none(location_id, "Location")
@@ -143,7 +152,9 @@ async def demand_forecast(
 
 async def replenishment_suggestions(
     info: Info,
-    location_id: strawberry.ID,
+    location_id: Annotated[
+        strawberry.ID, strawberry.argument(description="The location's global ID.")
+    ],
     first: Annotated[
         int | None,
         strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),

@@ -198,7 +198,9 @@ class Query:
         description="The tenant's suppliers, in the order they were created; needs stock:read.",
     )
     replenishment_rules = strawberry.field(
-        resolver=coded_errors(replenishment_r.replenishment_rules), permission_classes=STOCK_READ
+        resolver=coded_errors(replenishment_r.replenishment_rules),
+        permission_classes=STOCK_READ,
+        description="The replenishment rules, by location and product; needs stock:read.",
     )
     demand_forecast = strawberry.field(
         resolver=coded_errors(replenishment_r.demand_forecast),
