@@ -45,7 +45,9 @@ async def job_runs(
             "cursor); omit for the first page."
         ),
     ] = None,
-    job: str | None = None,
+    job: Annotated[
+        str | None, strawberry.argument(description="Only runs of this job (by its name).")
+    ] = None,
 ) -> Connection[JobRun]:
     caller = info.context.viewer
     async with info.context.db.tenant_transaction(caller.tenant_id) as session:
@@ -57,7 +59,9 @@ async def job_runs(
 
 async def replenishment_alerts(
     info: Info,
-    location_id: strawberry.ID | None = None,
+    location_id: Annotated[
+        strawberry.ID | None, strawberry.argument(description="Only alerts of this location.")
+    ] = None,
     first: Annotated[
         int | None,
         strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),

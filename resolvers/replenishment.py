@@ -140,7 +140,7 @@ async def demand_forecast(
     ],
     sku: Annotated[str, strawberry.argument(description="The product's SKU.")],
     days: Annotated[
-        int, strawberry.argument(description="How many days from today to forecast.")
+        int, strawberry.argument(description="How many days from today to forecast: 1 to 56.")
     ] = 14,
 ) -> DemandForecast | None:
     caller = info.context.viewer

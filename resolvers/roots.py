@@ -213,7 +213,9 @@ class Query:
         description="What to move or buy for one location now, each with its arithmetic.",
     )
     replenishment_alerts = strawberry.field(
-        resolver=coded_errors(alerts_r.replenishment_alerts), permission_classes=STOCK_READ
+        resolver=coded_errors(alerts_r.replenishment_alerts),
+        permission_classes=STOCK_READ,
+        description="Replenishment alerts, newest first; needs stock:read.",
     )
     purchase_order = strawberry.field(
         resolver=purchasing_r.purchase_order,
