@@ -171,7 +171,10 @@ async def erase_member(
     return await run_mutation(info, ERASE, MemberPayload, input, execute, _render)
 
 
-async def member(info: Info, id: strawberry.ID) -> Member | None:
+async def member(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The member's global ID.")],
+) -> Member | None:
     pk = decode_id_or_none(id, "Member")
     if pk is None:
         return None
@@ -192,8 +195,20 @@ async def members(
             "cursor); omit for the first page."
         ),
     ] = None,
-    search: str | None = None,
-    tag: str | None = None,
+    search: Annotated[
+        str | None,
+        strawberry.argument(
+            description="A member number (exact), part of a name (any case), or a phone "
+            "number (needs members:pii; audited). At most 200 characters."
+        ),
+    ] = None,
+    tag: Annotated[
+        str | None,
+        strawberry.argument(
+            description='Only members carrying this tag, hand-set or computed (e.g. "vip", '
+            '"lapsed").'
+        ),
+    ] = None,
 ) -> Connection[Member]:
     caller = info.context.viewer
     if search is not None:
@@ -214,7 +229,10 @@ async def members(
     return connection(page, Member.from_row, lambda r: r.id, count)
 
 
-async def export_member(info: Info, id: strawberry.ID) -> JSON:
+async def export_member(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The member's global ID.")],
+) -> JSON:
     """Everything held about one member, in clear; needs members:pii; audited."""
     caller = info.context.viewer
     master = master_key(info)

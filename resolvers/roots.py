@@ -146,7 +146,11 @@ class Query:
         description="The tenant's audit trail in chain order (sequence ascending); needs "
         "audit:read.",
     )
-    member = strawberry.field(resolver=members_r.member, permission_classes=MEMBERS_READ)
+    member = strawberry.field(
+        resolver=members_r.member,
+        permission_classes=MEMBERS_READ,
+        description="A member by ID; needs members:read. Null when not in your tenant.",
+    )
     coupon = strawberry.field(
         resolver=coded_errors(coupons_r.coupon),
         permission_classes=MEMBERS_READ,
@@ -161,7 +165,9 @@ class Query:
         resolver=coded_errors(offers_r.offer_rules), permission_classes=MEMBERS_READ
     )
     members = strawberry.field(
-        resolver=coded_errors(members_r.members), permission_classes=MEMBERS_READ
+        resolver=coded_errors(members_r.members),
+        permission_classes=MEMBERS_READ,
+        description="Members, by member number; needs members:read.",
     )
     export_member = strawberry.field(
         resolver=coded_errors(members_r.export_member),
@@ -261,10 +267,15 @@ class Query:
     )
     # valuation, periods, reports
     inventory_kpis = strawberry.field(
-        resolver=coded_errors(kpis_r.inventory_kpis), permission_classes=COSTS_READ
+        resolver=coded_errors(kpis_r.inventory_kpis),
+        permission_classes=COSTS_READ,
+        description="Inventory KPIs over a period, for the tenant or one store and/or "
+        "category; needs costs:read. Formulas in each field's description.",
     )
     member_kpis = strawberry.field(
-        resolver=coded_errors(kpis_r.member_kpis), permission_classes=MEMBERS_READ
+        resolver=coded_errors(kpis_r.member_kpis),
+        permission_classes=MEMBERS_READ,
+        description="Member KPIs over a period; needs members:read.",
     )
     report_job = strawberry.field(resolver=reports_r.report_job, permission_classes=COSTS_READ)
     import_job = strawberry.field(resolver=imports_r.import_job, permission_classes=ADMIN)

@@ -189,14 +189,28 @@ class MemberTagRule:
 
 @strawberry.input(description="A null threshold is not used; tags follow at the next recompute.")
 class SetMemberTagRuleInput:
-    vip_min_spend: Decimal | None = None
-    vip_min_purchases: int | None = None
-    lapsed_days: int = 180
+    vip_min_spend: Decimal | None = strawberry.field(
+        default=None,
+        description="VIP when the spend over 365 days (tenant currency) reaches this; 0 or "
+        "more; null: not used. Default 10000.",
+    )
+    vip_min_purchases: int | None = strawberry.field(
+        default=None,
+        description="VIP when purchases over 365 days reach this, 1 to 100000; null: not "
+        "used. Default 24.",
+    )
+    lapsed_days: int = strawberry.field(
+        default=180,
+        description='Tagged "lapsed" after this many days without a purchase, 1 to 3650 '
+        "(default 180).",
+    )
 
 
 @strawberry.type(description="The result of setMemberTagRule: what changed, or userErrors.")
 class MemberTagRulePayload:
-    rule: MemberTagRule | None
+    rule: MemberTagRule | None = strawberry.field(
+        description="The rule after the change; null when refused."
+    )
     user_errors: list[UserError] = strawberry.field(
         description="Why the mutation was refused, each with a stable code and the path of the "
         "input field; empty when it succeeded."
