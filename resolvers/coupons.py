@@ -106,7 +106,9 @@ async def redeem_coupon(
     return await run_mutation(info, REDEEM, CouponPayload, input, execute, _render)
 
 
-async def coupon(info: Info, code: str) -> Coupon | None:
+async def coupon(
+    info: Info, code: Annotated[str, strawberry.argument(description="The coupon code (any case).")]
+) -> Coupon | None:
     caller = info.context.viewer
     async with info.context.db.tenant_transaction(caller.tenant_id) as session:
         row = await service.coupon_by_code(session, caller, code)
@@ -126,7 +128,9 @@ async def coupons(
             "cursor); omit for the first page."
         ),
     ] = None,
-    member_id: strawberry.ID | None = None,
+    member_id: Annotated[
+        strawberry.ID | None, strawberry.argument(description="Only coupons issued to this member.")
+    ] = None,
 ) -> Connection[Coupon]:
     caller = info.context.viewer
     limit = page_size(first)

@@ -162,7 +162,9 @@ class Query:
         description="Coupons, newest first; of one member when memberId is given.",
     )
     offer_rules = strawberry.field(
-        resolver=coded_errors(offers_r.offer_rules), permission_classes=MEMBERS_READ
+        resolver=coded_errors(offers_r.offer_rules),
+        permission_classes=MEMBERS_READ,
+        description="The tenant's offer rules, oldest first; needs members:read.",
     )
     members = strawberry.field(
         resolver=coded_errors(members_r.members),
@@ -174,9 +176,15 @@ class Query:
         permission_classes=MEMBERS_PII,
         description="Everything held about a member (JSON, in clear); audited.",
     )
-    segment = strawberry.field(resolver=segments_r.segment, permission_classes=MEMBERS_READ)
+    segment = strawberry.field(
+        resolver=segments_r.segment,
+        permission_classes=MEMBERS_READ,
+        description="A segment by ID; needs members:read.",
+    )
     segments = strawberry.field(
-        resolver=coded_errors(segments_r.segments_), permission_classes=MEMBERS_READ
+        resolver=coded_errors(segments_r.segments_),
+        permission_classes=MEMBERS_READ,
+        description="The tenant's segments, oldest first; needs members:read.",
     )
     member_tag_rule = strawberry.field(
         resolver=segments_r.member_tag_rule,

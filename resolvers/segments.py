@@ -141,7 +141,10 @@ async def member_tag_rule(info: Info) -> MemberTagRule:
         return MemberTagRule.from_domain(await tags.tag_rule(session, caller.tenant_id))
 
 
-async def segment(info: Info, id: strawberry.ID) -> Segment | None:
+async def segment(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The segment's global ID.")],
+) -> Segment | None:
     pk = decode_id_or_none(id, "Segment")
     if pk is None:
         return None
