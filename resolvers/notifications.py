@@ -139,8 +139,14 @@ async def notifications(
             "cursor); omit for the first page."
         ),
     ] = None,
-    status: NotificationStatus | None = None,
-    channel: NotificationChannelType | None = None,
+    status: Annotated[
+        NotificationStatus | None,
+        strawberry.argument(description="Only notifications in this status."),
+    ] = None,
+    channel: Annotated[
+        NotificationChannelType | None,
+        strawberry.argument(description="Only notifications on this channel."),
+    ] = None,
 ) -> Connection[Notification]:
     """The delivery log, newest first, with every attempt."""
     caller = info.context.viewer

@@ -192,9 +192,15 @@ class Query:
         description="The tenant's rule for the computed vip and lapsed tags.",
     )
     webhook_subscriptions = strawberry.field(
-        resolver=coded_errors(webhooks_r.webhook_subscriptions)
+        resolver=coded_errors(webhooks_r.webhook_subscriptions),
+        description="Active webhook subscriptions: your own, or every one in the tenant "
+        "with admin; oldest first.",
     )
-    webhook_deliveries = strawberry.field(resolver=coded_errors(webhooks_r.webhook_deliveries))
+    webhook_deliveries = strawberry.field(
+        resolver=coded_errors(webhooks_r.webhook_deliveries),
+        description="A webhook subscription's delivery log, newest first (yours, or any "
+        "with admin).",
+    )
     notification_channels = strawberry.field(
         resolver=coded_errors(notifications_r.notification_channels),
         permission_classes=ADMIN,

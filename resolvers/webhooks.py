@@ -157,7 +157,9 @@ async def webhook_subscriptions(
 
 async def webhook_deliveries(
     info: Info,
-    endpoint_id: strawberry.ID,
+    endpoint_id: Annotated[
+        strawberry.ID, strawberry.argument(description="The webhook subscription's global ID.")
+    ],
     first: Annotated[
         int | None,
         strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
@@ -169,7 +171,10 @@ async def webhook_deliveries(
             "cursor); omit for the first page."
         ),
     ] = None,
-    status: WebhookDeliveryStatus | None = None,
+    status: Annotated[
+        WebhookDeliveryStatus | None,
+        strawberry.argument(description="Only deliveries in this status."),
+    ] = None,
 ) -> Connection[WebhookDelivery]:
     """One subscription's delivery log, newest first, with every attempt."""
     pk = decode_id_or_none(endpoint_id, "WebhookEndpoint")
