@@ -29,9 +29,23 @@ from subscriptions.transfers import transfer_updated_root
 @live.streams(STOCK_CHANGED, live.stock_changed_root)
 async def stock_changed(
     info: Info,
-    location_ids: list[strawberry.ID] | None = None,
-    skus: list[str] | None = None,
-    after_sequence: BigInt | None = None,
+    location_ids: Annotated[
+        list[strawberry.ID] | None,
+        strawberry.argument(
+            description="Only changes at these locations (Location IDs); omit for all."
+        ),
+    ] = None,
+    skus: Annotated[
+        list[str] | None,
+        strawberry.argument(description="Only changes of these SKUs; omit for all."),
+    ] = None,
+    after_sequence: Annotated[
+        BigInt | None,
+        strawberry.argument(
+            description="First replay every change with a sequence above this one, in "
+            "order, then go live: nothing missed, nothing twice."
+        ),
+    ] = None,
 ) -> AsyncGenerator[StockChangeEvent, None]:
     ctx = info.context
     subscriber = await live.make_subscriber(
@@ -49,7 +63,13 @@ async def stock_changed(
 
 @live.streams(STOCK_LOW, live.low_stock_root)
 async def low_stock(
-    info: Info, location_ids: list[strawberry.ID] | None = None
+    info: Info,
+    location_ids: Annotated[
+        list[strawberry.ID] | None,
+        strawberry.argument(
+            description="Only levels at these locations (Location IDs); omit for all."
+        ),
+    ] = None,
 ) -> AsyncGenerator[LowStockEvent, None]:
     ctx = info.context
     subscriber = await live.make_subscriber(

@@ -274,7 +274,9 @@ async def devices_(
             "cursor); omit for the first page."
         ),
     ] = None,
-    location_id: strawberry.ID | None = None,
+    location_id: Annotated[
+        strawberry.ID | None, strawberry.argument(description="Only tills of this location.")
+    ] = None,
 ) -> Connection[PosDevice]:
     caller = info.context.viewer
     limit = page_size(first)
@@ -287,7 +289,10 @@ async def devices_(
     return connection(page, PosDevice.from_row, lambda r: r.id)
 
 
-async def device_sync_status(info: Info, device_id: strawberry.ID) -> DeviceSyncStatus | None:
+async def device_sync_status(
+    info: Info,
+    device_id: Annotated[strawberry.ID, strawberry.argument(description="The till's global ID.")],
+) -> DeviceSyncStatus | None:
     caller = info.context.viewer
     pk = ids.decode_int(str(device_id), "PosDevice")
     try:

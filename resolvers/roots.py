@@ -254,7 +254,11 @@ class Query:
         description="Scheduled job runs of this tenant, newest first.",
     )
     # Point of sale
-    devices = strawberry.field(resolver=coded_errors(pos_r.devices_), permission_classes=STOCK_READ)
+    devices = strawberry.field(
+        resolver=coded_errors(pos_r.devices_),
+        permission_classes=STOCK_READ,
+        description="The tenant's tills, oldest first; needs stock:read.",
+    )
     device_sync_status = strawberry.field(
         resolver=coded_errors(pos_r.device_sync_status),
         description="A till's last sale, last sync and counts (stock:read, or the device itself).",
