@@ -72,7 +72,10 @@ async def create_import(
         return await run_mutation(info, CREATE, ImportJobPayload, input, execute, render)
 
 
-async def import_job(info: Info, id: strawberry.ID) -> ImportJob | None:
+async def import_job(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The import job's global ID.")],
+) -> ImportJob | None:
     pk = decode_id_or_none(id, "ImportJob")
     if pk is None:
         return None

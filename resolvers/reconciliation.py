@@ -75,7 +75,9 @@ async def reconciliation_runs(
             "cursor); omit for the first page."
         ),
     ] = None,
-    format: SettlementFormat | None = None,
+    format: Annotated[
+        SettlementFormat | None, strawberry.argument(description="Only runs of this file format.")
+    ] = None,
 ) -> Connection[ReconciliationRun]:
     caller = info.context.viewer
     limit = page_size(first)
@@ -93,8 +95,11 @@ async def reconciliation_runs(
 
 async def reconciliation_lines(
     info: Info,
-    run_id: strawberry.ID,
-    status: ReconciliationStatus | None = None,
+    run_id: Annotated[strawberry.ID, strawberry.argument(description="The run's global ID.")],
+    status: Annotated[
+        ReconciliationStatus | None,
+        strawberry.argument(description="Only lines with this outcome."),
+    ] = None,
     first: Annotated[
         int | None,
         strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
@@ -125,7 +130,9 @@ async def reconciliation_lines(
 
 async def unreconciled(
     info: Info,
-    location_id: strawberry.ID | None = None,
+    location_id: Annotated[
+        strawberry.ID | None, strawberry.argument(description="Only lines of this location.")
+    ] = None,
     first: Annotated[
         int | None,
         strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
@@ -155,7 +162,10 @@ async def unreconciled(
     return connection(page, ReconciliationLine.from_row, lambda r: r.id)
 
 
-async def reconciliation_export(info: Info, run_id: strawberry.ID) -> ReconciliationExport | None:
+async def reconciliation_export(
+    info: Info,
+    run_id: Annotated[strawberry.ID, strawberry.argument(description="The run's global ID.")],
+) -> ReconciliationExport | None:
     caller = info.context.viewer
     pk = decode_id_or_none(run_id, "ReconciliationRun")
     async with info.context.db.tenant_transaction(caller.tenant_id) as session:

@@ -62,7 +62,10 @@ async def request_report(
     return payload
 
 
-async def report_job(info: Info, id: strawberry.ID) -> ReportJob | None:
+async def report_job(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The report job's global ID.")],
+) -> ReportJob | None:
     pk = decode_id_or_none(id, "ReportJob")
     if pk is None:
         return None

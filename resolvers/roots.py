@@ -295,10 +295,20 @@ class Query:
         permission_classes=MEMBERS_READ,
         description="Member KPIs over a period; needs members:read.",
     )
-    report_job = strawberry.field(resolver=reports_r.report_job, permission_classes=COSTS_READ)
-    import_job = strawberry.field(resolver=imports_r.import_job, permission_classes=ADMIN)
+    report_job = strawberry.field(
+        resolver=reports_r.report_job,
+        permission_classes=COSTS_READ,
+        description="A report job by ID, with its progress and download link; needs costs:read.",
+    )
+    import_job = strawberry.field(
+        resolver=imports_r.import_job,
+        permission_classes=ADMIN,
+        description="An import job by ID, with its row errors; needs admin.",
+    )
     periods = strawberry.field(
-        resolver=coded_errors(periods_r.periods_), permission_classes=STOCK_READ
+        resolver=coded_errors(periods_r.periods_),
+        permission_classes=STOCK_READ,
+        description="Closed periods, newest first; needs stock:read.",
     )
 
 
