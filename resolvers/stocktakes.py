@@ -155,8 +155,8 @@ async def stocktakes(
         strawberry.ID | None, strawberry.argument(description="Only stocktakes at this location.")
     ] = None,
     status: Annotated[
-        StocktakeStatus | None, strawberry.argument(description="Only stocktakes in this status.")
-    ] = None,  # type: ignore[valid-type]
+        StocktakeStatus | None, strawberry.argument(description="Only stocktakes in this status.")  # type: ignore[valid-type]
+    ] = None,
 ) -> Connection[Stocktake]:
     """Newest first."""
     caller = info.context.viewer

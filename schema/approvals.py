@@ -71,13 +71,13 @@ class ApprovalRequest(Node):
     subject_type: str = strawberry.field(
         description='What is to be approved: "TRANSFER" or "PURCHASE_ORDER".'
     )
-    status: ApprovalStatus = strawberry.field(
+    status: ApprovalStatus = strawberry.field(  # type: ignore[valid-type]
         description="Waiting, approved, rejected or cancelled."
-    )  # type: ignore[valid-type]
-    required_rank: StaffRank = strawberry.field(
+    )
+    required_rank: StaffRank = strawberry.field(  # type: ignore[valid-type]
         description="The highest rank that must approve: REGIONAL_MANAGER unless a policy "
         "asks for OWNER."
-    )  # type: ignore[valid-type]
+    )
     next_rank: StaffRank | None = strawberry.field(  # type: ignore[valid-type]
         description="The rank the request waits for now; null once decided."
     )
@@ -136,9 +136,9 @@ class ApprovalPolicy(Node):
     from_location_kinds: list[LocationKind] | None = strawberry.field(
         description="Matches transfers from locations of these kinds; null: any."
     )
-    required_rank: StaffRank = strawberry.field(
+    required_rank: StaffRank = strawberry.field(  # type: ignore[valid-type]
         description="The rank matching transfers need approval up to."
-    )  # type: ignore[valid-type]
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> ApprovalPolicy:
@@ -155,9 +155,9 @@ class ApprovalPolicy(Node):
 @strawberry.input(description="The input of createApprovalPolicy.")
 class CreateApprovalPolicyInput:
     name: str = strawberry.field(description="The policy's name.")
-    required_rank: StaffRank = strawberry.field(
+    required_rank: StaffRank = strawberry.field(  # type: ignore[valid-type]
         description="The rank matching transfers need approval up to (REGIONAL_MANAGER or OWNER)."
-    )  # type: ignore[valid-type]
+    )
     min_units: int | None = strawberry.field(
         default=None, description="Matches transfers of at least this many units."
     )

@@ -36,9 +36,9 @@ DemandEventKind = enum_values(
 @strawberry.type(description="A day that moves demand: a holiday, or the days before one.")
 class DemandEvent:
     name: str = strawberry.field(description="As the holidays calendar names it.")
-    kind: DemandEventKind = strawberry.field(
+    kind: DemandEventKind = strawberry.field(  # type: ignore[valid-type]
         description="The kind of event; its effect is used when the name has no history."
-    )  # type: ignore[valid-type]
+    )
 
 
 @strawberry.type(

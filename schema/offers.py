@@ -55,9 +55,9 @@ class OfferRule(Node):
     store_ids: list[strawberry.ID] | None = strawberry.field(
         description="Where its coupons are valid (Location IDs); null: every store."
     )
-    channels: list[ConsentChannel] = strawberry.field(
+    channels: list[ConsentChannel] = strawberry.field(  # type: ignore[valid-type]
         description="The channels it messages on, where the member consents."
-    )  # type: ignore[valid-type]
+    )
     subject: str | None = strawberry.field(description="The email subject template.")
     body: str = strawberry.field(description="The message template.")
     active: bool = strawberry.field(description="False once switched off: it no longer fires.")
@@ -92,9 +92,9 @@ class CreateOfferRuleInput:
         description="The rule's name, 1 to 200 characters. Needs members:write."
     )
     kind: OfferRuleKind = strawberry.field(description="When it fires.")  # type: ignore[valid-type]
-    channels: list[ConsentChannel] = strawberry.field(
+    channels: list[ConsentChannel] = strawberry.field(  # type: ignore[valid-type]
         description="One or more channels, each once."
-    )  # type: ignore[valid-type]
+    )
     body: str = strawberry.field(
         description="The message template, 1 to 2000 characters, with placeholders {name}, "
         "{coupon}, {value}, {valid_until}, {store}, {product}."

@@ -107,9 +107,9 @@ class PurchaseOrder(Node):
         description="The supplier's currency, in which the unit costs are (ISO 4217, e.g. HKD)."
     )
     note: str | None = strawberry.field(description="Free text.")
-    close_reason: PurchaseOrderCloseReason | None = strawberry.field(
+    close_reason: PurchaseOrderCloseReason | None = strawberry.field(  # type: ignore[valid-type]
         description="Why it was closed short; null unless CLOSED."
-    )  # type: ignore[valid-type]
+    )
     created_by: str = strawberry.field(
         description='Who drafted it, as a stored subject ("staff:<id>", "app:<client id>" '
         'or "system").'

@@ -65,9 +65,9 @@ async def _supplier(info: Info, pk: int | None) -> Supplier | None:
     "preferred supplier or source."
 )
 class ReplenishmentRule:
-    method: ReplenishmentMethod = strawberry.field(
+    method: ReplenishmentMethod = strawberry.field(  # type: ignore[valid-type]
         description="REORDER_POINT (forecast-driven) or MIN_MAX."
-    )  # type: ignore[valid-type]
+    )
     min_quantity: int | None = strawberry.field(
         description="MIN_MAX: replenish when the position is at or below this many units."
     )
@@ -299,9 +299,9 @@ class ReplenishmentDecision:
     purchase_quantity: int = strawberry.field(
         description="Waits for draftPurchaseOrders when accepted."
     )
-    reason: DismissReason | None = strawberry.field(
+    reason: DismissReason | None = strawberry.field(  # type: ignore[valid-type]
         description="Why it was dismissed; null when accepted."
-    )  # type: ignore[valid-type]
+    )
     transfer_pks: strawberry.Private[tuple[int, ...]]
 
     @strawberry.field(description="The transfers the acceptance requested.")
@@ -386,9 +386,9 @@ class DismissReplenishmentSuggestionInput:
 class ReplenishmentRuleInput:
     location_id: strawberry.ID = strawberry.field(description="The location (a Location ID).")
     sku: str = strawberry.field(description="The product's SKU; once per location in a request.")
-    method: ReplenishmentMethod = strawberry.field(
+    method: ReplenishmentMethod = strawberry.field(  # type: ignore[valid-type]
         default=RuleMethod.REORDER_POINT, description="REORDER_POINT (the default) or MIN_MAX."
-    )  # type: ignore[valid-type]
+    )
     min_quantity: int | None = strawberry.field(
         default=None,
         description="MIN_MAX (required there): replenish at or below this, 0 to 1,000,000.",

@@ -131,9 +131,9 @@ class SegmentFilterInput:
     tier: str | None = strawberry.field(
         default=None, description="In this tier, 1 to 32 characters."
     )
-    consent_channel: ConsentChannel | None = strawberry.field(
+    consent_channel: ConsentChannel | None = strawberry.field(  # type: ignore[valid-type]
         default=None, description="Consent on this channel granted now."
-    )  # type: ignore[valid-type]
+    )
     created_after: datetime | None = strawberry.field(
         default=None, description="Created at or after this instant (with a UTC offset)."
     )

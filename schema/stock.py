@@ -340,9 +340,9 @@ class AdjustStockInput:
         "either way. A removal below zero on hand is refused with "
         "INSUFFICIENT_STOCK."
     )
-    reason: AdjustmentReason = strawberry.field(
+    reason: AdjustmentReason = strawberry.field(  # type: ignore[valid-type]
         description="Why; DAMAGE makes a DAMAGE movement, every other reason an ADJUSTMENT."
-    )  # type: ignore[valid-type]
+    )
     note: str | None = strawberry.field(
         default=None, description="Free text, at most 1000 characters."
     )

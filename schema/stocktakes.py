@@ -287,9 +287,9 @@ class StartStocktakeInput:
         description="Where to count (a Location ID); needs stock:write there. Refused when "
         "a stocktake is open there already."
     )
-    kind: StocktakeKind = strawberry.field(
+    kind: StocktakeKind = strawberry.field(  # type: ignore[valid-type]
         description="FULL counts every SKU; CYCLE needs skus, category or notCountedForDays."
-    )  # type: ignore[valid-type]
+    )
     category: str | None = strawberry.field(default=None, description="CYCLE: SKUs of a category.")
     not_counted_for_days: int | None = strawberry.field(
         default=None, description="CYCLE: SKUs with no posted count here in this many days."

@@ -284,9 +284,9 @@ class ResolveTransferDiscrepancyInput:
     lines: list[TransferLineInput] = strawberry.field(
         description="Missing units to write off, per SKU."
     )
-    reason: AdjustmentReason = strawberry.field(
+    reason: AdjustmentReason = strawberry.field(  # type: ignore[valid-type]
         description="Why the units are missing (e.g. THEFT, DAMAGE); the adjustment's reason."
-    )  # type: ignore[valid-type]
+    )
     note: str | None = strawberry.field(
         default=None, description="Free text kept with the write-off."
     )
