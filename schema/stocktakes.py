@@ -120,11 +120,15 @@ class StocktakeLine:
         row = await info.context.loaders.product_by_id.load(self.product_pk)
         return getattr(row, "currency", None) or "HKD"
 
-    @strawberry.field(description="Unit cost at posting.", permission_classes=COSTS)
+    @strawberry.field(
+        description="Unit cost at posting. Needs costs:read.", permission_classes=COSTS
+    )
     async def unit_cost(self, info: Info) -> Money | None:
         return _money(self._unit_cost, await self._currency(info))
 
-    @strawberry.field(description="variance × unitCost.", permission_classes=COSTS)
+    @strawberry.field(
+        description="variance × unitCost. Needs costs:read.", permission_classes=COSTS
+    )
     async def variance_cost(self, info: Info) -> Money | None:
         if self._unit_cost is None or self.variance is None:
             return None

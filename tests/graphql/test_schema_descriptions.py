@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import introspection_from_schema
+from graphql import GraphQLObjectType, introspection_from_schema
 
 from api.graphql import build_schema
+from auth.fields import permissions_of
 from tests.graphql.test_stock_concurrency import RECEIVE
 
 BUILT_IN = {"String", "Int", "Float", "Boolean", "ID"}
@@ -58,6 +59,20 @@ def _undescribed(types: list[dict[str, Any]]) -> list[str]:
 def test_every_schema_element_has_a_description():
     missing = _undescribed(_introspect())
     assert missing == [], f"{len(missing)} without a description:\n" + "\n".join(missing)
+
+
+def test_a_field_that_needs_a_permission_names_it():
+    """GraphiQL shows the description, not the permission class: it must say which."""
+    schema = build_schema()._schema
+    unnamed = [
+        f"{type_name}.{name} needs {perm.value}"
+        for type_name, t in schema.type_map.items()
+        if isinstance(t, GraphQLObjectType) and not type_name.startswith("__")
+        for name, field in t.fields.items()
+        for perm in permissions_of(field)
+        if perm.value not in (field.description or "")
+    ]
+    assert unnamed == [], "\n".join(unnamed)
 
 
 def test_the_check_sees_a_missing_description():
