@@ -81,8 +81,8 @@ class Query:
         resolver=stock_r.stock_level,
         permission_classes=STOCK_READ,
         metadata=READS,
-        description="The stock of one product at one location; needs stock:read. Null when "
-        "the product has never had stock there.",
+        description="The stock of one product at one location; needs stock:read. Null while "
+        "the product has no level there (nothing has moved or been set there yet).",
     )
     stock_levels = strawberry.field(
         resolver=coded_errors(stock_r.stock_levels),

@@ -23,11 +23,12 @@ if TYPE_CHECKING:
 
 StaffRank = enum_values(
     OWNER="The owner: every permission, the last approver.",
-    REGIONAL_MANAGER="Runs several stores: approves transfers, reads costs.",
+    REGIONAL_MANAGER="Runs several stores: writes stock and transfers everywhere, approves "
+    "transfers, reads costs.",
     STORE_MANAGER="Runs a store: writes stock and transfers at own locations, manages members.",
     PURCHASER="Buys from suppliers: writes stock and transfers anywhere, reads costs.",
     CLERK="Shop staff: writes stock and transfers at own locations.",
-    AUDITOR="Reads everything, including costs and the audit trail; changes nothing.",
+    AUDITOR="Reads stock, transfers, costs and the audit trail; changes nothing.",
 )(strawberry.enum(Role, name="StaffRank", description="Staff ranks."))
 ApprovalStatus = enum_values(
     PENDING="Waiting for nextRank.",
