@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ from auth.caller import Caller
 from auth.tokens import TokenService
 from domain.tenancy.service import create_staff
 from tests.api.conftest import Server, app_token, new_client
+from tests.api.wsclient import WSClient
 from tests.conftest import TenantFixture
 
 RECEIVE = """
@@ -125,4 +127,26 @@ async def test_a_subject_of_another_tenant_never_resolves(
         "name": None,
         "label": rival_subject,
         "subject": rival_subject,
+    }
+
+
+CHANGED = """
+subscription { stockChanged { sequence movement { performedBy { kind code label } } } }"""
+
+
+async def test_a_live_stock_change_names_its_actor(server: Server, tenant: TenantFixture) -> None:
+    """The subscription path resolves the actor like a query does (its own loaders)."""
+    owner = await _staff_token(server, tenant, "LIVE1", "Live Owner")
+    client = await WSClient.connect(server.url, owner)
+    try:
+        await client.subscribe("s", CHANGED)
+        await asyncio.sleep(0.2)
+        await _post(server, owner, RECEIVE, _receipt(tenant, "C"))
+        event = (await client.next_data(timeout=5))["stockChanged"]
+    finally:
+        await client.ws.close()
+    assert event["movement"]["performedBy"] == {
+        "kind": "STAFF",
+        "code": "LIVE1",
+        "label": "staff:LIVE1",
     }
