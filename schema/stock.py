@@ -201,7 +201,10 @@ class StockMovement(Node):
         "may be earlier than recordedAt."
     )
     recorded_at: datetime = strawberry.field(description="When stockgraph recorded it.")
-    actor: str = strawberry.field(description="Who recorded it: `staff:<id>` or `app:<client id>`.")
+    actor: str = strawberry.field(
+        description="Who recorded it, as stored: `staff:<row id>`, `app:<client id>` or "
+        "`system`; stable, for matching. performedBy gives the staff code and name."
+    )
     location_pk: strawberry.Private[int]
     product_pk: strawberry.Private[int]
 
