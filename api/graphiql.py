@@ -167,9 +167,11 @@ async def asset(request: Request) -> Response:
         return Response("Not Found", status_code=404, media_type="text/plain")
     if name not in built.files:  # only the build's own files: no path ever reaches the disk
         return Response("Not Found", status_code=404, media_type="text/plain")
-    media_type = MEDIA_TYPES[Path(name).suffix]
-    return FileResponse(
-        ASSETS / name,
-        media_type=media_type,
-        headers={"Cache-Control": IMMUTABLE, "X-Content-Type-Options": "nosniff"},
+    path = ASSETS / name
+    headers = {"Cache-Control": IMMUTABLE, "X-Content-Type-Options": "nosniff"}
+    response = FileResponse(
+        path, media_type=MEDIA_TYPES[path.suffix], headers=headers, stat_result=path.stat()
     )
+    if request.headers.get("if-none-match") == response.headers["etag"]:
+        return Response(status_code=304, headers={**headers, "ETag": response.headers["etag"]})
+    return response
