@@ -47,8 +47,8 @@ EXAMPLE_QUERY = """\
 # stockgraph in GraphiQL
 #
 # 1. Get an access token. An app's client credentials:
-#      curl -s -u ID:SECRET -d grant_type=client_credentials \\
-#        {base}/oauth/token
+#    curl -u ID:SECRET -d grant_type=client_credentials \\
+#      {base}/oauth/token
 #    (`make run` prints a demo app's ID and SECRET.)
 #    A staff member's: stockgraph staff token --help
 # 2. In Headers below, put it in place of <token>:

@@ -140,6 +140,7 @@ async def test_graphiql_runs_a_query_and_a_subscription_offline(server, tenant, 
     assert "subscription StockChanges" in query
     headers = ".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror"
     assert json.loads(await browser.editor(headers)) == {"Authorization": "Bearer <token>"}
+    await browser.screenshot("opened")
 
     await browser.type_into(headers, json.dumps({"Authorization": f"Bearer {token}"}))
     await page.get_by_role("button", name="Variables").click()
@@ -179,3 +180,33 @@ async def test_graphiql_runs_a_query_and_a_subscription_offline(server, tenant, 
     await browser.screenshot("subscription")
     assert browser.refused == []
     assert browser.requested and all(urlsplit(u).hostname == "127.0.0.1" for u in browser.requested)
+
+
+async def test_a_refused_token_shows_an_error_instead_of_retrying(server, tenant, browser):
+    page = browser.page
+    await page.goto(server.url + "/graphql")
+    await page.wait_for_selector(".graphiql-query-editor .CodeMirror")
+    headers = ".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror"
+    await browser.type_into(headers, '{"Authorization": "Bearer not-a-token"}')
+    await page.get_by_role("button", name="Variables").click()
+    variables = ".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror"
+    await browser.type_into(variables, json.dumps({"locationId": tenant.loc("S1")}))
+    await browser.run("StockChanges")
+    await page.wait_for_function(
+        "() => document.querySelector('.result-window .CodeMirror').CodeMirror.getValue()"
+        ".includes('4403')",
+        timeout=10_000,
+    )
+    shown = await browser.editor(".result-window .CodeMirror")
+    assert json.loads(shown) == {
+        "errors": [
+            {
+                "message": "The server closed the WebSocket: 4403 Forbidden. Put a valid access "
+                'token in Headers: {"Authorization": "Bearer <token>"}.'
+            }
+        ]
+    }
+    await page.wait_for_timeout(1500)  # a retry would open another socket by now
+    assert len(browser.sockets) == 1
+    await browser.screenshot("refused")
+    assert browser.refused == []

@@ -49,9 +49,25 @@ function fetcherFor(headers) {
   return current.fetcher;
 }
 
-function fetcher(params, options) {
+/** A closed WebSocket as a GraphQL error the result pane shows plainly, with what to do. */
+async function* explained(results) {
+  try {
+    for await (const result of results) yield result;
+  } catch (error) {
+    const closed = /Socket closed with event (\d+)\s*(.*)/.exec(String(error && error.message));
+    if (!closed) throw error;
+    const [, code, reason] = closed;
+    const hint = code === '4401' || code === '4403'
+      ? ' Put a valid access token in Headers: {"Authorization": "Bearer <token>"}.'
+      : '';
+    yield { errors: [{ message: `The server closed the WebSocket: ${code} ${reason}.${hint}` }] };
+  }
+}
+
+async function fetcher(params, options) {
   const headers = usableHeaders(options && options.headers);
-  return fetcherFor(headers)(params, { ...options, headers });
+  const result = await fetcherFor(headers)(params, { ...options, headers });
+  return result && typeof result[Symbol.asyncIterator] === 'function' ? explained(result) : result;
 }
 
 /** A stored value less every "headers" entry in it. */
