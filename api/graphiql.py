@@ -100,11 +100,12 @@ class Bundle:
     script: str
     stylesheet: str
     files: frozenset[str]
+    gzipped: frozenset[str]  # those of files that have a .gz beside them
 
 
 @cache
 def bundle(folder: Path = ASSETS) -> Bundle | None:
-    """The build's manifest, read once; None when GraphiQL has not been built."""
+    """The build's manifest and files, read once; None when GraphiQL has not been built."""
     try:
         manifest = json.loads((folder / "manifest.json").read_text())
     except (OSError, ValueError):
@@ -112,10 +113,11 @@ def bundle(folder: Path = ASSETS) -> Bundle | None:
     script, stylesheet = manifest.get("script"), manifest.get("stylesheet")
     if not isinstance(script, str) or not isinstance(stylesheet, str):
         return None
-    files = frozenset(p.name for p in folder.iterdir() if p.suffix in MEDIA_TYPES)
+    names = {p.name for p in folder.iterdir()}
+    files = frozenset(n for n in names if Path(n).suffix in MEDIA_TYPES)
     if script not in files or stylesheet not in files:
         return None
-    return Bundle(script, stylesheet, files)
+    return Bundle(script, stylesheet, files, frozenset(n for n in files if f"{n}.gz" in names))
 
 
 def page(request: Request, public_url: str | None) -> Response:
@@ -169,9 +171,13 @@ async def asset(request: Request) -> Response:
         return Response("Not Found", status_code=404, media_type="text/plain")
     path = ASSETS / name
     headers = {"Cache-Control": IMMUTABLE, "X-Content-Type-Options": "nosniff"}
-    response = FileResponse(
-        path, media_type=MEDIA_TYPES[path.suffix], headers=headers, stat_result=path.stat()
-    )
+    media_type = MEDIA_TYPES[path.suffix]
+    if name in built.gzipped:
+        headers["Vary"] = "Accept-Encoding"
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            headers["Content-Encoding"] = "gzip"
+            path = path.with_name(name + ".gz")
+    response = FileResponse(path, media_type=media_type, headers=headers, stat_result=path.stat())
     if request.headers.get("if-none-match") == response.headers["etag"]:
         return Response(status_code=304, headers={**headers, "ETag": response.headers["etag"]})
     return response

@@ -60,10 +60,16 @@ def test_bundle_files_have_their_media_types_and_are_cached_for_good(server):
         assert response.headers["content-type"] == media_type
         assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
         assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["content-encoding"] == "gzip"  # gzipped at build time
+        assert response.headers["vary"] == "Accept-Encoding"
         assert marker in response.content
         etag = response.headers["etag"]
         again = httpx.get(server.url + ASSET_PREFIX + name, headers={"If-None-Match": etag})
         assert again.status_code == 304
+        plain = httpx.get(server.url + ASSET_PREFIX + name, headers={"Accept-Encoding": "identity"})
+        assert "content-encoding" not in plain.headers
+        assert plain.content == response.content
+        assert int(plain.headers["content-length"]) > int(response.headers["content-length"])
 
 
 @pytest.mark.parametrize(
