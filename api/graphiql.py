@@ -49,7 +49,7 @@ EXAMPLE_QUERY = """\
 # 1. Get an access token. An app's client credentials:
 #    curl -u ID:SECRET -d grant_type=client_credentials \\
 #      {base}/oauth/token
-#    (`make run` prints a demo app's ID and SECRET.)
+#    (`make run` prints a demo app's as it loads the demo.)
 #    A staff member's: stockgraph staff token --help
 # 2. In Headers below, put it in place of <token>:
 #      {"Authorization": "Bearer <token>"}
