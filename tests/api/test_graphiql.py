@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from api.graphiql import ASSET_PREFIX, bundle
-from tests.api.conftest import start_server, stop_server
+from tests.api.conftest import app_token, new_client, start_server, stop_server
+from tests.api.wsclient import WSClient
 
 HTML = {"Accept": "text/html"}
 
@@ -111,3 +112,19 @@ def test_a_missing_or_partial_build_is_no_bundle(tmp_path: Path):
     bundle.cache_clear()
     found = bundle(tmp_path)
     assert found is not None and found.files == {"a-1.js", "a-1.css"}
+
+
+@pytest.mark.parametrize("key", ["Authorization", "AUTHORIZATION", "authorization"])
+async def test_connection_init_authorization_in_any_case(server, tenant, key):
+    """GraphiQL sends its Headers pane as connection_init's payload, "Authorization" and all."""
+    token = await app_token(server, await new_client(tenant, "stock:read"))
+    client = await WSClient.connect(server.url, init=False)
+    await client.send({"type": "connection_init", "payload": {key: f"Bearer {token}"}})
+    assert await client.recv() == {"type": "connection_ack"}
+    await client.ws.close()
+
+
+async def test_connection_init_with_the_hints_placeholder_is_refused(server):
+    client = await WSClient.connect(server.url, init=False)
+    await client.send({"type": "connection_init", "payload": {"Authorization": "Bearer <token>"}})
+    assert await client.closed_with() == (4403, "Forbidden")
