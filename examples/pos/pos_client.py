@@ -119,8 +119,10 @@ class Till:
         )
         return Client(transport=transport, fetch_schema_from_transport=False)
 
-    async def follow(self, after: int, count: int) -> int:
-        """Print ``count`` stock changes after sequence ``after``; the last one's sequence."""
+    async def follow(self, after: int, count: int, seen: asyncio.Queue[int] | None = None) -> int:
+        """Print ``count`` stock changes after sequence ``after``; the last one's sequence.
+
+        Each sequence also goes to ``seen``, for whoever waits for an event."""
         last = after
         request = GraphQLRequest(
             STOCK_CHANGED,
@@ -142,6 +144,8 @@ class Till:
                     reference=change["movement"]["reference"],
                     onHand=change["stockLevel"]["onHand"],
                 )
+                if seen is not None:
+                    seen.put_nowait(last)
                 count -= 1
                 if count == 0:
                     break
@@ -169,8 +173,11 @@ async def main(args: argparse.Namespace) -> None:
     again = await till.sell(f"R-{run}-1", 2, key, step="sale-retried")
     assert again == first, "the resend was answered with the first outcome"
 
-    # 3. live changes from just before that sale; one more sale while connected
-    following = asyncio.create_task(till.follow(after=first - 1, count=2))
+    # 3. live changes from just before that sale: it is replayed first, then one more
+    # sale is made while connected
+    seen: asyncio.Queue[int] = asyncio.Queue()
+    following = asyncio.create_task(till.follow(after=first - 1, count=2, seen=seen))
+    await asyncio.wait_for(seen.get(), 30)
     second = await till.sell(f"R-{run}-2", 1, f"till-1-{run}-0002")
     last_seen = await asyncio.wait_for(following, 30)
     say("disconnected", lastSequence=last_seen)
