@@ -58,4 +58,5 @@ bench-profile: $(STAMP)  ## py-spy samples of one shape under load (SHAPE=q1|q2|
 	$(BIN)/python -m bench.profile --shape $(or $(SHAPE),q1)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache api/static/graphiql web/graphiql/node_modules
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache api/static/graphiql web/graphiql/node_modules \
+		examples/partner/node_modules examples/partner/dist examples/partner/src/gql

@@ -158,7 +158,7 @@ async def test_graphiql_runs_a_query_and_a_subscription_offline(server, tenant, 
         if any('"subscribe"' in frame for frame in browser.sent_frames):
             break
         await asyncio.sleep(0.1)
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(0.5)  # and the server has registered it
     async with httpx.AsyncClient(base_url=server.url) as http:
         sequence = await adjust(http, token, store, "A", 3)
     event = await browser.result("stockChanged")
