@@ -33,6 +33,8 @@ FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # no name resolves but 127.0.0.1's: the network is cut below the page as well
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
 ]
 SCREENSHOTS = Path(tempfile.gettempdir()) / "stockgraph-graphiql"
 
