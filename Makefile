@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_WORKERS ?= 2
 
-.PHONY: run test lint schema bench bench-compare bench-profile clean cjk-font
+.PHONY: run test lint schema graphiql browser cjk-font bench bench-compare bench-profile clean
 
 # pip's output goes to a log, shown (its tail) only when the install fails.
 $(STAMP): pyproject.toml
@@ -21,10 +21,27 @@ $(STAMP): pyproject.toml
 cjk-font:  ## the CJK font PDF reports embed (fonts-noto-cjk), unless present or STOCKGRAPH_CJK_FONT is set
 	@sh scripts/cjk-font.sh
 
-run: $(STAMP) cjk-font  ## API on http://127.0.0.1:8000/graphql with the demo chain (PORT=8010 for another port)
+# GraphiQL's bundle (web/graphiql: pinned by its lockfile, built with esbuild), served at
+# /graphql by the API itself, so it works where no CDN can be reached. Not committed.
+GRAPHIQL := api/static/graphiql/manifest.json
+$(GRAPHIQL): web/graphiql/package-lock.json web/graphiql/build.mjs $(wildcard web/graphiql/src/*)
+	@if command -v npm >/dev/null; then \
+		echo "Building GraphiQL's bundle (web/graphiql)..."; \
+		cd web/graphiql && npm ci --no-audit --no-fund --silent && node build.mjs; \
+	else echo "npm not found: GraphiQL stays unbuilt (node 20 and npm build it)" >&2; fi
+
+graphiql: $(GRAPHIQL)  ## GraphiQL's bundle (needs node and npm)
+
+# The browser test drives Debian's chromium headless; install it where it is missing.
+browser:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq chromium >/dev/null; } || \
+		echo "chromium could not be installed: the browser test will be skipped" >&2
+
+run: $(STAMP) $(GRAPHIQL) cjk-font  ## API on http://127.0.0.1:8000/graphql with the demo chain (PORT=8010 for another port)
 	@$(BIN)/stockgraph serve --demo --host $(HOST) --port $(PORT)
 
-test: $(STAMP) cjk-font  ## the whole suite, TEST_WORKERS sessions in parallel (real PostgreSQL: DATABASE_URL, else 127.0.0.1:5432)
+test: $(STAMP) $(GRAPHIQL) browser cjk-font  ## the whole suite, TEST_WORKERS sessions in parallel (real PostgreSQL: DATABASE_URL, else 127.0.0.1:5432)
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)  ## ruff, mypy, import-linter layer contract
@@ -51,4 +68,5 @@ bench-profile: $(STAMP)  ## py-spy samples of one shape under load (SHAPE=q1|q2|
 	$(BIN)/python -m bench.profile --shape $(or $(SHAPE),q1)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache api/static/graphiql web/graphiql/node_modules \
+		examples/partner/node_modules examples/partner/dist examples/partner/src/gql
