@@ -329,3 +329,37 @@ def gql(db: Database) -> Any:
     from tests.graphql_executor import Executor
 
     return Executor(db)
+
+
+@pytest.fixture(scope="session")
+def signing_key() -> bytes:
+    """The token-signing key of every API process a session starts."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+@pytest.fixture(scope="session")
+def server(
+    database_url: str,
+    app_database_url: str,
+    signing_key: bytes,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Any]:
+    """The API as production runs it: its own login, a member of stockgraph_app only.
+
+    Defined here, once, so every directory's tests share one process per session."""
+    from tests.api.conftest import start_server, stop_server
+
+    srv = start_server(
+        database_url,
+        signing_key,
+        tmp_path_factory.mktemp("server"),
+        extra_env={"STOCKGRAPH_APP_DATABASE_URL": app_database_url},
+    )
+    yield srv
+    stop_server(srv)

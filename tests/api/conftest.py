@@ -1,4 +1,7 @@
-"""A real uvicorn process serving the test database, and real HTTP clients."""
+"""A real uvicorn process serving the test database, and real HTTP clients.
+
+The ``server`` and ``signing_key`` fixtures live in tests/conftest.py: one server per
+session, shared by tests/api, tests/examples and tests/browser alike."""
 
 from __future__ import annotations
 
@@ -7,14 +10,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from auth.caller import Caller
 from domain.tenancy.service import create_client
@@ -33,14 +32,6 @@ class Server:
     env: dict[str, str]
     signing_key: bytes
     process: subprocess.Popen[bytes]
-
-
-@pytest.fixture(scope="session")
-def signing_key() -> bytes:
-    key = ec.generate_private_key(ec.SECP256R1())
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
 
 
 def start_server(
@@ -113,24 +104,6 @@ def stop_server(server: Server) -> None:
         server.process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         server.process.kill()
-
-
-@pytest.fixture(scope="session")
-def server(
-    database_url: str,
-    app_database_url: str,
-    signing_key: bytes,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Server]:
-    """The API as production runs it: its own login, a member of stockgraph_app only."""
-    srv = start_server(
-        database_url,
-        signing_key,
-        tmp_path_factory.mktemp("server"),
-        extra_env={"STOCKGRAPH_APP_DATABASE_URL": app_database_url},
-    )
-    yield srv
-    stop_server(srv)
 
 
 @dataclass

@@ -1,5 +1,2 @@
-"""The browser tests' server: the same real uvicorn fixtures as the API tests."""
-
-from tests.api.conftest import server, signing_key
-
-__all__ = ["server", "signing_key"]
+"""The browser tests' server: the ``server`` fixture of tests/conftest.py, the one the API
+tests share (one process per test session)."""

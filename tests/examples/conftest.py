@@ -1,5 +1,2 @@
-"""The examples' server: the same real uvicorn fixtures as the API tests."""
-
-from tests.api.conftest import server, signing_key
-
-__all__ = ["server", "signing_key"]
+"""The examples tests' server: the ``server`` fixture of tests/conftest.py, the one the API
+tests share (one process per test session)."""
