@@ -25,11 +25,14 @@ from api.cli import _where
 from api.settings import Settings
 from db.embedded import stop_embedded_postgres
 from domain.members.crypto import parse_master_key
+from tests.conftest import SERVER_POOL_SIZE
 
 
 def _env(**extra: str | None) -> dict[str, str]:
+    """The environment of a new user: no STOCKGRAPH_ settings but a small pool (shared server)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKGRAPH_")}
     env.pop("DATABASE_URL", None)
+    env["STOCKGRAPH_POOL_SIZE"] = str(SERVER_POOL_SIZE)
     for key, value in extra.items():
         if value is not None:
             env[key] = value
@@ -245,7 +248,12 @@ def test_make_run_takes_a_port_and_test_runs_in_parallel():
 
     def dry_run(*args: str) -> list[str]:
         done = subprocess.run(
-            ["make", "-n", *args], cwd=root, capture_output=True, text=True, check=True
+            ["make", "-n", "--no-print-directory", *args],
+            cwd=root,
+            env={k: v for k, v in os.environ.items() if not k.startswith("MAKE")},  # under make
+            capture_output=True,
+            text=True,
+            check=True,
         )
         return done.stdout.splitlines()
 
