@@ -461,3 +461,10 @@ class Subscription:
         description="Committed purchase-order changes of the tenant in sequence order, for "
         "orders of any of locationIds; afterSequence replays first, as for stockChanged.",
     )
+    job_progress = strawberry.subscription(
+        resolver=live_r.job_progress,
+        description="A report's or an import's progress (requestReport, createImport with "
+        "background: true) until it finishes: the state now, then each change, then the final "
+        "state and the end of the stream. Following a job needs what its type needs (ReportJob: "
+        "costs:read, ImportJob: admin).",
+    )

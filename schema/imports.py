@@ -32,8 +32,17 @@ class ImportRowError:
 class ImportJob(Node):
     kind: ImportKind  # type: ignore[valid-type]
     status: str = strawberry.field(
-        description="VALIDATED (dry run), COMMITTED, REFUSED (rows had errors, nothing "
-        "written) or FAILED (the file could not be read)."
+        description="QUEUED and RUNNING (background imports), then VALIDATED (dry run), "
+        "COMMITTED, REFUSED (rows had errors, nothing written) or FAILED (the file could not "
+        "be read, or the import failed and wrote nothing)."
+    )
+    phase: str = strawberry.field(
+        description="QUEUED, VALIDATING, WRITING or DONE (jobProgress streams it)."
+    )
+    progress: int = strawberry.field(description="Percent done, 0 to 100.")
+    done: int = strawberry.field(description="Rows checked (VALIDATING) or written (WRITING).")
+    total: int | None = strawberry.field(
+        description="Rows to write (WRITING); null while validating."
     )
     dry_run: bool
     replayed: bool = strawberry.field(
@@ -51,6 +60,7 @@ class ImportJob(Node):
     errors: list[ImportRowError] = strawberry.field(description="The first 1,000 problems.")
     created_by: str
     created_at: datetime
+    finished_at: datetime | None
 
     @classmethod
     def from_row(cls, row: Any, replayed: bool = False) -> ImportJob:
@@ -58,6 +68,10 @@ class ImportJob(Node):
             id=strawberry.ID(ids.encode("ImportJob", row.id)),
             kind=DomainImportKind(row.kind),
             status=row.status,
+            phase=row.phase,
+            progress=row.progress,
+            done=row.done,
+            total=row.total,
             dry_run=row.dry_run,
             replayed=replayed,
             file_name=row.file_name,
@@ -72,6 +86,7 @@ class ImportJob(Node):
             errors=[ImportRowError(**e) for e in row.errors],
             created_by=row.created_by,
             created_at=row.created_at,
+            finished_at=row.finished_at,
         )
 
 
@@ -89,6 +104,11 @@ class CreateImportInput:
         default=None, description="utf-8, utf-8-sig, utf-16, big5 or big5hkscs; default detected."
     )
     sheet: str | None = strawberry.field(default=None, description="XLSX sheet; default first.")
+    background: bool = strawberry.field(
+        default=False,
+        description="Answer at once with the job QUEUED and run it afterwards; follow it with "
+        "jobProgress(jobId) or importJob(id). Default: answer when it has finished.",
+    )
 
 
 @strawberry.type
