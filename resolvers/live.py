@@ -111,7 +111,10 @@ async def purchase_order_updated(
 async def job_progress(info: Info, job_id: strawberry.ID) -> AsyncGenerator[JobProgressEvent, None]:
     ctx = info.context
     try:
-        async for batch in job_live.batches(ctx.broker, ctx.db, ctx.viewer, str(job_id)):
+        stream = job_live.batches(
+            ctx.broker, ctx.db, ctx.viewer, str(job_id), permissions_of(info._field)
+        )
+        async for batch in stream:
             for event in batch:
                 yield job_live.job_progress_root(event)
     except live.Refused as refused:

@@ -463,8 +463,9 @@ class Subscription:
     )
     job_progress = strawberry.subscription(
         resolver=live_r.job_progress,
+        permission_classes=STOCK_READ,
         description="A report's or an import's progress (requestReport, createImport with "
         "background: true) until it finishes: the state now, then each change, then the final "
-        "state and the end of the stream. Following a job needs what its type needs (ReportJob: "
-        "costs:read, ImportJob: admin).",
+        "state and the end of the stream. Following a job also needs what its type declares "
+        "(ReportJob: costs:read, ImportJob: admin): FORBIDDEN without it.",
     )

@@ -83,9 +83,18 @@ def _shown(row: Any) -> tuple[Any, ...]:
 
 
 async def batches(
-    broker: Broker, db: Database, caller: Caller, job_id: str, poll: float = POLL
+    broker: Broker,
+    db: Database,
+    caller: Caller,
+    job_id: str,
+    permissions: tuple[Permission, ...] = (),
+    poll: float = POLL,
 ) -> AsyncIterator[list[LiveEvent]]:
-    """The job's state now, then each change, until the event that shows it finished."""
+    """The job's state now, then each change, until the event that shows it finished.
+
+    ``permissions`` (the field's declared ones) and the job type's are checked again
+    before every event, with the token's expiry, as the broker does for its events.
+    """
     job_type, pk = resolve(caller, job_id)
     tenant = caller.tenant_id
     wake = broker.watch_job(tenant, job_type.kind, pk)
@@ -98,10 +107,12 @@ async def batches(
                 row = await job_state(session, job_type.table, tenant, pk)
             if row is None:
                 raise _missing()
-            if _allowed(caller, job_type) is not None or (
-                caller.expires_at is not None and caller.expires_at <= time.time()
+            if (
+                _allowed(caller, job_type) is not None
+                or not all(caller.has(p) for p in permissions)
+                or (caller.expires_at is not None and caller.expires_at <= time.time())
             ):
-                return  # checked again for every event, as the broker does
+                return
             if _shown(row) != last:
                 last = _shown(row)
                 sequence += 1
@@ -123,7 +134,7 @@ def source(
     permissions: tuple[Permission, ...],
 ) -> AsyncIterator[list[LiveEvent]]:
     """``batches`` for the WebSocket endpoint (``subscriptions.stock.LiveField.source``)."""
-    return batches(broker, db, caller, str(args["jobId"]))
+    return batches(broker, db, caller, str(args["jobId"]), permissions)
 
 
 def job_progress_root(event: LiveEvent) -> JobProgressEvent:
