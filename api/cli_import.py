@@ -10,7 +10,7 @@ import typer
 
 def import_file(
     kind: str = typer.Argument(
-        ..., help="products, opening-stock, replenishment-rules or members (suppliers: later)"
+        ..., help="products, suppliers, opening-stock, replenishment-rules or members"
     ),
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
     tenant: str = typer.Option(...),
@@ -36,7 +36,10 @@ def import_file(
     try:
         chosen = ImportKind(kind.upper().replace("-", "_"))
     except ValueError:
-        fail(f"unknown kind {kind!r}: products, opening-stock, replenishment-rules")
+        fail(
+            f"unknown kind {kind!r}: products, suppliers, opening-stock, replenishment-rules, "
+            "members"
+        )
     cmd = RunImport(
         kind=chosen,
         path=file,

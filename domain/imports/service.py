@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, cast
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.caller import Caller
 from auth.permissions import Permission
-from db.models import ImportJob, Location, Product
+from db.models import ImportJob, Location, Product, Supplier
 from domain import ids
 from domain.access import require
 from domain.audit.service import AuditEntry
@@ -143,8 +144,13 @@ async def _catalogue(session: AsyncSession, tenant: int) -> Catalogue:
     products = await session.execute(
         select(Product.sku, Product.id).where(Product.tenant_id == tenant)
     )
+    suppliers = await session.execute(
+        select(Supplier.code, Supplier.id).where(Supplier.tenant_id == tenant)
+    )
     return Catalogue(
-        locations={r.code: r.id for r in locations}, products={r.sku: r.id for r in products}
+        locations={r.code: r.id for r in locations},
+        products={r.sku: r.id for r in products},
+        suppliers={r.code: r.id for r in suppliers},
     )
 
 
@@ -383,7 +389,9 @@ async def _write(
     """The second pass: the valid rows again, written in batches."""
     _, header, rows = _rows(cmd)
     validator = Validator(
-        cmd.kind, header, Catalogue(dict(catalogue.locations), dict(catalogue.products))
+        cmd.kind,
+        header,
+        Catalogue(dict(catalogue.locations), dict(catalogue.products), dict(catalogue.suppliers)),
     )
     batch: list[dict[str, Any]] = []
     written = 0
@@ -424,6 +432,27 @@ async def _flush(
                     "category": v["category"],
                     "retail_price": v["price"],
                     "cost_price": v["cost"],
+                }
+                for v in batch
+            ],
+        )
+    elif kind is ImportKind.SUPPLIERS:
+        now = datetime.now(UTC)
+        await session.execute(
+            insert(Supplier),
+            [
+                {
+                    "tenant_id": tenant,
+                    "code": v["code"],
+                    "name_zh": v["name_zh"],
+                    "name_en": v["name_en"],
+                    "currency": v["currency"] or "HKD",
+                    "lead_time_days": v["lead_time_days"] if v["lead_time_days"] is not None else 2,
+                    "order_days": list(v["order_days"] or (1, 2, 3, 4, 5)),
+                    "min_order_value": v["min_order_value"] or Decimal(0),
+                    "active": True,
+                    "version": 1,
+                    "updated_at": now,
                 }
                 for v in batch
             ],

@@ -162,9 +162,13 @@ def xlsx_rows(
     import openpyxl  # imported here: only XLSX imports need it
 
     check_xlsx(path)
+    # opened as a file: openpyxl refuses a path whose name does not end in .xlsx, and an
+    # upload is saved under a name of our own
+    handle = path.open("rb")
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        book = openpyxl.load_workbook(handle, read_only=True, data_only=False)
     except Exception as error:  # openpyxl raises many kinds on a damaged file
+        handle.close()
         raise SourceError("MALFORMED", f"the workbook cannot be read: {error}") from error
     try:
         if sheet is not None and sheet not in book.sheetnames:
@@ -186,6 +190,7 @@ def xlsx_rows(
             yield row
     finally:
         book.close()
+        handle.close()
 
 
 @dataclass(frozen=True, slots=True)

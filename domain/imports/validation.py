@@ -40,6 +40,7 @@ class Catalogue:
 
     locations: dict[str, int] = field(default_factory=dict)
     products: dict[str, int] = field(default_factory=dict)
+    suppliers: dict[str, int] = field(default_factory=dict)
 
 
 Parse = Callable[[str], Any]
@@ -62,6 +63,19 @@ PARSERS: dict[str, Parse] = {
     "birthday": checks.birthday,
     "home_location": lambda v: checks.text(v, 64),
     "tier": lambda v: checks.text(v, 32),
+    "code": checks.code,
+    "currency": checks.currency,
+    "lead_time_days": checks.lead_time,
+    "order_days": checks.weekdays,
+    "min_order_value": lambda v: checks.money(v, places=2),
+}
+
+# where a kind's column is narrower than the shared parser allows
+KIND_PARSERS: dict[ImportKind, dict[str, Parse]] = {
+    ImportKind.SUPPLIERS: {
+        "name_zh": lambda v: checks.text(v, 200, required=True),
+        "name_en": lambda v: checks.text(v, 200, required=True),
+    },
 }
 
 
@@ -73,6 +87,7 @@ class Validator:
         self.header = header
         self.catalogue = catalogue
         self.columns = COLUMNS[kind]
+        self.parsers = {**PARSERS, **KIND_PARSERS.get(kind, {})}
         self.seen: dict[Any, int] = {}
 
     def _title(self, key: str) -> str:
@@ -90,7 +105,7 @@ class Validator:
             cell = cells[index] if index is not None and index < len(cells) else ""
             raw[column.key] = cell
             try:
-                values[column.key] = PARSERS[column.key](cell)
+                values[column.key] = self.parsers[column.key](cell)
             except Problem as problem:
                 errors.append(self._error(number, column.key, cell, problem))
         if not errors:
@@ -119,11 +134,27 @@ class Validator:
                 self.seen[("phone", phone)] = number
         return errors
 
+    def _relate_supplier(
+        self, number: int, values: dict[str, Any], raw: dict[str, str]
+    ) -> list[RowError]:
+        code = values["code"]
+        if code in self.catalogue.suppliers:
+            problem = Problem("ALREADY_EXISTS", "a supplier with this code exists")
+            return [self._error(number, "code", raw["code"], problem)]
+        first = self.seen.get(("supplier", code))
+        if first is not None:
+            problem = Problem("DUPLICATE_IN_FILE", f"already on row {first}")
+            return [self._error(number, "code", raw["code"], problem)]
+        self.seen[("supplier", code)] = number
+        return []
+
     def _relate(self, number: int, values: dict[str, Any], raw: dict[str, str]) -> list[RowError]:
         """Checks against the catalogue and the rows before this one."""
         errors: list[RowError] = []
         if self.kind is ImportKind.MEMBERS:
             return self._relate_member(number, values, raw)
+        if self.kind is ImportKind.SUPPLIERS:
+            return self._relate_supplier(number, values, raw)
         sku = values["sku"]
         if self.kind is ImportKind.PRODUCTS:
             key: Any = sku

@@ -271,3 +271,70 @@ async def test_members_import_checks_phones_and_seals_them(database_url, tenant,
             )
         )
     assert len(tiers) == 3 and "GOLD" in tiers
+
+
+SUPPLIERS = (
+    "供應商 Suppliers\n"
+    "供應商編號,供應商名稱,英文名稱,貨幣,交貨期,訂貨日,最低訂貨額\n"
+    "V-1,維記牛奶,Kowloon Dairy,HKD,2,一三五,500\n"
+    "V-2,澳門食品,Macau Foods,MOP,3,Mon-Fri,\n"
+)
+BAD_SUPPLIER = "V-1,重複,Duplicate,USD,1,,\n"
+
+
+async def suppliers(tenant) -> dict[str, tuple]:
+    async with tenant.db.owner_transaction() as s:
+        rows = await s.execute(
+            text(
+                "SELECT code, name_zh, name_en, currency, lead_time_days, order_days, "
+                "min_order_value FROM suppliers WHERE tenant_id = :t"
+            ),
+            {"t": tenant.tenant_id},
+        )
+        return {r.code: tuple(r)[1:] for r in rows}
+
+
+async def test_suppliers_import_from_big5_all_or_nothing_then_valid_rows_once(
+    database_url, tenant, other_tenant, tmp_path
+):
+    bad = tmp_path / "suppliers.csv"
+    bad.write_bytes((SUPPLIERS + BAD_SUPPLIER).encode("big5"))
+
+    dry = cli(database_url, "import", "suppliers", str(bad), "--tenant", tenant.code, "--dry-run")
+    assert dry.returncode == 1
+    report = summary(dry)
+    assert (report["status"], report["kind"], report["encoding"], report["headerRow"]) == (
+        "VALIDATED",
+        "SUPPLIERS",
+        "big5",
+        2,
+    )
+    assert {(e["row"], e["column"], e["code"], e["value"]) for e in report["errors"]} == {
+        (5, "貨幣", "INVALID_CURRENCY", "USD"),
+    }
+    refused = cli(database_url, "import", "suppliers", str(bad), "--tenant", tenant.code)
+    assert refused.returncode == 1 and summary(refused)["status"] == "REFUSED"
+    assert await suppliers(tenant) == {}  # nothing half-written
+
+    written = cli(
+        database_url, "import", "suppliers", str(bad), "--tenant", tenant.code, "--valid-only"
+    )
+    assert written.returncode == 0, written.stderr
+    assert summary(written)["rowsWritten"] == 2
+    assert await suppliers(tenant) == {
+        "V-1": ("維記牛奶", "Kowloon Dairy", "HKD", 2, [1, 3, 5], Decimal("500.00")),
+        "V-2": ("澳門食品", "Macau Foods", "MOP", 3, [1, 2, 3, 4, 5], Decimal("0.00")),
+    }
+    again = cli(
+        database_url, "import", "suppliers", str(bad), "--tenant", tenant.code, "--valid-only"
+    )
+    assert again.returncode == 0
+    assert (summary(again)["replayed"], summary(again)["id"]) == (True, summary(written)["id"])
+    assert await suppliers(other_tenant) == {}
+
+    # a new file naming a code that now exists is refused row by row
+    later = tmp_path / "later.csv"
+    later.write_bytes(SUPPLIERS.replace("V-2", "V-3").encode("big5"))
+    clash = cli(database_url, "import", "suppliers", str(later), "--tenant", tenant.code)
+    assert clash.returncode == 1
+    assert {(e["row"], e["code"]) for e in summary(clash)["errors"]} == {(3, "ALREADY_EXISTS")}
