@@ -338,3 +338,46 @@ async def test_suppliers_import_from_big5_all_or_nothing_then_valid_rows_once(
     clash = cli(database_url, "import", "suppliers", str(later), "--tenant", tenant.code)
     assert clash.returncode == 1
     assert {(e["row"], e["code"]) for e in summary(clash)["errors"]} == {(3, "ALREADY_EXISTS")}
+
+
+def _on_a_terminal(database_url: str, *args: str) -> tuple[int, str]:
+    """Run the CLI with stderr on a pseudo-terminal (as an operator sees it); its output."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    main, side = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=side,
+        env={**os.environ, "DATABASE_URL": database_url, "COLUMNS": "120"},
+    )
+    os.close(side)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the terminal closed: the process has ended
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(main)
+    return process.wait(timeout=120), seen.decode("utf-8", "replace")
+
+
+async def test_the_cli_shows_a_progress_bar_with_phases_on_a_terminal(
+    database_url, tenant, tmp_path
+):
+    rows = "\n".join(f"T{i:05d},貨品{i},Item {i},{i % 40 + 1}" for i in range(30_000))
+    path = tmp_path / "many.csv"
+    path.write_bytes(f"SKU,中文名稱,English Name,售價\n{rows}\n".encode("big5"))
+    code, screen = _on_a_terminal(
+        database_url, "import", "products", str(path), "--tenant", tenant.code
+    )
+    assert code == 0, screen
+    assert "validating" in screen and "writing" in screen, screen
+    assert "of 30,000 rows" in screen  # writing knows its total
+    assert "%" in screen
