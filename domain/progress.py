@@ -12,6 +12,7 @@ final state, and a lost notification costs at most a poll interval.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -21,6 +22,8 @@ from sqlalchemy import Table, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.session import Database
+
+log = logging.getLogger("stockgraph.progress")
 
 JOB_CHANNEL = "stockgraph_jobs"
 _NOTIFY = text("SELECT pg_notify(:channel, :payload)")
@@ -63,6 +66,17 @@ class Tracker:
     min_interval: float = 0.1
     _last_write: float = field(default=0.0, init=False)
     _last_phase: str | None = field(default=None, init=False)
+
+    async def progress(self, phase: str, done: int, total: int | None, percent: int) -> None:
+        """Record progress on the way, best effort: a failed write is logged, never raised.
+
+        The work matters more than its progress bar; the final state goes through
+        ``update``, which raises.
+        """
+        try:
+            await self.update(phase, done, total, percent)
+        except Exception as error:
+            log.warning("progress of %s job %s not recorded: %s", self.kind, self.job_id, error)
 
     async def update(
         self,

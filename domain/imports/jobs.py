@@ -12,7 +12,9 @@ job whose process dies stays RUNNING; importing the file again starts anew.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 from datetime import UTC, datetime
 
 from auth.caller import Caller
@@ -23,19 +25,37 @@ from domain.progress import JobKind, Tracker
 
 log = logging.getLogger("stockgraph.imports")
 
+# Imports running at once in this process. Each holds a pooled connection for its
+# own transaction and takes a second one now and then for its progress: bounded
+# here so that imports never take the whole pool (10) between them.
+MAX_RUNNING = 2
+_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _slots() -> asyncio.Semaphore:
+    """This event loop's semaphore (one per loop: a semaphore belongs to its loop)."""
+    loop = asyncio.get_running_loop()
+    slots = _SLOTS.get(loop)
+    if slots is None:
+        slots = _SLOTS[loop] = asyncio.Semaphore(MAX_RUNNING)
+    return slots
+
 
 async def run_queued(db: Database, caller: Caller, cmd: RunImport, job_id: int) -> None:
     """Run a queued import to its end; every outcome is recorded on the job, never raised."""
     track = Tracker(db, J, JobKind.IMPORT, caller.tenant_id, job_id)
 
     async def progress(phase: ImportPhase, done: int, total: int | None, percent: int) -> None:
-        await track.update(phase, done, total, percent, force=done == 0)
+        await track.progress(phase, done, total, percent)  # a new phase is always written
 
     try:
-        await track.update(ImportPhase.VALIDATING, 0, None, 1, force=True, status="RUNNING")
-        async with db.tenant_transaction(caller.tenant_id) as session:
-            outcome: ImportOutcome = await run_import(session, caller, cmd, progress, job_id)
-            await append(session, caller, outcome.audit())
+        async with _slots():  # waits QUEUED while others run
+            await track.update(ImportPhase.VALIDATING, 0, None, 1, force=True, status="RUNNING")
+            async with db.tenant_transaction(caller.tenant_id) as session:
+                outcome: ImportOutcome = await run_import(session, caller, cmd, progress, job_id)
+                await append(session, caller, outcome.audit())
     except Exception as error:  # recorded on the job for the caller to see
         log.exception("import job %s failed", job_id)
         problem = {

@@ -182,7 +182,7 @@ async def build(db: Database, caller: Caller, job_id: int, tick_interval: float 
         while not rendering.done():
             await asyncio.wait({rendering}, timeout=tick_interval)
             percent = percent_of(RENDER_START, RENDER_END, lines.done, total)
-            await track.update(ReportPhase.RENDERING, lines.done, total, percent)
+            await track.progress(ReportPhase.RENDERING, lines.done, total, percent)
         content = rendering.result()
         await track.update(ReportPhase.STORING, total, total, RENDER_END + 2, force=True)
         stem = "stock-movements" if kind is ReportKind.STOCK_MOVEMENT else "stocktake-record"
