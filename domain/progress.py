@@ -63,7 +63,7 @@ class Tracker:
     kind: JobKind
     tenant_id: int
     job_id: int
-    min_interval: float = 0.1
+    min_interval: float = 0.25
     _last_write: float = field(default=0.0, init=False)
     _last_phase: str | None = field(default=None, init=False)
 

@@ -140,7 +140,7 @@ class _Lines:
         self.done += 1
 
 
-async def build(db: Database, caller: Caller, job_id: int, tick_interval: float = 0.1) -> None:
+async def build(db: Database, caller: Caller, job_id: int, tick_interval: float = 0.25) -> None:
     """Build the job's file, recording progress as it goes; a failure is recorded, never raised.
 
     The file is rendered in a worker thread (openpyxl and fpdf2 are synchronous) while
