@@ -203,6 +203,9 @@ async def test_a_report_job_is_followed_from_another_process_to_its_download(
     assert [(e["status"], e["percent"], e["finished"]) for e in again] == [("DONE", 100, True)]
 
 
+ROWS = 20_000
+
+
 def products_csv(count: int) -> bytes:
     lines = ["SKU,中文名稱,English Name,售價"]
     lines += [f"N{i:05d},貨品{i},Item {i},{i % 50 + 1}.50" for i in range(count)]
@@ -214,7 +217,7 @@ async def test_an_import_job_is_followed_from_another_process_to_its_summary(
 ):
     token, far = await tokens(server, follower, tenant, "stock:read admin")
     queued = await upload(
-        server, token, products_csv(8000), "products.csv", kind="PRODUCTS", background=True
+        server, token, products_csv(ROWS), "products.csv", kind="PRODUCTS", background=True
     )
     assert queued["userErrors"] == []
     assert (queued["importJob"]["status"], queued["importJob"]["phase"]) == ("QUEUED", "QUEUED")
@@ -225,28 +228,28 @@ async def test_an_import_job_is_followed_from_another_process_to_its_summary(
     phases = [e["phase"] for e in events]
     assert phases == sorted(phases, key=["QUEUED", "VALIDATING", "WRITING", "DONE"].index)
     writing = [e for e in events if e["phase"] == "WRITING"]
-    assert writing and {e["total"] for e in writing} == {8000}
+    assert writing and {e["total"] for e in writing} == {ROWS}
     checked = [e["done"] for e in events if e["phase"] == "VALIDATING"]
     assert checked == sorted(checked)
     last = events[-1]
-    assert (last["status"], last["done"], last["total"]) == ("COMMITTED", 8000, 8000)
+    assert (last["status"], last["done"], last["total"]) == ("COMMITTED", ROWS, ROWS)
     assert last["importJob"] == {
         "status": "COMMITTED",
-        "rowsTotal": 8000,
-        "rowsWritten": 8000,
+        "rowsTotal": ROWS,
+        "rowsWritten": ROWS,
         "errorCount": 0,
     }
     async with tenant.db.tenant_transaction(tenant.tenant_id) as session:
         written = await session.execute(
             select(Product.sku).where(
-                Product.tenant_id == tenant.tenant_id, Product.sku == "N07999"
+                Product.tenant_id == tenant.tenant_id, Product.sku == "N19999"
             )
         )
-        assert written.scalar_one() == "N07999"
+        assert written.scalar_one() == "N19999"
 
     # the same file again is answered from the job that wrote it; nothing is queued
     again = await upload(
-        server, token, products_csv(8000), "products.csv", kind="PRODUCTS", background=True
+        server, token, products_csv(ROWS), "products.csv", kind="PRODUCTS", background=True
     )
     assert again["importJob"]["id"] == job_id
     assert again["importJob"]["status"] == "COMMITTED"
