@@ -222,3 +222,29 @@ def weekdays(value: str) -> tuple[int, ...] | None:
         else:
             days.add(_weekday(part))
     return tuple(sorted(days))
+
+
+def optional_quantity(value: str) -> int | None:
+    """Units, 0 to the limit; blank: none given."""
+    return quantity(value, allow_zero=True) if value.strip() else None
+
+
+_METHODS = {
+    "reorderpoint": "REORDER_POINT",
+    "rop": "REORDER_POINT",
+    "再訂購點": "REORDER_POINT",
+    "minmax": "MIN_MAX",
+    "最低最高": "MIN_MAX",
+    "最低至最高": "MIN_MAX",
+}
+
+
+def rule_method(value: str) -> str | None:
+    """REORDER_POINT (also ROP, 再訂購點) or MIN_MAX (also min/max, 最低最高); blank: default."""
+    checked = text(value, 32)
+    if checked is None:
+        return None
+    method = _METHODS.get(re.sub(r"[\s_\-/]+", "", checked).casefold())
+    if method is None:
+        raise Problem("INVALID_METHOD", "REORDER_POINT or MIN_MAX")
+    return method

@@ -88,7 +88,29 @@ COLUMNS: dict[ImportKind, tuple[Column, ...]] = {
     ImportKind.REPLENISHMENT_RULES: (
         LOCATION,
         SKU,
-        _col("reorder_point", True, "reorder point", "再訂購點", "安全存量"),
+        _col("reorder_point", True, "reorder point", "再訂購點", "補貨點"),
+        _col("method", False, "rule", "補貨方式", "補貨方法"),
+        _col("min_quantity", False, "min", "min quantity", "minimum", "最低存量", "最少存量"),
+        _col("max_quantity", False, "max", "max quantity", "maximum", "最高存量", "最多存量"),
+        _col("safety_stock", False, "safety stock", "安全存量", "安全庫存"),
+        _col(
+            "review_period_days",
+            False,
+            "review period",
+            "review period (days)",
+            "review days",
+            "檢討週期",
+            "覆核週期",
+        ),
+        _col("supplier", False, "supplier code", "preferred supplier", "供應商", "供應商編號"),
+        _col(
+            "source_location",
+            False,
+            "source location",
+            "transfer from",
+            "調貨來源",
+            "調貨分店",
+        ),
     ),
 }
 

@@ -34,6 +34,7 @@ from domain.imports.source import Opened, SourceError, open_rows
 from domain.imports.validation import Catalogue, RowError, Validator
 from domain.members.service import CreateMember, create_member
 from domain.progress import JOB_CHANNEL, JobKind, notify_payload
+from domain.replenishment import rules
 from domain.stock.ledger import Posting, post
 from domain.stock.records import MovementKind
 
@@ -175,6 +176,8 @@ async def queue_import(session: AsyncSession, caller: Caller, cmd: RunImport) ->
 
 def _allowed(caller: Caller, cmd: RunImport) -> None:
     require(caller, Permission.ADMIN, None, ["kind"])
+    if cmd.kind is ImportKind.REPLENISHMENT_RULES:  # as setReplenishmentRules
+        require(caller, Permission.STOCK_WRITE, None, ["kind"])
     if cmd.kind is ImportKind.MEMBERS and cmd.master is None:
         raise InvalidInput("member imports need the personal-data key", ["kind"])
 
@@ -485,6 +488,33 @@ async def _flush(
             )
             await create_member(session, caller, cmd.master, member)
     elif kind is ImportKind.REPLENISHMENT_RULES:
+        await rules.set_rules(
+            session,
+            caller,
+            rules.SetRules(
+                tuple(
+                    rules.RuleLine(
+                        location_id=catalogue.locations[v["location"]],
+                        sku=v["sku"],
+                        method=rules.RuleMethod(v["method"] or "REORDER_POINT"),
+                        min_quantity=v["min_quantity"],
+                        max_quantity=v["max_quantity"],
+                        reorder_point=v["reorder_point"],
+                        safety_stock=v["safety_stock"] or 0,
+                        review_period_days=(
+                            v["review_period_days"] if v["review_period_days"] is not None else 7
+                        ),
+                        supplier_id=catalogue.suppliers[v["supplier"]] if v["supplier"] else None,
+                        source_location_id=(
+                            catalogue.locations[v["source_location"]]
+                            if v["source_location"]
+                            else None
+                        ),
+                    )
+                    for v in batch
+                )
+            ),
+        )
         await session.execute(
             _REORDER,
             {

@@ -68,6 +68,13 @@ PARSERS: dict[str, Parse] = {
     "lead_time_days": checks.lead_time,
     "order_days": checks.weekdays,
     "min_order_value": lambda v: checks.money(v, places=2),
+    "method": checks.rule_method,
+    "min_quantity": checks.optional_quantity,
+    "max_quantity": checks.optional_quantity,
+    "safety_stock": checks.optional_quantity,
+    "review_period_days": checks.lead_time,
+    "supplier": lambda v: checks.code(v) if v.strip() else None,
+    "source_location": lambda v: checks.code(v) if v.strip() else None,
 }
 
 # where a kind's column is narrower than the shared parser allows
@@ -148,6 +155,33 @@ class Validator:
         self.seen[("supplier", code)] = number
         return []
 
+    def _relate_rule(
+        self, number: int, values: dict[str, Any], raw: dict[str, str]
+    ) -> list[RowError]:
+        """A rule's own consistency, and the supplier or location it names."""
+        errors: list[RowError] = []
+
+        def problem(key: str, code: str, message: str) -> None:
+            errors.append(self._error(number, key, raw[key], Problem(code, message)))
+
+        supplier, source = values["supplier"], values["source_location"]
+        if supplier is not None and supplier not in self.catalogue.suppliers:
+            problem("supplier", "UNKNOWN_SUPPLIER", "no such supplier")
+        if source is not None and source not in self.catalogue.locations:
+            problem("source_location", "UNKNOWN_LOCATION", "no such location")
+        if supplier is not None and source is not None:
+            problem("source_location", "INVALID", "a rule has one preferred source")
+        if source is not None and source == values["location"]:
+            problem("source_location", "INVALID", "a location does not replenish itself")
+        low, high = values["min_quantity"], values["max_quantity"]
+        if values["method"] == "MIN_MAX":
+            for key, given in (("min_quantity", low), ("max_quantity", high)):
+                if given is None:
+                    problem(key, "REQUIRED", "MIN_MAX needs a minimum and a maximum")
+        if low is not None and high is not None and low > high:
+            problem("min_quantity", "OUT_OF_RANGE", "the minimum is above the maximum")
+        return errors
+
     def _relate(self, number: int, values: dict[str, Any], raw: dict[str, str]) -> list[RowError]:
         """Checks against the catalogue and the rows before this one."""
         errors: list[RowError] = []
@@ -180,6 +214,8 @@ class Validator:
                     )
                 )
             key = (location, sku)
+            if self.kind is ImportKind.REPLENISHMENT_RULES:
+                errors.extend(self._relate_rule(number, values, raw))
         first = self.seen.get(key)
         if first is not None:
             errors.append(

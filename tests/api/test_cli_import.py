@@ -132,6 +132,19 @@ async def test_reorder_rules_and_a_hostile_file(database_url, tenant, tmp_path):
             )
         )
     assert points == [0, 4]
+    async with tenant.db.owner_transaction() as s:
+        made = sorted(
+            (r.location_id, r.method, r.reorder_point, r.safety_stock, r.review_period_days)
+            for r in await s.execute(
+                text("SELECT * FROM replenishment_rules WHERE tenant_id = :t"),
+                {"t": tenant.tenant_id},
+            )
+        )
+    # the rules suggestions read, with the defaults of setReplenishmentRules
+    assert made == [
+        (tenant.locations["S1"], "REORDER_POINT", 4, 0, 7),
+        (tenant.locations["S2"], "REORDER_POINT", 0, 0, 7),
+    ]
 
     wide = tmp_path / "wide.csv"
     wide.write_text(",".join(["SKU"] * 10_000) + "\n", encoding="utf-8")
@@ -381,3 +394,78 @@ async def test_the_cli_shows_a_progress_bar_with_phases_on_a_terminal(
     assert "validating" in screen and "writing" in screen, screen
     assert "of 30,000 rows" in screen  # writing knows its total
     assert "%" in screen
+
+
+async def test_replenishment_rules_with_methods_sources_and_their_checks(
+    database_url, tenant, tmp_path
+):
+    cli(
+        database_url, "import", "suppliers", str(_suppliers_file(tmp_path)), "--tenant", tenant.code
+    )
+    body = (
+        "分店,貨號,再訂購點,補貨方式,最低存量,最高存量,安全存量,檢討週期,供應商,調貨來源\n"
+        "S1,A,5,,,,2,14,V-1,\n"
+        "S2,B,0,MIN_MAX,10,40,,,,WH\n"
+        "S2,C,3,min/max,50,20,,,V-9,S2\n"
+    )
+    path = tmp_path / "rules.csv"
+    path.write_bytes(body.encode("big5"))
+    refused = cli(database_url, "import", "replenishment-rules", str(path), "--tenant", tenant.code)
+    assert refused.returncode == 1
+    assert {(e["row"], e["column"], e["code"]) for e in summary(refused)["errors"]} == {
+        (4, "最低存量", "OUT_OF_RANGE"),
+        (4, "供應商", "UNKNOWN_SUPPLIER"),
+        (4, "調貨來源", "INVALID"),
+    }
+    done = cli(
+        database_url,
+        "import",
+        "replenishment-rules",
+        str(path),
+        "--tenant",
+        tenant.code,
+        "--valid-only",
+    )
+    assert done.returncode == 0, done.stderr
+    async with tenant.db.owner_transaction() as s:
+        made = {
+            (r.location_id, r.product_id): tuple(r)[2:]
+            for r in await s.execute(
+                text(
+                    "SELECT r.location_id, r.product_id, method, min_quantity, max_quantity, "
+                    "reorder_point, safety_stock, review_period_days, s.code, "
+                    "source_location_id FROM replenishment_rules r "
+                    "LEFT JOIN suppliers s ON s.tenant_id = r.tenant_id "
+                    "AND s.id = r.source_supplier_id WHERE r.tenant_id = :t"
+                ),
+                {"t": tenant.tenant_id},
+            )
+        }
+    assert made == {
+        (tenant.locations["S1"], tenant.products["A"]): (
+            "REORDER_POINT",
+            None,
+            None,
+            5,
+            2,
+            14,
+            "V-1",
+            None,
+        ),
+        (tenant.locations["S2"], tenant.products["B"]): (
+            "MIN_MAX",
+            10,
+            40,
+            0,
+            0,
+            7,
+            None,
+            tenant.locations["WH"],
+        ),
+    }
+
+
+def _suppliers_file(tmp_path):
+    path = tmp_path / "suppliers.csv"
+    path.write_bytes(SUPPLIERS.encode("big5"))
+    return path
