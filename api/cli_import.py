@@ -10,7 +10,8 @@ import typer
 
 def import_file(
     kind: str = typer.Argument(
-        ..., help="products, suppliers, opening-stock, replenishment-rules or members"
+        ...,
+        help="products, suppliers, supplier-products, opening-stock, replenishment-rules, members",
     ),
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
     tenant: str = typer.Option(...),
@@ -37,8 +38,8 @@ def import_file(
         chosen = ImportKind(kind.upper().replace("-", "_"))
     except ValueError:
         fail(
-            f"unknown kind {kind!r}: products, suppliers, opening-stock, replenishment-rules, "
-            "members"
+            f"unknown kind {kind!r}: products, suppliers, supplier-products, opening-stock, "
+            "replenishment-rules, members"
         )
     cmd = RunImport(
         kind=chosen,

@@ -248,3 +248,13 @@ def rule_method(value: str) -> str | None:
     if method is None:
         raise Problem("INVALID_METHOD", "REORDER_POINT or MIN_MAX")
     return method
+
+
+def bounded_quantity(value: str, limit: int) -> int | None:
+    """A count of at least 1 and at most ``limit`` (pack size, minimum order); blank: 1."""
+    if not value.strip():
+        return None
+    number = quantity(value)
+    if number > limit:
+        raise Problem("OUT_OF_RANGE", f"must be 1 to {limit}")
+    return number

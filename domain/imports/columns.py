@@ -15,6 +15,7 @@ HEADER_SEARCH_ROWS = 20  # title rows above the header are skipped, up to this m
 class ImportKind(StrEnum):
     PRODUCTS = "PRODUCTS"
     SUPPLIERS = "SUPPLIERS"
+    SUPPLIER_PRODUCTS = "SUPPLIER_PRODUCTS"
     OPENING_STOCK = "OPENING_STOCK"
     REPLENISHMENT_RULES = "REPLENISHMENT_RULES"
     MEMBERS = "MEMBERS"
@@ -69,6 +70,22 @@ COLUMNS: dict[ImportKind, tuple[Column, ...]] = {
             "最低訂貨額",
             "最低訂單金額",
             "起訂金額",
+        ),
+    ),
+    ImportKind.SUPPLIER_PRODUCTS: (
+        _col("supplier", True, "supplier code", "供應商編號", "供應商代號", "供應商"),
+        SKU,
+        _col("unit_cost", True, "cost", "unit cost", "cost price", "單位成本", "成本", "進貨價"),
+        _col("supplier_sku", False, "supplier sku", "supplier item code", "供應商貨號"),
+        _col("pack_size", False, "pack", "pack size", "case size", "每箱數量", "包裝數量"),
+        _col(
+            "min_order_quantity",
+            False,
+            "moq",
+            "minimum order quantity",
+            "min order quantity",
+            "最低訂購量",
+            "起訂量",
         ),
     ),
     ImportKind.OPENING_STOCK: (

@@ -14,7 +14,6 @@ import hashlib
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, cast
@@ -32,11 +31,8 @@ from domain.errors import InvalidInput
 from domain.imports.columns import Header, ImportKind, find_header
 from domain.imports.source import Opened, SourceError, open_rows
 from domain.imports.validation import Catalogue, RowError, Validator
-from domain.members.service import CreateMember, create_member
+from domain.imports.writers import write_batch
 from domain.progress import JOB_CHANNEL, JobKind, notify_payload
-from domain.replenishment import rules
-from domain.stock.ledger import Posting, post
-from domain.stock.records import MovementKind
 
 J = cast(Table, ImportJob.__table__)
 MAX_ERRORS = 1000
@@ -58,18 +54,6 @@ class ImportPhase(StrEnum):
 
 # (phase, rows done, rows in the phase if known, percent of the whole import)
 Progress = Callable[[ImportPhase, int, int | None, int], Awaitable[None]]
-
-_REORDER = text(
-    """
-    INSERT INTO stock_levels (tenant_id, location_id, product_id, reorder_point)
-    SELECT :tenant, r.location_id, r.product_id, r.point
-    FROM unnest(CAST(:locations AS bigint[]), CAST(:products AS bigint[]),
-                CAST(:points AS integer[])) AS r(location_id, product_id, point)
-    ORDER BY r.location_id, r.product_id
-    ON CONFLICT (tenant_id, location_id, product_id)
-    DO UPDATE SET reorder_point = EXCLUDED.reorder_point, updated_at = now()
-    """
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +161,9 @@ async def queue_import(session: AsyncSession, caller: Caller, cmd: RunImport) ->
 def _allowed(caller: Caller, cmd: RunImport) -> None:
     require(caller, Permission.ADMIN, None, ["kind"])
     if cmd.kind is ImportKind.REPLENISHMENT_RULES:  # as setReplenishmentRules
+        require(caller, Permission.STOCK_WRITE, None, ["kind"])
+    if cmd.kind is ImportKind.SUPPLIER_PRODUCTS:  # as setSupplierProducts
+        require(caller, Permission.COSTS_READ, None, ["kind"])
         require(caller, Permission.STOCK_WRITE, None, ["kind"])
     if cmd.kind is ImportKind.MEMBERS and cmd.master is None:
         raise InvalidInput("member imports need the personal-data key", ["kind"])
@@ -404,124 +391,10 @@ async def _write(
             continue
         batch.append(values)
         if len(batch) >= BATCH:
-            written += await _flush(session, caller, cmd, catalogue, batch)
+            written += await write_batch(session, caller, cmd.kind, cmd.master, catalogue, batch)
             batch = []
             percent = WRITE_START + (99 - WRITE_START) * written // max(valid, 1)
             await progress(ImportPhase.WRITING, written, valid, percent)
     if batch:
-        written += await _flush(session, caller, cmd, catalogue, batch)
+        written += await write_batch(session, caller, cmd.kind, cmd.master, catalogue, batch)
     return written
-
-
-async def _flush(
-    session: AsyncSession,
-    caller: Caller,
-    cmd: RunImport,
-    catalogue: Catalogue,
-    batch: list[dict[str, Any]],
-) -> int:
-    tenant = caller.tenant_id
-    kind = cmd.kind
-    if kind is ImportKind.PRODUCTS:
-        await session.execute(
-            insert(Product),
-            [
-                {
-                    "tenant_id": tenant,
-                    "sku": v["sku"],
-                    "barcode": v["barcode"],
-                    "name_zh": v["name_zh"],
-                    "name_en": v["name_en"],
-                    "category": v["category"],
-                    "retail_price": v["price"],
-                    "cost_price": v["cost"],
-                }
-                for v in batch
-            ],
-        )
-    elif kind is ImportKind.SUPPLIERS:
-        now = datetime.now(UTC)
-        await session.execute(
-            insert(Supplier),
-            [
-                {
-                    "tenant_id": tenant,
-                    "code": v["code"],
-                    "name_zh": v["name_zh"],
-                    "name_en": v["name_en"],
-                    "currency": v["currency"] or "HKD",
-                    "lead_time_days": v["lead_time_days"] if v["lead_time_days"] is not None else 2,
-                    "order_days": list(v["order_days"] or (1, 2, 3, 4, 5)),
-                    "min_order_value": v["min_order_value"] or Decimal(0),
-                    "active": True,
-                    "version": 1,
-                    "updated_at": now,
-                }
-                for v in batch
-            ],
-        )
-    elif kind is ImportKind.OPENING_STOCK:
-        postings = [
-            Posting(
-                location_id=catalogue.locations[v["location"]],
-                product_id=catalogue.products[v["sku"]],
-                kind=MovementKind.OPENING,
-                delta=v["quantity"],
-                reason="OPENING",
-                reference="import",
-                unit_cost=v["unit_cost"],
-            )
-            for v in batch
-        ]
-        await post(session, caller, postings)
-    elif kind is ImportKind.MEMBERS:
-        assert cmd.master is not None
-        for v in batch:  # one at a time: each member gets keys and a blind phone index
-            home = v["home_location"]
-            member = CreateMember(
-                name=v["name"],
-                phone=v["phone"],
-                email=v["email"],
-                birthday=v["birthday"],
-                home_location_id=catalogue.locations[home] if home is not None else None,
-                tier=v["tier"],
-            )
-            await create_member(session, caller, cmd.master, member)
-    elif kind is ImportKind.REPLENISHMENT_RULES:
-        await rules.set_rules(
-            session,
-            caller,
-            rules.SetRules(
-                tuple(
-                    rules.RuleLine(
-                        location_id=catalogue.locations[v["location"]],
-                        sku=v["sku"],
-                        method=rules.RuleMethod(v["method"] or "REORDER_POINT"),
-                        min_quantity=v["min_quantity"],
-                        max_quantity=v["max_quantity"],
-                        reorder_point=v["reorder_point"],
-                        safety_stock=v["safety_stock"] or 0,
-                        review_period_days=(
-                            v["review_period_days"] if v["review_period_days"] is not None else 7
-                        ),
-                        supplier_id=catalogue.suppliers[v["supplier"]] if v["supplier"] else None,
-                        source_location_id=(
-                            catalogue.locations[v["source_location"]]
-                            if v["source_location"]
-                            else None
-                        ),
-                    )
-                    for v in batch
-                )
-            ),
-        )
-        await session.execute(
-            _REORDER,
-            {
-                "tenant": tenant,
-                "locations": [catalogue.locations[v["location"]] for v in batch],
-                "products": [catalogue.products[v["sku"]] for v in batch],
-                "points": [v["reorder_point"] for v in batch],
-            },
-        )
-    return len(batch)

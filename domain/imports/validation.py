@@ -69,6 +69,9 @@ PARSERS: dict[str, Parse] = {
     "order_days": checks.weekdays,
     "min_order_value": lambda v: checks.money(v, places=2),
     "method": checks.rule_method,
+    "supplier_sku": lambda v: checks.text(v, 64),
+    "pack_size": lambda v: checks.bounded_quantity(v, 100_000),
+    "min_order_quantity": lambda v: checks.bounded_quantity(v, 1_000_000),
     "min_quantity": checks.optional_quantity,
     "max_quantity": checks.optional_quantity,
     "safety_stock": checks.optional_quantity,
@@ -82,6 +85,10 @@ KIND_PARSERS: dict[ImportKind, dict[str, Parse]] = {
     ImportKind.SUPPLIERS: {
         "name_zh": lambda v: checks.text(v, 200, required=True),
         "name_en": lambda v: checks.text(v, 200, required=True),
+    },
+    ImportKind.SUPPLIER_PRODUCTS: {
+        "supplier": checks.code,
+        "unit_cost": lambda v: checks.money(v, required=True),
     },
 }
 
@@ -196,6 +203,14 @@ class Validator:
                 errors.append(
                     self._error(number, "sku", raw["sku"], Problem("ALREADY_EXISTS", "SKU exists"))
                 )
+        elif self.kind is ImportKind.SUPPLIER_PRODUCTS:
+            if values["supplier"] not in self.catalogue.suppliers:
+                problem = Problem("UNKNOWN_SUPPLIER", "no such supplier")
+                errors.append(self._error(number, "supplier", raw["supplier"], problem))
+            if sku not in self.catalogue.products:
+                problem = Problem("UNKNOWN_SKU", "no such product")
+                errors.append(self._error(number, "sku", raw["sku"], problem))
+            key = (values["supplier"], sku)
         else:
             location = values["location"]
             if location not in self.catalogue.locations:

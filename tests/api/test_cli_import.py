@@ -469,3 +469,55 @@ def _suppliers_file(tmp_path):
     path = tmp_path / "suppliers.csv"
     path.write_bytes(SUPPLIERS.encode("big5"))
     return path
+
+
+async def test_supplier_products_join_suppliers_and_skus_and_upsert(database_url, tenant, tmp_path):
+    cli(
+        database_url, "import", "suppliers", str(_suppliers_file(tmp_path)), "--tenant", tenant.code
+    )
+    body = (
+        "供應商編號,貨號,進貨價,供應商貨號,每箱數量,最低訂購量\n"
+        "V-1,A,3.50,KD-A,12,2\n"
+        "V-1,B,HK$8.2,,,\n"
+        "V-2,A,3.40,MF-A,6,1\n"
+        "V-1,A,3.60,,,\n"
+        "V-9,Z,abc,,0,\n"
+    )
+    path = tmp_path / "supplier-products.csv"
+    path.write_bytes(body.encode("big5"))
+    dry = cli(
+        database_url, "import", "supplier-products", str(path), "--tenant", tenant.code, "--dry-run"
+    )
+    assert {(e["row"], e["column"], e["code"]) for e in summary(dry)["errors"]} == {
+        (5, "貨號", "DUPLICATE_IN_FILE"),
+        (6, "進貨價", "NOT_A_NUMBER"),
+        (6, "每箱數量", "OUT_OF_RANGE"),
+    }
+    done = cli(
+        database_url,
+        "import",
+        "supplier-products",
+        str(path),
+        "--tenant",
+        tenant.code,
+        "--valid-only",
+    )
+    assert done.returncode == 0, done.stderr
+    assert summary(done)["rowsWritten"] == 3
+    async with tenant.db.owner_transaction() as s:
+        rows = await s.execute(
+            text(
+                "SELECT s.code, p.sku, sp.unit_cost, sp.supplier_sku, sp.pack_size, "
+                "sp.min_order_quantity FROM supplier_products sp "
+                "JOIN suppliers s ON s.tenant_id = sp.tenant_id AND s.id = sp.supplier_id "
+                "JOIN products p ON p.tenant_id = sp.tenant_id AND p.id = sp.product_id "
+                "WHERE sp.tenant_id = :t"
+            ),
+            {"t": tenant.tenant_id},
+        )
+        got = sorted(tuple(r) for r in rows)
+    assert got == [
+        ("V-1", "A", Decimal("3.5000"), "KD-A", 12, 2),
+        ("V-1", "B", Decimal("8.2000"), None, 1, 1),
+        ("V-2", "A", Decimal("3.4000"), "MF-A", 6, 1),
+    ]
