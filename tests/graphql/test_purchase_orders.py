@@ -466,6 +466,18 @@ async def test_an_order_below_the_minimum_is_held_and_explained_then_drafted_on_
         SET_RULES,
         rules=[{"locationId": tenant.loc("S1"), "sku": "A", "supplierId": sid}],
     )
+    flagged = await gql.ok(
+        "query($loc: ID!) { replenishmentSuggestions(locationId: $loc) { edges { node { sku "
+        "purchaseQuantity belowSupplierMinimum explanation } } } }",
+        tenant.owner,
+        {"loc": tenant.loc("S1")},
+    )
+    (suggested,) = [e["node"] for e in flagged["replenishmentSuggestions"]["edges"]]
+    assert suggested["belowSupplierMinimum"] is True
+    assert suggested["explanation"].endswith(
+        "; alone below the supplier's minimum order of HKD 5000.00: held when drafting until "
+        "its accepted purchases here reach it"
+    )
     accepted = await run(gql, tenant.owner, ACCEPT, locationId=tenant.loc("S1"), sku="A")
     units = accepted["decision"]["purchaseQuantity"]
     assert units > 0
