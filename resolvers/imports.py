@@ -10,7 +10,7 @@ import asyncio
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,7 +50,12 @@ async def _save(upload: Any, directory: str) -> tuple[Path, str]:
     return path, name
 
 
-async def create_import(info: Info, input: CreateImportInput) -> ImportJobPayload:
+async def create_import(
+    info: Info,
+    input: Annotated[
+        CreateImportInput, strawberry.argument(description="What to do; see CreateImportInput.")
+    ],
+) -> ImportJobPayload:
     directory = tempfile.mkdtemp(prefix="stockgraph-import-")
     handed_over = False
     try:
@@ -106,7 +111,10 @@ def _start(db: Database, caller: Caller, cmd: imports.RunImport, pk: int, direct
     task.add_done_callback(_RUNNING.discard)
 
 
-async def import_job(info: Info, id: strawberry.ID) -> ImportJob | None:
+async def import_job(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The import job's global ID.")],
+) -> ImportJob | None:
     pk = decode_id_or_none(id, "ImportJob")
     if pk is None:
         return None

@@ -5,10 +5,14 @@ from __future__ import annotations
 import strawberry
 
 from domain.progress import JobKind as DomainJobKind
+from schema.describe import enum_values
 from schema.imports import ImportJob
 from schema.reports import ReportJob
 
-JobKind = strawberry.enum(DomainJobKind, name="JobKind")
+JobKind = enum_values(
+    REPORT="A report (requestReport): a ReportJob.",
+    IMPORT="An import (createImport): an ImportJob.",
+)(strawberry.enum(DomainJobKind, name="JobKind", description="What a job makes."))
 
 
 @strawberry.type(
@@ -17,8 +21,8 @@ JobKind = strawberry.enum(DomainJobKind, name="JobKind")
     "import's summary)."
 )
 class JobProgressEvent:
-    job_id: strawberry.ID
-    kind: JobKind  # type: ignore[valid-type]
+    job_id: strawberry.ID = strawberry.field(description="The job's global ID, as subscribed.")
+    kind: JobKind = strawberry.field(description="Report or import.")  # type: ignore[valid-type]
     status: str = strawberry.field(
         description="The job's status (ReportJob.status or ImportJob.status)."
     )
@@ -31,6 +35,8 @@ class JobProgressEvent:
         description="How many the phase has, once known (null while an import is validating)."
     )
     percent: int = strawberry.field(description="Of the whole job, 0 to 100.")
-    finished: bool
+    finished: bool = strawberry.field(
+        description="True on the last event: the job has ended (its status is final)."
+    )
     report_job: ReportJob | None = strawberry.field(description="The job, when it is a report.")
     import_job: ImportJob | None = strawberry.field(description="The job, when it is an import.")
