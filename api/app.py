@@ -148,8 +148,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware=[
             Middleware(Metrics),
             *access_log_middleware(settings),
-            Middleware(BodyLimit, limit=settings.max_body_bytes),
             Middleware(AuthenticationMiddleware, backend=BearerBackend(tokens)),
+            Middleware(
+                BodyLimit,
+                limit=settings.max_body_bytes,
+                upload_limit=settings.max_upload_bytes,
+            ),
         ],
         lifespan=lifespan,
     )

@@ -7,10 +7,11 @@ committed (``domain.imports.jobs``) and the file is removed when it ends.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -83,7 +84,10 @@ async def create_import(
                 import_job=ImportJob.from_row(outcome.row, outcome.replayed), user_errors=[]
             )
 
-        payload = await run_mutation(info, CREATE, ImportJobPayload, input, execute, render)
+        # the upload stays out of what run_mutation copies for hashing and audit: a file
+        # past 1 MB is spooled to disk, and its handle cannot be copied
+        described = dataclasses.replace(input, file=cast(Any, None))
+        payload = await run_mutation(info, CREATE, ImportJobPayload, described, execute, render)
         job = payload.import_job
         if queued and job is not None and job.status == "QUEUED":  # committed: run it now
             pk = decode_id(job.id, "ImportJob", ["id"])

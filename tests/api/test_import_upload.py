@@ -124,3 +124,34 @@ async def test_suppliers_from_xlsx_over_graphql(server, tenant):
             "minOrderValue": {"amount": "0.00", "currency": "MOP"},
         },
     ]
+
+
+async def test_large_uploads_only_for_a_verified_caller_and_only_as_files(server, tenant):
+    """A file past the 1 MB body limit uploads with a token; nothing else gets that far."""
+    token = await app_token(server, await new_client(tenant, "stock:read admin"))
+    rows = "".join(f"L{i:06d},貨品{i},Item {i},{i % 9 + 1}\n" for i in range(70_000))
+    data = ("SKU,中文名稱,English Name,售價\n" + rows).encode("big5")
+    assert len(data) > 2_000_000
+    dry = (await upload(server, token, data, kind="PRODUCTS", dryRun=True))["importJob"]
+    assert (dry["status"], dry["rowsTotal"], dry["errorCount"]) == ("VALIDATED", 70_000, 0)
+
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
+        anonymous = await client.post(
+            "/graphql",
+            data={"operations": "{}", "map": "{}"},
+            files={"0": ("products.csv", data, "text/csv")},
+        )
+        assert anonymous.status_code == 413
+        forged = await client.post(
+            "/graphql",
+            headers={"Authorization": "Bearer not-a-token"},
+            data={"operations": "{}", "map": "{}"},
+            files={"0": ("products.csv", data, "text/csv")},
+        )
+        assert forged.status_code == 413
+        as_json = await client.post(
+            "/graphql",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            content=b"x" * 2_000_000,
+        )
+        assert as_json.status_code == 413

@@ -203,7 +203,7 @@ async def test_a_report_job_is_followed_from_another_process_to_its_download(
     assert [(e["status"], e["percent"], e["finished"]) for e in again] == [("DONE", 100, True)]
 
 
-ROWS = 20_000
+ROWS = 60_000
 
 
 def products_csv(count: int) -> bytes:
@@ -231,6 +231,8 @@ async def test_an_import_job_is_followed_from_another_process_to_its_summary(
     assert writing and {e["total"] for e in writing} == {ROWS}
     checked = [e["done"] for e in events if e["phase"] == "VALIDATING"]
     assert checked == sorted(checked)
+    midway = [e for e in events if 0 < e["done"] < ROWS]
+    assert midway, events  # seen while it worked, not only at its ends
     last = events[-1]
     assert (last["status"], last["done"], last["total"]) == ("COMMITTED", ROWS, ROWS)
     assert last["importJob"] == {
@@ -242,10 +244,10 @@ async def test_an_import_job_is_followed_from_another_process_to_its_summary(
     async with tenant.db.tenant_transaction(tenant.tenant_id) as session:
         written = await session.execute(
             select(Product.sku).where(
-                Product.tenant_id == tenant.tenant_id, Product.sku == "N19999"
+                Product.tenant_id == tenant.tenant_id, Product.sku == "N59999"
             )
         )
-        assert written.scalar_one() == "N19999"
+        assert written.scalar_one() == "N59999"
 
     # the same file again is answered from the job that wrote it; nothing is queued
     again = await upload(
