@@ -37,7 +37,7 @@ from domain.audit.service import AuditEntry
 from domain.catalog.lookup import location_row
 from domain.errors import InvalidInput
 from domain.progress import JobKind, Tracker, percent_of
-from domain.reports import pdf, stocktakes, xlsx
+from domain.reports import movements, pdf, stocktakes, xlsx
 from domain.reports.movements import MAX_DAYS, MovementReportQuery, movement_report
 
 R = cast(Table, ReportJob.__table__)
@@ -118,7 +118,8 @@ async def request_report(
 
 
 class ReportPhase(StrEnum):
-    """QUEUED → READING (the ledger) → RENDERING (lines done of total) → STORING → DONE."""
+    """QUEUED → READING (locations read of total) → RENDERING (lines done of total) →
+    STORING → DONE."""
 
     QUEUED = "QUEUED"
     READING = "READING"
@@ -127,7 +128,7 @@ class ReportPhase(StrEnum):
     DONE = "DONE"
 
 
-RENDER_START, RENDER_END = 20, 95  # percent: reading is quick, rendering takes the time
+READ_START, RENDER_START, RENDER_END = 5, 20, 95  # percent: rendering takes the time
 
 
 class _Lines:
@@ -149,7 +150,7 @@ async def build(db: Database, caller: Caller, job_id: int, tick_interval: float 
     tenant = caller.tenant_id
     track = Tracker(db, R, JobKind.REPORT, tenant, job_id)
     try:
-        await track.update(ReportPhase.READING, 0, None, 5, force=True, status="RUNNING")
+        await track.update(ReportPhase.READING, 0, None, READ_START, force=True, status="RUNNING")
         async with db.tenant_transaction(tenant) as session:
             job = (
                 await session.execute(select(R).where(R.c.tenant_id == tenant, R.c.id == job_id))
@@ -163,15 +164,19 @@ async def build(db: Database, caller: Caller, job_id: int, tick_interval: float 
                 else None,
             )
             kind = ReportKind(job.kind)
+            name, currency = (
+                await session.execute(
+                    select(Tenant.name, Tenant.currency).where(Tenant.tenant_id == tenant)
+                )
+            ).one()
             if kind is ReportKind.STOCK_MOVEMENT:
-                report: Any = await movement_report(session, caller, query)
+                parts = await movements.sections(session, caller, query)
             else:
-                report = await stocktakes.stocktake_record(
+                report: Any = await stocktakes.stocktake_record(
                     session, caller, query.start, query.end, query.location_ids
                 )
-            name = (
-                await session.execute(select(Tenant.name).where(Tenant.tenant_id == tenant))
-            ).scalar_one()
+        if kind is ReportKind.STOCK_MOVEMENT:
+            report = await _read_by_location(db, caller, query, parts, currency, track)
         fmt = ReportFormat(job.format)
         total = len(report.lines)
         lines = _Lines()
@@ -210,6 +215,29 @@ async def build(db: Database, caller: Caller, job_id: int, tick_interval: float 
             error=f"{type(error).__name__}: {error}"[:1000],
             finished_at=datetime.now(UTC),
         )
+
+
+async def _read_by_location(
+    db: Database,
+    caller: Caller,
+    query: MovementReportQuery,
+    parts: movements.Sections,
+    currency: str,
+    track: Tracker,
+) -> movements.MovementReport:
+    """The report read one location (section) at a time, recording sections done.
+
+    Each part is its own short transaction at the same cut of the ledger, so the
+    connection is free between them and the whole is the report of one instant.
+    """
+    read = []
+    count = len(parts.location_ids)
+    for index in range(count):
+        async with db.tenant_transaction(caller.tenant_id) as session:
+            read.append(await movement_report(session, caller, parts.part(query, index)))
+        percent = percent_of(READ_START, RENDER_START, index + 1, count)
+        await track.progress(ReportPhase.READING, index + 1, count, percent)
+    return movements.joined(query, currency, read)
 
 
 def _render(
