@@ -317,3 +317,65 @@ async def test_jobs_of_other_tenants_are_not_found_and_scopes_are_enforced(
     finished = await follow(follower, far_admin, import_id)
     assert [(e["status"], e["finished"]) for e in finished] == [("VALIDATED", True)]
     assert finished[0]["importJob"]["rowsTotal"] == 1
+
+
+async def test_the_legacy_protocol_follows_a_job_through_the_same_source(
+    database_url, app_database_url, signing_key, tmp_path, tenant, other_tenant
+):
+    """graphql-ws (when enabled) runs strawberry's resolver: the same events and refusals."""
+    import asyncio
+
+    import websockets
+
+    legacy = start_server(
+        database_url,
+        signing_key,
+        tmp_path,
+        extra_env={
+            "STOCKGRAPH_LEGACY_GRAPHQL_WS": "true",
+            "STOCKGRAPH_APP_DATABASE_URL": app_database_url,
+        },
+    )
+    try:
+        token = await app_token(legacy, await new_client(tenant, "stock:read admin"))
+        data = "SKU,中文名稱,English Name\nG-1,菠蘿包,Pineapple bun\n".encode()
+        job = (await upload(legacy, token, data, "g.csv", kind="PRODUCTS", dryRun=True))[
+            "importJob"
+        ]
+        others = await app_token(legacy, await new_client(other_tenant, "stock:read admin"))
+
+        async def messages(bearer: str) -> list[dict[str, Any]]:
+            ws = await websockets.connect(
+                legacy.url.replace("http", "ws") + "/graphql", subprotocols=["graphql-ws"]
+            )
+            try:
+                init = {"type": "connection_init", "payload": {"authorization": f"Bearer {bearer}"}}
+                await ws.send(json.dumps(init))
+                assert json.loads(await ws.recv())["type"] == "connection_ack"
+                start = {"query": PROGRESS, "variables": {"id": job["id"]}}
+                await ws.send(json.dumps({"id": "1", "type": "start", "payload": start}))
+                seen = []
+                while True:
+                    message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                    if message["type"] == "ka":
+                        continue
+                    seen.append(message)
+                    if message["type"] in ("complete", "error"):
+                        return seen
+            finally:
+                await ws.close()
+
+        mine = await messages(token)
+        assert [m["type"] for m in mine] == ["data", "complete"]
+        event = mine[0]["payload"]["data"]["jobProgress"]
+        assert (event["status"], event["finished"], event["importJob"]["rowsTotal"]) == (
+            "VALIDATED",
+            True,
+            1,
+        )
+        theirs = await messages(others)
+        assert [m["type"] for m in theirs] == ["data", "complete"]
+        assert theirs[0]["payload"]["data"] is None
+        assert theirs[0]["payload"]["errors"][0]["extensions"] == {"code": "NOT_FOUND"}
+    finally:
+        stop_server(legacy)
