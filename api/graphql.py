@@ -39,6 +39,7 @@ from api.settings import Settings
 from auth.backend import authorization_param, caller_from_header, caller_of
 from auth.tokens import TokenService
 from db.session import Database
+from domain.errors import DomainError
 from resolvers.roots import Mutation, Query, Subscription
 from schema.context import Context
 from schema.scalars import SCALAR_MAP, harden_text_scalars
@@ -61,7 +62,9 @@ class StockgraphSchema(strawberry.Schema):
         """Log only what is unexpected; refusals and bad queries are the client's business."""
         for error in errors:
             original = error.original_error
-            if original is not None and not isinstance(original, GraphQLError | PermissionError):
+            if original is not None and not isinstance(
+                original, GraphQLError | PermissionError | DomainError
+            ):
                 log.error("unexpected error at %s", error.path, exc_info=original)
 
 

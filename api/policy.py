@@ -40,6 +40,7 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
+from domain.errors import DomainError
 from schema.context import Context
 
 UNAUTHENTICATED = "UNAUTHENTICATED"
@@ -107,10 +108,12 @@ class Policy:
         return self.validate_document(schema, self.parse(query))
 
     def present(self, errors: Iterable[GraphQLError]) -> list[GraphQLError]:
-        """Errors as the client may see them (production: masked, without suggestions)."""
+        """Errors as the client may see them: a refusal from the domain with its code
+        (everywhere); in production, unexpected ones masked and no suggestions."""
+        coded = [_coded(error) for error in errors]
         if not self.production:
-            return list(errors)
-        return [_shown(error) for error in errors]
+            return coded
+        return [_shown(error) for error in coded]
 
     def formatted(self, result: ExecutionResult) -> dict[str, Any]:
         """A result's JSON-ready form, its errors presented."""
@@ -154,7 +157,31 @@ def _policy(
 def unexpected(error: GraphQLError) -> bool:
     """An error the client did not cause and cannot act on (a bug, an outage)."""
     original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError)
+    return original is not None and not isinstance(original, GraphQLError | DomainError)
+
+
+def domain_error(error: DomainError, path: list[str | int] | None = None) -> GraphQLError:
+    """A refusal the domain raised outside a mutation (say, an ID argument that is not
+    an ID) as a GraphQL error with its code and the argument it names."""
+    extensions: dict[str, Any] = {"code": error.code}
+    if error.field:
+        extensions["field"] = error.field
+    return GraphQLError(error.message, path=path, extensions=extensions)
+
+
+def _coded(error: GraphQLError) -> GraphQLError:
+    original = error.original_error
+    if not isinstance(original, DomainError) or "code" in (error.extensions or {}):
+        return error
+    coded = domain_error(original, list(error.path) if error.path is not None else None)
+    return GraphQLError(
+        coded.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions=coded.extensions,
+    )
 
 
 def _shown(error: GraphQLError) -> GraphQLError:

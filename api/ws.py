@@ -32,12 +32,13 @@ from graphql.utilities import get_operation_ast
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from api.policy import Policy
+from api.policy import Policy, domain_error
 from auth.backend import authorization_param, caller_from_header, caller_of
 from auth.caller import Caller
 from auth.fields import permissions_of
 from auth.tokens import TokenService
 from db.session import Database
+from domain.errors import DomainError
 from schema.context import Context
 from subscriptions import stock as live
 from subscriptions.broker import Broker
@@ -332,16 +333,22 @@ class Session:
             if task is not None:
                 task.cancel()
 
-        subscriber = await live.make_subscriber(
-            endpoint.db,
-            caller,
-            event_type,
-            args.get("locationIds"),
-            args.get("skus"),
-            endpoint.queue_size,
-            permissions,
-            on_overflow=overflow,
-        )
+        try:
+            subscriber = await live.make_subscriber(
+                endpoint.db,
+                caller,
+                event_type,
+                args.get("locationIds"),
+                args.get("skus"),
+                endpoint.queue_size,
+                permissions,
+                on_overflow=overflow,
+            )
+        except DomainError as refused:  # an argument that is not what it must be
+            await self._errors(
+                op_id, [domain_error(refused, [node.alias.value if node.alias else field])]
+            )
+            return
         selection = Selection(
             endpoint.schema,
             document,

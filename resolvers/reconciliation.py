@@ -27,7 +27,7 @@ from schema.reconciliation import (
     ReconciliationStatus,
     SettlementFormat,
 )
-from schema.relay import Connection, connection, decode_id_or_none, int_cursor
+from schema.relay import Connection, connection, decode_id, int_cursor
 
 IMPORT = MutationSpec(
     action="reconciliation.import",
@@ -86,7 +86,7 @@ async def reconciliation_lines(
     caller = info.context.viewer
     limit = page_size(first)
     cursor = int_cursor(after)
-    pk = decode_id_or_none(run_id, "ReconciliationRun") or 0
+    pk = decode_id(run_id, "ReconciliationRun", ["runId"])
     async with info.context.db.tenant_transaction(caller.tenant_id) as session:
         page = await service.list_lines(
             session,
@@ -108,7 +108,9 @@ async def unreconciled(
     caller = info.context.viewer
     limit = page_size(first)
     cursor = int_cursor(after)
-    location = decode_id_or_none(location_id, "Location") or 0 if location_id is not None else None
+    location = (
+        decode_id(location_id, "Location", ["locationId"]) if location_id is not None else None
+    )
     async with info.context.db.tenant_transaction(caller.tenant_id) as session:
         page = await service.list_lines(
             session,
@@ -124,7 +126,7 @@ async def unreconciled(
 
 async def reconciliation_export(info: Info, run_id: strawberry.ID) -> ReconciliationExport | None:
     caller = info.context.viewer
-    pk = decode_id_or_none(run_id, "ReconciliationRun")
+    pk = decode_id(run_id, "ReconciliationRun", ["runId"])
     async with info.context.db.tenant_transaction(caller.tenant_id) as session:
         run = await service.run_row(session, caller, pk)
         if run is None:

@@ -12,6 +12,8 @@ its extensions, so it is never taken for an unexpected error, masked as
   ``1e400`` and ``1e-1000000`` are refused before anything computes with them
   (both are valid ``decimal.Decimal`` values); NaN and business bounds are left
   to the domain, which answers them with userErrors.
+- ``DateTime`` and ``Date``: ISO 8601, a DateTime with its UTC offset; a refusal says
+  what was expected, not what the parser tripped on.
 - ``String`` and ``ID``: no NUL (PostgreSQL text cannot hold it) and no lone
   surrogate (no UTF-8 encoding exists for it). graphql-core forbids redefining
   its specified scalars, so ``harden_text_scalars`` adds the check to them in
@@ -20,6 +22,7 @@ its extensions, so it is never taken for an unexpected error, masked as
 
 from __future__ import annotations
 
+import datetime
 import decimal
 import re
 from collections.abc import Callable
@@ -28,12 +31,19 @@ from typing import Any, NewType
 import strawberry
 from graphql import GraphQLError, GraphQLID, GraphQLScalarType, GraphQLString
 from graphql.language import FloatValueNode, IntValueNode, StringValueNode, ValueNode
+from graphql.pyutils import inspect
 
 BigInt = NewType("BigInt", int)
 INVALID = "INVALID"
 MAX_BIGINT_CHARS = 20
 MAX_DECIMAL_CHARS = 100
 MAX_DECIMAL_EXPONENT = 40
+MAX_DATETIME_CHARS = 64
+DATETIME_EXPECTED = (
+    "DateTime must be an ISO 8601 date and time with a UTC offset, "
+    "such as 2026-12-07T09:30:00+08:00"
+)
+DATE_EXPECTED = "Date must be an ISO 8601 calendar date, such as 2026-12-07"
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -96,6 +106,40 @@ def _decimal_literal(node: ValueNode, _variables: Any = None) -> decimal.Decimal
     raise invalid("Decimal must be a number or a numeric string")
 
 
+def parse_datetime(value: object) -> datetime.datetime:
+    """An ISO 8601 date and time; INVALID saying what was expected (never the parser's
+    own words, such as ``invalid literal for int() with base 10``)."""
+    if not isinstance(value, str) or len(value) > MAX_DATETIME_CHARS:
+        raise invalid(f"{DATETIME_EXPECTED}; got {_shown(value)}")
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:  # a local time is ambiguous across zones
+        raise invalid(f"{DATETIME_EXPECTED}; got {_shown(value)}")
+    return parsed
+
+
+def parse_date(value: object) -> datetime.date:
+    if not isinstance(value, str) or len(value) > MAX_DATETIME_CHARS:
+        raise invalid(f"{DATE_EXPECTED}; got {_shown(value)}")
+    try:
+        return datetime.date.fromisoformat(value.strip())
+    except ValueError:
+        raise invalid(f"{DATE_EXPECTED}; got {_shown(value)}") from None
+
+
+def _shown(value: object) -> str:
+    """The offending value as GraphQL prints it (a string in double quotes), cut short."""
+    if isinstance(value, str):
+        return '"' + (value if len(value) <= 60 else value[:57] + "...") + '"'
+    shown = inspect(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
 def check_text(value: str, kind: str = "String") -> str:
     """``value`` unchanged, or INVALID when it holds NUL or a lone surrogate."""
     if _BAD_TEXT.search(value) is not None:
@@ -126,6 +170,18 @@ def _harden(scalar: GraphQLScalarType, kind: str) -> None:
 
 
 SCALAR_MAP: dict[object, Any] = {
+    datetime.datetime: strawberry.scalar(
+        name="DateTime",
+        description="Date with time (isoformat)",
+        serialize=lambda v: v.isoformat(),
+        parse_value=parse_datetime,
+    ),
+    datetime.date: strawberry.scalar(
+        name="Date",
+        description="Date (isoformat)",
+        serialize=lambda v: v.isoformat(),
+        parse_value=parse_date,
+    ),
     BigInt: strawberry.scalar(
         name="BigInt",
         description="A 64-bit integer, serialized as a string; accepted as a string or an integer.",
