@@ -11,7 +11,10 @@ endpoint (api/ws.py, subscriptions/render.py) all read the same ``Policy``:
 - no caller, no execution (UNAUTHENTICATED, HTTP 401), introspection aside where on;
 - a subscription sent over plain HTTP is told where the WebSocket endpoint is;
 - errors as the client sees them: in production, unexpected errors are masked and
-  no message says "Did you mean", whichever step produced it.
+  no message says "Did you mean", whichever step produced it;
+- an answer replayed from an idempotency key says so: the ``Idempotent-Replayed:
+  true`` header over HTTP and ``extensions.idempotentReplayed`` wherever a
+  response has extensions.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ from schema.context import Context
 UNAUTHENTICATED = "UNAUTHENTICATED"
 WEBSOCKET_REQUIRED = "WEBSOCKET_REQUIRED"
 MASKED_MESSAGE = "Unexpected error."
+REPLAY_HEADER = "Idempotent-Replayed"  # Stripe's name for the same thing
+REPLAY_EXTENSION = "idempotentReplayed"
 CACHE_SIZE = 1000  # documents kept parsed and validated, per policy
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "__typename"})
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
@@ -255,6 +260,18 @@ class Enforce(SchemaExtension):
         result = self.execution_context.result
         if result is not None and result.errors:
             result.errors = self.policy.present(result.errors)
+        context = self.execution_context.context
+        if isinstance(context, Context) and context.idempotent_replay:
+            response = context.response
+            if response is not None and hasattr(response, "status_code"):
+                response.headers[REPLAY_HEADER] = "true"
+
+    def get_results(self) -> dict[str, Any]:
+        """``extensions.idempotentReplayed``: the answer is a stored one, nothing ran again."""
+        context = self.execution_context.context
+        if isinstance(context, Context) and context.idempotent_replay:
+            return {REPLAY_EXTENSION: True}
+        return {}
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
         """Each result of a stream (the legacy graphql-ws protocol's events) as well."""

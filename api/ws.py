@@ -88,7 +88,11 @@ class GraphQLWebSocket:
         elif LEGACY_WS in offered and self.legacy is not None:
             await self.legacy(scope, receive, send)
         else:
-            await WebSocket(scope, receive, send).close(code=4406)
+            # As graphql-ws does: accept (choosing no subprotocol), then close with 4406,
+            # so the client sees the protocol's code, not a bare 403 at the handshake.
+            ws = WebSocket(scope, receive, send)
+            await ws.accept()
+            await ws.close(code=4406, reason="Subprotocol not acceptable")
 
 
 class Session:
@@ -269,6 +273,8 @@ class Session:
             body: dict[str, Any] = {"data": result.data}
             if result.errors:  # strawberry's run of the policy has presented them
                 body["errors"] = [e.formatted for e in result.errors]
+            if result.extensions:  # say, idempotentReplayed
+                body["extensions"] = result.extensions
             await self.send({"id": op_id, "type": "next", "payload": body})
             await self.send({"id": op_id, "type": "complete"})
             return

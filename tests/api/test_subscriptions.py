@@ -415,8 +415,11 @@ async def test_legacy_graphql_ws_is_refused_unless_enabled(
     server, tenant, database_url, app_database_url, signing_key, tmp_path
 ):
     url = server.url.replace("http", "ws") + "/graphql"
-    with pytest.raises(websockets.InvalidStatus):
-        await websockets.connect(url, subprotocols=["graphql-ws"])
+    refused = await websockets.connect(url, subprotocols=["graphql-ws"])
+    assert refused.subprotocol is None
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await asyncio.wait_for(refused.recv(), 10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4406
 
     legacy = start_server(
         database_url,
