@@ -28,12 +28,16 @@ from graphql import (
     DocumentNode,
     ExecutionResult,
     FieldNode,
+    FloatValueNode,
     GraphQLError,
     GraphQLSchema,
+    IntValueNode,
     OperationDefinitionNode,
+    Visitor,
     parse,
     specified_rules,
     validate,
+    visit,
 )
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from starlette.requests import Request
@@ -54,6 +58,8 @@ REPLAY_EXTENSION = "idempotentReplayed"
 CACHE_SIZE = 1000  # documents kept parsed and validated, per policy
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "__typename"})
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+MAX_NUMBER_CHARS = 100  # a number literal longer than this is refused at parse
+_LONG_DIGITS = re.compile(f"[0-9]{{{MAX_NUMBER_CHARS + 1}}}")
 
 
 class Policy:
@@ -107,7 +113,10 @@ class Policy:
         return tuple(validate(schema, document, self.rules, hide_suggestions=self.hide_suggestions))
 
     def _parse_text(self, query: str) -> DocumentNode:
-        return parse(query, max_tokens=self.max_tokens)
+        document = parse(query, max_tokens=self.max_tokens)
+        if _LONG_DIGITS.search(query) is not None:  # rare: only then walk the document
+            visit(document, _NumberLength())
+        return document
 
     def _validate_text(self, schema: GraphQLSchema, query: str) -> tuple[GraphQLError, ...]:
         return self.validate_document(schema, self.parse(query))
@@ -157,6 +166,26 @@ def _policy(
         max_aliases=max_aliases,
         max_tokens=max_tokens,
     )
+
+
+class _NumberLength(Visitor):
+    """Refuses a number literal of more than MAX_NUMBER_CHARS characters: graphql-core
+    would echo all of it, with Python's own words about integer conversion limits."""
+
+    def enter_int_value(self, node: IntValueNode, *_: Any) -> None:
+        self._check(node)
+
+    def enter_float_value(self, node: FloatValueNode, *_: Any) -> None:
+        self._check(node)
+
+    @staticmethod
+    def _check(node: IntValueNode | FloatValueNode) -> None:
+        if len(node.value) > MAX_NUMBER_CHARS:
+            raise GraphQLError(
+                f"Syntax Error: a number literal may have at most {MAX_NUMBER_CHARS} "
+                f"characters; this one has {len(node.value)}",
+                nodes=[node],
+            )
 
 
 def unexpected(error: GraphQLError) -> bool:

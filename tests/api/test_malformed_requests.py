@@ -153,3 +153,29 @@ async def test_the_refusal_speaks_the_negotiated_media_type(
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
         response = await http.post("/graphql", content=POSTS[case]["content"], headers=headers)
     _assert_bad_request(response, "application/graphql-response+json")
+
+
+@pytest.mark.parametrize(
+    ("accept", "status"), [("application/json", 200), ("application/graphql-response+json", 400)]
+)
+async def test_a_100000_digit_literal_is_a_short_syntax_error(
+    server: Server, token: str, accept: str, status: int
+) -> None:
+    """Not graphql-core's echo of every digit with Python's words about int limits."""
+    query = "{ stockLevels(first: " + "9" * 100_000 + ") { totalCount } }"
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        response = await http.post(
+            "/graphql",
+            json={"query": query},
+            headers={"authorization": f"Bearer {token}", "accept": accept},
+        )
+    assert response.status_code == status
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "Syntax Error: a number literal may have at most 100 characters; "
+                "this one has 100000",
+                "locations": [{"line": 1, "column": 22}],
+            }
+        ]
+    }
