@@ -120,14 +120,17 @@ def schema_for(settings: Settings) -> strawberry.Schema:
     )
 
 
-def error_response(message: str, code: str, status: int, request: Request) -> Response:
+_CODES = {405: "METHOD_NOT_ALLOWED", 404: "NOT_FOUND"}
+
+
+def error_response(message: str, code: str | None, status: int, request: Request) -> Response:
     """A refusal before GraphQL ran, as JSON in GraphQL's error shape (never text/plain)."""
     media = protocol.media_type(request.headers.get("accept"))
-    return Response(
-        protocol.error_body(message, code),
-        status_code=status,
-        headers={"content-type": protocol.CONTENT_TYPES[media].decode()},
-    )
+    headers = {"content-type": protocol.CONTENT_TYPES[media].decode()}
+    if status == 405:
+        headers["allow"] = "GET, POST"
+    body = protocol.error_body(message, code or BAD_REQUEST)
+    return Response(body, status_code=status, headers=headers)
 
 
 def request_id(value: str | None) -> str:
@@ -223,7 +226,7 @@ class GraphQLApp(GraphQL[Context, None]):
         try:
             response = await self.run(request)
         except HTTPException as error:
-            code = error.code if isinstance(error, BadRequest) else BAD_REQUEST
+            code = error.code if isinstance(error, BadRequest) else _CODES.get(error.status_code)
             response = error_response(error.reason, code, error.status_code, request)
         await response(scope, receive, send)
 

@@ -179,3 +179,20 @@ async def test_a_100000_digit_literal_is_a_short_syntax_error(
             }
         ]
     }
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+async def test_another_method_gets_405_in_json(server: Server, method: str) -> None:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        response = await http.request(method, "/graphql", json={"query": "{ __typename }"})
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "GraphQL only supports GET and POST requests.",
+                "extensions": {"code": "METHOD_NOT_ALLOWED"},
+            }
+        ]
+    }
