@@ -10,7 +10,9 @@ document (or the persisted document its hash names, api/persisted.py) already ha
 a plan for the caller's tenant, answers from the plan directly. Anything else, and
 any request the plan gives up on, is handed to strawberry's view with the body
 replayed unchanged, so the full path answers it exactly as it would have: errors,
-401s, GET, batches, multipart and all.
+401s, GET, batches, multipart and all. A body that is no GraphQL request is refused
+here first, by the rules of api/protocol.py, as the view refuses its own; a plan's
+answer speaks the negotiated media type.
 """
 
 from __future__ import annotations
