@@ -7,6 +7,8 @@ import time
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.protocol import error_body
+
 REQUESTS = Counter("stockgraph_http_requests_total", "HTTP requests", ["route", "status"])
 LATENCY = Histogram(
     "stockgraph_http_request_seconds",
@@ -63,9 +65,10 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        graphql = scope["path"] == "/graphql"
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await _too_large(send)
+                await _too_large(send, graphql)
                 return
         seen = 0
 
@@ -81,14 +84,20 @@ class BodyLimit:
         try:
             await self.app(scope, limited, send)
         except BodyTooLarge:
-            await _too_large(send)
+            await _too_large(send, graphql)
 
 
 class BodyTooLarge(Exception):
     pass
 
 
-async def _too_large(send: Send) -> None:
+async def _too_large(send: Send, graphql: bool) -> None:
+    """413; on /graphql in GraphQL's error shape, like every other refusal there."""
+    body = (
+        error_body("request body too large", "PAYLOAD_TOO_LARGE")
+        if graphql
+        else b'{"error":"request body too large"}'
+    )
     await send(
         {
             "type": "http.response.start",
@@ -96,4 +105,4 @@ async def _too_large(send: Send) -> None:
             "headers": [(b"content-type", b"application/json")],
         }
     )
-    await send({"type": "http.response.body", "body": b'{"error":"request body too large"}'})
+    await send({"type": "http.response.body", "body": body})

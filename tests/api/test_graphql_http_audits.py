@@ -8,6 +8,7 @@ failure (or an audit that disappears) fails here.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -33,13 +34,15 @@ def audit_script() -> Path:
         pytest.fail("node and npm are needed for the GraphQL-over-HTTP audits")
     installed = CONFORMANCE / "node_modules" / ".package-lock.json"
     lock = CONFORMANCE / "package-lock.json"
-    if not installed.exists() or installed.stat().st_mtime < lock.stat().st_mtime:
-        subprocess.run(
-            ["npm", "ci", "--silent", "--no-audit", "--no-fund", "--ignore-scripts"],
-            cwd=CONFORMANCE,
-            check=True,
-            timeout=300,
-        )
+    with open(CONFORMANCE / ".npm-ci.lock", "w") as guard:  # parallel test workers
+        fcntl.flock(guard, fcntl.LOCK_EX)
+        if not installed.exists() or installed.stat().st_mtime < lock.stat().st_mtime:
+            subprocess.run(
+                ["npm", "ci", "--silent", "--no-audit", "--no-fund", "--ignore-scripts"],
+                cwd=CONFORMANCE,
+                check=True,
+                timeout=300,
+            )
     return CONFORMANCE / "audit.mjs"
 
 

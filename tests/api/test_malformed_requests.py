@@ -196,3 +196,16 @@ async def test_another_method_gets_405_in_json(server: Server, method: str) -> N
             }
         ]
     }
+
+
+async def test_a_body_over_the_limit_gets_413_in_json(server: Server) -> None:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        response = await http.post(
+            "/graphql", content=b"x" * 20_000_000, headers={"content-type": "application/json"}
+        )
+    assert response.status_code == 413
+    assert response.json() == {
+        "errors": [
+            {"message": "request body too large", "extensions": {"code": "PAYLOAD_TOO_LARGE"}}
+        ]
+    }
