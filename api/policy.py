@@ -4,10 +4,13 @@ Strawberry's executor (HTTP, persisted documents, legacy graphql-ws), the compil
 plans (learnt only from documents that passed here) and the graphql-transport-ws
 endpoint (api/ws.py, subscriptions/render.py) all read the same ``Policy``:
 
-- parsing with the token limit, and validation with the depth and alias limits,
+- parsing with the token limit (and no number literal over 100 characters), and
+  validation with the depth and alias limits,
   introspection on or off, and field suggestions hidden in production; both cached
   by document text, one cache per policy shared by every path. The rule classes
   are built once per policy: a rule class made per request would defeat the cache;
+- request errors carry a code: GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED,
+  BAD_USER_INPUT for variables (unless a scalar gave its own, such as INVALID);
 - no caller, no execution (UNAUTHENTICATED, HTTP 401), introspection aside where on;
 - a subscription sent over plain HTTP is told where the WebSocket endpoint is;
 - errors as the client sees them: in production, unexpected errors are masked and
@@ -51,6 +54,10 @@ from domain.errors import DomainError
 from schema.context import Context
 
 UNAUTHENTICATED = "UNAUTHENTICATED"
+# request errors, by the codes integrators know from Apollo's servers
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+BAD_USER_INPUT = "BAD_USER_INPUT"  # variables that do not coerce
 WEBSOCKET_REQUIRED = "WEBSOCKET_REQUIRED"
 MASKED_MESSAGE = "Unexpected error."
 REPLAY_HEADER = "Idempotent-Replayed"  # Stripe's name for the same thing
@@ -110,12 +117,16 @@ class Policy:
         self, schema: GraphQLSchema, document: DocumentNode
     ) -> tuple[GraphQLError, ...]:
         """The same rules for a document that came without its text (not cached)."""
-        return tuple(validate(schema, document, self.rules, hide_suggestions=self.hide_suggestions))
+        errors = validate(schema, document, self.rules, hide_suggestions=self.hide_suggestions)
+        return tuple(with_code(e, VALIDATION_FAILED) for e in errors)
 
     def _parse_text(self, query: str) -> DocumentNode:
-        document = parse(query, max_tokens=self.max_tokens)
-        if _LONG_DIGITS.search(query) is not None:  # rare: only then walk the document
-            visit(document, _NumberLength())
+        try:
+            document = parse(query, max_tokens=self.max_tokens)
+            if _LONG_DIGITS.search(query) is not None:  # rare: only then walk the document
+                visit(document, _NumberLength())
+        except GraphQLError as error:
+            raise with_code(error, PARSE_FAILED) from None
         return document
 
     def _validate_text(self, schema: GraphQLSchema, query: str) -> tuple[GraphQLError, ...]:
@@ -182,10 +193,25 @@ class _NumberLength(Visitor):
     def _check(node: IntValueNode | FloatValueNode) -> None:
         if len(node.value) > MAX_NUMBER_CHARS:
             raise GraphQLError(
-                f"Syntax Error: a number literal may have at most {MAX_NUMBER_CHARS} "
-                f"characters; this one has {len(node.value)}",
+                f"a number literal may have at most {MAX_NUMBER_CHARS} characters; "
+                f"this one has {len(node.value)}",
                 nodes=[node],
+                extensions={"code": "INVALID"},  # as the scalars refuse what they cannot hold
             )
+
+
+def with_code(error: GraphQLError, code: str) -> GraphQLError:
+    """``error`` with ``extensions.code`` = ``code`` unless it has a code of its own (a
+    scalar's INVALID, say). Request errors then carry a code as every other error does."""
+    if error.extensions and "code" in error.extensions:
+        return error
+    error.extensions = {**(error.extensions or {}), "code": code}
+    return error
+
+
+def bad_user_input(errors: Iterable[GraphQLError]) -> list[GraphQLError]:
+    """Errors of coercing an operation's variables (before anything executed)."""
+    return [with_code(e, BAD_USER_INPUT) for e in errors]
 
 
 def unexpected(error: GraphQLError) -> bool:
@@ -331,6 +357,10 @@ class Enforce(SchemaExtension):
         if refusal is not None:
             ctx.result = ExecutionResult(data=None, errors=[refusal])
         yield
+        result = ctx.result
+        if isinstance(result, ExecutionResult) and result.data is None and result.errors:
+            if all(e.path is None for e in result.errors):  # nothing ran: the variables
+                result.errors = bad_user_input(result.errors)
 
 
 def _refusal(policy: Policy, ctx: ExecutionContext) -> GraphQLError | None:

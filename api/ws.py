@@ -32,7 +32,7 @@ from graphql.utilities import get_operation_ast
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from api.policy import Policy, domain_error
+from api.policy import Policy, bad_user_input, domain_error
 from auth.backend import authorization_param, caller_from_header, caller_of
 from auth.caller import Caller
 from auth.fields import permissions_of
@@ -300,8 +300,8 @@ class Session:
             operation_name=name,
             hide_suggestions=endpoint.policy.hide_suggestions,
         )
-        if isinstance(executor, list):
-            await self._errors(op_id, executor)
+        if isinstance(executor, list):  # the variables did not coerce
+            await self._errors(op_id, bad_user_input(executor))
             return
         subscription = endpoint.schema.subscription_type
         definition = (

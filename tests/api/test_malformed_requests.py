@@ -173,9 +173,9 @@ async def test_a_100000_digit_literal_is_a_short_syntax_error(
     assert response.json() == {
         "errors": [
             {
-                "message": "Syntax Error: a number literal may have at most 100 characters; "
-                "this one has 100000",
+                "message": "a number literal may have at most 100 characters; this one has 100000",
                 "locations": [{"line": 1, "column": 22}],
+                "extensions": {"code": "INVALID"},
             }
         ]
     }

@@ -35,6 +35,11 @@ async def _post(server: Server, token: str, accept: str, body: dict[str, Any]) -
         )
 
 
+CODES = {
+    "parse": "GRAPHQL_PARSE_FAILED",
+    "validation": "GRAPHQL_VALIDATION_FAILED",
+    "variables": "BAD_USER_INPUT",
+}
 REQUEST_ERRORS = {
     "parse": {"query": "{ stockLevels("},
     "validation": {"query": "{ noSuchField }"},
@@ -51,6 +56,7 @@ async def test_a_request_error_is_400_under_the_graphql_media_type(
     assert response.headers["content-type"] == f"{GRAPHQL}; charset=utf-8"
     body = response.json()
     assert set(body) == {"errors"} and body["errors"], body
+    assert [e["extensions"]["code"] for e in body["errors"]] == [CODES[case]]
 
 
 @pytest.mark.parametrize("case", sorted(REQUEST_ERRORS))
