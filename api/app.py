@@ -15,7 +15,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.routing import Route, WebSocketRoute
 
-from api import report_download, routes
+from api import graphiql, report_download, routes
 from api.access_log import AccessLog
 from api.endpoint import GraphQLEndpoint
 from api.graphql import GraphQLApp, policy_for, schema_for
@@ -137,6 +137,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # every method reaches the endpoint, so that even a 405 is GraphQL's JSON shape
             Route("/graphql", GraphQLEndpoint(graphql)),
             WebSocketRoute("/graphql", websocket),
+            Route(graphiql.ASSET_PREFIX + "{name}", graphiql.asset),
             Route("/oauth/token", routes.token, methods=["POST"]),
             Route("/.well-known/oauth-authorization-server", routes.oauth_metadata),
             Route("/.well-known/jwks.json", routes.jwks),

@@ -30,7 +30,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.subscriptions import GRAPHQL_WS_PROTOCOL
 from strawberry.types import ExecutionContext, ExecutionResult
 
-from api import protocol
+from api import graphiql, protocol
 from api.compiled import CompiledExecution, CompiledReads
 from api.persisted import PersistedDocuments, Refusal, requested_hash
 from api.policy import Policy, policy, unauthenticated
@@ -157,12 +157,17 @@ class GraphQLApp(GraphQL[Context, None]):
             # createImport's file (bearer tokens, not cookies: no cross-site risk)
             multipart_uploads_enabled=True,
         )
+        self.public_url = settings.public_url
         self.db = db
         self.tokens = tokens
         self.broker = broker
         self.queue_size = settings.subscription_queue_size
         self.compiled: CompiledReads | None = getattr(self.schema, "compiled_reads", None)
         self.persisted = PersistedDocuments()
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our own GraphiQL page, which loads nothing from a CDN (api/graphiql.py)."""
+        return graphiql.page(request, self.public_url)
 
     async def execute_single(  # type: ignore[override]
         self,

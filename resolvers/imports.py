@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,7 +42,12 @@ async def _save(upload: Any, directory: str) -> tuple[Path, str]:
     return path, name
 
 
-async def create_import(info: Info, input: CreateImportInput) -> ImportJobPayload:
+async def create_import(
+    info: Info,
+    input: Annotated[
+        CreateImportInput, strawberry.argument(description="What to do; see CreateImportInput.")
+    ],
+) -> ImportJobPayload:
     with tempfile.TemporaryDirectory(prefix="stockgraph-import-") as directory:
 
         async def execute(session: AsyncSession, caller: Caller, _: str) -> imports.ImportOutcome:
@@ -67,7 +72,10 @@ async def create_import(info: Info, input: CreateImportInput) -> ImportJobPayloa
         return await run_mutation(info, CREATE, ImportJobPayload, input, execute, render)
 
 
-async def import_job(info: Info, id: strawberry.ID) -> ImportJob | None:
+async def import_job(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The import job's global ID.")],
+) -> ImportJob | None:
     pk = decode_id(id, "ImportJob", ["id"])
     row = await info.context.loaders.import_job_by_id.load(pk)
     return ImportJob.from_row(row) if row is not None else None

@@ -8,6 +8,7 @@ check."""
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -28,9 +29,23 @@ from subscriptions.transfers import transfer_updated_root
 @live.streams(STOCK_CHANGED, live.stock_changed_root)
 async def stock_changed(
     info: Info,
-    location_ids: list[strawberry.ID] | None = None,
-    skus: list[str] | None = None,
-    after_sequence: BigInt | None = None,
+    location_ids: Annotated[
+        list[strawberry.ID] | None,
+        strawberry.argument(
+            description="Only changes at these locations (Location IDs); omit for all."
+        ),
+    ] = None,
+    skus: Annotated[
+        list[str] | None,
+        strawberry.argument(description="Only changes of these SKUs; omit for all."),
+    ] = None,
+    after_sequence: Annotated[
+        BigInt | None,
+        strawberry.argument(
+            description="First replay every change with a sequence above this one, in "
+            "order, then go live: nothing missed, nothing twice."
+        ),
+    ] = None,
 ) -> AsyncGenerator[StockChangeEvent, None]:
     ctx = info.context
     subscriber = await live.make_subscriber(
@@ -48,7 +63,13 @@ async def stock_changed(
 
 @live.streams(STOCK_LOW, live.low_stock_root)
 async def low_stock(
-    info: Info, location_ids: list[strawberry.ID] | None = None
+    info: Info,
+    location_ids: Annotated[
+        list[strawberry.ID] | None,
+        strawberry.argument(
+            description="Only levels at these locations (Location IDs); omit for all."
+        ),
+    ] = None,
 ) -> AsyncGenerator[LowStockEvent, None]:
     ctx = info.context
     subscriber = await live.make_subscriber(
@@ -67,8 +88,19 @@ async def low_stock(
 @live.streams(TRANSFER_UPDATED, transfer_updated_root)
 async def transfer_updated(
     info: Info,
-    location_ids: list[strawberry.ID] | None = None,
-    after_sequence: BigInt | None = None,
+    location_ids: Annotated[
+        list[strawberry.ID] | None,
+        strawberry.argument(
+            description="Only transfers from or to these locations (Location IDs); omit for all."
+        ),
+    ] = None,
+    after_sequence: Annotated[
+        BigInt | None,
+        strawberry.argument(
+            description="First replay every change with a sequence above this one, then go "
+            "live; a reconnecting client passes the last sequence it saw."
+        ),
+    ] = None,
 ) -> AsyncGenerator[TransferUpdatedEvent, None]:
     ctx = info.context
     subscriber = await live.make_subscriber(
@@ -87,8 +119,19 @@ async def transfer_updated(
 @live.streams(PURCHASE_ORDER_UPDATED, purchase_order_updated_root)
 async def purchase_order_updated(
     info: Info,
-    location_ids: list[strawberry.ID] | None = None,
-    after_sequence: BigInt | None = None,
+    location_ids: Annotated[
+        list[strawberry.ID] | None,
+        strawberry.argument(
+            description="Only orders for these locations (Location IDs); omit for all."
+        ),
+    ] = None,
+    after_sequence: Annotated[
+        BigInt | None,
+        strawberry.argument(
+            description="First replay every change with a sequence above this one, then go "
+            "live; a reconnecting client passes the last sequence it saw."
+        ),
+    ] = None,
 ) -> AsyncGenerator[PurchaseOrderUpdatedEvent, None]:
     ctx = info.context
     subscriber = await live.make_subscriber(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -108,7 +108,13 @@ def _transition(
         [AsyncSession, Caller, svc.TransitionPurchaseOrder], Awaitable[PurchaseOrderOutcome]
     ],
 ) -> Callable[[Info, TransitionPurchaseOrderInput], Awaitable[PurchaseOrderPayload]]:
-    async def resolver(info: Info, input: TransitionPurchaseOrderInput) -> PurchaseOrderPayload:
+    async def resolver(
+        info: Info,
+        input: Annotated[
+            TransitionPurchaseOrderInput,
+            strawberry.argument(description="What to do; see TransitionPurchaseOrderInput."),
+        ],
+    ) -> PurchaseOrderPayload:
         async def execute(session: AsyncSession, caller: Caller, _: str) -> PurchaseOrderOutcome:
             cmd = svc.TransitionPurchaseOrder(id=_id(input.id), comment=input.comment)
             return await call(session, caller, cmd)
@@ -138,7 +144,11 @@ cancel_purchase_order = _transition(CANCEL, svc.cancel)
 
 
 async def receive_purchase_order(
-    info: Info, input: ReceivePurchaseOrderInput
+    info: Info,
+    input: Annotated[
+        ReceivePurchaseOrderInput,
+        strawberry.argument(description="What to do; see ReceivePurchaseOrderInput."),
+    ],
 ) -> PurchaseOrderPayload:
     async def execute(
         session: AsyncSession, caller: Caller, request_id: str
@@ -153,7 +163,13 @@ async def receive_purchase_order(
     return await _run(info, RECEIVE, input, execute)
 
 
-async def close_purchase_order(info: Info, input: ClosePurchaseOrderInput) -> PurchaseOrderPayload:
+async def close_purchase_order(
+    info: Info,
+    input: Annotated[
+        ClosePurchaseOrderInput,
+        strawberry.argument(description="What to do; see ClosePurchaseOrderInput."),
+    ],
+) -> PurchaseOrderPayload:
     async def execute(session: AsyncSession, caller: Caller, _: str) -> PurchaseOrderOutcome:
         cmd = svc.ClosePurchaseOrder(id=_id(input.id), reason=input.reason, note=input.note)
         return await svc.close(session, caller, cmd)
@@ -162,7 +178,11 @@ async def close_purchase_order(info: Info, input: ClosePurchaseOrderInput) -> Pu
 
 
 async def draft_purchase_orders(
-    info: Info, input: DraftPurchaseOrdersInput
+    info: Info,
+    input: Annotated[
+        DraftPurchaseOrdersInput,
+        strawberry.argument(description="What to do; see DraftPurchaseOrdersInput."),
+    ],
 ) -> DraftPurchaseOrdersPayload:
     async def execute(session: AsyncSession, caller: Caller, _: str) -> list[PurchaseOrderOutcome]:
         locations = tuple(
@@ -183,7 +203,12 @@ async def draft_purchase_orders(
     )
 
 
-async def purchase_order(info: Info, id: strawberry.ID) -> PurchaseOrder | None:
+async def purchase_order(
+    info: Info,
+    id: Annotated[
+        strawberry.ID, strawberry.argument(description="The purchase order's global ID.")
+    ],
+) -> PurchaseOrder | None:
     pk = decode_id(id, "PurchaseOrder", ["id"])
     row = await info.context.loaders.purchase_order_by_id.load(pk)
     return PurchaseOrder.from_row(row) if row is not None else None
@@ -191,10 +216,24 @@ async def purchase_order(info: Info, id: strawberry.ID) -> PurchaseOrder | None:
 
 async def purchase_orders(
     info: Info,
-    first: int | None = None,
-    after: str | None = None,
-    status: DomainStatus | None = None,
-    location_id: strawberry.ID | None = None,
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
+    status: Annotated[
+        DomainStatus | None, strawberry.argument(description="Only orders in this status.")
+    ] = None,
+    location_id: Annotated[
+        strawberry.ID | None,
+        strawberry.argument(description="Only orders delivering to this location."),
+    ] = None,
 ) -> Connection[PurchaseOrder]:
     caller = info.context.viewer
     limit = page_size(first)
