@@ -170,3 +170,14 @@ async def test_a_bad_datetime_says_what_was_expected(
     body = await _post(server, token, {"query": literal})
     [error] = body["errors"]
     assert f'{EXPECTED}; got "{value}"' in error["message"], error
+
+
+async def test_a_datetime_without_its_offset_is_the_mutations_user_error(
+    server: Server, tenant: TenantFixture, token: str
+) -> None:
+    """It parses (the scalar's description says so); the domain refuses it, naming the field."""
+    query = (SALE % tenant.loc("S1")).replace("userErrors { code }", "userErrors { code field }")
+    body = await _post(server, token, {"query": query, "variables": {"at": "2026-12-07T10:00"}})
+    assert body == {
+        "data": {"recordSale": {"userErrors": [{"code": "INVALID", "field": ["occurredAt"]}]}}
+    }
