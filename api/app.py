@@ -134,7 +134,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     app = Starlette(
         routes=[
-            Route("/graphql", GraphQLEndpoint(graphql), methods=["GET", "POST"]),
+            # every method reaches the endpoint, so that even a 405 is GraphQL's JSON shape
+            Route("/graphql", GraphQLEndpoint(graphql)),
             WebSocketRoute("/graphql", websocket),
             Route(graphiql.ASSET_PREFIX + "{name}", graphiql.asset),
             Route("/oauth/token", routes.token, methods=["POST"]),

@@ -7,6 +7,7 @@ import time
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.protocol import error_body
 from auth.backend import caller_of
 
 REQUESTS = Counter("stockgraph_http_requests_total", "HTTP requests", ["route", "status"])
@@ -81,9 +82,10 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self._limit(scope)
+        graphql = scope["path"] == "/graphql"
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
-                await _too_large(send)
+                await _too_large(send, graphql)
                 return
         seen = 0
 
@@ -99,14 +101,20 @@ class BodyLimit:
         try:
             await self.app(scope, limited, send)
         except BodyTooLarge:
-            await _too_large(send)
+            await _too_large(send, graphql)
 
 
 class BodyTooLarge(Exception):
     pass
 
 
-async def _too_large(send: Send) -> None:
+async def _too_large(send: Send, graphql: bool) -> None:
+    """413; on /graphql in GraphQL's error shape, like every other refusal there."""
+    body = (
+        error_body("request body too large", "PAYLOAD_TOO_LARGE")
+        if graphql
+        else b'{"error":"request body too large"}'
+    )
     await send(
         {
             "type": "http.response.start",
@@ -114,4 +122,4 @@ async def _too_large(send: Send) -> None:
             "headers": [(b"content-type", b"application/json")],
         }
     )
-    await send({"type": "http.response.body", "body": b'{"error":"request body too large"}'})
+    await send({"type": "http.response.body", "body": body})

@@ -32,12 +32,13 @@ from graphql.utilities import get_operation_ast
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from api.policy import Policy
+from api.policy import Policy, bad_user_input, domain_error
 from auth.backend import authorization_param, caller_from_header, caller_of
 from auth.caller import Caller
 from auth.fields import permissions_of
 from auth.tokens import TokenService
 from db.session import Database
+from domain.errors import DomainError
 from schema.context import Context
 from subscriptions import stock as live
 from subscriptions.broker import Broker
@@ -87,7 +88,11 @@ class GraphQLWebSocket:
         elif LEGACY_WS in offered and self.legacy is not None:
             await self.legacy(scope, receive, send)
         else:
-            await WebSocket(scope, receive, send).close(code=4406)
+            # As graphql-ws does: accept (choosing no subprotocol), then close with 4406,
+            # so the client sees the protocol's code, not a bare 403 at the handshake.
+            ws = WebSocket(scope, receive, send)
+            await ws.accept()
+            await ws.close(code=4406, reason="Subprotocol not acceptable")
 
 
 class Session:
@@ -268,6 +273,8 @@ class Session:
             body: dict[str, Any] = {"data": result.data}
             if result.errors:  # strawberry's run of the policy has presented them
                 body["errors"] = [e.formatted for e in result.errors]
+            if result.extensions:  # say, idempotentReplayed
+                body["extensions"] = result.extensions
             await self.send({"id": op_id, "type": "next", "payload": body})
             await self.send({"id": op_id, "type": "complete"})
             return
@@ -293,8 +300,8 @@ class Session:
             operation_name=name,
             hide_suggestions=endpoint.policy.hide_suggestions,
         )
-        if isinstance(executor, list):
-            await self._errors(op_id, executor)
+        if isinstance(executor, list):  # the variables did not coerce
+            await self._errors(op_id, bad_user_input(executor))
             return
         subscription = endpoint.schema.subscription_type
         definition = (
@@ -333,20 +340,26 @@ class Session:
                 task.cancel()
 
         subscriber = None
-        if streamed.source is not None:
-            stream = streamed.source(endpoint.broker, endpoint.db, caller, args, permissions)
-        else:
-            subscriber = await live.make_subscriber(
-                endpoint.db,
-                caller,
-                event_type,
-                args.get("locationIds"),
-                args.get("skus"),
-                endpoint.queue_size,
-                permissions,
-                on_overflow=overflow,
+        try:
+            if streamed.source is not None:
+                stream = streamed.source(endpoint.broker, endpoint.db, caller, args, permissions)
+            else:
+                subscriber = await live.make_subscriber(
+                    endpoint.db,
+                    caller,
+                    event_type,
+                    args.get("locationIds"),
+                    args.get("skus"),
+                    endpoint.queue_size,
+                    permissions,
+                    on_overflow=overflow,
+                )
+                stream = live.batches(endpoint.broker, subscriber, args.get("afterSequence"))
+        except DomainError as refused:  # an argument that is not what it must be
+            await self._errors(
+                op_id, [domain_error(refused, [node.alias.value if node.alias else field])]
             )
-            stream = live.batches(endpoint.broker, subscriber, args.get("afterSequence"))
+            return
         selection = Selection(
             endpoint.schema,
             document,

@@ -24,7 +24,7 @@ from domain.imports import jobs as import_jobs
 from domain.imports import service as imports
 from resolvers._mutation import MutationSpec, not_replayed, run_mutation
 from schema.imports import CreateImportInput, ImportJob, ImportJobPayload
-from schema.relay import decode_id, decode_id_or_none
+from schema.relay import decode_id
 
 MAX_UPLOAD = 64 * 1024 * 1024  # bytes
 
@@ -119,8 +119,6 @@ async def import_job(
     info: Info,
     id: Annotated[strawberry.ID, strawberry.argument(description="The import job's global ID.")],
 ) -> ImportJob | None:
-    pk = decode_id_or_none(id, "ImportJob")
-    if pk is None:
-        return None
+    pk = decode_id(id, "ImportJob", ["id"])
     row = await info.context.loaders.import_job_by_id.load(pk)
     return ImportJob.from_row(row) if row is not None else None

@@ -30,7 +30,7 @@ from schema.purchasing import (
     ReceivePurchaseOrderInput,
     TransitionPurchaseOrderInput,
 )
-from schema.relay import Connection, connection, decode_id, decode_id_or_none, int_cursor
+from schema.relay import Connection, connection, decode_id, int_cursor
 
 Execute = Callable[[AsyncSession, Caller, str], Awaitable[PurchaseOrderOutcome]]
 
@@ -233,9 +233,7 @@ async def purchase_order(
         strawberry.ID, strawberry.argument(description="The purchase order's global ID.")
     ],
 ) -> PurchaseOrder | None:
-    pk = decode_id_or_none(id, "PurchaseOrder")
-    if pk is None:
-        return None
+    pk = decode_id(id, "PurchaseOrder", ["id"])
     row = await info.context.loaders.purchase_order_by_id.load(pk)
     return PurchaseOrder.from_row(row) if row is not None else None
 
@@ -266,7 +264,7 @@ async def purchase_orders(
     cursor = int_cursor(after)
     loc = None
     if location_id is not None:
-        loc = decode_id_or_none(location_id, "Location") or 0
+        loc = decode_id(location_id, "Location", ["locationId"])
     db = info.context.db
     async with db.tenant_transaction(caller.tenant_id) as session:
         page = await queries.list_orders(

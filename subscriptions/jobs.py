@@ -8,8 +8,8 @@ lost notification costs at most ``POLL`` seconds. The stream ends after the
 event that shows the job finished.
 
 Who may follow a job is what its type declares (``@visible_with`` on ReportJob
-and ImportJob), read from the ID's type: FORBIDDEN without it. An ID that is not
-a job's, or a job of another tenant, is NOT_FOUND.
+and ImportJob), read from the ID's type: FORBIDDEN without it. A string that is not a job's ID is
+INVALID naming ``jobId``; a job of another tenant is NOT_FOUND.
 """
 
 from __future__ import annotations
@@ -67,8 +67,11 @@ def resolve(caller: Caller, job_id: str) -> tuple[JobType, int]:
     """The job's type and key; FORBIDDEN without the type's permission, else NOT_FOUND."""
     parsed = ids.decode(job_id)
     job_type = JOB_TYPES.get(parsed[0]) if parsed is not None else None
-    if parsed is None or job_type is None:
-        raise _missing()
+    if parsed is None or job_type is None:  # a location code, another type's ID, a typo
+        shown = job_id if len(job_id) <= 60 else job_id[:57] + "..."
+        raise Refused(
+            "INVALID", f'jobId is not a ReportJob or ImportJob ID: "{shown}"', field=["jobId"]
+        )
     lacking = _allowed(caller, job_type)
     if lacking is not None:
         raise Refused("FORBIDDEN", f"{lacking.value} is required", permission=lacking.value)

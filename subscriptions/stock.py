@@ -21,9 +21,9 @@ from auth.caller import Caller
 from auth.permissions import Permission
 from db.models import Product
 from db.session import Database
-from domain import ids
 from domain.stock.records import LevelRecord, MovementRecord
 from schema.live import LowStockEvent, StockChangeEvent
+from schema.relay import decode_ids
 from schema.stock import StockLevel, StockMovement
 from subscriptions.broker import Broker, LiveEvent, Subscriber
 
@@ -124,16 +124,15 @@ async def make_subscriber(
     permissions: tuple[Permission, ...],
     on_overflow: Callable[[], None] = lambda: None,
 ) -> Subscriber:
-    """Resolve the filter once: IDs that are not the caller's simply match nothing.
+    """Resolve the filter once: IDs that are not the caller's simply match nothing;
+    a string that is not a Location ID at all is INVALID (``schema.relay.decode_ids``).
 
     ``permissions`` are the ones the subscription field declares; every event is
     checked against them again before it is queued.
     """
     locations = None
     if location_ids is not None:
-        locations = frozenset(
-            pk for gid in location_ids if (pk := ids.decode_int(str(gid), "Location")) is not None
-        )
+        locations = frozenset(decode_ids(location_ids, "Location", "locationIds") or ())
     products = None
     if skus is not None:
         async with db.tenant_transaction(caller.tenant_id) as session:

@@ -303,9 +303,9 @@ async def test_jobs_of_other_tenants_are_not_found_and_scopes_are_enforced(
         assert refused["extensions"]["code"] == "NOT_FOUND", refused
         assert refused["path"] == ["jobProgress"]
 
-    for job_id in (tenant.loc("S1"), "not-an-id"):
+    for job_id in (tenant.loc("S1"), "not-an-id"):  # not a job's ID at all: the caller's mistake
         refused = await refusal(follower, far_reader, job_id)
-        assert refused["extensions"]["code"] == "NOT_FOUND", refused
+        assert refused["extensions"] == {"code": "INVALID", "field": ["jobId"]}, refused
 
     plain = await app_token(follower, await new_client(tenant, "stock:read"))
     refused = await refusal(follower, plain, report_id)

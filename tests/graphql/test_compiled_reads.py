@@ -351,7 +351,9 @@ def documents(s: Stocked) -> list[tuple[str, str, dict[str, Any] | None]]:
                 location { id code nameZh nameEn name kind __typename }
                 product { ...ProductFields } }
               missing: stockLevel(locationId: $loc, sku: "NOPE") { id }
-              foreign: stockLevel(locationId: "not-an-id", sku: "A") { id } }"""
+              foreign: stockLevel(locationId: "NOWHERE", sku: "A") { id } }""".replace(
+                "NOWHERE", ids.encode("Location", 9_000_000_001)
+            )
             + LEVEL_FIELDS
             + PRODUCT_FIELDS,
             {"loc": t.loc("S1")},
@@ -459,7 +461,7 @@ def documents(s: Stocked) -> list[tuple[str, str, dict[str, Any] | None]]:
             None,
         ),
         (
-            "nodes of four types: fragments per type, typename, an unknown ID, a missing one",
+            "nodes of four types: fragments per type, typename, an unknown type, a missing one",
             """query($ids: [ID!]!) { nodes(ids: $ids) { __typename id ...N
                 ... on StockLevel { onHand available location { code } product { sku } }
                 ... on StockMovement { sequence delta product { ...P } }
@@ -469,8 +471,8 @@ def documents(s: Stocked) -> list[tuple[str, str, dict[str, Any] | None]]:
             {
                 "ids": [
                     *[i for ids in s.ids.values() for i in ids],
-                    "bm9wZQ==",
-                    "UHJvZHVjdDo5OTk5OQ==",
+                    ids.encode("Nope", 1),  # a well-formed ID of no type of ours
+                    ids.encode("Product", 99999),
                 ]
             },
         ),

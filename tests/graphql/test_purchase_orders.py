@@ -394,7 +394,7 @@ async def test_other_tenants_see_nothing(gql, tenant, other_tenant):
 
 async def test_hostile_input_gets_coded_errors(gql, tenant):
     bad_id = await run(gql, tenant.owner, TRANSITION["submitPurchaseOrder"], id="garbage")
-    assert bad_id["userErrors"][0]["code"] == "NOT_FOUND"
+    assert bad_id["userErrors"][0]["code"] == "INVALID"
     too_long = await gql(FORECAST, tenant.owner, {"loc": tenant.loc("S1"), "sku": "A", "days": 57})
     assert too_long.errors[0].extensions["code"] == "INVALID"
     rules = await run(
