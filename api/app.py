@@ -51,7 +51,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             "production needs STOCKGRAPH_APP_DATABASE_URL: a login that is only a member of "
             "stockgraph_app (make one with `stockgraph db app-login`)"
         )
-    tokens = TokenService(settings.signing_key_pem(), settings.token_issuer, settings.audience)
+    tokens = TokenService(
+        settings.signing_key_pem(),
+        settings.token_issuer,
+        settings.audience,
+        cache_bytes=settings.token_cache_bytes,
+    )
     if (id_key := settings.id_key_bytes()) is not None:
         ids.configure(id_key)
     db = Database.connect(

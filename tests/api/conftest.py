@@ -66,6 +66,10 @@ def start_server(
         # database: the token endpoint's limits are tested where a test sets its own.
         "STOCKGRAPH_OAUTH_ADDRESS_RATE": "1000000",
         "STOCKGRAPH_OAUTH_CLIENT_RATE": "1000000",
+        # Likewise the query-cost buckets (per client, per process): the maximum cost
+        # per document holds everywhere; the throttle is tested where a test sets it.
+        "STOCKGRAPH_COST_BUCKET_SIZE": "1000000",
+        "STOCKGRAPH_COST_RESTORE_RATE": "1000000",
         **(extra_env or {}),
     }
     log = open(home / f"server-{port}.log", "wb")

@@ -1,0 +1,307 @@
+"""Query cost, as Shopify and GitHub calculate it: known before execution, settled after.
+
+Why: the depth, alias and token limits bound a document's text, not the work it
+asks for; 30 aliases of ``stockMovements(first: 250)`` pass all three. A cost per
+field, multiplied by the page size a connection asks for, bounds the work.
+
+- A field costs what it declares (``strawberry.field(metadata={"cost": n})``), else:
+  a scalar or enum 0, an object 1, a connection 2, a mutation's root field 10; the
+  wrappers of a connection (``edges``, ``node``, ``pageInfo``, ``nodes``, ``cursor``:
+  fields of ``…Connection`` and ``…Edge`` types) cost nothing themselves.
+- A connection's selection is multiplied by ``first`` (or ``last``), literal or
+  variable, else by the default page size.
+- The requested cost is the most the document may cost; the actual cost is counted
+  on the data returned (the connections' real lengths, nothing for a null), and
+  the difference is refunded to the caller's bucket (api/throttle.py).
+
+Also here, the cheap pre-check that runs before graphql-core's validation: the
+overlap rule compares fields pairwise, so a document of 300 copies of one
+selection costs a second to validate; counting its fields costs microseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+    is_leaf_type,
+)
+from graphql.utilities import get_operation_ast
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+
+from domain.pagination import DEFAULT_PAGE
+
+TOO_WIDE = "SELECTION_TOO_WIDE"
+SCALAR_COST = 0
+OBJECT_COST = 1
+CONNECTION_COST = 2
+MUTATION_COST = 10
+PAGE_ARGUMENTS = ("first", "last")
+WRAPPER_TYPE_SUFFIXES = ("Connection", "Edge")
+
+CompositeType = GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType
+
+
+def too_wide(document: DocumentNode, max_width: int, max_fields: int) -> GraphQLError | None:
+    """SELECTION_TOO_WIDE when one selection set holds more than ``max_width``
+    selections, or the document more than ``max_fields`` once fragments are expanded.
+
+    Runs on the bare AST (no schema): a fragment's expanded size is counted once and
+    reused, and a fragment cycle counts as nothing here (validation refuses it)."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    sizes: dict[str, int] = {}
+
+    def expanded(selection_set: SelectionSetNode | None, seen: frozenset[str]) -> int:
+        if selection_set is None:
+            return 0
+        selections = selection_set.selections
+        if len(selections) > max_width:
+            raise _Wide(f"a selection set holds {len(selections)} selections; at most {max_width}")
+        total = 0
+        for selection in selections:
+            if isinstance(selection, FieldNode):
+                total += 1 + expanded(selection.selection_set, seen)
+            elif isinstance(selection, InlineFragmentNode):
+                total += expanded(selection.selection_set, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if name in seen or name not in fragments:
+                    continue
+                if name not in sizes:
+                    sizes[name] = expanded(fragments[name].selection_set, seen | {name})
+                total += sizes[name]
+            if total > max_fields:
+                raise _Wide(f"the document selects more than {max_fields} fields")
+        return total
+
+    try:
+        for definition in document.definitions:
+            if isinstance(definition, OperationDefinitionNode):
+                expanded(definition.selection_set, frozenset())
+            elif isinstance(definition, FragmentDefinitionNode):
+                name = definition.name.value
+                if name not in sizes:
+                    sizes[name] = expanded(definition.selection_set, frozenset({name}))
+    except _Wide as wide:
+        return GraphQLError(str(wide), extensions={"code": TOO_WIDE})
+    return None
+
+
+class _Wide(Exception):
+    pass
+
+
+def requested_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+) -> int:
+    """The most a valid document's operation may cost (0 when there is no such operation)."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return 0
+    root = _root_type(schema, operation)
+    if root is None:
+        return 0
+    walk = _Walk(schema, document, variables, operation.operation is OperationType.MUTATION)
+    return walk.requested(root, operation.selection_set, frozenset(), top=True)
+
+
+def actual_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+    data: Any,
+) -> int:
+    """What the operation cost, counted on the data it returned."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None or not isinstance(data, dict):
+        return 0
+    root = _root_type(schema, operation)
+    if root is None:
+        return 0
+    walk = _Walk(schema, document, variables, operation.operation is OperationType.MUTATION)
+    return walk.actual(root, operation.selection_set, data, frozenset(), top=True)
+
+
+def _root_type(schema: GraphQLSchema, operation: OperationDefinitionNode) -> CompositeType | None:
+    if operation.operation is OperationType.QUERY:
+        return schema.query_type
+    if operation.operation is OperationType.MUTATION:
+        return schema.mutation_type
+    return schema.subscription_type
+
+
+class _Walk:
+    """One walk over an operation's selections, fragments expanded (cycles skipped)."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        variables: Mapping[str, Any] | None,
+        mutation: bool,
+    ) -> None:
+        self.schema = schema
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        self.variables = variables or {}
+        self.mutation = mutation
+
+    def _fields(
+        self, parent: CompositeType, selection_set: SelectionSetNode | None, seen: frozenset[str]
+    ) -> Iterable[tuple[CompositeType, FieldNode, frozenset[str]]]:
+        """The field nodes of a selection set with the type each is selected on."""
+        if selection_set is None:
+            return
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                yield parent, selection, seen
+            elif isinstance(selection, InlineFragmentNode):
+                on = self._condition(parent, selection.type_condition)
+                yield from self._fields(on, selection.selection_set, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if fragment is None or name in seen:
+                    continue
+                on = self._condition(parent, fragment.type_condition)
+                yield from self._fields(on, fragment.selection_set, seen | {name})
+
+    def _condition(self, parent: CompositeType, condition: Any) -> CompositeType:
+        if condition is None:
+            return parent
+        found = self.schema.type_map.get(condition.name.value)
+        if isinstance(found, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType):
+            return found
+        return parent
+
+    def _definition(self, parent: CompositeType, node: FieldNode) -> GraphQLField | None:
+        if isinstance(parent, GraphQLUnionType):
+            return None  # only __typename is selectable on a union itself
+        return parent.fields.get(node.name.value)
+
+    def _own(self, parent: CompositeType, definition: GraphQLField, top: bool) -> int:
+        declared = _declared(definition)
+        if declared is not None:
+            return declared
+        if top and self.mutation:
+            return MUTATION_COST
+        if parent.name.endswith(WRAPPER_TYPE_SUFFIXES):
+            return 0
+        named = get_named_type(definition.type)
+        if is_leaf_type(named):
+            return SCALAR_COST
+        if named.name.endswith("Connection"):
+            return CONNECTION_COST
+        return OBJECT_COST
+
+    def _multiplier(self, definition: GraphQLField, node: FieldNode) -> int:
+        named = get_named_type(definition.type)
+        given: int | None = None
+        for argument in node.arguments or ():
+            if argument.name.value not in PAGE_ARGUMENTS:
+                continue
+            value = argument.value
+            if isinstance(value, IntValueNode):
+                given = int(value.value)
+            elif isinstance(value, VariableNode):
+                raw = self.variables.get(value.name.value)
+                given = raw if isinstance(raw, int) and not isinstance(raw, bool) else None
+            if given is not None:
+                break
+        if given is None:
+            if not named.name.endswith("Connection"):
+                return 1
+            given = DEFAULT_PAGE
+        return max(0, given)
+
+    def requested(
+        self,
+        parent: CompositeType,
+        selection_set: SelectionSetNode | None,
+        seen: frozenset[str],
+        top: bool = False,
+    ) -> int:
+        total = 0
+        for on, node, inner_seen in self._fields(parent, selection_set, seen):
+            definition = self._definition(on, node)
+            if definition is None:
+                continue
+            cost = self._own(on, definition, top)
+            named = get_named_type(definition.type)
+            if node.selection_set is not None and not is_leaf_type(named):
+                child = self.requested(named, node.selection_set, inner_seen)  # type: ignore[arg-type]
+                cost += self._multiplier(definition, node) * child
+            total += cost
+        return total
+
+    def actual(
+        self,
+        parent: CompositeType,
+        selection_set: SelectionSetNode | None,
+        data: dict[str, Any],
+        seen: frozenset[str],
+        top: bool = False,
+    ) -> int:
+        total = 0
+        for on, node, inner_seen in self._fields(parent, selection_set, seen):
+            key = node.alias.value if node.alias else node.name.value
+            value = data.get(key)
+            if value is None:
+                continue
+            definition = self._definition(on, node)
+            if definition is None:
+                continue
+            total += self._own(on, definition, top)
+            named = get_named_type(definition.type)
+            if node.selection_set is not None and not is_leaf_type(named):
+                total += self._items(named, node.selection_set, value, inner_seen)  # type: ignore[arg-type]
+        return total
+
+    def _items(
+        self,
+        named: CompositeType,
+        selection_set: SelectionSetNode,
+        value: Any,
+        seen: frozenset[str],
+    ) -> int:
+        if isinstance(value, list):
+            return sum(self._items(named, selection_set, item, seen) for item in value)
+        if isinstance(value, dict):
+            return self.actual(named, selection_set, value, seen)
+        return 0
+
+
+def _declared(definition: GraphQLField) -> int | None:
+    """A cost the field declares: ``strawberry.field(metadata={"cost": n})``."""
+    field = definition.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if isinstance(field, StrawberryField):
+        cost = field.metadata.get("cost")
+        if isinstance(cost, int):
+            return cost
+    return None
