@@ -75,6 +75,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_operations=settings.max_subscriptions_per_connection,
         queue_size=settings.subscription_queue_size,
         legacy=graphql if settings.legacy_graphql_ws else None,
+        max_frame_bytes=settings.ws_max_frame_bytes,
+        max_json_depth=settings.ws_max_json_depth,
+        max_per_client=settings.max_websockets_per_client,
     )
     webhooks = _webhooks(settings, db)
     notifications = _notifications(settings, db)

@@ -89,6 +89,9 @@ def start_server(
             "--no-access-log",
             "--ws-per-message-deflate",
             "false",
+            # as `stockgraph serve` runs it: twice the frame cap the app enforces
+            "--ws-max-size",
+            str(2 * int(env.get("STOCKGRAPH_WS_MAX_FRAME_BYTES", "1000000"))),
         ],
         env=env,
         stdout=log,
