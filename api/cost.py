@@ -9,7 +9,7 @@ field, multiplied by the page size a connection asks for, bounds the work.
   connection's wrappers (fields returning ``…Edge`` or ``PageInfo``) cost nothing, so
   ``products(first: 10) { edges { node { sku } } }`` costs 2 + 10 × 1 = 12.
 - A connection's selection is multiplied by ``first`` (or ``last``), literal or
-  variable, else by the default page size.
+  variable, else by the default page size; ``nodes(ids:)``'s by the number of IDs.
 - The requested cost is the most the document may cost; the actual cost is counted
   on the data returned (the connections' real lengths, nothing for a null), and
   the difference is refunded to the caller's bucket (api/throttle.py).
@@ -37,6 +37,7 @@ from graphql import (
     GraphQLUnionType,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
@@ -59,6 +60,7 @@ OBJECT_COST = 1
 CONNECTION_COST = 2
 MUTATION_COST = 10
 PAGE_ARGUMENTS = ("first", "last")
+LIST_ARGUMENTS = ("ids",)
 WRAPPER_TYPE_SUFFIXES = ("Edge", "PageInfo")
 
 CompositeType = GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType
@@ -260,6 +262,18 @@ class _Walk:
             return CONNECTION_COST
         return OBJECT_COST
 
+    def _listed(self, node: FieldNode) -> int | None:
+        """How many IDs a field such as ``nodes(ids: […])`` names; None for other fields."""
+        for argument in node.arguments or ():
+            if argument.name.value in LIST_ARGUMENTS:
+                value = argument.value
+                if isinstance(value, ListValueNode):
+                    return len(value.values)
+                if isinstance(value, VariableNode):
+                    raw = self.variables.get(value.name.value)
+                    return len(raw) if isinstance(raw, list) else 1
+        return None
+
     def _multiplier(self, definition: GraphQLField, node: FieldNode) -> int:
         named = get_named_type(definition.type)
         given: int | None = None
@@ -292,12 +306,16 @@ class _Walk:
             definition = self._definition(on, node)
             if definition is None:
                 continue
-            cost = self._own(definition, top)
+            own = self._own(definition, top)
             named = get_named_type(definition.type)
+            child = 0
             if node.selection_set is not None and not is_leaf_type(named):
                 child = self.requested(named, node.selection_set, inner_seen)  # type: ignore[arg-type]
-                cost += self._multiplier(definition, node) * child
-            total += cost
+            ids = self._listed(node)
+            if ids is not None:  # a list of objects by ID: each costs what one would
+                total += ids * (own + child)
+            else:
+                total += own + self._multiplier(definition, node) * child
         return total
 
     def actual(
@@ -317,7 +335,10 @@ class _Walk:
             definition = self._definition(on, node)
             if definition is None:
                 continue
-            total += self._own(definition, top)
+            own = self._own(definition, top)
+            if isinstance(value, list) and self._listed(node) is not None:
+                own *= sum(1 for item in value if item is not None)
+            total += own
             named = get_named_type(definition.type)
             if node.selection_set is not None and not is_leaf_type(named):
                 total += self._items(named, node.selection_set, value, inner_seen)  # type: ignore[arg-type]

@@ -32,6 +32,8 @@ def schema():  # type: ignore[no-untyped-def]
             None,
             504,
         ),
+        ('{ nodes(ids: ["a", "b", "c"]) { id } }', None, 3),
+        ("query($i: [ID!]!) { nodes(ids: $i) { id } }", {"i": ["a"] * 40}, 40),
         (
             "{ products(first: 2) { edges { node { ...F } } } } fragment F on Product { sku }",
             None,
@@ -113,3 +115,8 @@ def test_documents_are_not_cached_for_a_caller_without_a_token(schema) -> None: 
     before = rules.cache_info()["parse"].entries
     rules.validate(schema, "{ __typename } # anonymous", keep=False)
     assert rules.cache_info()["parse"].entries == before
+
+
+def test_nodes_by_id_cost_one_each(schema) -> None:  # type: ignore[no-untyped-def]
+    document = parse('{ nodes(ids: ["a", "b", "c"]) { id } }')
+    assert actual_cost(schema, document, None, None, {"nodes": [{"id": "a"}, None, None]}) == 1
