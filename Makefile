@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint schema bench bench-compare bench-profile clean
+.PHONY: run test lint schema graphiql browser bench bench-compare bench-profile clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,10 +12,26 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP)  ## API on http://127.0.0.1:8000/graphql with the demo chain
+# GraphiQL's bundle (web/graphiql: pinned by its lockfile, built with esbuild), served at
+# /graphql by the API itself, so it works where no CDN can be reached. Not committed.
+GRAPHIQL := api/static/graphiql/manifest.json
+$(GRAPHIQL): web/graphiql/package-lock.json web/graphiql/build.mjs $(wildcard web/graphiql/src/*)
+	@if command -v npm >/dev/null; then \
+		cd web/graphiql && npm ci --no-audit --no-fund --silent && node build.mjs; \
+	else echo "npm not found: GraphiQL stays unbuilt (node 20 and npm build it)" >&2; fi
+
+graphiql: $(GRAPHIQL)  ## GraphiQL's bundle (needs node and npm)
+
+# The browser test drives Debian's chromium headless; install it where it is missing.
+browser:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq chromium >/dev/null; } || \
+		echo "chromium could not be installed: the browser test will be skipped" >&2
+
+run: $(STAMP) $(GRAPHIQL)  ## API on http://127.0.0.1:8000/graphql with the demo chain
 	$(BIN)/stockgraph serve --demo
 
-test: $(STAMP)  ## the whole suite (real PostgreSQL: DATABASE_URL, else 127.0.0.1:5432)
+test: $(STAMP) $(GRAPHIQL) browser  ## the whole suite (real PostgreSQL: DATABASE_URL, else 127.0.0.1:5432)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)  ## ruff, mypy, import-linter layer contract
@@ -42,4 +58,5 @@ bench-profile: $(STAMP)  ## py-spy samples of one shape under load (SHAPE=q1|q2|
 	$(BIN)/python -m bench.profile --shape $(or $(SHAPE),q1)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache api/static/graphiql web/graphiql/node_modules \
+		examples/partner/node_modules examples/partner/dist examples/partner/src/gql

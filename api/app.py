@@ -15,7 +15,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.routing import Route, WebSocketRoute
 
-from api import report_download, routes
+from api import graphiql, report_download, routes
 from api.access_log import AccessLog
 from api.endpoint import GraphQLEndpoint
 from api.graphql import GraphQLApp, policy_for, schema_for
@@ -144,6 +144,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/graphql", GraphQLEndpoint(graphql), methods=["GET", "POST"]),
             WebSocketRoute("/graphql", websocket),
+            Route(graphiql.ASSET_PREFIX + "{name}", graphiql.asset),
             Route("/oauth/token", routes.token, methods=["POST"]),
             Route("/.well-known/oauth-authorization-server", routes.oauth_metadata),
             Route("/.well-known/jwks.json", routes.jwks),
@@ -155,8 +156,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware=[
             Middleware(Metrics),
             *access_log_middleware(settings),
-            Middleware(BodyLimit, limit=settings.max_body_bytes),
             Middleware(AuthenticationMiddleware, backend=BearerBackend(tokens)),
+            Middleware(
+                BodyLimit,
+                limit=settings.max_body_bytes,
+                upload_limit=settings.max_upload_bytes,
+            ),
         ],
         lifespan=lifespan,
     )

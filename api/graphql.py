@@ -29,6 +29,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.subscriptions import GRAPHQL_WS_PROTOCOL
 from strawberry.types import ExecutionContext, ExecutionResult
 
+from api import graphiql
 from api.compiled import PLAN_CACHE_BYTES, CompiledExecution, CompiledReads
 from api.persisted import PersistedDocuments, Refusal, requested_hash
 from api.policy import Policy, policy, unauthenticated
@@ -158,6 +159,7 @@ class GraphQLApp(GraphQL[Context, None]):
             # createImport's file (bearer tokens, not cookies: no cross-site risk)
             multipart_uploads_enabled=True,
         )
+        self.public_url = settings.public_url
         self.db = db
         self.tokens = tokens
         self.broker = broker
@@ -166,6 +168,10 @@ class GraphQLApp(GraphQL[Context, None]):
         self.persisted = PersistedDocuments(max_bytes=settings.persisted_cache_bytes)
         self.policy = policy_for(settings)
         self.graphql_schema: GraphQLSchema = schema_for(settings)._schema
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our own GraphiQL page, which loads nothing from a CDN (api/graphiql.py)."""
+        return graphiql.page(request, self.public_url)
 
     async def execute_single(  # type: ignore[override]
         self,

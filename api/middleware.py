@@ -7,6 +7,8 @@ import time
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from auth.backend import caller_of
+
 REQUESTS = Counter("stockgraph_http_requests_total", "HTTP requests", ["route", "status"])
 LATENCY = Histogram(
     "stockgraph_http_request_seconds",
@@ -53,18 +55,34 @@ KNOWN_ROUTES = {
 
 
 class BodyLimit:
-    """413 for a body larger than ``limit`` bytes, declared or streamed."""
+    """413 for a body larger than ``limit`` bytes, declared or streamed.
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    A multipart upload (``createImport``'s file) from an authenticated caller may
+    be up to ``upload_limit``: it runs inside the authentication middleware, so
+    only a verified token opens the larger limit. Starlette spools uploaded files
+    to disk, so memory does not grow with them.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, upload_limit: int | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.upload_limit = upload_limit if upload_limit is not None else limit
+
+    def _limit(self, scope: Scope) -> int:
+        if self.upload_limit <= self.limit or caller_of(scope) is None:
+            return self.limit
+        for name, value in scope.get("headers", []):
+            if name == b"content-type" and value.lower().startswith(b"multipart/form-data"):
+                return self.upload_limit
+        return self.limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
                 await _too_large(send)
                 return
         seen = 0
@@ -74,7 +92,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise BodyTooLarge
             return message
 

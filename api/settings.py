@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     graphiql: bool | None = None
     legacy_graphql_ws: bool = False
     max_body_bytes: int = 1_000_000
+    # a multipart upload (createImport) from an authenticated caller
+    max_upload_bytes: int = 64 * 1024 * 1024 + 64 * 1024
     max_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 5000

@@ -371,16 +371,21 @@ class Session:
             if task is not None:
                 task.cancel()
 
-        subscriber = await live.make_subscriber(
-            endpoint.db,
-            caller,
-            event_type,
-            args.get("locationIds"),
-            args.get("skus"),
-            endpoint.queue_size,
-            permissions,
-            on_overflow=overflow,
-        )
+        subscriber = None
+        if streamed.source is not None:
+            stream = streamed.source(endpoint.broker, endpoint.db, caller, args, permissions)
+        else:
+            subscriber = await live.make_subscriber(
+                endpoint.db,
+                caller,
+                event_type,
+                args.get("locationIds"),
+                args.get("skus"),
+                endpoint.queue_size,
+                permissions,
+                on_overflow=overflow,
+            )
+            stream = live.batches(endpoint.broker, subscriber, args.get("afterSequence"))
         selection = Selection(
             endpoint.schema,
             document,
@@ -395,15 +400,20 @@ class Session:
         prefix = '{"id":' + json.dumps(op_id) + ',"type":"next","payload":'
         last_sent: int | None = args.get("afterSequence")
         try:
-            async for batch in live.batches(endpoint.broker, subscriber, args.get("afterSequence")):
+            async for batch in stream:
                 frames = await selection.render(batch)
                 for event, frame in zip(batch, frames, strict=True):
                     await self.ws.send_text(prefix + frame + "}")
                     last_sent = event.sequence
+            await self.send({"id": op_id, "type": "complete"})  # the source has ended
+        except live.Refused as refused:
+            path = [node.alias.value if node.alias else field]
+            error = GraphQLError(refused.message, path=path, extensions=refused.extensions)
+            await self._errors(op_id, [error])
         except live.SlowConsumer as slow:
             await self._slow(op_id, slow.last_sequence)
         except asyncio.CancelledError:
-            if subscriber.overflowed and not self.closed:
+            if subscriber is not None and subscriber.overflowed and not self.closed:
                 await self._slow(op_id, last_sent or 0)
                 return
             raise

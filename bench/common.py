@@ -22,6 +22,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from db.migrate import upgrade_sync
 from db.session import plain_url
+from domain import ids
+
+# Global IDs are encrypted under the deployment's ID key (domain/ids.py): the servers the
+# benchmarks start and the IDs the benchmarks compute must share one.
+ID_KEY = "stockgraph-benchmark-id-key"
+ids.configure(ID_KEY.encode())
 
 BASE_URL = os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -78,6 +84,7 @@ def server(
         # (a fairness limit for a public API) would measure itself, not the server
         "STOCKGRAPH_COST_BUCKET_SIZE": "100000000",
         "STOCKGRAPH_COST_RESTORE_RATE": "100000000",
+        "STOCKGRAPH_ID_KEY": ID_KEY,
         **(env or {}),
     }
     log = open(home / "server.log", "wb")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+import bench.common  # noqa: F401  (configures the ID key the servers use)
 from auth.caller import Caller
 from db.session import Database, plain_url
 from domain import ids

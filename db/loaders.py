@@ -30,6 +30,7 @@ from db.models import (
     Notification,
     NotificationAttempt,
     OfferRule,
+    PartnerApp,
     PeriodClose,
     PosDevice,
     PosReversal,
@@ -40,6 +41,7 @@ from db.models import (
     ReconciliationRun,
     ReplenishmentAlert,
     ReportJob,
+    Staff,
     StockLevel,
     StockMovement,
     Stocktake,
@@ -198,6 +200,8 @@ class Loaders:
     period_by_id = LazyLoader(_by_id(PeriodClose))
     import_job_by_id = LazyLoader(_by_id(ImportJob))
     report_job_by_id = LazyLoader(_by_id(ReportJob))
+    staff_by_id = LazyLoader(_by_id(Staff))
+    app_by_client_id = LazyLoader(_by_id(PartnerApp, "client_id"))
 
     def __init__(self, db: Database, tenant_id: int) -> None:
         self.db = db

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,7 +33,21 @@ from schema.relay import (
 
 
 async def job_runs(
-    info: Info, first: int | None = None, after: str | None = None, job: str | None = None
+    info: Info,
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
+    job: Annotated[
+        str | None, strawberry.argument(description="Only runs of this job (by its name).")
+    ] = None,
 ) -> Connection[JobRun]:
     caller = info.context.viewer
     async with info.context.db.tenant_transaction(caller.tenant_id) as session:
@@ -45,9 +59,20 @@ async def job_runs(
 
 async def replenishment_alerts(
     info: Info,
-    location_id: strawberry.ID | None = None,
-    first: int | None = None,
-    after: str | None = None,
+    location_id: Annotated[
+        strawberry.ID | None, strawberry.argument(description="Only alerts of this location.")
+    ] = None,
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
 ) -> Connection[ReplenishmentAlert]:
     caller = info.context.viewer
     loc = (decode_id_or_none(location_id, "Location") or 0) if location_id is not None else None
@@ -74,7 +99,13 @@ SET_CONTACT = _settings_spec("replenishment.set_alert_contact")
 SET_QUIET = _settings_spec("replenishment.set_quiet_hours")
 
 
-async def set_alert_contact(info: Info, input: SetAlertContactInput) -> AlertSettingsPayload:
+async def set_alert_contact(
+    info: Info,
+    input: Annotated[
+        SetAlertContactInput,
+        strawberry.argument(description="What to do; see SetAlertContactInput."),
+    ],
+) -> AlertSettingsPayload:
     async def execute(session: AsyncSession, caller: Caller, _: str) -> dict[str, Any]:
         cmd = notify.SetAlertContact(
             decode_id(input.staff_id, "Staff", ["staffId"]), input.channel, input.recipient
@@ -92,7 +123,13 @@ async def set_alert_contact(info: Info, input: SetAlertContactInput) -> AlertSet
     )
 
 
-async def set_alert_quiet_hours(info: Info, input: SetAlertQuietHoursInput) -> AlertSettingsPayload:
+async def set_alert_quiet_hours(
+    info: Info,
+    input: Annotated[
+        SetAlertQuietHoursInput,
+        strawberry.argument(description="What to do; see SetAlertQuietHoursInput."),
+    ],
+) -> AlertSettingsPayload:
     async def execute(session: AsyncSession, caller: Caller, _: str) -> dict[str, Any]:
         row = await notify.set_quiet_hours(
             session, caller, notify.SetQuietHours(input.start, input.end)

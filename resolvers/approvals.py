@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
@@ -52,7 +53,11 @@ CREATE_POLICY = MutationSpec(
 
 
 async def create_approval_policy(
-    info: Info, input: CreateApprovalPolicyInput
+    info: Info,
+    input: Annotated[
+        CreateApprovalPolicyInput,
+        strawberry.argument(description="What to do; see CreateApprovalPolicyInput."),
+    ],
 ) -> ApprovalPolicyPayload:
     async def execute(session: AsyncSession, caller: Caller, _: str) -> Any:
         cmd = service.NewPolicy(
@@ -79,9 +84,21 @@ async def create_approval_policy(
 
 async def approval_requests(
     info: Info,
-    first: int | None = None,
-    after: str | None = None,
-    status: service.ApprovalStatus | None = None,
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
+    status: Annotated[
+        service.ApprovalStatus | None,
+        strawberry.argument(description="Only requests in this status (PENDING: still waiting)."),
+    ] = None,
 ) -> Connection[ApprovalRequest]:
     """The tenant's approval requests, newest first."""
     caller = info.context.viewer

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -14,10 +16,28 @@ from schema.scalars import BigInt
 
 async def audit_events(
     info: Info,
-    first: int | None = None,
-    after: str | None = None,
-    entity_id: strawberry.ID | None = None,
-    after_sequence: BigInt | None = None,
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
+    entity_id: Annotated[
+        strawberry.ID | None,
+        strawberry.argument(description="Only events about this object (its global ID)."),
+    ] = None,
+    after_sequence: Annotated[
+        BigInt | None,
+        strawberry.argument(
+            description="Only events with a sequence above this one; after: wins when both "
+            "are given."
+        ),
+    ] = None,
 ) -> Connection[AuditEvent]:
     """Events in chain order; `entityId` is the global ID of the thing changed."""
     caller = info.context.viewer

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import strawberry
 from strawberry.types import Info
 
 from domain.catalog import queries
@@ -11,7 +14,12 @@ from schema.locations import Location, LocationKind
 from schema.relay import Connection, connection, text_cursor
 
 
-async def location(info: Info, code: str) -> Location | None:
+async def location(
+    info: Info,
+    code: Annotated[
+        str, strawberry.argument(description="The location's code, as shown in Location.code.")
+    ],
+) -> Location | None:
     """Through the request's loader (the reader): one lookup per code per request."""
     row = await info.context.loaders.location_by_code.load(code)
     return Location.from_row(row) if row is not None else None
@@ -19,9 +27,20 @@ async def location(info: Info, code: str) -> Location | None:
 
 async def locations(
     info: Info,
-    first: int | None = None,
-    after: str | None = None,
-    kind: LocationKind | None = None,
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
+    kind: Annotated[
+        LocationKind | None, strawberry.argument(description="Only locations of this kind.")
+    ] = None,
 ) -> Connection[Location]:
     caller = info.context.viewer
     limit = page_size(first)
@@ -40,14 +59,37 @@ async def locations(
     return connection(page, Location.from_row, lambda r: r.code, count)
 
 
-async def product(info: Info, sku: str) -> Product | None:
+async def product(
+    info: Info,
+    sku: Annotated[
+        str, strawberry.argument(description="The SKU, exactly as stored (case-sensitive).")
+    ],
+) -> Product | None:
     """Through the request's loader (the reader): one lookup per SKU per request."""
     row = await info.context.loaders.product_by_sku.load(sku)
     return Product.from_row(row) if row is not None else None
 
 
 async def products(
-    info: Info, first: int | None = None, after: str | None = None, search: str | None = None
+    info: Info,
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
+    search: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Only products whose SKU or name contains this text (SKU and English "
+            "name ignore case) or whose barcode equals it."
+        ),
+    ] = None,
 ) -> Connection[Product]:
     caller = info.context.viewer
     limit = page_size(first)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from types import SimpleNamespace
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,7 +61,12 @@ def _render(row: Any) -> CouponPayload:
     return CouponPayload(coupon=Coupon.from_row(row), user_errors=[])
 
 
-async def issue_coupon(info: Info, input: IssueCouponInput) -> CouponPayload:
+async def issue_coupon(
+    info: Info,
+    input: Annotated[
+        IssueCouponInput, strawberry.argument(description="What to do; see IssueCouponInput.")
+    ],
+) -> CouponPayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> Any:
         cmd = service.IssueCoupon(
             valid_from=input.valid_from,
@@ -84,7 +89,12 @@ async def issue_coupon(info: Info, input: IssueCouponInput) -> CouponPayload:
     return await run_mutation(info, ISSUE, CouponPayload, input, execute, _render)
 
 
-async def redeem_coupon(info: Info, input: RedeemCouponInput) -> CouponPayload:
+async def redeem_coupon(
+    info: Info,
+    input: Annotated[
+        RedeemCouponInput, strawberry.argument(description="What to do; see RedeemCouponInput.")
+    ],
+) -> CouponPayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> Any:
         cmd = service.RedeemCoupon(
             code=input.code,
@@ -96,7 +106,9 @@ async def redeem_coupon(info: Info, input: RedeemCouponInput) -> CouponPayload:
     return await run_mutation(info, REDEEM, CouponPayload, input, execute, _render)
 
 
-async def coupon(info: Info, code: str) -> Coupon | None:
+async def coupon(
+    info: Info, code: Annotated[str, strawberry.argument(description="The coupon code (any case).")]
+) -> Coupon | None:
     caller = info.context.viewer
     async with info.context.db.tenant_transaction(caller.tenant_id) as session:
         row = await service.coupon_by_code(session, caller, code)
@@ -105,9 +117,20 @@ async def coupon(info: Info, code: str) -> Coupon | None:
 
 async def coupons(
     info: Info,
-    first: int | None = None,
-    after: str | None = None,
-    member_id: strawberry.ID | None = None,
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
+    member_id: Annotated[
+        strawberry.ID | None, strawberry.argument(description="Only coupons issued to this member.")
+    ] = None,
 ) -> Connection[Coupon]:
     caller = info.context.viewer
     limit = page_size(first)

@@ -28,10 +28,21 @@ def _query(
 
 async def inventory_kpis(
     info: Info,
-    from_: Annotated[date, strawberry.argument(name="from")],
-    to: date,
-    location_id: strawberry.ID | None = None,
-    category: str | None = None,
+    from_: Annotated[
+        date,
+        strawberry.argument(name="from", description="The first day (tenant time zone)."),
+    ],
+    to: Annotated[
+        date,
+        strawberry.argument(description="The last day, included; at most 400 days after from."),
+    ],
+    location_id: Annotated[
+        strawberry.ID | None,
+        strawberry.argument(description="Only this location; omitted: every location."),
+    ] = None,
+    category: Annotated[
+        str | None, strawberry.argument(description="Only products of this category.")
+    ] = None,
 ) -> InventoryKpis:
     caller = info.context.viewer
     query = _query(from_, to, location_id, category)
@@ -47,9 +58,18 @@ async def inventory_kpis(
 
 async def member_kpis(
     info: Info,
-    from_: Annotated[date, strawberry.argument(name="from")],
-    to: date,
-    location_id: strawberry.ID | None = None,
+    from_: Annotated[
+        date,
+        strawberry.argument(name="from", description="The first day (tenant time zone)."),
+    ],
+    to: Annotated[
+        date,
+        strawberry.argument(description="The last day, included; at most 400 days after from."),
+    ],
+    location_id: Annotated[
+        strawberry.ID | None,
+        strawberry.argument(description="Only members whose home store is this location."),
+    ] = None,
 ) -> MemberKpis:
     caller = info.context.viewer
     query = _query(from_, to, location_id, None)

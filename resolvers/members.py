@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -65,7 +65,12 @@ def _location(value: strawberry.ID | None) -> int | None:
     return decode_id(value, "Location", ["homeLocationId"]) if value is not None else None
 
 
-async def create_member(info: Info, input: CreateMemberInput) -> MemberPayload:
+async def create_member(
+    info: Info,
+    input: Annotated[
+        CreateMemberInput, strawberry.argument(description="What to do; see CreateMemberInput.")
+    ],
+) -> MemberPayload:
     master = master_key(info)
 
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> MemberChange:
@@ -87,7 +92,12 @@ async def create_member(info: Info, input: CreateMemberInput) -> MemberPayload:
     return await run_mutation(info, CREATE, MemberPayload, input, execute, _render)
 
 
-async def update_member(info: Info, input: UpdateMemberInput) -> MemberPayload:
+async def update_member(
+    info: Info,
+    input: Annotated[
+        UpdateMemberInput, strawberry.argument(description="What to do; see UpdateMemberInput.")
+    ],
+) -> MemberPayload:
     master = master_key(info)
     names = ("name", "phone", "email", "birthday", "home_location_id", "tier")
     given = frozenset(n for n in names if getattr(input, n) is not strawberry.UNSET)
@@ -113,7 +123,12 @@ async def update_member(info: Info, input: UpdateMemberInput) -> MemberPayload:
     return await run_mutation(info, UPDATE, MemberPayload, input, execute, _render)
 
 
-async def set_member_tags(info: Info, input: SetMemberTagsInput) -> MemberPayload:
+async def set_member_tags(
+    info: Info,
+    input: Annotated[
+        SetMemberTagsInput, strawberry.argument(description="What to do; see SetMemberTagsInput.")
+    ],
+) -> MemberPayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> MemberChange:
         cmd = service.SetMemberTags(
             member_id=decode_id(input.id, "Member", ["id"]), tags=tuple(input.tags)
@@ -123,7 +138,13 @@ async def set_member_tags(info: Info, input: SetMemberTagsInput) -> MemberPayloa
     return await run_mutation(info, SET_TAGS, MemberPayload, input, execute, _render)
 
 
-async def set_member_consent(info: Info, input: SetMemberConsentInput) -> MemberPayload:
+async def set_member_consent(
+    info: Info,
+    input: Annotated[
+        SetMemberConsentInput,
+        strawberry.argument(description="What to do; see SetMemberConsentInput."),
+    ],
+) -> MemberPayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> MemberChange:
         cmd = service.SetMemberConsent(
             member_id=decode_id(input.member_id, "Member", ["memberId"]),
@@ -136,7 +157,12 @@ async def set_member_consent(info: Info, input: SetMemberConsentInput) -> Member
     return await run_mutation(info, SET_CONSENT, MemberPayload, input, execute, _render)
 
 
-async def erase_member(info: Info, input: EraseMemberInput) -> MemberPayload:
+async def erase_member(
+    info: Info,
+    input: Annotated[
+        EraseMemberInput, strawberry.argument(description="What to do; see EraseMemberInput.")
+    ],
+) -> MemberPayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> MemberChange:
         cmd = service.EraseMember(member_id=decode_id(input.id, "Member", ["id"]))
         return await service.erase_member(session, caller, cmd)
@@ -145,7 +171,10 @@ async def erase_member(info: Info, input: EraseMemberInput) -> MemberPayload:
     return await run_mutation(info, ERASE, MemberPayload, input, execute, _render)
 
 
-async def member(info: Info, id: strawberry.ID) -> Member | None:
+async def member(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The member's global ID.")],
+) -> Member | None:
     pk = decode_id_or_none(id, "Member")
     if pk is None:
         return None
@@ -155,10 +184,31 @@ async def member(info: Info, id: strawberry.ID) -> Member | None:
 
 async def members(
     info: Info,
-    first: int | None = None,
-    after: str | None = None,
-    search: str | None = None,
-    tag: str | None = None,
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
+    search: Annotated[
+        str | None,
+        strawberry.argument(
+            description="A member number (exact), part of a name (any case), or a phone "
+            "number (needs members:pii; audited). At most 200 characters."
+        ),
+    ] = None,
+    tag: Annotated[
+        str | None,
+        strawberry.argument(
+            description='Only members carrying this tag, hand-set or computed (e.g. "vip", '
+            '"lapsed").'
+        ),
+    ] = None,
 ) -> Connection[Member]:
     caller = info.context.viewer
     if search is not None:
@@ -179,7 +229,10 @@ async def members(
     return connection(page, Member.from_row, lambda r: r.id, count)
 
 
-async def export_member(info: Info, id: strawberry.ID) -> JSON:
+async def export_member(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The member's global ID.")],
+) -> JSON:
     """Everything held about one member, in clear; needs members:pii; audited."""
     caller = info.context.viewer
     master = master_key(info)

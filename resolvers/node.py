@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
@@ -105,11 +105,25 @@ async def _resolve(info: Info, global_id: strawberry.ID) -> Node | None:
     return node
 
 
-async def node(info: Info, id: strawberry.ID) -> Node | None:
+async def node(
+    info: Info,
+    id: Annotated[
+        strawberry.ID, strawberry.argument(description="A global ID from any object's id field.")
+    ],
+) -> Node | None:
     return await _resolve(info, id)
 
 
-async def nodes(info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+async def nodes(
+    info: Info,
+    ids: Annotated[
+        list[strawberry.ID],
+        strawberry.argument(
+            description="Global IDs, at most 250; each resolves to its object or null, in "
+            "the same order."
+        ),
+    ],
+) -> list[Node | None]:
     if len(ids) > MAX_IDS:
         raise GraphQLError(f"at most {MAX_IDS} ids", extensions={"code": "INVALID"})
     return list(await asyncio.gather(*(_resolve(info, i) for i in ids)))

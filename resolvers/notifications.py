@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+import strawberry
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
@@ -68,7 +69,11 @@ def _command(
 
 
 async def configure_notification_channel(
-    info: Info, input: ConfigureNotificationChannelInput
+    info: Info,
+    input: Annotated[
+        ConfigureNotificationChannelInput,
+        strawberry.argument(description="What to do; see ConfigureNotificationChannelInput."),
+    ],
 ) -> ConfigureNotificationChannelPayload:
     cmd = _command(input, allow_http(info), master_key(info))
 
@@ -86,7 +91,11 @@ async def configure_notification_channel(
 
 
 async def send_test_notification(
-    info: Info, input: SendTestNotificationInput
+    info: Info,
+    input: Annotated[
+        SendTestNotificationInput,
+        strawberry.argument(description="What to do; see SendTestNotificationInput."),
+    ],
 ) -> SendTestNotificationPayload:
     new = service.NewNotification(
         channel=input.channel.value,
@@ -119,10 +128,25 @@ async def notification_channels(info: Info) -> list[NotificationChannel]:
 
 async def notifications(
     info: Info,
-    first: int | None = None,
-    after: str | None = None,
-    status: NotificationStatus | None = None,
-    channel: NotificationChannelType | None = None,
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
+    status: Annotated[
+        NotificationStatus | None,
+        strawberry.argument(description="Only notifications in this status."),
+    ] = None,
+    channel: Annotated[
+        NotificationChannelType | None,
+        strawberry.argument(description="Only notifications on this channel."),
+    ] = None,
 ) -> Connection[Notification]:
     """The delivery log, newest first, with every attempt."""
     caller = info.context.viewer

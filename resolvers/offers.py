@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
@@ -38,7 +39,13 @@ RUN = MutationSpec(
 )
 
 
-async def create_offer_rule(info: Info, input: CreateOfferRuleInput) -> OfferRulePayload:
+async def create_offer_rule(
+    info: Info,
+    input: Annotated[
+        CreateOfferRuleInput,
+        strawberry.argument(description="What to do; see CreateOfferRuleInput."),
+    ],
+) -> OfferRulePayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> Any:
         cmd = service.CreateOfferRule(
             name=input.name,
@@ -68,7 +75,11 @@ async def create_offer_rule(info: Info, input: CreateOfferRuleInput) -> OfferRul
 
 
 async def run_offer_triggers(
-    info: Info, input: RunOfferTriggersInput | None = None
+    info: Info,
+    input: Annotated[
+        RunOfferTriggersInput | None,
+        strawberry.argument(description="What to do; see RunOfferTriggersInput."),
+    ] = None,
 ) -> RunOfferTriggersPayload:
     master = master_key(info)
     given = input or RunOfferTriggersInput()
@@ -85,7 +96,18 @@ async def run_offer_triggers(
 
 
 async def offer_rules(
-    info: Info, first: int | None = None, after: str | None = None
+    info: Info,
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
 ) -> Connection[OfferRule]:
     caller = info.context.viewer
     limit = page_size(first)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
@@ -30,7 +33,12 @@ def _render(change: periods.PeriodChange) -> PeriodPayload:
     return PeriodPayload(period=Period.from_row(change.row), user_errors=[])
 
 
-async def close_period(info: Info, input: ClosePeriodInput) -> PeriodPayload:
+async def close_period(
+    info: Info,
+    input: Annotated[
+        ClosePeriodInput, strawberry.argument(description="What to do; see ClosePeriodInput.")
+    ],
+) -> PeriodPayload:
     async def execute(session: AsyncSession, caller: Caller, _: str) -> periods.PeriodChange:
         location = (
             decode_id(input.location_id, "Location", ["locationId"])
@@ -43,7 +51,12 @@ async def close_period(info: Info, input: ClosePeriodInput) -> PeriodPayload:
     return await run_mutation(info, CLOSE, PeriodPayload, input, execute, _render)
 
 
-async def reopen_period(info: Info, input: ReopenPeriodInput) -> PeriodPayload:
+async def reopen_period(
+    info: Info,
+    input: Annotated[
+        ReopenPeriodInput, strawberry.argument(description="What to do; see ReopenPeriodInput.")
+    ],
+) -> PeriodPayload:
     async def execute(session: AsyncSession, caller: Caller, _: str) -> periods.PeriodChange:
         cmd = periods.ReopenPeriod(id=decode_id(input.id, "Period", ["id"]), reason=input.reason)
         return await periods.reopen_period(session, caller, cmd)
@@ -52,7 +65,18 @@ async def reopen_period(info: Info, input: ReopenPeriodInput) -> PeriodPayload:
 
 
 async def periods_(
-    info: Info, first: int | None = None, after: str | None = None
+    info: Info,
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
 ) -> Connection[Period]:
     """Every close and reopening of the tenant, newest first."""
     caller = info.context.viewer

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -90,7 +90,12 @@ def _pk(value: strawberry.ID | None, type_name: str) -> int | None:
     return decode_id_or_none(value, type_name) or 0
 
 
-async def register_device(info: Info, input: RegisterDeviceInput) -> RegisterDevicePayload:
+async def register_device(
+    info: Info,
+    input: Annotated[
+        RegisterDeviceInput, strawberry.argument(description="What to do; see RegisterDeviceInput.")
+    ],
+) -> RegisterDevicePayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> Any:
         cmd = devices.RegisterDevice(
             location_id=decode_id(input.location_id, "Location", ["locationId"]), name=input.name
@@ -108,7 +113,12 @@ async def register_device(info: Info, input: RegisterDeviceInput) -> RegisterDev
     return await run_mutation(info, REGISTER, RegisterDevicePayload, input, execute, render)
 
 
-async def disable_device(info: Info, input: DisableDeviceInput) -> DevicePayload:
+async def disable_device(
+    info: Info,
+    input: Annotated[
+        DisableDeviceInput, strawberry.argument(description="What to do; see DisableDeviceInput.")
+    ],
+) -> DevicePayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> Any:
         cmd = devices.DisableDevice(
             device_id=decode_id(input.id, "PosDevice", ["id"]), reason=input.reason
@@ -205,7 +215,12 @@ def _reversal_result(o: batch_reversals.ReversalOutcome) -> SyncReversalResult:
     )
 
 
-async def sync_sales(info: Info, input: SyncSalesInput) -> SyncSalesPayload:
+async def sync_sales(
+    info: Info,
+    input: Annotated[
+        SyncSalesInput, strawberry.argument(description="What to do; see SyncSalesInput.")
+    ],
+) -> SyncSalesPayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> Any:
         return await sync.sync_sales(session, caller, _sync_command(input), request_id=request_id)
 
@@ -220,7 +235,12 @@ def _render_reversal(result: returns.ReversalResult) -> SaleReversalPayload:
     )
 
 
-async def record_return(info: Info, input: RecordReturnInput) -> SaleReversalPayload:
+async def record_return(
+    info: Info,
+    input: Annotated[
+        RecordReturnInput, strawberry.argument(description="What to do; see RecordReturnInput.")
+    ],
+) -> SaleReversalPayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> Any:
         cmd = _return_command(input)
         return await returns.record_return(session, caller, cmd, request_id=request_id)
@@ -228,7 +248,12 @@ async def record_return(info: Info, input: RecordReturnInput) -> SaleReversalPay
     return await run_mutation(info, RETURN, SaleReversalPayload, input, execute, _render_reversal)
 
 
-async def void_sale(info: Info, input: VoidSaleInput) -> SaleReversalPayload:
+async def void_sale(
+    info: Info,
+    input: Annotated[
+        VoidSaleInput, strawberry.argument(description="What to do; see VoidSaleInput.")
+    ],
+) -> SaleReversalPayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> Any:
         cmd = _void_command(input)
         return await returns.void_sale(session, caller, cmd, request_id=request_id)
@@ -238,9 +263,20 @@ async def void_sale(info: Info, input: VoidSaleInput) -> SaleReversalPayload:
 
 async def devices_(
     info: Info,
-    first: int | None = None,
-    after: str | None = None,
-    location_id: strawberry.ID | None = None,
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
+    location_id: Annotated[
+        strawberry.ID | None, strawberry.argument(description="Only tills of this location.")
+    ] = None,
 ) -> Connection[PosDevice]:
     caller = info.context.viewer
     limit = page_size(first)
@@ -253,7 +289,10 @@ async def devices_(
     return connection(page, PosDevice.from_row, lambda r: r.id)
 
 
-async def device_sync_status(info: Info, device_id: strawberry.ID) -> DeviceSyncStatus | None:
+async def device_sync_status(
+    info: Info,
+    device_id: Annotated[strawberry.ID, strawberry.argument(description="The till's global ID.")],
+) -> DeviceSyncStatus | None:
     caller = info.context.viewer
     pk = ids.decode_int(str(device_id), "PosDevice")
     try:

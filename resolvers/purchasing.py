@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,7 @@ from schema.purchasing import (
     ClosePurchaseOrderInput,
     DraftPurchaseOrdersInput,
     DraftPurchaseOrdersPayload,
+    HeldPurchaseOrder,
     PurchaseOrder,
     PurchaseOrderPayload,
     ReceivePurchaseOrderInput,
@@ -71,22 +72,41 @@ CLOSE = _spec("purchase_order.close")
 CANCEL = _spec("purchase_order.cancel")
 
 
-def _drafts_json(outcomes: list[PurchaseOrderOutcome]) -> dict[str, Any]:
-    return {"outcomes": [o.to_json() for o in outcomes]}
+def _drafts_json(drafts: decisions.Drafts) -> dict[str, Any]:
+    return {
+        "outcomes": [o.to_json() for o in drafts.orders],
+        "held": [h.to_json() for h in drafts.held],
+    }
+
+
+def _drafts_restored(data: dict[str, Any]) -> decisions.Drafts:
+    return decisions.Drafts(
+        orders=[PurchaseOrderOutcome.from_json(o) for o in data["outcomes"]],
+        held=[decisions.HeldOrder.from_json(h) for h in data.get("held", [])],
+    )
 
 
 DRAFT = MutationSpec(
     action="purchase_order.draft",
-    audit=lambda outcomes: AuditEntry(
+    audit=lambda drafts: AuditEntry(
         action="purchase_order.draft",
         target_type="PurchaseOrder",
         after={
-            "purchaseOrders": [ids.encode("PurchaseOrder", o.order.id) for o in outcomes],
-            "units": sum(o.order.units for o in outcomes),
+            "purchaseOrders": [ids.encode("PurchaseOrder", o.order.id) for o in drafts.orders],
+            "units": sum(o.order.units for o in drafts.orders),
+            "heldBelowMinimum": [
+                {
+                    "supplier": ids.encode("Supplier", h.supplier_id),
+                    "location": ids.encode("Location", h.location_id),
+                    "orderValue": str(h.order_value),
+                    "minOrderValue": str(h.min_order_value),
+                }
+                for h in drafts.held
+            ],
         },
     ),
     snapshot=_drafts_json,
-    restore=lambda data: [PurchaseOrderOutcome.from_json(o) for o in data["outcomes"]],
+    restore=_drafts_restored,
 )
 
 
@@ -108,7 +128,13 @@ def _transition(
         [AsyncSession, Caller, svc.TransitionPurchaseOrder], Awaitable[PurchaseOrderOutcome]
     ],
 ) -> Callable[[Info, TransitionPurchaseOrderInput], Awaitable[PurchaseOrderPayload]]:
-    async def resolver(info: Info, input: TransitionPurchaseOrderInput) -> PurchaseOrderPayload:
+    async def resolver(
+        info: Info,
+        input: Annotated[
+            TransitionPurchaseOrderInput,
+            strawberry.argument(description="What to do; see TransitionPurchaseOrderInput."),
+        ],
+    ) -> PurchaseOrderPayload:
         async def execute(session: AsyncSession, caller: Caller, _: str) -> PurchaseOrderOutcome:
             cmd = svc.TransitionPurchaseOrder(id=_id(input.id), comment=input.comment)
             return await call(session, caller, cmd)
@@ -138,7 +164,11 @@ cancel_purchase_order = _transition(CANCEL, svc.cancel)
 
 
 async def receive_purchase_order(
-    info: Info, input: ReceivePurchaseOrderInput
+    info: Info,
+    input: Annotated[
+        ReceivePurchaseOrderInput,
+        strawberry.argument(description="What to do; see ReceivePurchaseOrderInput."),
+    ],
 ) -> PurchaseOrderPayload:
     async def execute(
         session: AsyncSession, caller: Caller, request_id: str
@@ -153,7 +183,13 @@ async def receive_purchase_order(
     return await _run(info, RECEIVE, input, execute)
 
 
-async def close_purchase_order(info: Info, input: ClosePurchaseOrderInput) -> PurchaseOrderPayload:
+async def close_purchase_order(
+    info: Info,
+    input: Annotated[
+        ClosePurchaseOrderInput,
+        strawberry.argument(description="What to do; see ClosePurchaseOrderInput."),
+    ],
+) -> PurchaseOrderPayload:
     async def execute(session: AsyncSession, caller: Caller, _: str) -> PurchaseOrderOutcome:
         cmd = svc.ClosePurchaseOrder(id=_id(input.id), reason=input.reason, note=input.note)
         return await svc.close(session, caller, cmd)
@@ -162,14 +198,20 @@ async def close_purchase_order(info: Info, input: ClosePurchaseOrderInput) -> Pu
 
 
 async def draft_purchase_orders(
-    info: Info, input: DraftPurchaseOrdersInput
+    info: Info,
+    input: Annotated[
+        DraftPurchaseOrdersInput,
+        strawberry.argument(description="What to do; see DraftPurchaseOrdersInput."),
+    ],
 ) -> DraftPurchaseOrdersPayload:
-    async def execute(session: AsyncSession, caller: Caller, _: str) -> list[PurchaseOrderOutcome]:
+    async def execute(session: AsyncSession, caller: Caller, _: str) -> decisions.Drafts:
         locations = tuple(
             decode_id(gid, "Location", ["locationIds", str(i)])
             for i, gid in enumerate(input.location_ids)
         )
-        return await decisions.draft_purchase_orders(session, caller, locations)
+        return await decisions.draft_purchase_orders(
+            session, caller, locations, input.allow_below_minimum
+        )
 
     return await run_mutation(
         info,
@@ -177,13 +219,20 @@ async def draft_purchase_orders(
         DraftPurchaseOrdersPayload,
         input,
         execute,
-        lambda outcomes: DraftPurchaseOrdersPayload(
-            purchase_orders=[PurchaseOrder.from_row(o.order) for o in outcomes], user_errors=[]
+        lambda drafts: DraftPurchaseOrdersPayload(
+            purchase_orders=[PurchaseOrder.from_row(o.order) for o in drafts.orders],
+            held_orders=[HeldPurchaseOrder.from_held(h) for h in drafts.held],
+            user_errors=[],
         ),
     )
 
 
-async def purchase_order(info: Info, id: strawberry.ID) -> PurchaseOrder | None:
+async def purchase_order(
+    info: Info,
+    id: Annotated[
+        strawberry.ID, strawberry.argument(description="The purchase order's global ID.")
+    ],
+) -> PurchaseOrder | None:
     pk = decode_id_or_none(id, "PurchaseOrder")
     if pk is None:
         return None
@@ -193,10 +242,24 @@ async def purchase_order(info: Info, id: strawberry.ID) -> PurchaseOrder | None:
 
 async def purchase_orders(
     info: Info,
-    first: int | None = None,
-    after: str | None = None,
-    status: DomainStatus | None = None,
-    location_id: strawberry.ID | None = None,
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
+    status: Annotated[
+        DomainStatus | None, strawberry.argument(description="Only orders in this status.")
+    ] = None,
+    location_id: Annotated[
+        strawberry.ID | None,
+        strawberry.argument(description="Only orders delivering to this location."),
+    ] = None,
 ) -> Connection[PurchaseOrder]:
     caller = info.context.viewer
     limit = page_size(first)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import strawberry
@@ -38,7 +38,13 @@ IMPORT = MutationSpec(
 )
 
 
-async def import_settlement(info: Info, input: ImportSettlementInput) -> ImportSettlementPayload:
+async def import_settlement(
+    info: Info,
+    input: Annotated[
+        ImportSettlementInput,
+        strawberry.argument(description="What to do; see ImportSettlementInput."),
+    ],
+) -> ImportSettlementPayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> Any:
         content = input.raw()
         if content is None:
@@ -58,9 +64,20 @@ async def import_settlement(info: Info, input: ImportSettlementInput) -> ImportS
 
 async def reconciliation_runs(
     info: Info,
-    first: int | None = None,
-    after: str | None = None,
-    format: SettlementFormat | None = None,
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
+    format: Annotated[
+        SettlementFormat | None, strawberry.argument(description="Only runs of this file format.")
+    ] = None,
 ) -> Connection[ReconciliationRun]:
     caller = info.context.viewer
     limit = page_size(first)
@@ -78,10 +95,22 @@ async def reconciliation_runs(
 
 async def reconciliation_lines(
     info: Info,
-    run_id: strawberry.ID,
-    status: ReconciliationStatus | None = None,
-    first: int | None = None,
-    after: str | None = None,
+    run_id: Annotated[strawberry.ID, strawberry.argument(description="The run's global ID.")],
+    status: Annotated[
+        ReconciliationStatus | None,
+        strawberry.argument(description="Only lines with this outcome."),
+    ] = None,
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
 ) -> Connection[ReconciliationLine]:
     caller = info.context.viewer
     limit = page_size(first)
@@ -101,9 +130,20 @@ async def reconciliation_lines(
 
 async def unreconciled(
     info: Info,
-    location_id: strawberry.ID | None = None,
-    first: int | None = None,
-    after: str | None = None,
+    location_id: Annotated[
+        strawberry.ID | None, strawberry.argument(description="Only lines of this location.")
+    ] = None,
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
 ) -> Connection[ReconciliationLine]:
     caller = info.context.viewer
     limit = page_size(first)
@@ -122,7 +162,10 @@ async def unreconciled(
     return connection(page, ReconciliationLine.from_row, lambda r: r.id)
 
 
-async def reconciliation_export(info: Info, run_id: strawberry.ID) -> ReconciliationExport | None:
+async def reconciliation_export(
+    info: Info,
+    run_id: Annotated[strawberry.ID, strawberry.argument(description="The run's global ID.")],
+) -> ReconciliationExport | None:
     caller = info.context.viewer
     pk = decode_id_or_none(run_id, "ReconciliationRun")
     async with info.context.db.tenant_transaction(caller.tenant_id) as session:

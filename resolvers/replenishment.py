@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
@@ -55,7 +57,11 @@ def _optional_id(value: strawberry.ID | None, type_name: str, path: list[str]) -
 
 
 async def set_replenishment_rules(
-    info: Info, input: SetReplenishmentRulesInput
+    info: Info,
+    input: Annotated[
+        SetReplenishmentRulesInput,
+        strawberry.argument(description="What to do; see SetReplenishmentRulesInput."),
+    ],
 ) -> SetReplenishmentRulesPayload:
     async def execute(session: AsyncSession, caller: Caller, _: str) -> rules.RulesSet:
         lines = tuple(
@@ -92,9 +98,20 @@ async def set_replenishment_rules(
 
 async def replenishment_rules(
     info: Info,
-    location_id: strawberry.ID | None = None,
-    first: int | None = None,
-    after: str | None = None,
+    location_id: Annotated[
+        strawberry.ID | None, strawberry.argument(description="Only rules of this location.")
+    ] = None,
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
 ) -> Connection[ReplenishmentRule]:
     caller = info.context.viewer
     loc = (decode_id_or_none(location_id, "Location") or 0) if location_id is not None else None
@@ -117,7 +134,14 @@ async def replenishment_rules(
 
 
 async def demand_forecast(
-    info: Info, location_id: strawberry.ID, sku: str, days: int = 14
+    info: Info,
+    location_id: Annotated[
+        strawberry.ID, strawberry.argument(description="The location's global ID.")
+    ],
+    sku: Annotated[str, strawberry.argument(description="The product's SKU.")],
+    days: Annotated[
+        int, strawberry.argument(description="How many days from today to forecast: 1 to 56.")
+    ] = 14,
 ) -> DemandForecast | None:
     caller = info.context.viewer
     loc = decode_id_or_none(location_id, "Location")
@@ -128,9 +152,20 @@ async def demand_forecast(
 
 async def replenishment_suggestions(
     info: Info,
-    location_id: strawberry.ID,
-    first: int | None = None,
-    after: str | None = None,
+    location_id: Annotated[
+        strawberry.ID, strawberry.argument(description="The location's global ID.")
+    ],
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
 ) -> Connection[ReplenishmentSuggestion]:
     """Computed now, in SKU order (by product); keyset on the product."""
     caller = info.context.viewer
@@ -190,7 +225,11 @@ def _decided(d: Decided) -> ReplenishmentDecisionPayload:
 
 
 async def accept_replenishment_suggestion(
-    info: Info, input: AcceptReplenishmentSuggestionInput
+    info: Info,
+    input: Annotated[
+        AcceptReplenishmentSuggestionInput,
+        strawberry.argument(description="What to do; see AcceptReplenishmentSuggestionInput."),
+    ],
 ) -> ReplenishmentDecisionPayload:
     async def execute(session: AsyncSession, caller: Caller, _: str) -> Decided:
         cmd = decisions.DecideSuggestion(
@@ -202,7 +241,11 @@ async def accept_replenishment_suggestion(
 
 
 async def dismiss_replenishment_suggestion(
-    info: Info, input: DismissReplenishmentSuggestionInput
+    info: Info,
+    input: Annotated[
+        DismissReplenishmentSuggestionInput,
+        strawberry.argument(description="What to do; see DismissReplenishmentSuggestionInput."),
+    ],
 ) -> ReplenishmentDecisionPayload:
     async def execute(session: AsyncSession, caller: Caller, _: str) -> Decided:
         cmd = decisions.DecideSuggestion(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +26,12 @@ REQUEST = MutationSpec(
 _BUILDS: set[asyncio.Task[None]] = set()
 
 
-async def request_report(info: Info, input: RequestReportInput) -> ReportJobPayload:
+async def request_report(
+    info: Info,
+    input: Annotated[
+        RequestReportInput, strawberry.argument(description="What to do; see RequestReportInput.")
+    ],
+) -> ReportJobPayload:
     async def execute(session: AsyncSession, caller: Caller, _: str) -> jobs.ReportRequested:
         locations = (
             tuple(
@@ -56,7 +62,10 @@ async def request_report(info: Info, input: RequestReportInput) -> ReportJobPayl
     return payload
 
 
-async def report_job(info: Info, id: strawberry.ID) -> ReportJob | None:
+async def report_job(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The report job's global ID.")],
+) -> ReportJob | None:
     pk = decode_id_or_none(id, "ReportJob")
     if pk is None:
         return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,7 +63,12 @@ def _render(change: segments.SegmentChange) -> SegmentPayload:
     return SegmentPayload(segment=Segment.from_row(change.row), user_errors=[])
 
 
-async def create_segment(info: Info, input: CreateSegmentInput) -> SegmentPayload:
+async def create_segment(
+    info: Info,
+    input: Annotated[
+        CreateSegmentInput, strawberry.argument(description="What to do; see CreateSegmentInput.")
+    ],
+) -> SegmentPayload:
     async def execute(session: AsyncSession, caller: Caller, _: str) -> segments.SegmentChange:
         cmd = segments.CreateSegment(
             name=input.name, description=input.description, filter=_filter(input.filter)
@@ -73,7 +78,12 @@ async def create_segment(info: Info, input: CreateSegmentInput) -> SegmentPayloa
     return await run_mutation(info, CREATE, SegmentPayload, input, execute, _render)
 
 
-async def update_segment(info: Info, input: UpdateSegmentInput) -> SegmentPayload:
+async def update_segment(
+    info: Info,
+    input: Annotated[
+        UpdateSegmentInput, strawberry.argument(description="What to do; see UpdateSegmentInput.")
+    ],
+) -> SegmentPayload:
     given = frozenset(
         n for n in ("name", "description", "filter") if getattr(input, n) is not strawberry.UNSET
     )
@@ -91,7 +101,12 @@ async def update_segment(info: Info, input: UpdateSegmentInput) -> SegmentPayloa
     return await run_mutation(info, UPDATE, SegmentPayload, input, execute, _render)
 
 
-async def delete_segment(info: Info, input: DeleteSegmentInput) -> DeleteSegmentPayload:
+async def delete_segment(
+    info: Info,
+    input: Annotated[
+        DeleteSegmentInput, strawberry.argument(description="What to do; see DeleteSegmentInput.")
+    ],
+) -> DeleteSegmentPayload:
     async def execute(session: AsyncSession, caller: Caller, _: str) -> segments.SegmentChange:
         cmd = segments.DeleteSegment(segment_id=decode_id(input.id, "Segment", ["id"]))
         return await segments.delete_segment(session, caller, cmd)
@@ -103,7 +118,13 @@ async def delete_segment(info: Info, input: DeleteSegmentInput) -> DeleteSegment
     return await run_mutation(info, DELETE, DeleteSegmentPayload, input, execute, render)
 
 
-async def set_member_tag_rule(info: Info, input: SetMemberTagRuleInput) -> MemberTagRulePayload:
+async def set_member_tag_rule(
+    info: Info,
+    input: Annotated[
+        SetMemberTagRuleInput,
+        strawberry.argument(description="What to do; see SetMemberTagRuleInput."),
+    ],
+) -> MemberTagRulePayload:
     async def execute(session: AsyncSession, caller: Caller, _: str) -> tags.TagRuleChange:
         cmd = tags.SetTagRule(input.vip_min_spend, input.vip_min_purchases, input.lapsed_days)
         return await tags.set_tag_rule(session, caller, cmd)
@@ -120,7 +141,10 @@ async def member_tag_rule(info: Info) -> MemberTagRule:
         return MemberTagRule.from_domain(await tags.tag_rule(session, caller.tenant_id))
 
 
-async def segment(info: Info, id: strawberry.ID) -> Segment | None:
+async def segment(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The segment's global ID.")],
+) -> Segment | None:
     pk = decode_id_or_none(id, "Segment")
     if pk is None:
         return None
@@ -129,7 +153,18 @@ async def segment(info: Info, id: strawberry.ID) -> Segment | None:
 
 
 async def segments_(
-    info: Info, first: int | None = None, after: str | None = None
+    info: Info,
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
 ) -> Connection[Segment]:
     caller = info.context.viewer
     limit = page_size(first)

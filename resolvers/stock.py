@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
@@ -43,7 +45,12 @@ ADJUST = _spec("stock.adjust")
 SALE = _spec("stock.sale")
 
 
-async def receive_stock(info: Info, input: ReceiveStockInput) -> StockChangePayload:
+async def receive_stock(
+    info: Info,
+    input: Annotated[
+        ReceiveStockInput, strawberry.argument(description="What to do; see ReceiveStockInput.")
+    ],
+) -> StockChangePayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> StockChange:
         cmd = service.ReceiveStock(
             location_id=decode_id(input.location_id, "Location", ["locationId"]),
@@ -60,7 +67,12 @@ async def receive_stock(info: Info, input: ReceiveStockInput) -> StockChangePayl
     )
 
 
-async def adjust_stock(info: Info, input: AdjustStockInput) -> StockChangePayload:
+async def adjust_stock(
+    info: Info,
+    input: Annotated[
+        AdjustStockInput, strawberry.argument(description="What to do; see AdjustStockInput.")
+    ],
+) -> StockChangePayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> StockChange:
         cmd = service.AdjustStock(
             location_id=decode_id(input.location_id, "Location", ["locationId"]),
@@ -77,7 +89,12 @@ async def adjust_stock(info: Info, input: AdjustStockInput) -> StockChangePayloa
     )
 
 
-async def record_sale(info: Info, input: RecordSaleInput) -> StockChangePayload:
+async def record_sale(
+    info: Info,
+    input: Annotated[
+        RecordSaleInput, strawberry.argument(description="What to do; see RecordSaleInput.")
+    ],
+) -> StockChangePayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> StockChange:
         cmd = service.RecordSale(
             location_id=decode_id(input.location_id, "Location", ["locationId"]),
@@ -103,7 +120,13 @@ async def record_sale(info: Info, input: RecordSaleInput) -> StockChangePayload:
     )
 
 
-async def stock_level(info: Info, location_id: strawberry.ID, sku: str) -> StockLevel | None:
+async def stock_level(
+    info: Info,
+    location_id: Annotated[
+        strawberry.ID, strawberry.argument(description="The location's global ID.")
+    ],
+    sku: Annotated[str, strawberry.argument(description="The product's SKU.")],
+) -> StockLevel | None:
     pk = decode_id_or_none(location_id, "Location")
     if pk is None:
         return None
@@ -121,11 +144,32 @@ def _ids(values: list[strawberry.ID] | None, type_name: str) -> list[int] | None
 
 async def stock_levels(
     info: Info,
-    first: int | None = None,
-    after: str | None = None,
-    location_ids: list[strawberry.ID] | None = None,
-    skus: list[str] | None = None,
-    below_reorder_point: bool | None = None,
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
+    location_ids: Annotated[
+        list[strawberry.ID] | None,
+        strawberry.argument(description="Only levels at these locations (Location IDs)."),
+    ] = None,
+    skus: Annotated[
+        list[str] | None, strawberry.argument(description="Only levels of these SKUs.")
+    ] = None,
+    below_reorder_point: Annotated[
+        bool | None,
+        strawberry.argument(
+            description="true: only levels whose available quantity is at or below (<=) "
+            "their reorder point; false: only those above it or without one. "
+            "Omit for all."
+        ),
+    ] = None,
 ) -> Connection[StockLevel]:
     caller = info.context.viewer
     limit = page_size(first)
@@ -156,11 +200,30 @@ async def stock_levels(
 
 async def stock_movements(
     info: Info,
-    first: int | None = None,
-    after: str | None = None,
-    location_id: strawberry.ID | None = None,
-    sku: str | None = None,
-    after_sequence: BigInt | None = None,
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
+    location_id: Annotated[
+        strawberry.ID | None, strawberry.argument(description="Only movements at this location.")
+    ] = None,
+    sku: Annotated[
+        str | None, strawberry.argument(description="Only movements of this SKU.")
+    ] = None,
+    after_sequence: Annotated[
+        BigInt | None,
+        strawberry.argument(
+            description="Only movements with a sequence above this one (to resume from the "
+            "last sequence seen); after: wins when both are given."
+        ),
+    ] = None,
 ) -> Connection[StockMovement]:
     """Ledger rows in commit order; `after` (a cursor) wins over `afterSequence`."""
     caller = info.context.viewer
@@ -196,7 +259,13 @@ SET_POINT = MutationSpec(
 )
 
 
-async def set_reorder_point(info: Info, input: SetReorderPointInput) -> StockLevelPayload:
+async def set_reorder_point(
+    info: Info,
+    input: Annotated[
+        SetReorderPointInput,
+        strawberry.argument(description="What to do; see SetReorderPointInput."),
+    ],
+) -> StockLevelPayload:
     async def execute(
         session: AsyncSession, caller: Caller, request_id: str
     ) -> tuple[LevelRecord, int | None]:

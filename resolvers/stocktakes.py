@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,7 +52,12 @@ def _stocktake_id(value: strawberry.ID) -> int:
     return decode_id(value, "Stocktake", ["id"])
 
 
-async def start_stocktake(info: Info, input: StartStocktakeInput) -> StocktakePayload:
+async def start_stocktake(
+    info: Info,
+    input: Annotated[
+        StartStocktakeInput, strawberry.argument(description="What to do; see StartStocktakeInput.")
+    ],
+) -> StocktakePayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> StocktakeResult:
         cmd = service.StartStocktake(
             location_id=decode_id(input.location_id, "Location", ["locationId"]),
@@ -69,7 +74,12 @@ async def start_stocktake(info: Info, input: StartStocktakeInput) -> StocktakePa
     )
 
 
-async def record_count(info: Info, input: RecordCountInput) -> StocktakePayload:
+async def record_count(
+    info: Info,
+    input: Annotated[
+        RecordCountInput, strawberry.argument(description="What to do; see RecordCountInput.")
+    ],
+) -> StocktakePayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> StocktakeResult:
         cmd = service.RecordCount(
             stocktake_id=_stocktake_id(input.id),
@@ -85,7 +95,13 @@ async def record_count(info: Info, input: RecordCountInput) -> StocktakePayload:
     )
 
 
-async def post_stocktake(info: Info, input: StocktakeTransitionInput) -> StocktakePayload:
+async def post_stocktake(
+    info: Info,
+    input: Annotated[
+        StocktakeTransitionInput,
+        strawberry.argument(description="What to do; see StocktakeTransitionInput."),
+    ],
+) -> StocktakePayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> StocktakeResult:
         cmd = service.StocktakeCommand(stocktake_id=_stocktake_id(input.id))
         return await service.post_stocktake(session, caller, cmd, request_id=request_id)
@@ -95,7 +111,13 @@ async def post_stocktake(info: Info, input: StocktakeTransitionInput) -> Stockta
     )
 
 
-async def cancel_stocktake(info: Info, input: StocktakeTransitionInput) -> StocktakePayload:
+async def cancel_stocktake(
+    info: Info,
+    input: Annotated[
+        StocktakeTransitionInput,
+        strawberry.argument(description="What to do; see StocktakeTransitionInput."),
+    ],
+) -> StocktakePayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> StocktakeResult:
         cmd = service.StocktakeCommand(stocktake_id=_stocktake_id(input.id))
         return await service.cancel_stocktake(session, caller, cmd)
@@ -105,7 +127,10 @@ async def cancel_stocktake(info: Info, input: StocktakeTransitionInput) -> Stock
     )
 
 
-async def stocktake(info: Info, id: strawberry.ID) -> Stocktake | None:
+async def stocktake(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The stocktake's global ID.")],
+) -> Stocktake | None:
     pk = decode_id_or_none(id, "Stocktake")
     if pk is None:
         return None
@@ -115,10 +140,23 @@ async def stocktake(info: Info, id: strawberry.ID) -> Stocktake | None:
 
 async def stocktakes(
     info: Info,
-    first: int | None = None,
-    after: str | None = None,
-    location_id: strawberry.ID | None = None,
-    status: StocktakeStatus | None = None,  # type: ignore[valid-type]
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
+    location_id: Annotated[
+        strawberry.ID | None, strawberry.argument(description="Only stocktakes at this location.")
+    ] = None,
+    status: Annotated[
+        StocktakeStatus | None, strawberry.argument(description="Only stocktakes in this status.")  # type: ignore[valid-type]
+    ] = None,
 ) -> Connection[Stocktake]:
     """Newest first."""
     caller = info.context.viewer
@@ -139,7 +177,18 @@ async def stocktakes(
     return connection(page, Stocktake.from_row, lambda r: r.id)
 
 
-async def count_record(info: Info, location_id: strawberry.ID, month: str) -> CountRecord | None:
+async def count_record(
+    info: Info,
+    location_id: Annotated[
+        strawberry.ID, strawberry.argument(description="The location's global ID.")
+    ],
+    month: Annotated[
+        str,
+        strawberry.argument(
+            description='The month, written "YYYY-MM", in the tenant\'s time zone.'
+        ),
+    ],
+) -> CountRecord | None:
     """Null for an unknown (or another tenant's) location."""
     pk = decode_id_or_none(location_id, "Location")
     if pk is None or await info.context.loaders.location_by_id.load(pk) is None:
@@ -178,7 +227,12 @@ async def load_schedule(
     )
 
 
-async def cycle_count_schedule(info: Info, location_id: strawberry.ID) -> CycleCountSchedule | None:
+async def cycle_count_schedule(
+    info: Info,
+    location_id: Annotated[
+        strawberry.ID, strawberry.argument(description="The location's global ID.")
+    ],
+) -> CycleCountSchedule | None:
     pk = decode_id_or_none(location_id, "Location")
     if pk is None or await info.context.loaders.location_by_id.load(pk) is None:
         return None
@@ -211,7 +265,11 @@ SET_SCHEDULE = MutationSpec(
 
 
 async def set_cycle_count_schedule(
-    info: Info, input: SetCycleCountScheduleInput
+    info: Info,
+    input: Annotated[
+        SetCycleCountScheduleInput,
+        strawberry.argument(description="What to do; see SetCycleCountScheduleInput."),
+    ],
 ) -> CycleCountSchedulePayload:
     caller = info.context.viewer
 

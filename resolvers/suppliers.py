@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from types import SimpleNamespace
-from typing import Any
+from typing import Annotated, Any
 
+import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
@@ -87,7 +88,12 @@ def _supplier_payload(row: Any) -> SupplierPayload:
     return SupplierPayload(supplier=Supplier.from_row(row), user_errors=[])
 
 
-async def create_supplier(info: Info, input: SupplierInput) -> SupplierPayload:
+async def create_supplier(
+    info: Info,
+    input: Annotated[
+        SupplierInput, strawberry.argument(description="What to do; see SupplierInput.")
+    ],
+) -> SupplierPayload:
     async def execute(session: AsyncSession, caller: Caller, _: str) -> Any:
         return await suppliers.create_supplier(session, caller, _fields(input))
 
@@ -96,7 +102,12 @@ async def create_supplier(info: Info, input: SupplierInput) -> SupplierPayload:
     )
 
 
-async def update_supplier(info: Info, input: UpdateSupplierInput) -> SupplierPayload:
+async def update_supplier(
+    info: Info,
+    input: Annotated[
+        UpdateSupplierInput, strawberry.argument(description="What to do; see UpdateSupplierInput.")
+    ],
+) -> SupplierPayload:
     async def execute(session: AsyncSession, caller: Caller, _: str) -> Any:
         cmd = suppliers.UpdateSupplier(decode_id(input.id, "Supplier", ["id"]), _fields(input))
         return await suppliers.update_supplier(session, caller, cmd)
@@ -120,7 +131,11 @@ SET_PRODUCTS = MutationSpec(
 
 
 async def set_supplier_products(
-    info: Info, input: SetSupplierProductsInput
+    info: Info,
+    input: Annotated[
+        SetSupplierProductsInput,
+        strawberry.argument(description="What to do; see SetSupplierProductsInput."),
+    ],
 ) -> SetSupplierProductsPayload:
     async def execute(session: AsyncSession, caller: Caller, _: str) -> dict[str, Any]:
         cmd = suppliers.SetSupplierProducts(
@@ -151,7 +166,18 @@ async def set_supplier_products(
 
 
 async def suppliers_(
-    info: Info, first: int | None = None, after: str | None = None
+    info: Info,
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
 ) -> Connection[Supplier]:
     caller = info.context.viewer
     db = info.context.db

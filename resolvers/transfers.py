@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -83,7 +83,12 @@ def _lines(lines: list[TransferLineInput]) -> tuple[service.Line, ...]:
     return tuple(service.Line(sku=ln.sku, quantity=ln.quantity) for ln in lines)
 
 
-async def create_transfer(info: Info, input: CreateTransferInput) -> TransferPayload:
+async def create_transfer(
+    info: Info,
+    input: Annotated[
+        CreateTransferInput, strawberry.argument(description="What to do; see CreateTransferInput.")
+    ],
+) -> TransferPayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> TransferOutcome:
         cmd = service.CreateTransfer(
             from_location_id=decode_id(input.from_location_id, "Location", ["fromLocationId"]),
@@ -101,7 +106,13 @@ def _transition(
     spec: MutationSpec,
     call: Callable[[AsyncSession, Caller, service.TransitionTransfer], Awaitable[TransferOutcome]],
 ) -> Callable[[Info, TransitionTransferInput], Awaitable[TransferPayload]]:
-    async def resolver(info: Info, input: TransitionTransferInput) -> TransferPayload:
+    async def resolver(
+        info: Info,
+        input: Annotated[
+            TransitionTransferInput,
+            strawberry.argument(description="What to do; see TransitionTransferInput."),
+        ],
+    ) -> TransferPayload:
         async def execute(session: AsyncSession, caller: Caller, _: str) -> TransferOutcome:
             cmd = service.TransitionTransfer(id=_id(input.id), comment=input.comment)
             return await call(session, caller, cmd)
@@ -129,7 +140,12 @@ reject_transfer = _transition(REJECT, _reject)
 cancel_transfer = _transition(CANCEL, service.cancel_transfer)
 
 
-async def ship_transfer(info: Info, input: ShipTransferInput) -> TransferPayload:
+async def ship_transfer(
+    info: Info,
+    input: Annotated[
+        ShipTransferInput, strawberry.argument(description="What to do; see ShipTransferInput.")
+    ],
+) -> TransferPayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> TransferOutcome:
         cmd = service.ShipTransfer(
             id=_id(input.id), lines=_lines(input.lines) if input.lines is not None else None
@@ -139,7 +155,13 @@ async def ship_transfer(info: Info, input: ShipTransferInput) -> TransferPayload
     return await _run(info, SHIP, input, execute)
 
 
-async def receive_transfer(info: Info, input: ReceiveTransferInput) -> TransferPayload:
+async def receive_transfer(
+    info: Info,
+    input: Annotated[
+        ReceiveTransferInput,
+        strawberry.argument(description="What to do; see ReceiveTransferInput."),
+    ],
+) -> TransferPayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> TransferOutcome:
         cmd = service.ReceiveTransfer(
             id=_id(input.id),
@@ -159,7 +181,11 @@ async def receive_transfer(info: Info, input: ReceiveTransferInput) -> TransferP
 
 
 async def resolve_transfer_discrepancy(
-    info: Info, input: ResolveTransferDiscrepancyInput
+    info: Info,
+    input: Annotated[
+        ResolveTransferDiscrepancyInput,
+        strawberry.argument(description="What to do; see ResolveTransferDiscrepancyInput."),
+    ],
 ) -> TransferPayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> TransferOutcome:
         cmd = service.ResolveDiscrepancy(
@@ -175,7 +201,10 @@ async def resolve_transfer_discrepancy(
     return await _run(info, RESOLVE, input, execute)
 
 
-async def transfer(info: Info, id: strawberry.ID) -> Transfer | None:
+async def transfer(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The transfer's global ID.")],
+) -> Transfer | None:
     pk = decode_id_or_none(id, "Transfer")
     if pk is None:
         return None
@@ -185,10 +214,24 @@ async def transfer(info: Info, id: strawberry.ID) -> Transfer | None:
 
 async def transfers(
     info: Info,
-    first: int | None = None,
-    after: str | None = None,
-    status: DomainStatus | None = None,
-    location_id: strawberry.ID | None = None,
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
+    status: Annotated[
+        DomainStatus | None, strawberry.argument(description="Only transfers in this status.")
+    ] = None,
+    location_id: Annotated[
+        strawberry.ID | None,
+        strawberry.argument(description="Only transfers from or to this location."),
+    ] = None,
 ) -> Connection[Transfer]:
     caller = info.context.viewer
     limit = page_size(first)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import strawberry
@@ -51,7 +51,11 @@ def _without_credentials(url: str) -> str:
 
 
 async def create_webhook_subscription(
-    info: Info, input: CreateWebhookSubscriptionInput
+    info: Info,
+    input: Annotated[
+        CreateWebhookSubscriptionInput,
+        strawberry.argument(description="What to do; see CreateWebhookSubscriptionInput."),
+    ],
 ) -> CreateWebhookSubscriptionPayload:
     http_allowed = allow_http(info)
 
@@ -84,7 +88,11 @@ async def create_webhook_subscription(
 
 
 async def delete_webhook_subscription(
-    info: Info, input: DeleteWebhookSubscriptionInput
+    info: Info,
+    input: Annotated[
+        DeleteWebhookSubscriptionInput,
+        strawberry.argument(description="What to do; see DeleteWebhookSubscriptionInput."),
+    ],
 ) -> DeleteWebhookSubscriptionPayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> Row[Any]:
         cmd = service.DeleteEndpoint(endpoint_id=decode_id_or_none(input.id, "WebhookEndpoint"))
@@ -100,7 +108,13 @@ async def delete_webhook_subscription(
     )
 
 
-async def redeliver_webhook(info: Info, input: RedeliverWebhookInput) -> RedeliverWebhookPayload:
+async def redeliver_webhook(
+    info: Info,
+    input: Annotated[
+        RedeliverWebhookInput,
+        strawberry.argument(description="What to do; see RedeliverWebhookInput."),
+    ],
+) -> RedeliverWebhookPayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> Row[Any]:
         delivery_id = decode_id_or_none(input.delivery_id, "WebhookDelivery")
         return await service.redeliver(session, caller, service.Redeliver(delivery_id))
@@ -111,7 +125,18 @@ async def redeliver_webhook(info: Info, input: RedeliverWebhookInput) -> Redeliv
 
 
 async def webhook_subscriptions(
-    info: Info, first: int | None = None, after: str | None = None
+    info: Info,
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
 ) -> Connection[WebhookEndpoint]:
     """The caller's active subscriptions (every one of the tenant for `admin`)."""
     caller = info.context.viewer
@@ -132,10 +157,24 @@ async def webhook_subscriptions(
 
 async def webhook_deliveries(
     info: Info,
-    endpoint_id: strawberry.ID,
-    first: int | None = None,
-    after: str | None = None,
-    status: WebhookDeliveryStatus | None = None,
+    endpoint_id: Annotated[
+        strawberry.ID, strawberry.argument(description="The webhook subscription's global ID.")
+    ],
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+            "cursor); omit for the first page."
+        ),
+    ] = None,
+    status: Annotated[
+        WebhookDeliveryStatus | None,
+        strawberry.argument(description="Only deliveries in this status."),
+    ] = None,
 ) -> Connection[WebhookDelivery]:
     """One subscription's delivery log, newest first, with every attempt."""
     pk = decode_id_or_none(endpoint_id, "WebhookEndpoint")

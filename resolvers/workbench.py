@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -17,7 +19,12 @@ from schema.transfers import Transfer
 from schema.workbench import Workbench
 
 
-async def workbench(info: Info, location_id: strawberry.ID) -> Workbench | None:
+async def workbench(
+    info: Info,
+    location_id: Annotated[
+        strawberry.ID, strawberry.argument(description="The location's global ID.")
+    ],
+) -> Workbench | None:
     """Null for an unknown (or another tenant's) location."""
     pk = decode_id_or_none(location_id, "Location")
     if pk is None or await info.context.loaders.location_by_id.load(pk) is None:

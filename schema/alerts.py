@@ -18,23 +18,25 @@ from schema.relay import Node
 from schema.stock import load_location, load_product
 
 
-@strawberry.type
+@strawberry.type(description="A named counter of a job run.")
 class JobCount:
-    name: str
-    value: int
+    name: str = strawberry.field(description="What was counted.")
+    value: int = strawberry.field(description="How many.")
 
 
 @visible_with(Permission.ADMIN)
 @strawberry.type(description="One run of a scheduled job for this tenant.")
 class JobRun(Node):
-    job: str
+    job: str = strawberry.field(description="The job's name.")
     period: str = strawberry.field(description="The period it ran for; each runs once per period.")
     status: str = strawberry.field(description="RUNNING, SUCCEEDED or FAILED.")
-    attempts: int
-    started_at: datetime
-    finished_at: datetime | None
-    counts: list[JobCount]
-    error: str | None
+    attempts: int = strawberry.field(description="How many times this period's run was tried.")
+    started_at: datetime = strawberry.field(description="When the last attempt started.")
+    finished_at: datetime | None = strawberry.field(
+        description="When it finished; null while running."
+    )
+    counts: list[JobCount] = strawberry.field(description="What it did, as named counters.")
+    error: str | None = strawberry.field(description="Why it failed; null unless FAILED.")
 
     @classmethod
     def from_row(cls, row: Any) -> JobRun:
@@ -54,21 +56,27 @@ class JobRun(Node):
 @visible_with(Permission.STOCK_READ)
 @strawberry.type(description="Raised at most once per SKU and location per day.")
 class ReplenishmentAlert(Node):
-    day: date
+    day: date = strawberry.field(
+        description="The business day it was raised for (tenant time zone)."
+    )
     kind: str = strawberry.field(description="LOW_STOCK, FORECAST_STOCKOUT or HOLIDAY.")
     event: str | None = strawberry.field(description="The holiday, for HOLIDAY alerts.")
-    available: int
-    forecast_units: float
-    suggested_quantity: int
-    created_at: datetime
+    available: int = strawberry.field(description="Units available when it was raised.")
+    forecast_units: float = strawberry.field(
+        description="Units forecast to sell over the cover days."
+    )
+    suggested_quantity: int = strawberry.field(
+        description="Units the suggestion said to move or buy."
+    )
+    created_at: datetime = strawberry.field(description="When it was created.")
     location_pk: strawberry.Private[int]
     product_pk: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="The location.")
     async def location(self, info: Info) -> Location:
         return await load_location(info, self.location_pk)
 
-    @strawberry.field
+    @strawberry.field(description="The product.")
     async def product(self, info: Info) -> Product:
         return await load_product(info, self.product_pk)
 
@@ -88,27 +96,50 @@ class ReplenishmentAlert(Node):
         )
 
 
-@strawberry.input
+@strawberry.input(description="The input of setAlertContact.")
 class SetAlertContactInput:
-    staff_id: strawberry.ID
+    staff_id: strawberry.ID = strawberry.field(
+        description="The staff member who gets the alerts (a Staff ID). Needs admin (as "
+        "setAlertQuietHours)."
+    )
     channel: str = strawberry.field(description="EMAIL, SMS or CHAT.")
     recipient: str = strawberry.field(
         description="An email address, an E.164 number, or for CHAT 'group', '@all' or a number."
     )
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
-@strawberry.input
+@strawberry.input(
+    description="The input of setAlertQuietHours: when alerts wait, sent only after the "
+    "quiet hours. Omit start and end to clear them."
+)
 class SetAlertQuietHoursInput:
     start: str | None = strawberry.field(default=None, description="HH:MM, tenant time.")
     end: str | None = strawberry.field(default=None, description="HH:MM; may be after midnight.")
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="The result of setAlertContact and setAlertQuietHours: what changed, or userErrors."
+)
 class AlertSettingsPayload:
-    ok: bool
-    user_errors: list[UserError]
+    ok: bool = strawberry.field(description="True when the setting was saved.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> AlertSettingsPayload:

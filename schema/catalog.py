@@ -4,19 +4,25 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import Enum
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import strawberry
 
 from auth.fields import requires
 from auth.permissions import Permission
 from domain import ids
+from schema.describe import enum_values
 from schema.loading import READS, compiled_type
 from schema.locations import Locale
 from schema.relay import Node
 
 
-@strawberry.enum
+@enum_values(
+    HKD="Hong Kong dollar.",
+    MOP="Macanese pataca.",
+    CNY="Chinese yuan (renminbi).",
+)
+@strawberry.enum(description="ISO 4217 currency codes in use.")
 class CurrencyCode(Enum):
     HKD = "HKD"
     MOP = "MOP"
@@ -27,21 +33,34 @@ CURRENCIES = {c.value: c for c in CurrencyCode}
 
 
 @compiled_type
-@strawberry.type
+@strawberry.type(
+    description="An amount in a currency. The amount is an exact decimal string, never a float."
+)
 class Money:
-    amount: Decimal
-    currency: CurrencyCode
+    amount: Decimal = strawberry.field(
+        description="The amount: prices have 2 decimal places, costs up to 4."
+    )
+    currency: CurrencyCode = strawberry.field(description="The currency of the amount.")
 
 
 @compiled_type
-@strawberry.type
+@strawberry.type(description="An item the tenant stocks and sells, identified by its SKU.")
 class Product(Node):
-    sku: str
-    barcode: str | None
-    name_zh: str
-    name_en: str
-    category: str | None
-    retail_price: Money | None
+    sku: str = strawberry.field(
+        description="Stock-keeping unit: the product's code, unique in the tenant."
+    )
+    barcode: str | None = strawberry.field(
+        description="The barcode (EAN/UPC) printed on the item, if known."
+    )
+    name_zh: str = strawberry.field(description="The name in Traditional Chinese.")
+    name_en: str = strawberry.field(description="The name in English.")
+    category: str | None = strawberry.field(
+        description="The category it is filed under, if any (free text; stocktakes and KPIs "
+        "group by it)."
+    )
+    retail_price: Money | None = strawberry.field(
+        description="The retail price per unit in the tenant's currency (2 decimal places), if set."
+    )
     pk: strawberry.Private[int]
     _cost: strawberry.Private[Money | None]
     _price_mop: strawberry.Private[Money | None]
@@ -49,7 +68,12 @@ class Product(Node):
     @strawberry.field(
         description="The name in one language (Traditional Chinese by default).", metadata=READS
     )
-    def name(self, locale: Locale | None = Locale.ZH_HK) -> str:
+    def name(
+        self,
+        locale: Annotated[
+            Locale | None, strawberry.argument(description="ZH_HK (the default) or EN.")
+        ] = Locale.ZH_HK,
+    ) -> str:
         return self.name_en if locale is Locale.EN else self.name_zh
 
     @strawberry.field(

@@ -25,16 +25,31 @@ from schema.relay import Node
     "valid in a time window at some stores (all when `stores` is null)."
 )
 class Coupon(Node):
-    code: str
-    amount_off: Money | None
-    percent_off: Decimal | None
-    valid_from: datetime
-    valid_until: datetime
-    issued_by: str
-    created_at: datetime
-    redeemed_at: datetime | None
-    redeemed_receipt_number: str | None
-    offer_rule_id: strawberry.ID | None
+    code: str = strawberry.field(
+        description="The code to type or scan at the till, upper case (4 to 40 letters and digits)."
+    )
+    amount_off: Money | None = strawberry.field(
+        description="The amount off, in the tenant's currency; null for a percentage coupon."
+    )
+    percent_off: Decimal | None = strawberry.field(
+        description="The percentage off, above 0 up to 100; null for an amount coupon."
+    )
+    valid_from: datetime = strawberry.field(description="Valid from this instant.")
+    valid_until: datetime = strawberry.field(description="Valid until this instant (excluded).")
+    issued_by: str = strawberry.field(
+        description='Who issued it, as a stored subject ("staff:<id>", "app:<client id>" or '
+        '"system").'
+    )
+    created_at: datetime = strawberry.field(description="When it was created.")
+    redeemed_at: datetime | None = strawberry.field(
+        description="When it was redeemed; null while unused."
+    )
+    redeemed_receipt_number: str | None = strawberry.field(
+        description="The receipt it was redeemed on, if given."
+    )
+    offer_rule_id: strawberry.ID | None = strawberry.field(
+        description="The offer rule that issued it (an OfferRule ID), if one did."
+    )
     store_pks: strawberry.Private[list[int] | None]
     member_pk: strawberry.Private[int | None]
     redeemed_location_pk: strawberry.Private[int | None]
@@ -46,14 +61,14 @@ class Coupon(Node):
         rows = await info.context.loaders.location_by_id.load_many(self.store_pks)
         return [Location.from_row(r) for r in rows if r is not None]
 
-    @strawberry.field
+    @strawberry.field(description="The member it was issued to, if any.")
     async def member(self, info: Info) -> Member | None:
         if self.member_pk is None:
             return None
         row = await info.context.loaders.member_by_id.load(self.member_pk)
         return Member.from_row(row) if row is not None else None
 
-    @strawberry.field
+    @strawberry.field(description="The store it was redeemed at; null while unused.")
     async def redeemed_at_location(self, info: Info) -> Location | None:
         if self.redeemed_location_pk is None:
             return None
@@ -84,35 +99,60 @@ class Coupon(Node):
         )
 
 
-@strawberry.input
+@strawberry.input(description="The input of issueCoupon.")
 class IssueCouponInput:
-    valid_from: datetime
-    valid_until: datetime
+    valid_from: datetime = strawberry.field(
+        description="Valid from this instant (with a UTC offset). Needs members:write."
+    )
+    valid_until: datetime = strawberry.field(
+        description="Valid until this instant (with a UTC offset), after validFrom."
+    )
     amount_off: Decimal | None = strawberry.field(
         default=None, description="In the tenant's currency; give this or percentOff."
     )
-    percent_off: Decimal | None = None
+    percent_off: Decimal | None = strawberry.field(
+        default=None, description="A percentage off, above 0 up to 100; give this or amountOff."
+    )
     code: str | None = strawberry.field(
         default=None, description="Omitted: a random, unguessable 12-character code."
     )
     location_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="The stores where it is valid; omitted: all."
     )
-    member_id: strawberry.ID | None = None
+    member_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The member it is for (a Member ID); omitted: anyone."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The input of redeemCoupon.")
 class RedeemCouponInput:
-    code: str
-    location_id: strawberry.ID
-    receipt_number: str | None = None
-    idempotency_key: str | None = None
+    code: str = strawberry.field(description="The coupon code (any case); single use.")
+    location_id: strawberry.ID = strawberry.field(
+        description="The store it is redeemed at (a Location ID); needs stock:write there."
+    )
+    receipt_number: str | None = strawberry.field(
+        default=None, description="The receipt it is redeemed on, 1 to 100 characters."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="The result of issueCoupon and redeemCoupon: what changed, or userErrors."
+)
 class CouponPayload:
-    coupon: Coupon | None
-    user_errors: list[UserError]
+    coupon: Coupon | None = strawberry.field(
+        description="The coupon after the change; null when refused."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> CouponPayload:

@@ -11,24 +11,38 @@ from domain.kpis.members import MemberKpis as DomainMembers
 from schema.catalog import CURRENCIES, CurrencyCode
 
 
-@strawberry.type
+@strawberry.type(description="Losses of one reason.")
 class ShrinkageByReason:
     reason: str = strawberry.field(description="An adjustment reason, DAMAGE, or STOCKTAKE.")
-    units: int
+    units: int = strawberry.field(description="Units lost.")
     value: Decimal = strawberry.field(description="At cost, in the tenant's currency.")
 
 
 @strawberry.type(description="Inventory KPIs for a period (days in the tenant's time zone).")
 class InventoryKpis:
-    currency: CurrencyCode
-    days: int
-    units_sold: int
+    currency: CurrencyCode = strawberry.field(
+        description="The currency of the money figures (the tenant's)."
+    )
+    days: int = strawberry.field(description="Days in the period.")
+    units_sold: int = strawberry.field(
+        description="Units sold in the period (SALE movements; returns are not netted)."
+    )
     units_oversold: int = strawberry.field(description="Units sold from no stock.")
-    cost_of_goods_sold: Decimal
-    opening_value: Decimal
-    closing_value: Decimal
-    stock_out_sku_days: int
-    sku_days: int
+    cost_of_goods_sold: Decimal = strawberry.field(
+        description="The cost of the units sold, at moving average cost."
+    )
+    opening_value: Decimal = strawberry.field(
+        description="Stock value at cost at the start of the first day."
+    )
+    closing_value: Decimal = strawberry.field(
+        description="Stock value at cost at the end of the last day."
+    )
+    stock_out_sku_days: int = strawberry.field(
+        description="SKU-location days that ended at or below zero on hand."
+    )
+    sku_days: int = strawberry.field(
+        description="SKU-location days counted: those that sold in the period, times its days."
+    )
     stock_out_rate: Decimal | None = strawberry.field(
         description="stockOutSkuDays ÷ skuDays: days ending at or below zero on hand, over "
         "the SKU × locations that sold in the period."
@@ -45,11 +59,16 @@ class InventoryKpis:
     sell_through: Decimal | None = strawberry.field(
         description="unitsSold ÷ (opening units + units received, transferred in or opened)."
     )
-    shrinkage: list[ShrinkageByReason]
+    shrinkage: list[ShrinkageByReason] = strawberry.field(
+        description="Units and value lost through adjustments, damage and stocktakes, by reason."
+    )
     transfer_lead_time_hours: Decimal | None = strawberry.field(
         description="Mean hours from a transfer's creation to its last receipt."
     )
-    transfers_received: int
+    transfers_received: int = strawberry.field(
+        description="Transfers into the location(s) whose last receipt fell in the period "
+        "(for transferLeadTimeHours)."
+    )
     forecast_accuracy: Decimal | None = strawberry.field(
         description="1 − WAPE of forecasts against sales; null until forecasts exist."
     )
@@ -81,22 +100,32 @@ class InventoryKpis:
         )
 
 
-@strawberry.type
+@strawberry.type(description="The lifetime value of one member tier.")
 class SegmentLifetimeValue:
     segment: str = strawberry.field(description="The member tier.")
-    members: int
+    members: int = strawberry.field(description="Members in the tier.")
     lifetime_value: Decimal = strawberry.field(description="Mean total spend per member, all time.")
 
 
 @strawberry.type(description="Member KPIs for a period (days in the tenant's time zone).")
 class MemberKpis:
-    currency: CurrencyCode
-    buyers: int
-    repeat_buyers: int
+    currency: CurrencyCode = strawberry.field(
+        description="The currency of the money figures (the tenant's)."
+    )
+    buyers: int = strawberry.field(description="Members with at least one sale in the period.")
+    repeat_buyers: int = strawberry.field(
+        description="Members with two or more sales in the period."
+    )
     repurchase_rate: Decimal | None = strawberry.field(description="repeatBuyers ÷ buyers.")
-    lifetime_value: list[SegmentLifetimeValue]
-    offers_sent: int
-    offers_redeemed: int
+    lifetime_value: list[SegmentLifetimeValue] = strawberry.field(
+        description="Mean all-time spend per member, per tier."
+    )
+    offers_sent: int = strawberry.field(
+        description="Offer messages sent in the period (offer firings)."
+    )
+    offers_redeemed: int = strawberry.field(
+        description="Coupons of offers fired in the period that were redeemed."
+    )
     offer_conversion: Decimal | None = strawberry.field(description="offersRedeemed ÷ offersSent.")
 
     @classmethod

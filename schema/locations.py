@@ -3,41 +3,62 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import strawberry
 
 from domain import ids
+from schema.describe import enum_values
 from schema.loading import READS, compiled_type
 from schema.relay import Node
 
 
-@strawberry.enum
+@enum_values(
+    CENTRAL_WAREHOUSE="The central warehouse that supplies the stores.",
+    STORE="A shop selling to customers.",
+    TEMPORARY_WAREHOUSE="A temporary warehouse (e.g. for a fair or a pop-up).",
+)
+@strawberry.enum(description="What a location is.")
 class LocationKind(Enum):
     CENTRAL_WAREHOUSE = "CENTRAL_WAREHOUSE"
     STORE = "STORE"
     TEMPORARY_WAREHOUSE = "TEMPORARY_WAREHOUSE"
 
 
-@strawberry.enum
+@enum_values(
+    ZH_HK="Traditional Chinese (Hong Kong).",
+    EN="English.",
+)
+@strawberry.enum(description="The language of a name.")
 class Locale(Enum):
     ZH_HK = "zh-HK"
     EN = "en"
 
 
 @compiled_type
-@strawberry.type
+@strawberry.type(
+    description="A place that holds stock: the central warehouse, a store, or a temporary "
+    "warehouse."
+)
 class Location(Node):
-    code: str
-    name_zh: str
-    name_en: str
-    kind: LocationKind
+    code: str = strawberry.field(
+        description='Short code, unique in the tenant (e.g. "CWB"); stable, usable in '
+        "location(code:)."
+    )
+    name_zh: str = strawberry.field(description="The name in Traditional Chinese.")
+    name_en: str = strawberry.field(description="The name in English.")
+    kind: LocationKind = strawberry.field(description="Warehouse, store or temporary warehouse.")
     pk: strawberry.Private[int]
 
     @strawberry.field(
         description="The name in one language (Traditional Chinese by default).", metadata=READS
     )
-    def name(self, locale: Locale | None = Locale.ZH_HK) -> str:
+    def name(
+        self,
+        locale: Annotated[
+            Locale | None, strawberry.argument(description="ZH_HK (the default) or EN.")
+        ] = Locale.ZH_HK,
+    ) -> str:
         return self.name_en if locale is Locale.EN else self.name_zh
 
     # copied unchanged from the row's columns by from_row (see schema/loading.py)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from aiodataloader import DataLoader
@@ -19,11 +19,22 @@ from domain.members.consent import Channel, current_state
 from domain.members.tags import merged
 from domain.pagination import page_size
 from schema.catalog import CurrencyCode, Money, Product
+from schema.describe import enum_values
 from schema.errors import UserError
 from schema.locations import Location
 from schema.relay import Connection, Node, connection, int_cursor
 
-ConsentChannel = strawberry.enum(Channel, name="ConsentChannel")
+ConsentChannel = enum_values(
+    SMS="Text messages.",
+    EMAIL="Email.",
+    CHAT="Chat messages (e.g. WhatsApp).",
+)(
+    strawberry.enum(
+        Channel,
+        name="ConsentChannel",
+        description="A channel a member may consent to be contacted on.",
+    )
+)
 
 
 class PersonalDataLoader(DataLoader[int, queries.PersonalData]):
@@ -56,44 +67,62 @@ def personal_data(info: Info) -> PersonalDataLoader:
 
 @strawberry.type(description="The current consent on one channel, from the consent ledger.")
 class MemberConsent:
-    channel: ConsentChannel  # type: ignore[valid-type]
-    granted: bool
-    wording_version: str | None
-    recorded_at: datetime | None
+    channel: ConsentChannel = strawberry.field(description="The channel.")  # type: ignore[valid-type]
+    granted: bool = strawberry.field(description="True when the member may be contacted on it now.")
+    wording_version: str | None = strawberry.field(
+        description="The version of the consent wording of the latest entry."
+    )
+    recorded_at: datetime | None = strawberry.field(
+        description="When the latest entry was recorded; null when never asked."
+    )
     recorded_by: str | None = strawberry.field(
         description="`staff:<id>` or `app:<client id>` of the latest entry."
     )
-    client_id: str | None
+    client_id: str | None = strawberry.field(
+        description="The OAuth client_id the latest entry came through, if any."
+    )
 
 
 @strawberry.type(description="One entry of the append-only consent ledger.")
 class ConsentRecord:
-    channel: ConsentChannel  # type: ignore[valid-type]
-    granted: bool
-    wording_version: str | None
-    recorded_at: datetime
-    recorded_by: str
-    client_id: str | None
-    staff_id: strawberry.ID | None
+    channel: ConsentChannel = strawberry.field(description="The channel.")  # type: ignore[valid-type]
+    granted: bool = strawberry.field(description="Granted (true) or withdrawn (false).")
+    wording_version: str | None = strawberry.field(
+        description="The version of the consent wording shown, if given."
+    )
+    recorded_at: datetime = strawberry.field(description="When it was recorded.")
+    recorded_by: str = strawberry.field(
+        description='Who recorded it, as a stored subject ("staff:<id>" or "app:<client id>").'
+    )
+    client_id: str | None = strawberry.field(
+        description="The OAuth client_id it came through, if any."
+    )
+    staff_id: strawberry.ID | None = strawberry.field(
+        description="The staff member who recorded it (a Staff ID), if any."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="One product of a sale.")
 class SaleLine:
-    quantity: int
-    unit_price: Decimal | None
+    quantity: int = strawberry.field(description="Units sold.")
+    unit_price: Decimal | None = strawberry.field(
+        description="The price per unit charged (2 decimal places), in the sale's currency."
+    )
     product_pk: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="The product.")
     async def product(self, info: Info) -> Product:
         return Product.from_row(await info.context.loaders.product_by_id.load(self.product_pk))
 
 
 @strawberry.type(description="A POS receipt recorded with recordSale.")
 class Sale(Node):
-    receipt_number: str
-    occurred_at: datetime
-    total: Money
-    oversold: bool
+    receipt_number: str = strawberry.field(
+        description="The till receipt number, unique per location."
+    )
+    occurred_at: datetime = strawberry.field(description="When it was rung up.")
+    total: Money = strawberry.field(description="The sum of unit price × quantity over the lines.")
+    oversold: bool = strawberry.field(description="True when a line took stock below zero.")
     posted_on: date | None = strawberry.field(
         description="Set when the sale was dated in a closed period: the first open day, "
         "on which it counts (occurredAt stays as rung up)."
@@ -101,11 +130,11 @@ class Sale(Node):
     pk: strawberry.Private[int]
     location_pk: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="The store that sold.")
     async def location(self, info: Info) -> Location:
         return Location.from_row(await info.context.loaders.location_by_id.load(self.location_pk))
 
-    @strawberry.field
+    @strawberry.field(description="The products sold.")
     async def lines(self, info: Info) -> list[SaleLine]:
         rows = await info.context.loaders.movements_by_sale.load(self.pk)
         return [
@@ -134,13 +163,19 @@ class Sale(Node):
     "is audited. Erased members have no personal data."
 )
 class Member(Node):
-    member_number: str
-    name: str
-    tier: str
+    member_number: str = strawberry.field(
+        description='The member\'s number (e.g. "M00000042"), unique in the tenant.'
+    )
+    name: str = strawberry.field(description="The member's name.")
+    tier: str = strawberry.field(
+        description='The membership tier (e.g. "STANDARD", the default); upper case.'
+    )
     hand_tags: strawberry.Private[list[str]]
     created_by: str = strawberry.field(description="`staff:<id>` or `app:<client id>`.")
-    created_at: datetime
-    erased_at: datetime | None
+    created_at: datetime = strawberry.field(description="When it was created.")
+    erased_at: datetime | None = strawberry.field(
+        description="When the member's personal data was erased (eraseMember); null otherwise."
+    )
     pk: strawberry.Private[int]
     home_location_pk: strawberry.Private[int | None]
 
@@ -166,7 +201,7 @@ class Member(Node):
     async def birthday(self, info: Info) -> str | None:
         return (await personal_data(info).load(self.pk)).birthday
 
-    @strawberry.field
+    @strawberry.field(description="The member's home store, if set.")
     async def home_location(self, info: Info) -> Location | None:
         if self.home_location_pk is None:
             return None
@@ -206,7 +241,19 @@ class Member(Node):
 
     @strawberry.field(description="Sales recorded with this memberId, newest first.")
     async def purchases(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[
+            int | None,
+            strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+                "cursor); omit for the first page."
+            ),
+        ] = None,
     ) -> Connection[Sale]:
         caller = info.context.viewer
         limit = page_size(first)
@@ -233,64 +280,110 @@ class Member(Node):
         )
 
 
-@strawberry.input
+@strawberry.input(description="A member's answer on one channel.")
 class ConsentInput:
-    channel: ConsentChannel  # type: ignore[valid-type]
-    granted: bool
+    channel: ConsentChannel = strawberry.field(description="The channel.")  # type: ignore[valid-type]
+    granted: bool = strawberry.field(description="Granted (true) or declined (false).")
     wording_version: str | None = strawberry.field(
         default=None, description="The version of the consent wording shown to the member."
     )
 
 
-@strawberry.input
+@strawberry.input(description="The input of createMember.")
 class CreateMemberInput:
-    name: str
-    phone: str | None = None
-    email: str | None = None
+    name: str = strawberry.field(description="The member's name, 1 to 200 printable characters.")
+    phone: str | None = strawberry.field(
+        default=None,
+        description='A mobile number: E.164 ("+85291234567") or 8 local digits (the '
+        "tenant's country code is added); stored encrypted.",
+    )
+    email: str | None = strawberry.field(
+        default=None, description="An email address; stored encrypted."
+    )
     birthday: str | None = strawberry.field(default=None, description='"MM-DD" or "YYYY-MM-DD"')
-    home_location_id: strawberry.ID | None = None
-    tier: str | None = None
-    tags: list[str] | None = None
-    consents: list[ConsentInput] | None = None
+    home_location_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The home store (a Location ID)."
+    )
+    tier: str | None = strawberry.field(
+        default=None, description="The tier, 1 to 32 characters (upper-cased); default STANDARD."
+    )
+    tags: list[str] | None = strawberry.field(
+        default=None, description="Hand-set tags, at most 50, each 1 to 64 printable characters."
+    )
+    consents: list[ConsentInput] | None = strawberry.field(
+        default=None, description="Consents given at sign-up, at most one per channel."
+    )
 
 
 @strawberry.input(description="Omitted fields stay; a field given as null is cleared.")
 class UpdateMemberInput:
-    id: strawberry.ID
-    name: str | None = strawberry.UNSET
-    phone: str | None = strawberry.UNSET
-    email: str | None = strawberry.UNSET
-    birthday: str | None = strawberry.UNSET
-    home_location_id: strawberry.ID | None = strawberry.UNSET
-    tier: str | None = strawberry.UNSET
+    id: strawberry.ID = strawberry.field(
+        description="The member's global ID; an erased member cannot be changed."
+    )
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="A new name, 1 to 200 printable characters."
+    )
+    phone: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="A new phone (E.164 or 8 local digits); null clears it.",
+    )
+    email: str | None = strawberry.field(
+        default=strawberry.UNSET, description="A new email; null clears it."
+    )
+    birthday: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description='A new birthday, "MM-DD" or "YYYY-MM-DD"; null clears it.',
+    )
+    home_location_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="A new home store (a Location ID); null clears it."
+    )
+    tier: str | None = strawberry.field(
+        default=strawberry.UNSET, description="A new tier, 1 to 32 characters (upper-cased)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The input of setMemberTags.")
 class SetMemberTagsInput:
-    id: strawberry.ID
-    tags: list[str]
+    id: strawberry.ID = strawberry.field(description="The member's global ID.")
+    tags: list[str] = strawberry.field(
+        description="The hand-set tags, replacing the old ones: at most 50, each 1 to 64 "
+        "printable characters. Computed tags are not affected."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The input of setMemberConsent.")
 class SetMemberConsentInput:
-    member_id: strawberry.ID
-    channel: ConsentChannel  # type: ignore[valid-type]
-    granted: bool
-    wording_version: str | None = None
+    member_id: strawberry.ID = strawberry.field(description="The member's global ID.")
+    channel: ConsentChannel = strawberry.field(description="The channel.")  # type: ignore[valid-type]
+    granted: bool = strawberry.field(
+        description="Granted (true) or withdrawn (false); appended to the consent ledger."
+    )
+    wording_version: str | None = strawberry.field(
+        default=None, description="The version of the consent wording shown, 1 to 64 characters."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The input of eraseMember.")
 class EraseMemberInput:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="The member's global ID: the personal data (name, phone, email, "
+        "birthday) is erased for good; sales stay, anonymous."
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="The result of createMember, eraseMember, setMemberConsent, setMemberTags and "
+    "updateMember: what changed, or userErrors."
+)
 class MemberPayload:
     member: Member | None = strawberry.field(
         description="The member as changed; needs members:read (null with FORBIDDEN otherwise).",
         permission_classes=[requires(Permission.MEMBERS_READ)],
     )
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> MemberPayload:

@@ -13,10 +13,16 @@ from auth.fields import visible_with
 from auth.permissions import Permission
 from domain import ids
 from domain.notifications.channels import public_view
+from schema.describe import enum_values
 from schema.errors import UserError
 from schema.relay import Node
 
 
+@enum_values(
+    EMAIL="Email, over SMTP.",
+    SMS="SMS, through an HTTP gateway.",
+    CHAT="A chat group robot's incoming webhook.",
+)
 @strawberry.enum(description="How a notification travels.")
 class NotificationChannelType(Enum):
     EMAIL = "EMAIL"
@@ -24,6 +30,11 @@ class NotificationChannelType(Enum):
     CHAT = "CHAT"
 
 
+@enum_values(
+    PENDING="Not sent yet; retried with backoff.",
+    SENT="Accepted by the channel.",
+    DEAD="Every retry failed.",
+)
 @strawberry.enum(description="PENDING until accepted (SENT) or the last retry failed (DEAD).")
 class NotificationStatus(Enum):
     PENDING = "PENDING"
@@ -31,6 +42,11 @@ class NotificationStatus(Enum):
     DEAD = "DEAD"
 
 
+@enum_values(
+    NONE="Plain SMTP (only on trusted networks).",
+    STARTTLS="Upgrade with STARTTLS (usually port 587).",
+    TLS="TLS from the start (usually port 465).",
+)
 @strawberry.enum(description="How the SMTP connection is secured.")
 class SmtpTls(Enum):
     NONE = "NONE"
@@ -38,6 +54,11 @@ class SmtpTls(Enum):
     TLS = "TLS"
 
 
+@enum_values(
+    POST="POST the body template.",
+    PUT="PUT the body template.",
+    GET="GET, with the template as the query.",
+)
 @strawberry.enum(description="The SMS gateway's HTTP method (GET: the template is the query).")
 class SmsMethod(Enum):
     POST = "POST"
@@ -47,22 +68,24 @@ class SmsMethod(Enum):
 
 @strawberry.type(description="SMTP settings; the password is never shown.")
 class EmailChannelSettings:
-    host: str
-    port: int
-    from_address: str
-    tls: SmtpTls
-    username: str | None
-    has_password: bool
+    host: str = strawberry.field(description="The SMTP server.")
+    port: int = strawberry.field(description="The SMTP port.")
+    from_address: str = strawberry.field(description="The sender address.")
+    tls: SmtpTls = strawberry.field(description="How the connection is secured.")
+    username: str | None = strawberry.field(description="The SMTP user, if any.")
+    has_password: bool = strawberry.field(description="True when a password is stored.")
 
 
 @strawberry.type(description="SMS gateway settings; the auth header's value is never shown.")
 class SmsChannelSettings:
     url: str = strawberry.field(description="Query values are shown as ***.")
-    method: SmsMethod
-    content_type: str
-    body_template: str
-    auth_header: str
-    has_auth_value: bool
+    method: SmsMethod = strawberry.field(description="The HTTP method.")
+    content_type: str = strawberry.field(description="The request's content type.")
+    body_template: str = strawberry.field(description="The request body, with {{to}} and {{body}}.")
+    auth_header: str = strawberry.field(
+        description="The header that carries the gateway's credential."
+    )
+    has_auth_value: bool = strawberry.field(description="True when a credential is stored.")
 
 
 @strawberry.type(description="A chat group robot's incoming webhook; the secret is never shown.")
@@ -73,12 +96,18 @@ class ChatChannelSettings:
 
 @strawberry.type(description="One channel's configuration for this tenant.")
 class NotificationChannel:
-    channel: NotificationChannelType
-    enabled: bool
-    email: EmailChannelSettings | None
-    sms: SmsChannelSettings | None
-    chat: ChatChannelSettings | None
-    updated_at: datetime
+    channel: NotificationChannelType = strawberry.field(description="Which channel.")
+    enabled: bool = strawberry.field(description="False: messages on it are not sent.")
+    email: EmailChannelSettings | None = strawberry.field(
+        description="The SMTP settings, for EMAIL."
+    )
+    sms: SmsChannelSettings | None = strawberry.field(
+        description="The SMS gateway settings, for SMS."
+    )
+    chat: ChatChannelSettings | None = strawberry.field(
+        description="The chat robot settings, for CHAT."
+    )
+    updated_at: datetime = strawberry.field(description="When it last changed.")
 
     @classmethod
     def from_row(cls, row: Any) -> NotificationChannel:
@@ -114,11 +143,11 @@ class NotificationChannel:
 
 @strawberry.type(description="One delivery attempt.")
 class NotificationAttempt:
-    attempted_at: datetime
-    succeeded: bool
+    attempted_at: datetime = strawberry.field(description="When it was made.")
+    succeeded: bool = strawberry.field(description="True when the channel accepted the message.")
     status_code: int | None = strawberry.field(description="HTTP status, or SMTP reply code.")
-    error: str | None
-    duration_ms: int
+    error: str | None = strawberry.field(description="Why it failed, if it did.")
+    duration_ms: int = strawberry.field(description="How long it took, in milliseconds.")
 
     @classmethod
     def from_row(cls, row: Any) -> NotificationAttempt:
@@ -134,19 +163,30 @@ class NotificationAttempt:
 @visible_with(Permission.ADMIN)
 @strawberry.type(description="One message in the outbox, with its delivery attempts.")
 class Notification(Node):
-    channel: NotificationChannelType
-    recipient: str
-    subject: str | None
-    body: str
-    template: str | None
-    reference: str | None
-    consent_checked: bool
-    status: NotificationStatus
-    attempts: int
-    next_attempt_at: datetime | None
-    last_error: str | None
-    sent_at: datetime | None
-    created_at: datetime
+    channel: NotificationChannelType = strawberry.field(description="The channel.")
+    recipient: str = strawberry.field(description="The address, number or chat target.")
+    subject: str | None = strawberry.field(description="The subject, for email.")
+    body: str = strawberry.field(description="The message.")
+    template: str | None = strawberry.field(
+        description='A label of what produced it (e.g. "test", an offer), if any.'
+    )
+    reference: str | None = strawberry.field(
+        description="A label of what it is about (e.g. an alert), if any."
+    )
+    consent_checked: bool = strawberry.field(
+        description="True when it is for a member and their consent on this channel was "
+        "checked first."
+    )
+    status: NotificationStatus = strawberry.field(description="Pending, sent or dead.")
+    attempts: int = strawberry.field(description="Attempts so far.")
+    next_attempt_at: datetime | None = strawberry.field(
+        description="When the next retry is due; null unless PENDING."
+    )
+    last_error: str | None = strawberry.field(description="Why the last attempt failed, if it did.")
+    sent_at: datetime | None = strawberry.field(
+        description="When the channel accepted it; null until then."
+    )
+    created_at: datetime = strawberry.field(description="When it was created.")
     pk: strawberry.Private[int]
 
     @strawberry.field(description="Every attempt, oldest first.")
@@ -175,35 +215,47 @@ class Notification(Node):
         )
 
 
-@strawberry.input
+@strawberry.input(description="SMTP settings.")
 class EmailChannelInput:
-    host: str
-    port: int = 587
-    from_address: str
-    tls: SmtpTls = SmtpTls.STARTTLS
-    username: str | None = None
+    host: str = strawberry.field(description="The SMTP server's host name.")
+    port: int = strawberry.field(default=587, description="The SMTP port (default 587).")
+    from_address: str = strawberry.field(description="The sender address.")
+    tls: SmtpTls = strawberry.field(
+        default=SmtpTls.STARTTLS, description="How to secure the connection (default STARTTLS)."
+    )
+    username: str | None = strawberry.field(
+        default=None, description="The SMTP user, if it needs one."
+    )
     password: str | None = strawberry.field(
         default=None, description="Omitted: keep the stored one; empty: remove it."
     )
 
 
-@strawberry.input
+@strawberry.input(description="An HTTP SMS gateway.")
 class SmsChannelInput:
-    url: str
-    method: SmsMethod = SmsMethod.POST
-    content_type: str = "application/json"
+    url: str = strawberry.field(description="The gateway's URL.")
+    method: SmsMethod = strawberry.field(
+        default=SmsMethod.POST, description="The HTTP method (default POST)."
+    )
+    content_type: str = strawberry.field(
+        default="application/json",
+        description="The request's content type (default application/json).",
+    )
     body_template: str = strawberry.field(
         default='{"to": "{{to}}", "message": "{{body}}"}',
         description="With {{to}} and {{body}} (also {{subject}}, {{reference}}), each "
         "escaped for the content type.",
     )
-    auth_header: str = "Authorization"
+    auth_header: str = strawberry.field(
+        default="Authorization",
+        description="The header that carries the credential (default Authorization).",
+    )
     auth_value: str | None = strawberry.field(
         default=None, description="Omitted: keep the stored one; empty: remove it."
     )
 
 
-@strawberry.input
+@strawberry.input(description="A chat group robot's incoming webhook.")
 class ChatChannelInput:
     url: str = strawberry.field(description="The robot's webhook URL (with its access token).")
     secret: str | None = strawberry.field(
@@ -212,29 +264,48 @@ class ChatChannelInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="The input of configureNotificationChannel.")
 class ConfigureNotificationChannelInput:
-    channel: NotificationChannelType
-    enabled: bool = True
-    email: EmailChannelInput | None = None
-    sms: SmsChannelInput | None = None
-    chat: ChatChannelInput | None = None
+    channel: NotificationChannelType = strawberry.field(
+        description="The channel to configure. Needs admin."
+    )
+    enabled: bool = strawberry.field(
+        default=True, description="false stops sending on it (default true)."
+    )
+    email: EmailChannelInput | None = strawberry.field(
+        default=None, description="SMTP settings, for EMAIL."
+    )
+    sms: SmsChannelInput | None = strawberry.field(
+        default=None, description="Gateway settings, for SMS."
+    )
+    chat: ChatChannelInput | None = strawberry.field(
+        default=None, description="Robot settings, for CHAT."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The input of sendTestNotification.")
 class SendTestNotificationInput:
-    channel: NotificationChannelType
+    channel: NotificationChannelType = strawberry.field(
+        description="The channel to test. Needs admin."
+    )
     recipient: str = strawberry.field(
         description="EMAIL: an address; SMS: +852…; CHAT: group, @all or a mobile to mention."
     )
-    subject: str | None = None
-    body: str
+    subject: str | None = strawberry.field(default=None, description="The subject, for email.")
+    body: str = strawberry.field(description="The message.")
 
 
-@strawberry.type
+@strawberry.type(
+    description="The result of configureNotificationChannel: what changed, or userErrors."
+)
 class ConfigureNotificationChannelPayload:
-    notification_channel: NotificationChannel | None
-    user_errors: list[UserError]
+    notification_channel: NotificationChannel | None = strawberry.field(
+        description="The channel after the change (no secrets); null when refused."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> ConfigureNotificationChannelPayload:
@@ -245,10 +316,15 @@ class ConfigureNotificationChannelPayload:
         return cls(notification_channel=None, user_errors=errors)
 
 
-@strawberry.type
+@strawberry.type(description="The result of sendTestNotification: what changed, or userErrors.")
 class SendTestNotificationPayload:
-    notification: Notification | None
-    user_errors: list[UserError]
+    notification: Notification | None = strawberry.field(
+        description="The message queued; null when refused."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> SendTestNotificationPayload:

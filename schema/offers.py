@@ -13,11 +13,18 @@ from auth.permissions import Permission
 from domain import ids
 from domain.offers.rules import RuleKind
 from domain.offers.service import RunResult
+from schema.describe import enum_values
 from schema.errors import UserError
 from schema.members import ConsentChannel
 from schema.relay import Node
 
-OfferRuleKind = strawberry.enum(RuleKind, name="OfferRuleKind")
+OfferRuleKind = enum_values(
+    BIRTHDAY="From daysBefore days before a member's birthday to the day; once a year.",
+    REPLENISHMENT_DUE="When a member who bought a SKU at least twice is past the usual "
+    "interval (median gap) plus graceDays; once per last purchase.",
+    CROSS_STORE="When the home store is out of a SKU the member bought within "
+    "lookbackDays and another store has it; once per member, SKU and day.",
+)(strawberry.enum(RuleKind, name="OfferRuleKind", description="When an offer fires."))
 
 
 @visible_with(Permission.MEMBERS_READ)
@@ -27,20 +34,34 @@ OfferRuleKind = strawberry.enum(RuleKind, name="OfferRuleKind")
     "{coupon}, {value}, {valid_until}, {store}, {product}."
 )
 class OfferRule(Node):
-    name: str
-    kind: OfferRuleKind  # type: ignore[valid-type]
-    days_before: int | None
-    grace_days: int
-    lookback_days: int
-    amount_off: Decimal | None
-    percent_off: Decimal | None
-    validity_days: int
-    store_ids: list[strawberry.ID] | None
-    channels: list[ConsentChannel]  # type: ignore[valid-type]
-    subject: str | None
-    body: str
-    active: bool
-    created_at: datetime
+    name: str = strawberry.field(description="The rule's name.")
+    kind: OfferRuleKind = strawberry.field(description="When it fires.")  # type: ignore[valid-type]
+    days_before: int | None = strawberry.field(
+        description="BIRTHDAY: fires from this many days before the birthday."
+    )
+    grace_days: int = strawberry.field(
+        description="REPLENISHMENT_DUE: days added to the member's usual interval before it fires."
+    )
+    lookback_days: int = strawberry.field(
+        description="CROSS_STORE: purchases within this many days count."
+    )
+    amount_off: Decimal | None = strawberry.field(
+        description="The coupon's amount off, in the tenant's currency; null for a percentage."
+    )
+    percent_off: Decimal | None = strawberry.field(
+        description="The coupon's percentage off; null for an amount."
+    )
+    validity_days: int = strawberry.field(description="Days each coupon it issues stays valid.")
+    store_ids: list[strawberry.ID] | None = strawberry.field(
+        description="Where its coupons are valid (Location IDs); null: every store."
+    )
+    channels: list[ConsentChannel] = strawberry.field(  # type: ignore[valid-type]
+        description="The channels it messages on, where the member consents."
+    )
+    subject: str | None = strawberry.field(description="The email subject template.")
+    body: str = strawberry.field(description="The message template.")
+    active: bool = strawberry.field(description="False once switched off: it no longer fires.")
+    created_at: datetime = strawberry.field(description="When it was created.")
 
     @classmethod
     def from_row(cls, row: Any) -> OfferRule:
@@ -65,13 +86,24 @@ class OfferRule(Node):
         )
 
 
-@strawberry.input
+@strawberry.input(description="The input of createOfferRule.")
 class CreateOfferRuleInput:
-    name: str
-    kind: OfferRuleKind  # type: ignore[valid-type]
-    channels: list[ConsentChannel]  # type: ignore[valid-type]
-    body: str
-    subject: str | None = None
+    name: str = strawberry.field(
+        description="The rule's name, 1 to 200 characters. Needs members:write."
+    )
+    kind: OfferRuleKind = strawberry.field(description="When it fires.")  # type: ignore[valid-type]
+    channels: list[ConsentChannel] = strawberry.field(  # type: ignore[valid-type]
+        description="One or more channels, each once."
+    )
+    body: str = strawberry.field(
+        description="The message template, 1 to 2000 characters, with placeholders {name}, "
+        "{coupon}, {value}, {valid_until}, {store}, {product}."
+    )
+    subject: str | None = strawberry.field(
+        default=None,
+        description="The email subject, one line of 1 to 200 characters; required when "
+        "channels include EMAIL.",
+    )
     days_before: int | None = strawberry.field(
         default=None, description="BIRTHDAY: fire from this many days before the birthday."
     )
@@ -81,9 +113,16 @@ class CreateOfferRuleInput:
     lookback_days: int = strawberry.field(
         default=90, description="CROSS_STORE: purchases in this many days count."
     )
-    amount_off: Decimal | None = None
-    percent_off: Decimal | None = None
-    validity_days: int = 30
+    amount_off: Decimal | None = strawberry.field(
+        default=None,
+        description="The coupon's amount off (tenant currency); give this or percentOff.",
+    )
+    percent_off: Decimal | None = strawberry.field(
+        default=None, description="The coupon's percentage off, above 0 up to 100."
+    )
+    validity_days: int = strawberry.field(
+        default=30, description="Days each coupon stays valid, 1 to 365 (default 30)."
+    )
     location_ids: list[strawberry.ID] | None = strawberry.field(
         default=None,
         description="Where the coupons are valid; omitted: all (CROSS_STORE: the store "
@@ -91,40 +130,51 @@ class CreateOfferRuleInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of createOfferRule: what changed, or userErrors.")
 class OfferRulePayload:
-    offer_rule: OfferRule | None
-    user_errors: list[UserError]
+    offer_rule: OfferRule | None = strawberry.field(
+        description="The rule created; null when refused."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> OfferRulePayload:
         return cls(offer_rule=None, user_errors=errors)
 
 
-@strawberry.input
+@strawberry.input(description="The input of runOfferTriggers.")
 class RunOfferTriggersInput:
     now: datetime | None = strawberry.field(
         default=None, description="The clock to evaluate on; omitted: the database's now."
     )
 
 
-@strawberry.type
+@strawberry.type(description="Messages of one run on one channel.")
 class OfferChannelCount:
-    channel: ConsentChannel  # type: ignore[valid-type]
-    queued: int
-    skipped_no_consent: int
-    skipped_no_contact: int
+    channel: ConsentChannel = strawberry.field(description="The channel.")  # type: ignore[valid-type]
+    queued: int = strawberry.field(description="Messages queued for sending.")
+    skipped_no_consent: int = strawberry.field(
+        description="Skipped: the member has not consented on this channel."
+    )
+    skipped_no_contact: int = strawberry.field(
+        description="Skipped: no phone or email for this channel."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="What one run of the offer triggers did.")
 class OfferRun:
-    now: datetime
-    rules: int
-    fired: int
+    now: datetime = strawberry.field(description="The clock it evaluated on.")
+    rules: int = strawberry.field(description="Active rules evaluated.")
+    fired: int = strawberry.field(description="Offers fired (coupon issued, messages queued).")
     already_fired: int = strawberry.field(description="Occasions fired by an earlier run.")
-    coupons_issued: int
-    failed: int
-    channels: list[OfferChannelCount]
+    coupons_issued: int = strawberry.field(description="Coupons issued.")
+    failed: int = strawberry.field(
+        description="Offers that failed and were skipped (the rest of the run went on)."
+    )
+    channels: list[OfferChannelCount] = strawberry.field(description="Messages per channel.")
 
     @classmethod
     def from_result(cls, r: RunResult) -> OfferRun:
@@ -147,10 +197,13 @@ class OfferRun:
         )
 
 
-@strawberry.type
+@strawberry.type(description="The result of runOfferTriggers: what changed, or userErrors.")
 class RunOfferTriggersPayload:
-    run: OfferRun | None
-    user_errors: list[UserError]
+    run: OfferRun | None = strawberry.field(description="What the run did; null when refused.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> RunOfferTriggersPayload:

@@ -20,33 +20,53 @@ T = TypeVar("T")
 
 @strawberry.interface(description="An object with a globally unique, opaque ID.")
 class Node:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="Opaque global ID, stable across releases: pass it to node(id:) or to "
+        "arguments of type ID. Never parse it; another tenant's ID resolves to null."
+    )
 
 
 @compiled_type
-@strawberry.type
+@strawberry.type(description="Where a page sits in its list (Relay cursor connections).")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="True when more items follow: ask again with after: endCursor."
+    )
+    has_previous_page: bool = strawberry.field(
+        description="True when this page was asked for with after: (items precede it)."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The cursor of the first edge; null on an empty page."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the last edge, to pass as after: for the next page; "
+        "null on an empty page."
+    )
 
 
 @compiled_type
-@strawberry.type
+@strawberry.type(description="One item of a list and its cursor.")
 class Edge(Generic[T]):
     """An item and its cursor; the cursor is encoded only when it is asked for."""
 
     _key: strawberry.Private[Any]
-    cursor: str = strawberry.field(resolver=lambda root: edge_cursor(root), metadata=READS)
-    node: T
+    cursor: str = strawberry.field(
+        resolver=lambda root: edge_cursor(root),
+        metadata=READS,
+        description="Opaque position of this item: pass it as after: to read the items "
+        "that follow it.",
+    )
+    node: T = strawberry.field(description="The item.")
 
 
 @compiled_type
-@strawberry.type
+@strawberry.type(
+    description="One page of a list (a Relay cursor connection): first (default 50, at "
+    "most 250) items after the cursor given as after:, in the list's stable order."
+)
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
-    page_info: PageInfo
+    edges: list[Edge[T]] = strawberry.field(description="The items of this page, in order.")
+    page_info: PageInfo = strawberry.field(description="How to ask for the next page.")
     _count: strawberry.Private[Callable[[], Awaitable[int]] | None] = None
 
     @strawberry.field(

@@ -20,6 +20,8 @@ its extensions, so it is never taken for an unexpected error, masked as
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import decimal
 import re
 from collections.abc import Callable
@@ -28,6 +30,10 @@ from typing import Any, NewType
 import strawberry
 from graphql import GraphQLError, GraphQLID, GraphQLScalarType, GraphQLString
 from graphql.language import FloatValueNode, IntValueNode, StringValueNode, ValueNode
+from strawberry.file_uploads import Upload
+from strawberry.scalars import JSON
+from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
+from strawberry.schema.types.scalar import DEFAULT_SCALAR_REGISTRY
 
 BigInt = NewType("BigInt", int)
 INVALID = "INVALID"
@@ -125,19 +131,59 @@ def _harden(scalar: GraphQLScalarType, kind: str) -> None:
             setattr(scalar, name, _checked(fn, kind))
 
 
+# Where each custom scalar is specified (introspection: ``specifiedByURL``).
+RFC3339_DATE = "https://www.rfc-editor.org/rfc/rfc3339#section-5.6"
+DATE_TIME_SPEC = "https://scalars.graphql.org/andimarek/date-time.html"
+BIGINT_SPEC = "https://protobuf.dev/programming-guides/json/"
+DECIMAL_SPEC = "https://speleotrove.com/decimal/daconvs.html"
+JSON_SPEC = "https://www.rfc-editor.org/rfc/rfc8259"
+UPLOAD_SPEC = "https://github.com/jaydenseric/graphql-multipart-request-spec"
+
 SCALAR_MAP: dict[object, Any] = {
     BigInt: strawberry.scalar(
         name="BigInt",
-        description="A 64-bit integer, serialized as a string; accepted as a string or an integer.",
+        description="A 64-bit signed integer, serialized as a decimal string (JSON numbers "
+        "lose precision above 2^53); accepted as a string or an integer, like int64 in the "
+        "protobuf JSON mapping. Sequences and versions use it.",
+        specified_by_url=BIGINT_SPEC,
         serialize=lambda v: str(int(v)),
         parse_value=_parse_bigint,
         parse_literal=_bigint_literal,
     ),
     decimal.Decimal: strawberry.scalar(
         name="Decimal",
-        description="Decimal (fixed-point)",
+        description='An exact decimal number, serialized as a string ("12.50"), never a float; '
+        "accepted as a numeric string or a number (send strings: a JSON float may already "
+        "have lost digits). At most 100 characters, magnitude between 1e-40 and 1e40.",
+        specified_by_url=DECIMAL_SPEC,
         serialize=str,
         parse_value=parse_decimal,
         parse_literal=_decimal_literal,
+    ),
+    datetime.datetime: dataclasses.replace(
+        DateTimeDefinition,
+        description="An instant as an RFC 3339 date-time with a UTC offset, e.g. "
+        '"2026-12-07T15:30:00+08:00" or "2026-12-07T07:30:00Z"; output always carries its '
+        "offset. Input needs the offset: without one, the mutation refuses the value with "
+        "an INVALID userError naming the field (the server never guesses a time zone).",
+        specified_by_url=DATE_TIME_SPEC,
+    ),
+    datetime.date: dataclasses.replace(
+        DateDefinition,
+        description='A calendar date, RFC 3339 full-date "YYYY-MM-DD", with no time zone: '
+        "a business day in the tenant's time zone (Asia/Hong_Kong unless set otherwise).",
+        specified_by_url=RFC3339_DATE,
+    ),
+    JSON: dataclasses.replace(
+        DEFAULT_SCALAR_REGISTRY[JSON],
+        description="Any JSON value (RFC 8259): an object, array, string, number, boolean or "
+        "null, passed through as it is.",
+        specified_by_url=JSON_SPEC,
+    ),
+    Upload: dataclasses.replace(
+        DEFAULT_SCALAR_REGISTRY[Upload],
+        description="A file sent as a part of a multipart/form-data request, per the GraphQL "
+        "multipart request specification; only as a variable, never inline.",
+        specified_by_url=UPLOAD_SPEC,
     ),
 }

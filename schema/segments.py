@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -25,8 +25,10 @@ class SegmentFilter:
     tags_all: list[str] = strawberry.field(description="Carries every one (hand-set or computed).")
     tags_any: list[str] = strawberry.field(description="Carries at least one.")
     tags_none: list[str] = strawberry.field(description="Carries none.")
-    home_location_ids: list[strawberry.ID]
-    tier: str | None
+    home_location_ids: list[strawberry.ID] = strawberry.field(
+        description="Home store is one of these (Location IDs); empty: any."
+    )
+    tier: str | None = strawberry.field(description="In this tier; null: any.")
     consent_channel: ConsentChannel | None = strawberry.field(  # type: ignore[valid-type]
         description="Consent on this channel granted now (a withdrawal excludes at once)."
     )
@@ -52,12 +54,14 @@ class SegmentFilter:
 @visible_with(Permission.MEMBERS_READ)
 @strawberry.type(description="A saved filter over members; its count and list are live.")
 class Segment(Node):
-    name: str
-    description: str | None
-    filter: SegmentFilter
-    created_by: str
-    created_at: datetime
-    updated_at: datetime
+    name: str = strawberry.field(description="The segment's name.")
+    description: str | None = strawberry.field(description="What it is for, if given.")
+    filter: SegmentFilter = strawberry.field(description="What it selects.")
+    created_by: str = strawberry.field(
+        description='Who created it, as a stored subject ("staff:<id>" or "app:<client id>").'
+    )
+    created_at: datetime = strawberry.field(description="When it was created.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
     pk: strawberry.Private[int]
     rule: strawberry.Private[segments.SegmentFilter]
 
@@ -69,7 +73,19 @@ class Segment(Node):
 
     @strawberry.field(description="The members matching now, by member number.")
     async def members(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[
+            int | None,
+            strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+                "cursor); omit for the first page."
+            ),
+        ] = None,
     ) -> Connection[Member]:
         caller = info.context.viewer
         limit = page_size(first)
@@ -96,52 +112,97 @@ class Segment(Node):
         )
 
 
-@strawberry.input
+@strawberry.input(description="What a segment selects; every part given must hold.")
 class SegmentFilterInput:
-    tags_all: list[str] | None = None
-    tags_any: list[str] | None = None
-    tags_none: list[str] | None = None
-    home_location_ids: list[strawberry.ID] | None = None
-    tier: str | None = None
-    consent_channel: ConsentChannel | None = None  # type: ignore[valid-type]
-    created_after: datetime | None = None
-    created_before: datetime | None = None
+    tags_all: list[str] | None = strawberry.field(
+        default=None,
+        description="Carries every one of these tags (hand-set or computed); at most 50, "
+        "each 1 to 64 characters.",
+    )
+    tags_any: list[str] | None = strawberry.field(
+        default=None, description="Carries at least one of these tags."
+    )
+    tags_none: list[str] | None = strawberry.field(
+        default=None, description="Carries none of these tags."
+    )
+    home_location_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Home store is one of these (Location IDs), at most 250."
+    )
+    tier: str | None = strawberry.field(
+        default=None, description="In this tier, 1 to 32 characters."
+    )
+    consent_channel: ConsentChannel | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Consent on this channel granted now."
+    )
+    created_after: datetime | None = strawberry.field(
+        default=None, description="Created at or after this instant (with a UTC offset)."
+    )
+    created_before: datetime | None = strawberry.field(
+        default=None, description="Created before this instant (with a UTC offset)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The input of createSegment.")
 class CreateSegmentInput:
-    name: str
-    description: str | None = None
-    filter: SegmentFilterInput | None = None
+    name: str = strawberry.field(description="The name, 1 to 100 characters. Needs members:write.")
+    description: str | None = strawberry.field(
+        default=None, description="What it is for, at most 1000 characters."
+    )
+    filter: SegmentFilterInput | None = strawberry.field(
+        default=None, description="What it selects; omitted: every member."
+    )
 
 
 @strawberry.input(description="Omitted fields stay; `filter` replaces the whole filter.")
 class UpdateSegmentInput:
-    id: strawberry.ID
-    name: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    filter: SegmentFilterInput | None = strawberry.UNSET
+    id: strawberry.ID = strawberry.field(
+        description="The segment's global ID. Needs members:write."
+    )
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="A new name, 1 to 100 characters."
+    )
+    description: str | None = strawberry.field(
+        default=strawberry.UNSET, description="A new description; null clears it."
+    )
+    filter: SegmentFilterInput | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="A new filter, replacing the whole filter; cannot be null.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The input of deleteSegment.")
 class DeleteSegmentInput:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="The segment's global ID. Needs members:write."
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="The result of createSegment and updateSegment: what changed, or userErrors."
+)
 class SegmentPayload:
-    segment: Segment | None
-    user_errors: list[UserError]
+    segment: Segment | None = strawberry.field(
+        description="The segment after the change; null when refused."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> SegmentPayload:
         return cls(segment=None, user_errors=errors)
 
 
-@strawberry.type
+@strawberry.type(description="The result of deleteSegment: what changed, or userErrors.")
 class DeleteSegmentPayload:
-    deleted_segment_id: strawberry.ID | None
-    user_errors: list[UserError]
+    deleted_segment_id: strawberry.ID | None = strawberry.field(
+        description="The ID of the segment deleted; null when refused."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> DeleteSegmentPayload:
@@ -169,15 +230,32 @@ class MemberTagRule:
 
 @strawberry.input(description="A null threshold is not used; tags follow at the next recompute.")
 class SetMemberTagRuleInput:
-    vip_min_spend: Decimal | None = None
-    vip_min_purchases: int | None = None
-    lapsed_days: int = 180
+    vip_min_spend: Decimal | None = strawberry.field(
+        default=None,
+        description="VIP when the spend over 365 days (tenant currency) reaches this; 0 or "
+        "more; null: not used. Default 10000.",
+    )
+    vip_min_purchases: int | None = strawberry.field(
+        default=None,
+        description="VIP when purchases over 365 days reach this, 1 to 100000; null: not "
+        "used. Default 24.",
+    )
+    lapsed_days: int = strawberry.field(
+        default=180,
+        description='Tagged "lapsed" after this many days without a purchase, 1 to 3650 '
+        "(default 180).",
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of setMemberTagRule: what changed, or userErrors.")
 class MemberTagRulePayload:
-    rule: MemberTagRule | None
-    user_errors: list[UserError]
+    rule: MemberTagRule | None = strawberry.field(
+        description="The rule after the change; null when refused."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> MemberTagRulePayload:

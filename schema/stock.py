@@ -15,14 +15,26 @@ from domain import ids
 from domain.stock.records import AdjustmentReason as DomainReason
 from domain.stock.records import MovementKind as DomainKind
 from domain.stock.records import StockChange
+from schema.actors import Actor, resolve_actor
 from schema.catalog import CURRENCIES, CurrencyCode, Money, Product
+from schema.describe import enum_values
 from schema.errors import UserError
 from schema.loading import compiled_type, loaded
 from schema.locations import Location
 from schema.relay import Node
 from schema.scalars import BigInt
 
-MovementKind = strawberry.enum(DomainKind, name="MovementKind")
+MovementKind = enum_values(
+    RECEIPT="Goods received from a supplier (receiveStock, receivePurchaseOrder).",
+    SALE="Sold to a customer (recordSale, syncSales); delta is negative.",
+    RETURN="Returned by a customer, or a voided sale put back (recordReturn, voidSale).",
+    ADJUSTMENT="A correction by adjustStock with any reason but DAMAGE.",
+    DAMAGE="Written off as damaged (adjustStock with reason DAMAGE).",
+    TRANSFER_OUT="Shipped to another location by a transfer.",
+    TRANSFER_IN="Received from another location by a transfer.",
+    STOCKTAKE="The difference between a count and the books, posted by a stocktake.",
+    OPENING="Opening stock, imported when the tenant moved onto stockgraph.",
+)(strawberry.enum(DomainKind, name="MovementKind", description="What caused a stock movement."))
 COSTS = [requires(Permission.COSTS_READ)]
 
 
@@ -34,7 +46,17 @@ async def money(info: Info, product_pk: int, amount: Decimal | None) -> Money | 
     return Money(amount=amount, currency=CURRENCIES[getattr(row, "currency", None) or "HKD"])
 
 
-AdjustmentReason = strawberry.enum(DomainReason, name="AdjustmentReason")
+AdjustmentReason = enum_values(
+    COUNT_CORRECTION="A count found a different quantity.",
+    DAMAGE="Damaged goods written off (the movement's kind is DAMAGE).",
+    THEFT="Stolen or missing.",
+    FOUND="Found stock that was not on the books.",
+    OTHER="Anything else; say what in the note.",
+)(
+    strawberry.enum(
+        DomainReason, name="AdjustmentReason", description="Why stock was adjusted by hand."
+    )
+)
 
 
 async def load_location(info: Info, pk: int) -> Location:
@@ -49,16 +71,36 @@ async def load_product(info: Info, pk: int) -> Product:
 
 @visible_with(Permission.STOCK_READ)
 @compiled_type
-@strawberry.type
+@strawberry.type(
+    description="The stock of one product at one location, kept equal to the sum of its "
+    "ledger (stockMovements)."
+)
 class StockLevel(Node):
-    on_hand: int
-    reserved: int
-    available: int
-    in_transit: int
-    incoming: int
-    reorder_point: int | None
-    version: BigInt
-    updated_at: datetime
+    on_hand: int = strawberry.field(
+        description="Units physically at the location: the sum of every movement's delta. "
+        "May be negative after an oversell."
+    )
+    reserved: int = strawberry.field(
+        description="Units on hand that are held back from sale. Nothing reserves stock "
+        "yet, so this is 0 for now."
+    )
+    available: int = strawberry.field(description="Units free to sell: onHand − reserved.")
+    in_transit: int = strawberry.field(
+        description="Units shipped to this location by transfers and not yet received here "
+        "(not part of onHand)."
+    )
+    incoming: int = strawberry.field(
+        description="Units on sent purchase orders for this location not yet received "
+        "(ordered − received, over SENT and PARTIALLY_RECEIVED orders)."
+    )
+    reorder_point: int | None = strawberry.field(
+        description="When available falls to or below this many units, the level counts as "
+        "low (lowStock, belowReorderPoint); null: never."
+    )
+    version: BigInt = strawberry.field(
+        description="Increases with every change to this level; compare it to detect changes."
+    )
+    updated_at: datetime = strawberry.field(description="When it last changed.")
     location_pk: strawberry.Private[int]
     product_pk: strawberry.Private[int]
     pk: strawberry.Private[int]
@@ -67,10 +109,18 @@ class StockLevel(Node):
     _average: strawberry.Private[Decimal | None]
 
     location: Location = loaded(
-        "location_by_id", "location_pk", Location.from_row, row_fields=Location.ROW_FIELDS
+        "location_by_id",
+        "location_pk",
+        Location.from_row,
+        row_fields=Location.ROW_FIELDS,
+        description="Where the stock is.",
     )
     product: Product = loaded(
-        "product_by_id", "product_pk", Product.from_row, row_fields=Product.ROW_FIELDS
+        "product_by_id",
+        "product_pk",
+        Product.from_row,
+        row_fields=Product.ROW_FIELDS,
+        description="What the stock is.",
     )
 
     async def _valuation(self, info: Info) -> tuple[Decimal, Decimal | None]:
@@ -118,32 +168,68 @@ class StockLevel(Node):
 
 @visible_with(Permission.STOCK_READ)
 @compiled_type
-@strawberry.type
+@strawberry.type(
+    description="One entry of the stock ledger: a change of on-hand units of one product at "
+    "one location. Never edited or deleted."
+)
 class StockMovement(Node):
-    sequence: BigInt
-    kind: MovementKind  # type: ignore[valid-type]
-    delta: int
-    on_hand_after: int
+    sequence: BigInt = strawberry.field(
+        description="Position in the tenant's ledger; increases in commit order. Resume "
+        "subscriptions and stockMovements from it."
+    )
+    kind: MovementKind = strawberry.field(description="What caused the change.")  # type: ignore[valid-type]
+    delta: int = strawberry.field(
+        description="The change in units on hand: positive in, negative out."
+    )
+    on_hand_after: int = strawberry.field(
+        description="Units on hand at the location right after this movement."
+    )
     oversell: bool = strawberry.field(
         description="True when this sale took the quantity on hand below zero."
     )
-    reason: str | None
-    note: str | None
-    reference: str | None
-    occurred_at: datetime
-    recorded_at: datetime
-    actor: str = strawberry.field(description="Who recorded it: `staff:<id>` or `app:<client id>`.")
+    reason: str | None = strawberry.field(
+        description="For adjustments: the AdjustmentReason; for other kinds, a reason given "
+        "with the change, if any."
+    )
+    note: str | None = strawberry.field(description="Free text given with the change, if any.")
+    reference: str | None = strawberry.field(
+        description="The outside reference: the receipt number of a sale, the delivery note "
+        "of a receipt, the transfer or order it belongs to."
+    )
+    occurred_at: datetime = strawberry.field(
+        description="When it happened in the shop or warehouse (a sale's time at the till); "
+        "may be earlier than recordedAt."
+    )
+    recorded_at: datetime = strawberry.field(description="When stockgraph recorded it.")
+    actor: str = strawberry.field(
+        description="Who recorded it, as stored: `staff:<row id>`, `app:<client id>` or "
+        "`system`; stable, for matching. performedBy gives the staff code and name."
+    )
     location_pk: strawberry.Private[int]
     product_pk: strawberry.Private[int]
 
     location: Location = loaded(
-        "location_by_id", "location_pk", Location.from_row, row_fields=Location.ROW_FIELDS
+        "location_by_id",
+        "location_pk",
+        Location.from_row,
+        row_fields=Location.ROW_FIELDS,
+        description="Where the stock moved.",
     )
     product: Product = loaded(
-        "product_by_id", "product_pk", Product.from_row, row_fields=Product.ROW_FIELDS
+        "product_by_id",
+        "product_pk",
+        Product.from_row,
+        row_fields=Product.ROW_FIELDS,
+        description="What moved.",
     )
 
     _unit_cost: strawberry.Private[Decimal | None]
+
+    @strawberry.field(
+        description="Who recorded it, readably: staff code and name, or the app's name."
+    )
+    async def performed_by(self, info: Info) -> Actor:
+        return await resolve_actor(info, self.actor)
 
     @strawberry.field(
         description="The unit cost it moved at: its own for costed receipts and transfers "
@@ -183,11 +269,22 @@ class StockMovement(Node):
         )
 
 
-@strawberry.type
+@strawberry.type(
+    description="The result of adjustStock, receiveStock and recordSale: what changed, or "
+    "userErrors."
+)
 class StockChangePayload:
-    stock_levels: list[StockLevel]
-    movements: list[StockMovement]
-    user_errors: list[UserError]
+    stock_levels: list[StockLevel] = strawberry.field(
+        description="The levels after the change, one per location and product touched; "
+        "empty when refused."
+    )
+    movements: list[StockMovement] = strawberry.field(
+        description="The ledger entries the change made, in order; empty when refused."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def from_change(cls, change: StockChange) -> StockChangePayload:
@@ -202,74 +299,147 @@ class StockChangePayload:
         return cls(stock_levels=[], movements=[], user_errors=errors)
 
 
-@strawberry.input
+@strawberry.input(description="One product received.")
 class ReceiveStockLineInput:
-    sku: str
-    quantity: int
-    unit_cost: Decimal | None = None
+    sku: str = strawberry.field(description="The product's SKU.")
+    quantity: int = strawberry.field(description="Units received: 1 to 1,000,000.")
+    unit_cost: Decimal | None = strawberry.field(
+        default=None,
+        description="The cost per unit in the tenant's currency, 0 to 10^10, stored to 4 "
+        "decimal places; omitted: the current average cost.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The input of receiveStock.")
 class ReceiveStockInput:
-    location_id: strawberry.ID
-    lines: list[ReceiveStockLineInput]
-    reference: str | None = None
-    idempotency_key: str | None = None
+    location_id: strawberry.ID = strawberry.field(
+        description="Where the goods arrive (a Location ID); needs stock:write there."
+    )
+    lines: list[ReceiveStockLineInput] = strawberry.field(
+        description="What arrived: 1 to 1000 lines."
+    )
+    reference: str | None = strawberry.field(
+        default=None,
+        description="The delivery note or invoice number, at most 200 characters; kept on "
+        "each movement.",
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The input of adjustStock.")
 class AdjustStockInput:
-    location_id: strawberry.ID
-    sku: str
-    delta: int
-    reason: AdjustmentReason  # type: ignore[valid-type]
-    note: str | None = None
+    location_id: strawberry.ID = strawberry.field(
+        description="Where to adjust (a Location ID); needs stock:write there."
+    )
+    sku: str = strawberry.field(description="The product's SKU.")
+    delta: int = strawberry.field(
+        description="Units to add (positive) or remove (negative); not 0, at most 1,000,000 "
+        "either way. A removal below zero on hand is refused with "
+        "INSUFFICIENT_STOCK."
+    )
+    reason: AdjustmentReason = strawberry.field(  # type: ignore[valid-type]
+        description="Why; DAMAGE makes a DAMAGE movement, every other reason an ADJUSTMENT."
+    )
+    note: str | None = strawberry.field(
+        default=None, description="Free text, at most 1000 characters."
+    )
     expected_on_hand: int | None = strawberry.field(
         default=None,
         description="Compare-and-set: refused with VERSION_CONFLICT unless on hand equals this.",
     )
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="One product sold.")
 class SaleLineInput:
-    sku: str
-    quantity: int
-    unit_price: Decimal | None = None
+    sku: str = strawberry.field(description="The product's SKU.")
+    quantity: int = strawberry.field(description="Units sold: 1 to 1,000,000.")
+    unit_price: Decimal | None = strawberry.field(
+        default=None,
+        description="The price per unit actually charged, 0 to 10^10, stored to 2 decimal "
+        "places; omitted: the product's retail price.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="One payment towards a sale.")
 class PaymentInput:
-    method: str
-    amount: Decimal
-    reference: str | None = None
+    method: str = strawberry.field(
+        description="How it was paid, 1 to 32 characters (e.g. CASH, OCTOPUS)."
+    )
+    amount: Decimal = strawberry.field(description="The amount paid, in the sale's currency.")
+    reference: str | None = strawberry.field(
+        default=None, description="The payment provider's reference, if any."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The input of recordSale.")
 class RecordSaleInput:
-    location_id: strawberry.ID
-    receipt_number: str
-    lines: list[SaleLineInput]
-    occurred_at: datetime | None = None
-    member_id: strawberry.ID | None = None
-    payments: list[PaymentInput] | None = None
-    currency: CurrencyCode | None = None
-    idempotency_key: str | None = None
+    location_id: strawberry.ID = strawberry.field(
+        description="The store that sold (a Location ID); needs stock:write there."
+    )
+    receipt_number: str = strawberry.field(
+        description="The till receipt number, 1 to 100 characters, unique per location: a "
+        "second sale with the same number is refused with ALREADY_EXISTS."
+    )
+    lines: list[SaleLineInput] = strawberry.field(
+        description="What was sold: 1 to 1000 lines. A sale is never refused for lack of "
+        "stock: on hand may go below zero and the movement is flagged oversell."
+    )
+    occurred_at: datetime | None = strawberry.field(
+        default=None,
+        description="When the sale happened at the till, with a UTC offset; omitted: now.",
+    )
+    member_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The member who bought, if any (a Member ID); their computed tags follow.",
+    )
+    payments: list[PaymentInput] | None = strawberry.field(
+        default=None, description="How the sale was paid, if recorded."
+    )
+    currency: CurrencyCode | None = strawberry.field(
+        default=None, description="The sale's currency; omitted: the tenant's currency."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The input of setReorderPoint.")
 class SetReorderPointInput:
-    location_id: strawberry.ID
-    sku: str
+    location_id: strawberry.ID = strawberry.field(
+        description="The location (a Location ID); needs stock:write there."
+    )
+    sku: str = strawberry.field(description="The product's SKU.")
     reorder_point: int | None = strawberry.field(
         description="lowStock fires when available falls to or below this; null: never."
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of setReorderPoint: what changed, or userErrors.")
 class StockLevelPayload:
-    stock_level: StockLevel | None
-    user_errors: list[UserError]
+    stock_level: StockLevel | None = strawberry.field(
+        description="The level after the change; null when refused."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> StockLevelPayload:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -18,14 +18,22 @@ from domain.stocktakes.records import StocktakeKind as DomainKind
 from domain.stocktakes.records import StocktakeResult
 from domain.stocktakes.records import StocktakeStatus as DomainStatus
 from schema.catalog import CurrencyCode, Money, Product
+from schema.describe import enum_values
 from schema.errors import UserError
 from schema.locations import Location
 from schema.relay import Node
 from schema.scalars import BigInt
 from schema.stock import StockMovement, load_location, load_product
 
-StocktakeKind = strawberry.enum(DomainKind, name="StocktakeKind")
-StocktakeStatus = strawberry.enum(DomainStatus, name="StocktakeStatus")
+StocktakeKind = enum_values(
+    FULL="Every SKU at the location.",
+    CYCLE="A selection: given SKUs, a category, or SKUs not counted for some days.",
+)(strawberry.enum(DomainKind, name="StocktakeKind", description="What a stocktake covers."))
+StocktakeStatus = enum_values(
+    OPEN="Counting; lines may be (re)counted. One open stocktake per location.",
+    POSTED="The variances are booked as STOCKTAKE movements; final.",
+    CANCELLED="Abandoned; nothing was booked.",
+)(strawberry.enum(DomainStatus, name="StocktakeStatus", description="Where a stocktake is."))
 
 COSTS = [requires(Permission.COSTS_READ)]
 
@@ -36,7 +44,7 @@ def _money(amount: Decimal | None, currency: str) -> Money | None:
 
 @strawberry.type(description="Variances of counted lines, in units and at cost (costs:read).")
 class CountTotals:
-    lines_counted: int
+    lines_counted: int = strawberry.field(description="Lines with a count.")
     net_variance_units: int = strawberry.field(description="Counted minus expected, summed.")
     loss_units: int = strawberry.field(description="Units missing (negative variances).")
     gain_units: int = strawberry.field(description="Units found (positive variances).")
@@ -46,15 +54,22 @@ class CountTotals:
     _totals: strawberry.Private[DomainTotals]
     _currency: strawberry.Private[str]
 
-    @strawberry.field(permission_classes=COSTS)
+    @strawberry.field(
+        permission_classes=COSTS,
+        description="Net variance at cost (variance × unit cost, summed); needs costs:read.",
+    )
     def net_variance_cost(self) -> Money | None:
         return _money(self._totals.net_variance_cost, self._currency)
 
-    @strawberry.field(permission_classes=COSTS)
+    @strawberry.field(
+        permission_classes=COSTS, description="The missing units at cost; needs costs:read."
+    )
     def loss_cost(self) -> Money | None:
         return _money(self._totals.loss_cost, self._currency)
 
-    @strawberry.field(permission_classes=COSTS)
+    @strawberry.field(
+        permission_classes=COSTS, description="The found units at cost; needs costs:read."
+    )
     def gain_cost(self) -> Money | None:
         return _money(self._totals.gain_cost, self._currency)
 
@@ -71,11 +86,17 @@ class CountTotals:
         )
 
 
-@strawberry.type
+@strawberry.type(
+    description="One SKU of a stocktake: what was counted against what the books said."
+)
 class StocktakeLine:
     counted_quantity: int | None = strawberry.field(description="Null until counted.")
-    counted_at: datetime | None
-    counted_by: str | None
+    counted_at: datetime | None = strawberry.field(
+        description="When it was last counted; null until counted."
+    )
+    counted_by: str | None = strawberry.field(
+        description="Who counted it, as a stored subject; null until counted."
+    )
     expected_at_count: int | None = strawberry.field(
         description="On hand at the moment the count was recorded."
     )
@@ -91,7 +112,7 @@ class StocktakeLine:
     product_pk: strawberry.Private[int]
     _unit_cost: strawberry.Private[Decimal | None]
 
-    @strawberry.field
+    @strawberry.field(description="The product counted.")
     async def product(self, info: Info) -> Product:
         return await load_product(info, self.product_pk)
 
@@ -99,11 +120,15 @@ class StocktakeLine:
         row = await info.context.loaders.product_by_id.load(self.product_pk)
         return getattr(row, "currency", None) or "HKD"
 
-    @strawberry.field(description="Unit cost at posting.", permission_classes=COSTS)
+    @strawberry.field(
+        description="Unit cost at posting. Needs costs:read.", permission_classes=COSTS
+    )
     async def unit_cost(self, info: Info) -> Money | None:
         return _money(self._unit_cost, await self._currency(info))
 
-    @strawberry.field(description="variance × unitCost.", permission_classes=COSTS)
+    @strawberry.field(
+        description="variance × unitCost. Needs costs:read.", permission_classes=COSTS
+    )
     async def variance_cost(self, info: Info) -> Money | None:
         if self._unit_cost is None or self.variance is None:
             return None
@@ -130,28 +155,50 @@ async def _tenant_currency(info: Info) -> str:
 
 
 @visible_with(Permission.STOCK_READ)
-@strawberry.type
+@strawberry.type(
+    description="A count of stock at one location: FULL (every SKU) or CYCLE (a selection). "
+    "Posting books the differences as STOCKTAKE movements."
+)
 class Stocktake(Node):
-    kind: StocktakeKind  # type: ignore[valid-type]
-    status: StocktakeStatus  # type: ignore[valid-type]
+    kind: StocktakeKind = strawberry.field(description="FULL or CYCLE.")  # type: ignore[valid-type]
+    status: StocktakeStatus = strawberry.field(description="Open, posted or cancelled.")  # type: ignore[valid-type]
     scope: str = strawberry.field(description="What the count covers, in words.")
-    category: str | None
-    not_counted_for_days: int | None
-    note: str | None
-    started_by: str
-    started_at: datetime
-    posted_by: str | None
-    posted_at: datetime | None
-    cancelled_at: datetime | None
+    category: str | None = strawberry.field(description="CYCLE by category: the category counted.")
+    not_counted_for_days: int | None = strawberry.field(
+        description="CYCLE by age: SKUs with no posted count here in this many days."
+    )
+    note: str | None = strawberry.field(description="Free text given when it started.")
+    started_by: str = strawberry.field(
+        description='Who started it, as a stored subject ("staff:<id>" or "app:<client id>").'
+    )
+    started_at: datetime = strawberry.field(description="When it started.")
+    posted_by: str | None = strawberry.field(
+        description="Who posted it, as a stored subject; null unless POSTED."
+    )
+    posted_at: datetime | None = strawberry.field(
+        description="When it was posted; null unless POSTED."
+    )
+    cancelled_at: datetime | None = strawberry.field(
+        description="When it was cancelled; null unless CANCELLED."
+    )
     location_pk: strawberry.Private[int]
     pk: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="Where the count is.")
     async def location(self, info: Info) -> Location:
         return await load_location(info, self.location_pk)
 
     @strawberry.field(description="The SKUs in scope; `counted` filters on whether one is counted.")
-    async def lines(self, info: Info, counted: bool | None = None) -> list[StocktakeLine]:
+    async def lines(
+        self,
+        info: Info,
+        counted: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="true: counted lines only; false: lines still to count; omit for all."
+            ),
+        ] = None,
+    ) -> list[StocktakeLine]:
         rows = await info.context.loaders.lines_by_stocktake.load(self.pk)
         return [
             StocktakeLine.from_row(r)
@@ -187,27 +234,29 @@ class Stocktake(Node):
 
 @strawberry.type(description="The stocktakes posted at one location in one month.")
 class CountRecord:
-    month: str
-    stocktakes: list[Stocktake]
-    totals: CountTotals
+    month: str = strawberry.field(description='The month, "YYYY-MM".')
+    stocktakes: list[Stocktake] = strawberry.field(
+        description="The stocktakes posted in the month, in posting order."
+    )
+    totals: CountTotals = strawberry.field(description="Their variances together.")
     location_pk: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="The location.")
     async def location(self, info: Info) -> Location:
         return await load_location(info, self.location_pk)
 
 
-@strawberry.type
+@strawberry.type(description="Count a category (or everything) at least every intervalDays days.")
 class CycleCountRule:
     category: str | None = strawberry.field(description="Null: every SKU at the location.")
-    interval_days: int
+    interval_days: int = strawberry.field(description="Days between counts of each SKU: 1 to 366.")
 
 
 @strawberry.type(description="SKUs of one schedule rule with no posted count within its interval.")
 class CountDue:
-    category: str | None
-    interval_days: int
-    due_count: int
+    category: str | None = strawberry.field(description="The rule's category; null: every SKU.")
+    interval_days: int = strawberry.field(description="The rule's interval in days.")
+    due_count: int = strawberry.field(description="How many SKUs are due.")
     next_due_at: datetime | None = strawberry.field(
         description="Now when SKUs are due; else when the next one falls due."
     )
@@ -219,70 +268,124 @@ class CountDue:
         return [Product.from_row(row) for row in rows]
 
 
-@strawberry.type
+@strawberry.type(
+    description="How often each category of a location is to be counted, and what is due now."
+)
 class CycleCountSchedule:
-    rules: list[CycleCountRule]
-    counts_due: list[CountDue]
+    rules: list[CycleCountRule] = strawberry.field(
+        description="The rules, one per category (at most 50)."
+    )
+    counts_due: list[CountDue] = strawberry.field(
+        description="Per rule, the SKUs not counted within the interval."
+    )
     location_pk: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="The location.")
     async def location(self, info: Info) -> Location:
         return await load_location(info, self.location_pk)
 
 
-@strawberry.input
+@strawberry.input(description="The input of startStocktake.")
 class StartStocktakeInput:
-    location_id: strawberry.ID
-    kind: StocktakeKind  # type: ignore[valid-type]
+    location_id: strawberry.ID = strawberry.field(
+        description="Where to count (a Location ID); needs stock:write there. Refused when "
+        "a stocktake is open there already."
+    )
+    kind: StocktakeKind = strawberry.field(  # type: ignore[valid-type]
+        description="FULL counts every SKU; CYCLE needs skus, category or notCountedForDays."
+    )
     category: str | None = strawberry.field(default=None, description="CYCLE: SKUs of a category.")
     not_counted_for_days: int | None = strawberry.field(
         default=None, description="CYCLE: SKUs with no posted count here in this many days."
     )
     skus: list[str] | None = strawberry.field(default=None, description="CYCLE: these SKUs.")
-    note: str | None = None
-    idempotency_key: str | None = None
+    note: str | None = strawberry.field(default=None, description="Free text.")
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A count of one SKU.")
 class CountLineInput:
-    sku: str
-    counted_quantity: int
+    sku: str = strawberry.field(description="The product's SKU; must be in the stocktake's scope.")
+    counted_quantity: int = strawberry.field(
+        description="Units found on the shelf: 0 to 1,000,000."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The input of recordCount.")
 class RecordCountInput:
-    id: strawberry.ID
-    lines: list[CountLineInput]
-    idempotency_key: str | None = None
+    id: strawberry.ID = strawberry.field(description="The stocktake's global ID (OPEN).")
+    lines: list[CountLineInput] = strawberry.field(
+        description="The counts, per SKU; a SKU counted again replaces its count. Each is "
+        "compared with on hand at the moment it is recorded."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The input of cancelStocktake and postStocktake.")
 class StocktakeTransitionInput:
-    id: strawberry.ID
-    idempotency_key: str | None = None
+    id: strawberry.ID = strawberry.field(description="The stocktake's global ID (OPEN).")
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Count a category (or everything) at least every intervalDays days.")
 class CycleCountRuleInput:
-    category: str | None = None
-    interval_days: int
+    category: str | None = strawberry.field(
+        default=None, description="The category; null: every SKU at the location."
+    )
+    interval_days: int = strawberry.field(description="Days between counts of each SKU: 1 to 366.")
 
 
-@strawberry.input
+@strawberry.input(description="The input of setCycleCountSchedule.")
 class SetCycleCountScheduleInput:
-    location_id: strawberry.ID
-    rules: list[CycleCountRuleInput]
-    idempotency_key: str | None = None
+    location_id: strawberry.ID = strawberry.field(
+        description="The location (a Location ID); needs stock:write there."
+    )
+    rules: list[CycleCountRuleInput] = strawberry.field(
+        description="The new rules, replacing the old: at most 50, one per category."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="The result of cancelStocktake, postStocktake, recordCount and "
+    "startStocktake: what changed, or userErrors."
+)
 class StocktakePayload:
-    stocktake: Stocktake | None
+    stocktake: Stocktake | None = strawberry.field(
+        description="The stocktake after the change; null when refused."
+    )
     lines: list[StocktakeLine] = strawberry.field(
         description="The lines this mutation counted or posted."
     )
     movements: list[StockMovement] = strawberry.field(description="STOCKTAKE movements posted.")
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def from_result(cls, result: StocktakeResult) -> StocktakePayload:
@@ -298,10 +401,15 @@ class StocktakePayload:
         return cls(stocktake=None, lines=[], movements=[], user_errors=errors)
 
 
-@strawberry.type
+@strawberry.type(description="The result of setCycleCountSchedule: what changed, or userErrors.")
 class CycleCountSchedulePayload:
-    schedule: CycleCountSchedule | None
-    user_errors: list[UserError]
+    schedule: CycleCountSchedule | None = strawberry.field(
+        description="The schedule after the change; null when refused."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> CycleCountSchedulePayload:

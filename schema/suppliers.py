@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -16,6 +16,7 @@ from domain import ids
 from domain.pagination import page_size
 from domain.replenishment import suppliers as service
 from schema.catalog import CURRENCIES, CurrencyCode, Money, Product
+from schema.describe import enum_values
 from schema.errors import UserError
 from schema.locations import Locale
 from schema.relay import Connection, Node, connection, int_cursor
@@ -25,6 +26,15 @@ from schema.stock import load_product
 COSTS = [requires(Permission.COSTS_READ)]
 
 
+@enum_values(
+    MONDAY="Monday.",
+    TUESDAY="Tuesday.",
+    WEDNESDAY="Wednesday.",
+    THURSDAY="Thursday.",
+    FRIDAY="Friday.",
+    SATURDAY="Saturday.",
+    SUNDAY="Sunday.",
+)
 @strawberry.enum(description="A day of the week (ISO: Monday first).")
 class Weekday(Enum):
     MONDAY = 1
@@ -36,16 +46,20 @@ class Weekday(Enum):
     SUNDAY = 7
 
 
-@strawberry.type
+@strawberry.type(description="A product a supplier sells, on the supplier's terms.")
 class SupplierProduct:
-    supplier_sku: str | None
+    supplier_sku: str | None = strawberry.field(
+        description="The supplier's own code for the product, if known."
+    )
     pack_size: int = strawberry.field(description="Orders are whole packs of this many units.")
-    min_order_quantity: int
-    updated_at: datetime
+    min_order_quantity: int = strawberry.field(
+        description="The fewest units it sells in one order."
+    )
+    updated_at: datetime = strawberry.field(description="When it last changed.")
     product_pk: strawberry.Private[int]
     _cost: strawberry.Private[Money]
 
-    @strawberry.field
+    @strawberry.field(description="The product.")
     async def product(self, info: Info) -> Product:
         return await load_product(info, self.product_pk)
 
@@ -66,28 +80,56 @@ class SupplierProduct:
 
 
 @visible_with(Permission.STOCK_READ)
-@strawberry.type
+@strawberry.type(
+    description="A company the tenant buys from: its terms (currency, lead time, order "
+    "days, minimum order) and the products it sells."
+)
 class Supplier(Node):
-    code: str
-    name_zh: str
-    name_en: str
-    currency: CurrencyCode
+    code: str = strawberry.field(description="Short code, unique in the tenant.")
+    name_zh: str = strawberry.field(description="The name in Traditional Chinese.")
+    name_en: str = strawberry.field(description="The name in English.")
+    currency: CurrencyCode = strawberry.field(
+        description="The currency it invoices in; its unit costs are in it."
+    )
     lead_time_days: int = strawberry.field(description="Days from order to delivery.")
     order_days: list[Weekday] = strawberry.field(description="The weekdays it takes orders.")
-    min_order_value: Money
-    active: bool
-    version: BigInt
-    created_at: datetime
-    updated_at: datetime
+    min_order_value: Money = strawberry.field(
+        description="The smallest order it accepts, in its currency; 0: none."
+    )
+    active: bool = strawberry.field(
+        description="False once retired: no new suggestions or orders go to it."
+    )
+    version: BigInt = strawberry.field(
+        description="Increases with every change; compare it to detect changes."
+    )
+    created_at: datetime = strawberry.field(description="When it was created.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
     pk: strawberry.Private[int]
 
-    @strawberry.field
-    def name(self, locale: Locale | None = Locale.ZH_HK) -> str:
+    @strawberry.field(description="The name in one language (Traditional Chinese by default).")
+    def name(
+        self,
+        locale: Annotated[
+            Locale | None, strawberry.argument(description="ZH_HK (the default) or EN.")
+        ] = Locale.ZH_HK,
+    ) -> str:
         return self.name_en if locale is Locale.EN else self.name_zh
 
     @strawberry.field(description="What it sells, by product.")
     async def products(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[
+            int | None,
+            strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+                "cursor); omit for the first page."
+            ),
+        ] = None,
     ) -> Connection[SupplierProduct]:
         caller = info.context.viewer
         async with info.context.db.tenant_transaction(caller.tenant_id) as session:
@@ -117,67 +159,139 @@ class Supplier(Node):
         )
 
 
-@strawberry.input
+@strawberry.input(description="The input of createSupplier.")
 class SupplierInput:
-    code: str
-    name_zh: str
-    name_en: str
-    currency: CurrencyCode = CurrencyCode.HKD
-    lead_time_days: int = 2
+    code: str = strawberry.field(
+        description="Short code, 1 to 64 characters, unique in the tenant. Needs "
+        "stock:write and costs:read (as every supplier mutation)."
+    )
+    name_zh: str = strawberry.field(
+        description="The name in Traditional Chinese, 1 to 200 characters."
+    )
+    name_en: str = strawberry.field(description="The name in English, 1 to 200 characters.")
+    currency: CurrencyCode = strawberry.field(
+        default=CurrencyCode.HKD,
+        description="The currency it invoices in: HKD (the default) or MOP.",
+    )
+    lead_time_days: int = strawberry.field(
+        default=2, description="Days from order to delivery: 0 to 365 (default 2)."
+    )
     order_days: list[Weekday] | None = strawberry.field(
         default=None, description="Omitted: Monday to Friday."
     )
-    min_order_value: Decimal = Decimal(0)
-    idempotency_key: str | None = None
+    min_order_value: Decimal = strawberry.field(
+        default=Decimal(0),
+        description="The smallest order it accepts, in its currency; 0 or more (default 0: none).",
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The input of updateSupplier.")
 class UpdateSupplierInput:
-    id: strawberry.ID
-    code: str | None = None
-    name_zh: str | None = None
-    name_en: str | None = None
-    currency: CurrencyCode | None = None
-    lead_time_days: int | None = None
-    order_days: list[Weekday] | None = None
-    min_order_value: Decimal | None = None
-    active: bool | None = None
-    idempotency_key: str | None = None
+    id: strawberry.ID = strawberry.field(
+        description="The supplier's global ID. Needs stock:write and costs:read."
+    )
+    code: str | None = strawberry.field(
+        default=None,
+        description="A new code, 1 to 64 characters; omitted: unchanged (as every field here).",
+    )
+    name_zh: str | None = strawberry.field(
+        default=None, description="A new Chinese name, 1 to 200 characters."
+    )
+    name_en: str | None = strawberry.field(
+        default=None, description="A new English name, 1 to 200 characters."
+    )
+    currency: CurrencyCode | None = strawberry.field(
+        default=None, description="A new currency: HKD or MOP."
+    )
+    lead_time_days: int | None = strawberry.field(
+        default=None, description="A new lead time: 0 to 365 days."
+    )
+    order_days: list[Weekday] | None = strawberry.field(
+        default=None, description="The weekdays it now takes orders, each at most once."
+    )
+    min_order_value: Decimal | None = strawberry.field(
+        default=None, description="A new minimum order value, 0 or more."
+    )
+    active: bool | None = strawberry.field(
+        default=None, description="false retires the supplier; true brings it back."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="One product on the supplier's terms.")
 class SupplierProductInput:
-    sku: str
-    unit_cost: Decimal
-    supplier_sku: str | None = None
-    pack_size: int = 1
-    min_order_quantity: int = 1
+    sku: str = strawberry.field(description="The product's SKU; at most once per request.")
+    unit_cost: Decimal = strawberry.field(
+        description="The cost per unit in the supplier's currency, 0 or more (4 decimal places)."
+    )
+    supplier_sku: str | None = strawberry.field(
+        default=None, description="The supplier's own code, at most 64 characters."
+    )
+    pack_size: int = strawberry.field(
+        default=1, description="Units per pack, 1 to 100,000 (default 1); orders are whole packs."
+    )
+    min_order_quantity: int = strawberry.field(
+        default=1, description="The fewest units per order, 1 to 1,000,000 (default 1)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The input of setSupplierProducts.")
 class SetSupplierProductsInput:
-    supplier_id: strawberry.ID
+    supplier_id: strawberry.ID = strawberry.field(
+        description="The supplier's global ID. Needs stock:write and costs:read."
+    )
     products: list[SupplierProductInput] = strawberry.field(
         description="Added or replaced by SKU; products not listed stay as they are."
     )
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: the same key from the same caller with the same input "
+        "answers the first response (a refusal included) and changes nothing again; "
+        "with a different input, IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours; at "
+        "most 200 characters.",
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="The result of createSupplier and updateSupplier: what changed, or userErrors."
+)
 class SupplierPayload:
-    supplier: Supplier | None
-    user_errors: list[UserError]
+    supplier: Supplier | None = strawberry.field(
+        description="The supplier after the change; null when refused."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> SupplierPayload:
         return cls(supplier=None, user_errors=errors)
 
 
-@strawberry.type
+@strawberry.type(description="The result of setSupplierProducts: what changed, or userErrors.")
 class SetSupplierProductsPayload:
-    supplier: Supplier | None
+    supplier: Supplier | None = strawberry.field(
+        description="The supplier after the change; null when refused."
+    )
     count: int = strawberry.field(description="Products added or replaced.")
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> SetSupplierProductsPayload:

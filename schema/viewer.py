@@ -9,33 +9,55 @@ from strawberry.types import Info
 
 from auth.caller import Caller
 from domain import ids
+from schema.describe import enum_values
 from schema.locations import Location
 
 
-@strawberry.enum
+@enum_values(
+    APP="A partner app with client credentials (its scopes).",
+    STAFF="A staff member with a staff token (the permissions of the rank).",
+    SYSTEM="The server itself (the operator's command line).",
+)
+@strawberry.enum(description="The kind of caller.")
 class ViewerKind(Enum):
     APP = "APP"
     STAFF = "STAFF"
     SYSTEM = "SYSTEM"
 
 
-@strawberry.type
+@strawberry.type(
+    description="A retail chain: every caller and every object belongs to exactly one."
+)
 class Tenant:
-    id: strawberry.ID
-    code: str
-    name: str
-    currency: str
-    timezone: str
+    id: strawberry.ID = strawberry.field(description="The tenant's ID.")
+    code: str = strawberry.field(description="The tenant's short code.")
+    name: str = strawberry.field(description="The chain's name.")
+    currency: str = strawberry.field(
+        description="The currency of prices and costs (ISO 4217, e.g. HKD)."
+    )
+    timezone: str = strawberry.field(
+        description="The IANA time zone of business days (e.g. Asia/Hong_Kong): dates, "
+        "periods and reports follow it."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The caller: who they are, in which tenant, and what they may do.")
 class Viewer:
-    kind: ViewerKind
-    roles: list[str]
-    permissions: list[str]
-    client_id: str | None
-    staff_id: strawberry.ID | None
-    tenant: Tenant
+    kind: ViewerKind = strawberry.field(description="Partner app, staff member, or the system.")
+    roles: list[str] = strawberry.field(
+        description="The staff member's rank (e.g. STORE_MANAGER); empty for an app."
+    )
+    permissions: list[str] = strawberry.field(
+        description="Every permission the caller holds (for a staff member through an app, "
+        'the intersection), e.g. "stock:read".'
+    )
+    client_id: str | None = strawberry.field(
+        description="The OAuth client_id of the app, if the caller came through one."
+    )
+    staff_id: strawberry.ID | None = strawberry.field(
+        description="The staff member's global ID, for a staff token."
+    )
+    tenant: Tenant = strawberry.field(description="The tenant the caller belongs to.")
     _location_pks: strawberry.Private[frozenset[int] | None]
 
     @strawberry.field(

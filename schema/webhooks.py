@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
@@ -15,17 +15,28 @@ from domain.errors import DomainError
 from domain.pagination import page_size
 from domain.webhooks import service
 from domain.webhooks.payload import webhook_id
+from schema.describe import enum_values
 from schema.errors import UserError
 from schema.relay import Connection, Node, connection, decode_cursor
 from schema.scalars import BigInt
 
 
+@enum_values(
+    STOCK_CHANGED="stock.changed: a stock level changed (one event per movement); needs "
+    "stock:read.",
+    STOCK_LOW="stock.low: available fell to or below the reorder point; needs stock:read.",
+)
 @strawberry.enum(description="The events a webhook subscription can receive.")
 class WebhookEventType(Enum):
     STOCK_CHANGED = "stock.changed"
     STOCK_LOW = "stock.low"
 
 
+@enum_values(
+    PENDING="Not delivered yet; retried with backoff.",
+    SUCCEEDED="Answered with a 2xx.",
+    DEAD="Every retry failed; redeliverWebhook queues it again.",
+)
 @strawberry.enum(description="PENDING until a 2xx answer (SUCCEEDED) or the last retry (DEAD).")
 class WebhookDeliveryStatus(Enum):
     PENDING = "PENDING"
@@ -35,10 +46,12 @@ class WebhookDeliveryStatus(Enum):
 
 @strawberry.type(description="One HTTP attempt of a delivery.")
 class WebhookAttempt:
-    attempted_at: datetime
-    status_code: int | None
-    error: str | None
-    duration_ms: int
+    attempted_at: datetime = strawberry.field(description="When it was made.")
+    status_code: int | None = strawberry.field(
+        description="The HTTP status answered; null when none came (timeout, refused)."
+    )
+    error: str | None = strawberry.field(description="Why it failed, if it did.")
+    duration_ms: int = strawberry.field(description="How long it took, in milliseconds.")
 
     @classmethod
     def from_row(cls, row: Any) -> WebhookAttempt:
@@ -52,18 +65,26 @@ class WebhookAttempt:
 
 @strawberry.type(description="One event for one webhook subscription, retried with backoff.")
 class WebhookDelivery(Node):
-    event_sequence: BigInt
-    event_type: WebhookEventType
+    event_sequence: BigInt = strawberry.field(
+        description="The event's sequence in the tenant's event stream."
+    )
+    event_type: WebhookEventType = strawberry.field(description="The event's type.")
     webhook_id: str = strawberry.field(
         description="The `webhook-id` header: the same for every retry and redelivery."
     )
-    status: WebhookDeliveryStatus
+    status: WebhookDeliveryStatus = strawberry.field(description="Pending, succeeded or dead.")
     attempts: int = strawberry.field(description="Attempts since it was last (re)queued.")
-    next_attempt_at: datetime | None
-    last_status_code: int | None
-    last_error: str | None
-    delivered_at: datetime | None
-    created_at: datetime
+    next_attempt_at: datetime | None = strawberry.field(
+        description="When the next retry is due; null unless PENDING."
+    )
+    last_status_code: int | None = strawberry.field(
+        description="The HTTP status of the last attempt; null when no answer came."
+    )
+    last_error: str | None = strawberry.field(description="Why the last attempt failed, if it did.")
+    delivered_at: datetime | None = strawberry.field(
+        description="When a 2xx answer came; null until then."
+    )
+    created_at: datetime = strawberry.field(description="When it was created.")
     pk: strawberry.Private[int]
 
     @strawberry.field(description="Every attempt, oldest first.")
@@ -118,22 +139,38 @@ async def deliveries_connection(
 
 @strawberry.type(description="A partner URL that receives signed events (Standard Webhooks).")
 class WebhookEndpoint(Node):
-    url: str
-    description: str | None
-    event_types: list[WebhookEventType]
-    location_ids: list[strawberry.ID] | None
-    skus: list[str] | None
-    active: bool
-    created_at: datetime
+    url: str = strawberry.field(description="Where events are POSTed.")
+    description: str | None = strawberry.field(description="What it is for, if given.")
+    event_types: list[WebhookEventType] = strawberry.field(description="The events it receives.")
+    location_ids: list[strawberry.ID] | None = strawberry.field(
+        description="Only events at these locations (Location IDs); null: every location."
+    )
+    skus: list[str] | None = strawberry.field(
+        description="Only events of these SKUs; null: every product."
+    )
+    active: bool = strawberry.field(description="False once deleted: nothing more is sent.")
+    created_at: datetime = strawberry.field(description="When it was created.")
     pk: strawberry.Private[int]
 
     @strawberry.field(description="The delivery log, newest first.")
     async def deliveries(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        status: WebhookDeliveryStatus | None = None,
+        first: Annotated[
+            int | None,
+            strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+                "cursor); omit for the first page."
+            ),
+        ] = None,
+        status: Annotated[
+            WebhookDeliveryStatus | None,
+            strawberry.argument(description="Only deliveries in this status."),
+        ] = None,
     ) -> Connection[WebhookDelivery]:
         try:
             return await deliveries_connection(info, self.pk, first, after, status)
@@ -159,36 +196,47 @@ class WebhookEndpoint(Node):
         )
 
 
-@strawberry.input
+@strawberry.input(description="The input of createWebhookSubscription.")
 class CreateWebhookSubscriptionInput:
     url: str = strawberry.field(description="https:// (http:// only where the server allows it).")
-    event_types: list[WebhookEventType]
+    event_types: list[WebhookEventType] = strawberry.field(
+        description="The events to receive, at least one; each needs its permission (stock:read)."
+    )
     location_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Only events at these locations; omitted: every location."
     )
     skus: list[str] | None = strawberry.field(
         default=None, description="Only events of these products; omitted: every product."
     )
-    description: str | None = None
+    description: str | None = strawberry.field(default=None, description="What it is for.")
 
 
-@strawberry.input
+@strawberry.input(description="The input of deleteWebhookSubscription.")
 class DeleteWebhookSubscriptionInput:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="The webhook subscription's global ID (yours, or any with admin)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The input of redeliverWebhook.")
 class RedeliverWebhookInput:
-    delivery_id: strawberry.ID
+    delivery_id: strawberry.ID = strawberry.field(description="The delivery's global ID.")
 
 
-@strawberry.type
+@strawberry.type(
+    description="The result of createWebhookSubscription: what changed, or userErrors."
+)
 class CreateWebhookSubscriptionPayload:
-    webhook_subscription: WebhookEndpoint | None
+    webhook_subscription: WebhookEndpoint | None = strawberry.field(
+        description="The subscription created; null when refused."
+    )
     secret: str | None = strawberry.field(
         description="The signing secret (`whsec_…`). Shown in this response only; keep it."
     )
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def from_created(cls, created: service.CreatedEndpoint) -> CreateWebhookSubscriptionPayload:
@@ -203,10 +251,17 @@ class CreateWebhookSubscriptionPayload:
         return cls(webhook_subscription=None, secret=None, user_errors=errors)
 
 
-@strawberry.type
+@strawberry.type(
+    description="The result of deleteWebhookSubscription: what changed, or userErrors."
+)
 class DeleteWebhookSubscriptionPayload:
-    webhook_subscription: WebhookEndpoint | None
-    user_errors: list[UserError]
+    webhook_subscription: WebhookEndpoint | None = strawberry.field(
+        description="The subscription, now inactive; null when refused."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> DeleteWebhookSubscriptionPayload:
@@ -217,10 +272,15 @@ class DeleteWebhookSubscriptionPayload:
         return cls(webhook_subscription=None, user_errors=errors)
 
 
-@strawberry.type
+@strawberry.type(description="The result of redeliverWebhook: what changed, or userErrors.")
 class RedeliverWebhookPayload:
-    delivery: WebhookDelivery | None
-    user_errors: list[UserError]
+    delivery: WebhookDelivery | None = strawberry.field(
+        description="The delivery, queued again; null when refused."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, each with a stable code and the path of the "
+        "input field; empty when it succeeded."
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> RedeliverWebhookPayload:

@@ -31,13 +31,13 @@ class Workbench:
     counts_due: list[CountDue] = strawberry.field(
         description="Cycle counts due under the location's schedule, per rule."
     )
-    open_stocktakes: list[Stocktake]
+    open_stocktakes: list[Stocktake] = strawberry.field(description="Stocktakes still OPEN here.")
     location_pk: strawberry.Private[int]
     _arriving: strawberry.Private[list[Transfer]]
     _leaving: strawberry.Private[list[Transfer]]
     _approvals: strawberry.Private[list[ApprovalRequest]]
 
-    @strawberry.field
+    @strawberry.field(description="The location.")
     async def location(self, info: Info) -> Location:
         return await load_location(info, self.location_pk)
 
@@ -59,22 +59,25 @@ class Workbench:
         return [ReconciliationLine.from_row(r) for r in page.rows]
 
     @strawberry.field(
-        description="Transfers to this location not yet received or cancelled.",
+        description="Transfers to this location not yet received or cancelled. Needs "
+        "transfers:read.",
         permission_classes=TRANSFERS_READ,
     )
     def transfers_arriving(self) -> list[Transfer] | None:
         return self._arriving
 
     @strawberry.field(
-        description="Transfers from this location not yet received or cancelled.",
+        description="Transfers from this location not yet received or cancelled. Needs "
+        "transfers:read.",
         permission_classes=TRANSFERS_READ,
     )
     def transfers_leaving(self) -> list[Transfer] | None:
         return self._leaving
 
     @strawberry.field(
-        description="Pending approvals of transfers touching this location that the caller's "
-        "rank may decide (empty without transfers:approve).",
+        description="Pending approvals of transfers touching this location that the "
+        "caller's rank may decide (empty without transfers:approve). Needs "
+        "transfers:read.",
         permission_classes=TRANSFERS_READ,
     )
     def approvals_waiting(self) -> list[ApprovalRequest] | None:

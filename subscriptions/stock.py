@@ -59,27 +59,48 @@ def low_stock_root(event: LiveEvent) -> LowStockEvent:
     )
 
 
+class Refused(Exception):
+    """A subscription that cannot start (e.g. NOT_FOUND, FORBIDDEN); ``code`` is stable."""
+
+    def __init__(self, code: str, message: str, **extensions: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extensions = {"code": code, **extensions}
+
+
+# (broker, database, caller, the field's arguments by GraphQL name, declared permissions)
+Source = Callable[
+    [Broker, Database, Caller, dict[str, Any], tuple[Permission, ...]],
+    AsyncIterator[list[LiveEvent]],
+]
+
+
 @dataclass(frozen=True, slots=True)
 class LiveField:
     """What a Subscription field streams: the outbox event type and its root value.
 
     Declared on the field's resolver with ``streams``; who may read it is declared on
-    the field itself (``auth.fields.permissions_of``).
+    the field itself (``auth.fields.permissions_of``). A field whose events are not
+    outbox rows names its own ``source`` of batches (it may raise ``Refused`` before
+    its first batch); it ends when the source does.
     """
 
     event_type: str
     root: Callable[[LiveEvent], Any]
+    source: Source | None = None
 
 
 _LIVE = "__stockgraph_live__"
 R = TypeVar("R", bound=Callable[..., Any])
 
 
-def streams(event_type: str, root: Callable[[LiveEvent], Any]) -> Callable[[R], R]:
+def streams(
+    event_type: str, root: Callable[[LiveEvent], Any], source: Source | None = None
+) -> Callable[[R], R]:
     """Declares on a subscription resolver which events it streams, and as what."""
 
     def declare(resolver: R) -> R:
-        setattr(resolver, _LIVE, LiveField(event_type, root))
+        setattr(resolver, _LIVE, LiveField(event_type, root, source))
         return resolver
 
     return declare

@@ -23,7 +23,7 @@ def cli(
         capture_output=True,
         text=True,
         env=env,
-        timeout=120,
+        timeout=600,  # the demo load posts 90 days of sales: minutes on a busy machine
         check=False,
     )
 
