@@ -311,7 +311,12 @@ def staff_token(
             claims = staff_claims(t.tenant_id, member.id, member.role, list(member.location_ids))
             subject = revocation.staff_subject(member.id)
             claims["rev"] = await revocation.current_epoch(s, t.tenant_id, subject)
-        tokens = TokenService(settings.signing_key_pem(), settings.token_issuer, settings.audience)
+        tokens = TokenService(
+            settings.signing_key_pem(),
+            settings.token_issuer,
+            settings.audience,
+            cache_bytes=settings.token_cache_bytes,
+        )
         return {
             "access_token": tokens.issue(claims, ttl),
             "token_type": "Bearer",
@@ -441,6 +446,9 @@ def serve(
         loop="uvloop",
         http="httptools",
         ws_per_message_deflate=False,
+        # a frame over the setting is refused by api/ws.py with 4400; one over twice
+        # the setting is never even assembled (uvicorn closes with 1009)
+        ws_max_size=2 * settings.ws_max_frame_bytes,
         proxy_headers=False,
         access_log=False,  # api.access_log writes it, when the settings ask
     )

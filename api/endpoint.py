@@ -72,6 +72,15 @@ class GraphQLEndpoint:
         if not isinstance(query, str) or compiled.plan_for(query, name, caller.tenant_id) is None:
             await self.view(scope, replay, send)
             return
+        # the query cost, as the full path charges it (api/policy.py); a refusal is the
+        # full path's to answer, in its words (it charges nothing for it either)
+        policy, schema = self.view.policy, self.view.graphql_schema
+        variables = request.get("variables")
+        document = policy.parse(query)  # a cache hit: the full path parsed it before
+        charge = policy.charge(schema, document, name, variables, caller)
+        if charge is not None and charge.error is not None:
+            await self.view(scope, replay, send)
+            return
         context = Context(
             db=self.view.db,
             caller=caller,
@@ -79,12 +88,18 @@ class GraphQLEndpoint:
             broker=self.view.broker,
             queue_size=self.view.queue_size,
         )
-        answered, data = await compiled.try_execute(query, name, request.get("variables"), context)
+        answered, data = await compiled.try_execute(query, name, variables, context)
         if not answered:
+            policy.cancel(charge)  # the full path charges it
             scope[PLAN_TRIED] = True  # the full path need not try the plan again
             await self.view(scope, replay, send)
             return
-        await _answer(send, 200, orjson.dumps({"data": data}), media)
+        answer: dict[str, Any] = {"data": data}
+        if charge is not None:
+            answer["extensions"] = {
+                "cost": policy.settle(charge, schema, document, name, variables, data)
+            }
+        await _answer(send, 200, orjson.dumps(answer), media)
 
 
 async def _refuse(send: Send, error: BadRequest, media: str) -> None:

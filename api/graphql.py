@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 import strawberry
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSchema
 from graphql.error import GraphQLError as CoreGraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -31,7 +31,7 @@ from strawberry.subscriptions import GRAPHQL_WS_PROTOCOL
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from api import graphiql, protocol
-from api.compiled import CompiledExecution, CompiledReads
+from api.compiled import PLAN_CACHE_BYTES, CompiledExecution, CompiledReads
 from api.persisted import PersistedDocuments, Refusal, requested_hash
 from api.policy import Policy, policy, unauthenticated
 from api.protocol import BAD_REQUEST, GRAPHQL_RESPONSE, BadRequest
@@ -76,11 +76,16 @@ def build_schema(
     max_aliases: int = 30,
     max_tokens: int = 5000,
     compiled_reads: bool = True,
+    *,
+    limits: tuple[tuple[str, Any], ...] = (),
+    plan_cache_bytes: int = PLAN_CACHE_BYTES,
 ) -> strawberry.Schema:
-    """One schema per configuration, executing under that configuration's policy."""
+    """One schema per configuration, executing under that configuration's policy.
+
+    ``limits``: the policy's keyword settings (cost, widths, cache bytes) as pairs."""
     harden_text_scalars()
-    rules = policy(production, introspection, max_depth, max_aliases, max_tokens)
-    reads = CompiledReads() if compiled_reads else None
+    rules = policy(production, introspection, max_depth, max_aliases, max_tokens, **dict(limits))
+    reads = CompiledReads(max_bytes=plan_cache_bytes) if compiled_reads else None
     # the policy first: a refusal it sets is left alone by the compiled reads
     extensions: list[Any] = [rules.extension()]
     if reads is not None:
@@ -98,6 +103,18 @@ def build_schema(
     return schema
 
 
+def _limits(settings: Settings) -> tuple[tuple[str, Any], ...]:
+    """The policy's keyword settings of a running server (cost is always on there)."""
+    return (
+        ("max_cost", settings.max_query_cost),
+        ("bucket_size", settings.cost_bucket_size),
+        ("restore_rate", settings.cost_restore_rate),
+        ("max_width", settings.max_selection_width),
+        ("max_fields", settings.max_selection_fields),
+        ("cache_bytes", settings.document_cache_bytes),
+    )
+
+
 def policy_for(settings: Settings) -> Policy:
     """The policy of a running server: the same object for HTTP and WebSocket."""
     return policy(
@@ -106,6 +123,7 @@ def policy_for(settings: Settings) -> Policy:
         settings.max_depth,
         settings.max_aliases,
         settings.max_tokens,
+        **dict(_limits(settings)),
     )
 
 
@@ -117,6 +135,8 @@ def schema_for(settings: Settings) -> strawberry.Schema:
         settings.max_aliases,
         settings.max_tokens,
         settings.compiled_reads,
+        limits=_limits(settings),
+        plan_cache_bytes=settings.plan_cache_bytes,
     )
 
 
@@ -163,7 +183,9 @@ class GraphQLApp(GraphQL[Context, None]):
         self.broker = broker
         self.queue_size = settings.subscription_queue_size
         self.compiled: CompiledReads | None = getattr(self.schema, "compiled_reads", None)
-        self.persisted = PersistedDocuments()
+        self.persisted = PersistedDocuments(max_bytes=settings.persisted_cache_bytes)
+        self.policy = policy_for(settings)
+        self.graphql_schema: GraphQLSchema = schema_for(settings)._schema
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Our own GraphiQL page, which loads nothing from a CDN (api/graphiql.py)."""
@@ -180,8 +202,11 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> ExecutionResult:
         """A persisted document is looked up by its hash, then runs through strawberry
         (where api/compiled.py's extension answers read-only documents from their plans)."""
-        if context.caller is None and requested_hash(request_data.extensions) is not None:
-            # persisted documents are kept per tenant
+        if context.caller is None and (
+            not self.policy.introspection or requested_hash(request_data.extensions) is not None
+        ):
+            # Without a token only introspection may run, and only where it is on: the
+            # document is neither parsed nor kept. Persisted documents are kept per tenant.
             return ExecutionResult(data=None, errors=[unauthenticated(context)])
         tenant_id = context.caller.tenant_id if context.caller is not None else None
         query = self.persisted.resolve(tenant_id, request_data.query, request_data.extensions)

@@ -228,7 +228,9 @@ async def test_header_authentication_ping_and_queries_over_the_socket(server, te
     await client.send({"type": "ping"})
     assert await client.recv() == {"type": "pong"}
     await client.subscribe("q", "{ viewer { kind } }")
-    assert await client.recv() == {
+    answer = await client.recv()
+    assert answer["payload"].pop("extensions")["cost"]["requestedQueryCost"] == 1
+    assert answer == {
         "id": "q",
         "type": "next",
         "payload": {"data": {"viewer": {"kind": "APP"}}},
