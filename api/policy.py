@@ -606,6 +606,9 @@ class Enforce(SchemaExtension):
         if isinstance(result, ExecutionResult) and result.data is None and result.errors:
             if all(e.path is None for e in result.errors):  # nothing ran: the variables
                 result.errors = bad_user_input(result.errors)
+                if charge is not None and charge.error is None:  # a request error costs nothing
+                    self.policy.cancel(charge)
+                    charge = None
         if charge is not None and document is not None:
             data = getattr(ctx.result, "data", None)
             self.cost = self.policy.settle(

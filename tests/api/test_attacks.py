@@ -421,7 +421,7 @@ async def test_aliases_times_connections_exceed_the_maximum_cost(
     assert codes(response) == ["MAX_COST_EXCEEDED"]
     error = response.json()["errors"][0]
     assert error["extensions"]["requestedQueryCost"] == 30 * 252
-    assert response.json()["data"] is None and took < 0.5
+    assert "data" not in response.json() and took < 0.5  # a request error: nothing ran
     cheap, _ = await post(http, token, "{ stockMovements(first: 10) { edges { node { id } } } }")
     cost = cheap.json()["extensions"]["cost"]
     assert cost["requestedQueryCost"] == 12 and cost["actualQueryCost"] == 2
