@@ -51,7 +51,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             "production needs STOCKGRAPH_APP_DATABASE_URL: a login that is only a member of "
             "stockgraph_app (make one with `stockgraph db app-login`)"
         )
-    tokens = TokenService(settings.signing_key_pem(), settings.token_issuer, settings.audience)
+    tokens = TokenService(
+        settings.signing_key_pem(),
+        settings.token_issuer,
+        settings.audience,
+        cache_bytes=settings.token_cache_bytes,
+    )
     if (id_key := settings.id_key_bytes()) is not None:
         ids.configure(id_key)
     db = Database.connect(
@@ -70,6 +75,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_operations=settings.max_subscriptions_per_connection,
         queue_size=settings.subscription_queue_size,
         legacy=graphql if settings.legacy_graphql_ws else None,
+        max_frame_bytes=settings.ws_max_frame_bytes,
+        max_json_depth=settings.ws_max_json_depth,
+        max_per_client=settings.max_websockets_per_client,
     )
     webhooks = _webhooks(settings, db)
     notifications = _notifications(settings, db)
@@ -134,7 +142,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     app = Starlette(
         routes=[
-            Route("/graphql", GraphQLEndpoint(graphql), methods=["GET", "POST"]),
+            # every method reaches the endpoint, so that even a 405 is GraphQL's JSON shape
+            Route("/graphql", GraphQLEndpoint(graphql)),
             WebSocketRoute("/graphql", websocket),
             Route(graphiql.ASSET_PREFIX + "{name}", graphiql.asset),
             Route("/oauth/token", routes.token, methods=["POST"]),
@@ -148,8 +157,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware=[
             Middleware(Metrics),
             *access_log_middleware(settings),
-            Middleware(BodyLimit, limit=settings.max_body_bytes),
             Middleware(AuthenticationMiddleware, backend=BearerBackend(tokens)),
+            Middleware(
+                BodyLimit,
+                limit=settings.max_body_bytes,
+                upload_limit=settings.max_upload_bytes,
+            ),
         ],
         lifespan=lifespan,
     )

@@ -374,7 +374,12 @@ def staff_token(
             claims = staff_claims(t.tenant_id, member.id, member.role, list(member.location_ids))
             subject = revocation.staff_subject(member.id)
             claims["rev"] = await revocation.current_epoch(s, t.tenant_id, subject)
-        tokens = TokenService(settings.signing_key_pem(), settings.token_issuer, settings.audience)
+        tokens = TokenService(
+            settings.signing_key_pem(),
+            settings.token_issuer,
+            settings.audience,
+            cache_bytes=settings.token_cache_bytes,
+        )
         return {
             "access_token": tokens.issue(claims, ttl),
             "token_type": "Bearer",

@@ -10,7 +10,8 @@ import typer
 
 def import_file(
     kind: str = typer.Argument(
-        ..., help="products, opening-stock, replenishment-rules or members (suppliers: later)"
+        ...,
+        help="products, suppliers, supplier-products, opening-stock, replenishment-rules, members",
     ),
     file: Path = typer.Argument(
         ..., exists=True, dir_okay=False, readable=True, help="A .csv or .xlsx file."
@@ -27,18 +28,21 @@ def import_file(
 ) -> None:
     """Import a CSV or XLSX file through the validation layer (exit 1 if rows were refused)."""
     from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn
 
     from api.cli import _system, _tenant, emit, fail, run  # here: api.cli registers this
     from api.settings import Settings
     from domain.audit.service import append
     from domain.imports.columns import ImportKind
-    from domain.imports.service import RunImport, run_import
+    from domain.imports.service import ImportPhase, RunImport, run_import
 
     try:
         chosen = ImportKind(kind.upper().replace("-", "_"))
     except ValueError:
-        fail(f"unknown kind {kind!r}: products, opening-stock, replenishment-rules")
+        fail(
+            f"unknown kind {kind!r}: products, suppliers, supplier-products, opening-stock, "
+            "replenishment-rules, members"
+        )
     cmd = RunImport(
         kind=chosen,
         path=file,
@@ -53,12 +57,22 @@ def import_file(
 
     async def go(db: Any) -> dict[str, Any]:
         with Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            console=console,
+            transient=True,
         ) as bar:
-            task = bar.add_task("reading", total=None)
+            task = bar.add_task("reading", total=100)
 
-            def progress(rows: int) -> None:
-                bar.update(task, description=f"{rows:,} rows")
+            async def progress(
+                phase: ImportPhase, rows: int, total: int | None, percent: int
+            ) -> None:
+                of = f" of {total:,}" if total is not None else ""
+                bar.update(
+                    task, completed=percent, description=f"{phase.lower()} {rows:,}{of} rows"
+                )
 
             async with db.owner_transaction() as s:
                 t = await _tenant(s, tenant)

@@ -208,6 +208,9 @@ def _serve(
         loop="uvloop",
         http="httptools",
         ws_per_message_deflate=False,
+        # a frame over the setting is refused by api/ws.py with 4400; one over twice
+        # the setting is never even assembled (uvicorn closes with 1009)
+        ws_max_size=2 * settings.ws_max_frame_bytes,
         proxy_headers=False,
         access_log=False,  # api.access_log writes it, when the settings ask
     )

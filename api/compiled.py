@@ -79,7 +79,11 @@ from schema.loading import BATCH, COMPILED, Batch, is_compiled_type
 log = logging.getLogger("stockgraph.compiled")
 
 PLAN_CACHE_SIZE = 1000
-PLAN_CACHE_CHARS = 2_000_000  # the kept documents' length together (a plan keeps its AST)
+PLAN_CACHE_BYTES = 32 * 1024 * 1024  # the kept plans' estimated size together
+# A plan keeps its document's AST (about 95 bytes per character of text without
+# locations, measured with tracemalloc) and its own field plans: 160 rounds up.
+PLAN_BYTES_PER_CHAR = 160
+REFUSED_BYTES = 4 * 1024 * 1024  # the remembered non-compilable documents' text
 # Longer documents are run but not remembered: the cache holds its keys' text, and a
 # document with large literals (say, an inline receipt) is rarely sent twice.
 MAX_DOCUMENT_CHARS = 20_000
@@ -579,7 +583,7 @@ class CompiledReads:
     """Plans by (tenant, document, operation name), made the first time a document runs.
 
     Per tenant, so that no tenant can tell (from timing or the counters on /metrics)
-    which documents another one runs. Bounded by count and by the documents' length
+    which documents another one runs. Bounded by count and by estimated bytes
     (a document that inlines its values instead of using variables is a new key each
     time; it is compiled, run and in time pushed out, never more than the bound).
     Documents that do not compile are remembered apart, so they never push plans out.
@@ -589,14 +593,15 @@ class CompiledReads:
         self,
         strawberry_schema: Any = None,
         size: int = PLAN_CACHE_SIZE,
-        max_chars: int = PLAN_CACHE_CHARS,
+        max_bytes: int = PLAN_CACHE_BYTES,
     ) -> None:
         self.schema = strawberry_schema
         self.size = size
-        self.max_chars = max_chars
-        self.chars = 0
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self.plans: OrderedDict[PlanKey, Plan] = OrderedDict()
         self.refused: OrderedDict[PlanKey, None] = OrderedDict()
+        self.refused_bytes = 0
         self.hits = 0
         self.fallbacks = 0
         self.failures = 0
@@ -634,15 +639,17 @@ class CompiledReads:
             OUTCOMES.labels("not_compilable").inc()
             if len(query) <= MAX_DOCUMENT_CHARS:
                 self.refused[key] = None
-                if len(self.refused) > self.size:
-                    self.refused.popitem(last=False)
+                self.refused_bytes += 2 * len(query)
+                while len(self.refused) > self.size or self.refused_bytes > REFUSED_BYTES:
+                    (_, dropped, _), _ = self.refused.popitem(last=False)
+                    self.refused_bytes -= 2 * len(dropped)
             return None
         if len(query) <= MAX_DOCUMENT_CHARS:
             self.plans[key] = plan
-            self.chars += len(query)
-            while len(self.plans) > self.size or self.chars > self.max_chars:
+            self.bytes += PLAN_BYTES_PER_CHAR * len(query)
+            while len(self.plans) > self.size or self.bytes > self.max_bytes:
                 (_, dropped, _), _ = self.plans.popitem(last=False)
-                self.chars -= len(dropped)
+                self.bytes -= PLAN_BYTES_PER_CHAR * len(dropped)
         return plan
 
     async def run(self, plan: Plan, variables: Any, context: Context) -> tuple[bool, Any]:

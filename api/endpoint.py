@@ -10,7 +10,9 @@ document (or the persisted document its hash names, api/persisted.py) already ha
 a plan for the caller's tenant, answers from the plan directly. Anything else, and
 any request the plan gives up on, is handed to strawberry's view with the body
 replayed unchanged, so the full path answers it exactly as it would have: errors,
-401s, GET, batches, multipart and all.
+401s, GET, batches, multipart and all. A body that is no GraphQL request is refused
+here first, by the rules of api/protocol.py, as the view refuses its own; a plan's
+answer speaks the negotiated media type.
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ from typing import Any
 import orjson
 from starlette.types import Message, Receive, Scope, Send
 
+from api import protocol
 from api.compiled import PLAN_TRIED
 from api.graphql import JSON_BODY, GraphQLApp, request_id
+from api.protocol import BadRequest
 from auth.backend import caller_of
 from schema.context import Context
-
-JSON_HEADERS = [(b"content-type", b"application/json")]
 
 
 class GraphQLEndpoint:
@@ -45,15 +47,15 @@ class GraphQLEndpoint:
         compiled = self.view.compiled
         body = await _read_body(receive)
         replay = _replay(body, receive)
+        media = protocol.media_type(_text(headers.get(b"accept")))
         try:
-            decoded = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            decoded = None  # not JSON: strawberry's view answers 400 in its own words
-        else:
-            if not isinstance(decoded, dict | list):  # its view would fail with a 500
-                await _bad_request(send, b"The request body must be a JSON object or array")
-                return
-            scope[JSON_BODY] = decoded  # the view reads it from here, not from the body
+            decoded = protocol.decode(body)
+            if not isinstance(decoded, list):  # a batch: strawberry's view answers it
+                protocol.check_params(decoded)
+        except BadRequest as error:
+            await _refuse(send, error, media)
+            return
+        scope[JSON_BODY] = decoded  # the view reads it from here, not from the body
         request = _request(decoded) if compiled is not None else None
         if request is None:
             await self.view(scope, replay, send)
@@ -70,6 +72,15 @@ class GraphQLEndpoint:
         if not isinstance(query, str) or compiled.plan_for(query, name, caller.tenant_id) is None:
             await self.view(scope, replay, send)
             return
+        # the query cost, as the full path charges it (api/policy.py); a refusal is the
+        # full path's to answer, in its words (it charges nothing for it either)
+        policy, schema = self.view.policy, self.view.graphql_schema
+        variables = request.get("variables")
+        document = policy.parse(query)  # a cache hit: the full path parsed it before
+        charge = policy.charge(schema, document, name, variables, caller)
+        if charge is not None and charge.error is not None:
+            await self.view(scope, replay, send)
+            return
         context = Context(
             db=self.view.db,
             caller=caller,
@@ -77,38 +88,37 @@ class GraphQLEndpoint:
             broker=self.view.broker,
             queue_size=self.view.queue_size,
         )
-        answered, data = await compiled.try_execute(query, name, request.get("variables"), context)
+        answered, data = await compiled.try_execute(query, name, variables, context)
         if not answered:
+            policy.cancel(charge)  # the full path charges it
             scope[PLAN_TRIED] = True  # the full path need not try the plan again
             await self.view(scope, replay, send)
             return
-        payload = orjson.dumps({"data": data})
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-length", str(len(payload)).encode()),
-                    *JSON_HEADERS,
-                ],
+        answer: dict[str, Any] = {"data": data}
+        if charge is not None:
+            answer["extensions"] = {
+                "cost": policy.settle(charge, schema, document, name, variables, data)
             }
-        )
-        await send({"type": "http.response.body", "body": payload})
+        await _answer(send, 200, orjson.dumps(answer), media)
 
 
-async def _bad_request(send: Send, reason: bytes) -> None:
-    """400 in the form strawberry's view gives its own (plain text)."""
+async def _refuse(send: Send, error: BadRequest, media: str) -> None:
+    """A body that is not a GraphQL request: its status, GraphQL's error shape."""
+    await _answer(send, error.status_code, protocol.error_body(error.reason, error.code), media)
+
+
+async def _answer(send: Send, status: int, payload: bytes, media: str) -> None:
     await send(
         {
             "type": "http.response.start",
-            "status": 400,
+            "status": status,
             "headers": [
-                (b"content-length", str(len(reason)).encode()),
-                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"content-type", protocol.CONTENT_TYPES[media]),
             ],
         }
     )
-    await send({"type": "http.response.body", "body": reason})
+    await send({"type": "http.response.body", "body": payload})
 
 
 def _headers(scope: Scope) -> dict[bytes, bytes]:
@@ -116,7 +126,7 @@ def _headers(scope: Scope) -> dict[bytes, bytes]:
     return {k: v for k, v in scope["headers"] if k in _WANTED}
 
 
-_WANTED = frozenset({b"content-type", b"authorization", b"x-request-id"})
+_WANTED = frozenset({b"content-type", b"authorization", b"x-request-id", b"accept"})
 
 
 def _text(value: bytes | None) -> str | None:

@@ -7,6 +7,9 @@ import time
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.protocol import error_body
+from auth.backend import caller_of
+
 REQUESTS = Counter("stockgraph_http_requests_total", "HTTP requests", ["route", "status"])
 LATENCY = Histogram(
     "stockgraph_http_request_seconds",
@@ -53,19 +56,36 @@ KNOWN_ROUTES = {
 
 
 class BodyLimit:
-    """413 for a body larger than ``limit`` bytes, declared or streamed."""
+    """413 for a body larger than ``limit`` bytes, declared or streamed.
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    A multipart upload (``createImport``'s file) from an authenticated caller may
+    be up to ``upload_limit``: it runs inside the authentication middleware, so
+    only a verified token opens the larger limit. Starlette spools uploaded files
+    to disk, so memory does not grow with them.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, upload_limit: int | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.upload_limit = upload_limit if upload_limit is not None else limit
+
+    def _limit(self, scope: Scope) -> int:
+        if self.upload_limit <= self.limit or caller_of(scope) is None:
+            return self.limit
+        for name, value in scope.get("headers", []):
+            if name == b"content-type" and value.lower().startswith(b"multipart/form-data"):
+                return self.upload_limit
+        return self.limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
+        graphql = scope["path"] == "/graphql"
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await _too_large(send)
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await _too_large(send, graphql)
                 return
         seen = 0
 
@@ -74,21 +94,27 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise BodyTooLarge
             return message
 
         try:
             await self.app(scope, limited, send)
         except BodyTooLarge:
-            await _too_large(send)
+            await _too_large(send, graphql)
 
 
 class BodyTooLarge(Exception):
     pass
 
 
-async def _too_large(send: Send) -> None:
+async def _too_large(send: Send, graphql: bool) -> None:
+    """413; on /graphql in GraphQL's error shape, like every other refusal there."""
+    body = (
+        error_body("request body too large", "PAYLOAD_TOO_LARGE")
+        if graphql
+        else b'{"error":"request body too large"}'
+    )
     await send(
         {
             "type": "http.response.start",
@@ -96,4 +122,4 @@ async def _too_large(send: Send) -> None:
             "headers": [(b"content-type", b"application/json")],
         }
     )
-    await send({"type": "http.response.body", "body": b'{"error":"request body too large"}'})
+    await send({"type": "http.response.body", "body": body})

@@ -39,9 +39,48 @@ class Settings(BaseSettings):
     graphiql: bool | None = None
     legacy_graphql_ws: bool = False
     max_body_bytes: int = 1_000_000
+    # a multipart upload (createImport) from an authenticated caller
+    max_upload_bytes: int = 64 * 1024 * 1024 + 64 * 1024
     max_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 5000
+    # Query cost (api/cost.py, api/throttle.py; Shopify's model and names)
+    max_query_cost: int = Field(default=1000, description="Most a single document may cost")
+    cost_bucket_size: int = Field(
+        default=2000, description="Points in each client's bucket (throttleStatus.maximumAvailable)"
+    )
+    cost_restore_rate: float = Field(
+        default=100.0, description="Points a second refilled in each bucket, per process"
+    )
+    max_selection_width: int = Field(
+        default=100, description="Most selections in one selection set (checked before validation)"
+    )
+    max_selection_fields: int = Field(
+        default=1000, description="Most fields in a document, fragments expanded"
+    )
+    # Memory: every cache bounded by bytes
+    document_cache_bytes: int = Field(
+        default=64 * 1024 * 1024, description="Parsed and validated documents (estimated bytes)"
+    )
+    plan_cache_bytes: int = Field(
+        default=32 * 1024 * 1024, description="Compiled plans (estimated bytes)"
+    )
+    persisted_cache_bytes: int = Field(
+        default=32 * 1024 * 1024, description="Persisted documents' text (bytes)"
+    )
+    token_cache_bytes: int = Field(
+        default=8 * 1024 * 1024, description="Verified tokens and their claims (estimated bytes)"
+    )
+    # WebSocket limits
+    ws_max_frame_bytes: int = Field(
+        default=1_000_000, description="Largest WebSocket message accepted (close 4400 beyond)"
+    )
+    ws_max_json_depth: int = Field(
+        default=64, description="Deepest nesting of a WebSocket message's JSON (close 4400 beyond)"
+    )
+    max_websockets_per_client: int = Field(
+        default=20, description="Open WebSocket connections per app or staff member, per process"
+    )
     compiled_reads: bool = Field(
         default=True,
         description="Answer repeated stock and catalog queries from compiled plans",

@@ -1,9 +1,12 @@
 """GraphQL over WebSocket (graphql-transport-ws), served with render-once fan-out.
 
-Close codes follow the protocol: 4400 invalid message, 4401 subscribe before
-connection_ack, 4403 authentication refused or token expired, 4406 no
-acceptable subprotocol, 4408 no connection_init in time, 4409 duplicate
-operation id, 4429 a second connection_init. The token comes in
+Close codes follow the protocol: 4400 invalid message (not JSON, JSON nested
+deeper than ``ws_max_json_depth``, or a message over ``ws_max_frame_bytes``),
+4401 subscribe before connection_ack, 4403 authentication refused or token
+expired, 4406 no acceptable subprotocol, 4408 no connection_init in time, 4409
+duplicate operation id, 4429 a second connection_init, or (reason "Too many
+connections") a client already holding ``max_websockets_per_client`` open
+sockets in this process. The token comes in
 connection_init's payload (`{"authorization": "Bearer …"}`, the key in any case)
 or in the upgrade request's Authorization header, which the authentication
 middleware has already turned into the scope's caller. Documents are parsed,
@@ -21,6 +24,7 @@ import json
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,12 +36,14 @@ from graphql.utilities import get_operation_ast
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from api.policy import Policy
+from api.policy import Policy, bad_user_input, client_key, domain_error
+from api.throttle import ClientKey
 from auth.backend import authorization_param, caller_from_header, caller_of
 from auth.caller import Caller
 from auth.fields import permissions_of
 from auth.tokens import TokenService
 from db.session import Database
+from domain.errors import DomainError
 from schema.context import Context
 from subscriptions import stock as live
 from subscriptions.broker import Broker
@@ -68,6 +74,9 @@ class GraphQLWebSocket:
         max_operations: int,
         queue_size: int,
         legacy: ASGIApp | None,
+        max_frame_bytes: int = 1_000_000,
+        max_json_depth: int = 64,
+        max_per_client: int = 20,
     ) -> None:
         self.strawberry_schema = strawberry_schema
         self.schema: GraphQLSchema = strawberry_schema._schema
@@ -79,6 +88,10 @@ class GraphQLWebSocket:
         self.max_operations = max_operations
         self.queue_size = queue_size
         self.legacy = legacy
+        self.max_frame_bytes = max_frame_bytes
+        self.max_json_depth = max_json_depth
+        self.max_per_client = max_per_client
+        self.open_by_client: Counter[ClientKey] = Counter()  # this process's sockets
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         offered = scope.get("subprotocols") or []
@@ -87,7 +100,11 @@ class GraphQLWebSocket:
         elif LEGACY_WS in offered and self.legacy is not None:
             await self.legacy(scope, receive, send)
         else:
-            await WebSocket(scope, receive, send).close(code=4406)
+            # As graphql-ws does: accept (choosing no subprotocol), then close with 4406,
+            # so the client sees the protocol's code, not a bare 403 at the handshake.
+            ws = WebSocket(scope, receive, send)
+            await ws.accept()
+            await ws.close(code=4406, reason="Subprotocol not acceptable")
 
 
 class Session:
@@ -102,6 +119,7 @@ class Session:
         self.closed = False
         self.operations: dict[str, asyncio.Task[None]] = {}
         self.tasks: list[asyncio.Task[None]] = []
+        self.counted: ClientKey | None = None  # the key this socket counts under
 
     async def run(self) -> None:
         await self.ws.accept(subprotocol=TRANSPORT_WS)
@@ -112,12 +130,19 @@ class Session:
                 if message["type"] == "websocket.disconnect":
                     break
                 raw = message.get("text")
-                if raw is None and message.get("bytes") is not None:
-                    raw = message["bytes"].decode("utf-8", "replace")
-                await self._handle(raw or "")
+                if raw is None:
+                    raw = message.get("bytes") or b""
+                if len(raw) > self.endpoint.max_frame_bytes:
+                    await self.close(4400, "Message too large")
+                    break
+                await self._handle(raw)
         except WebSocketDisconnect:
             pass
         finally:
+            if self.counted is not None:
+                self.endpoint.open_by_client[self.counted] -= 1
+                if self.endpoint.open_by_client[self.counted] <= 0:
+                    del self.endpoint.open_by_client[self.counted]
             self.closed = True
             for task in [*self.tasks, *self.operations.values()]:
                 task.cancel()
@@ -145,12 +170,18 @@ class Session:
         await asyncio.sleep(max(0.0, expires_at - time.time()))
         await self.close(4403, "Token expired")
 
-    async def _handle(self, raw: str) -> None:
+    async def _handle(self, raw: str | bytes) -> None:
         try:
-            message = json.loads(raw)
-        except ValueError:
+            # orjson: invalid UTF-8 and lone surrogates are errors, and it stops at
+            # 1,024 levels instead of exhausting the stack
+            message = orjson.loads(raw)
+        except orjson.JSONDecodeError:
             message = None
-        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        if (
+            not isinstance(message, dict)
+            or not isinstance(message.get("type"), str)
+            or _too_deep(message, self.endpoint.max_json_depth)
+        ):
             await self.close(4400, "Invalid message")
             return
         kind = message["type"]
@@ -182,6 +213,12 @@ class Session:
         if caller is None:
             await self.close(4403, "Forbidden")
             return
+        key = client_key(caller)
+        if self.endpoint.open_by_client[key] >= self.endpoint.max_per_client:
+            await self.close(4429, "Too many connections")
+            return
+        self.endpoint.open_by_client[key] += 1
+        self.counted = key
         self.caller = caller
         self.acked.set()
         await self.send({"type": "connection_ack"})
@@ -268,8 +305,15 @@ class Session:
             body: dict[str, Any] = {"data": result.data}
             if result.errors:  # strawberry's run of the policy has presented them
                 body["errors"] = [e.formatted for e in result.errors]
+            if result.extensions:  # the query cost; idempotentReplayed for a replay
+                body["extensions"] = result.extensions
             await self.send({"id": op_id, "type": "next", "payload": body})
             await self.send({"id": op_id, "type": "complete"})
+            return
+        # a subscription is charged its requested cost once, when it starts
+        charge = policy.charge(endpoint.schema, document, name, variables, caller)
+        if charge is not None and charge.error is not None:
+            await self._errors(op_id, [charge.error])
             return
         await self._stream(
             op_id, document, query, name, variables, operation.selection_set.selections[0]
@@ -293,8 +337,8 @@ class Session:
             operation_name=name,
             hide_suggestions=endpoint.policy.hide_suggestions,
         )
-        if isinstance(executor, list):
-            await self._errors(op_id, executor)
+        if isinstance(executor, list):  # the variables did not coerce
+            await self._errors(op_id, bad_user_input(executor))
             return
         subscription = endpoint.schema.subscription_type
         definition = (
@@ -332,16 +376,27 @@ class Session:
             if task is not None:
                 task.cancel()
 
-        subscriber = await live.make_subscriber(
-            endpoint.db,
-            caller,
-            event_type,
-            args.get("locationIds"),
-            args.get("skus"),
-            endpoint.queue_size,
-            permissions,
-            on_overflow=overflow,
-        )
+        subscriber = None
+        try:
+            if streamed.source is not None:
+                stream = streamed.source(endpoint.broker, endpoint.db, caller, args, permissions)
+            else:
+                subscriber = await live.make_subscriber(
+                    endpoint.db,
+                    caller,
+                    event_type,
+                    args.get("locationIds"),
+                    args.get("skus"),
+                    endpoint.queue_size,
+                    permissions,
+                    on_overflow=overflow,
+                )
+                stream = live.batches(endpoint.broker, subscriber, args.get("afterSequence"))
+        except DomainError as refused:  # an argument that is not what it must be
+            await self._errors(
+                op_id, [domain_error(refused, [node.alias.value if node.alias else field])]
+            )
+            return
         selection = Selection(
             endpoint.schema,
             document,
@@ -356,15 +411,20 @@ class Session:
         prefix = '{"id":' + json.dumps(op_id) + ',"type":"next","payload":'
         last_sent: int | None = args.get("afterSequence")
         try:
-            async for batch in live.batches(endpoint.broker, subscriber, args.get("afterSequence")):
+            async for batch in stream:
                 frames = await selection.render(batch)
                 for event, frame in zip(batch, frames, strict=True):
                     await self.ws.send_text(prefix + frame + "}")
                     last_sent = event.sequence
+            await self.send({"id": op_id, "type": "complete"})  # the source has ended
+        except live.Refused as refused:
+            path = [node.alias.value if node.alias else field]
+            error = GraphQLError(refused.message, path=path, extensions=refused.extensions)
+            await self._errors(op_id, [error])
         except live.SlowConsumer as slow:
             await self._slow(op_id, slow.last_sequence)
         except asyncio.CancelledError:
-            if subscriber.overflowed and not self.closed:
+            if subscriber is not None and subscriber.overflowed and not self.closed:
                 await self._slow(op_id, last_sent or 0)
                 return
             raise
@@ -386,3 +446,20 @@ class Session:
             await asyncio.wait_for(self.send(message), timeout=5)
         except TimeoutError:
             await self.close(4400, "Subscriber too slow")
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """Whether a decoded message nests deeper than ``limit`` (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False

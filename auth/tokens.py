@@ -32,6 +32,10 @@ TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})  # RFC 9068 §4
 LEEWAY_SECONDS = 30
 MAX_TOKEN_LENGTH = 8192
 VERIFIED_CACHE_SIZE = 4096
+VERIFIED_CACHE_BYTES = 8 * 1024 * 1024
+# A cached entry: the token's text (twice: key and the claims' copy of nothing) and a
+# claims dict of a dozen short strings, about 1 KB measured; rounded up.
+CLAIMS_BYTES = 1024
 _RESERVED_CLAIMS = frozenset({"iss", "aud", "iat", "nbf", "exp", "jti"})
 
 
@@ -87,6 +91,11 @@ def _p256_public_pem(pem: bytes) -> bytes:
     )
 
 
+def _entry_bytes(token: str) -> int:
+    """The estimated size of one verified-token cache entry."""
+    return 2 * len(token) + CLAIMS_BYTES
+
+
 def _b64url_json(segment: str) -> Any:
     return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
 
@@ -102,6 +111,7 @@ class TokenService:
         previous_public_keys_pem: Sequence[bytes] = (),
         *,
         clock: Callable[[], float] = time.time,
+        cache_bytes: int = VERIFIED_CACHE_BYTES,
     ) -> None:
         _p256_public_pem(private_key_pem)  # reject a wrong curve or key type early
         self._signing_key = ECKey.import_key(private_key_pem)
@@ -116,7 +126,10 @@ class TokenService:
         # kid -> public key; the current key first so jwks() lists it first.
         self._verify_keys: dict[str, ECKey] = {}
         # token → claims of tokens whose header and signature verified (see _verify)
+        # bounded by count and by estimated bytes (tokens may be up to 8 KB each)
         self._verified: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._verified_bytes = 0
+        self._cache_bytes = cache_bytes
         for pem in (private_key_pem, *previous_public_keys_pem):
             public = ECKey.import_key(_p256_public_pem(pem))
             self._verify_keys.setdefault(public.thumbprint(), public)
@@ -169,9 +182,13 @@ class TokenService:
         self._validate_claims(claims)
         if self.revocations.revoked(claims):
             raise InvalidToken("revoked")
+        if self._verified.pop(token, None) is not None:
+            self._verified_bytes -= _entry_bytes(token)
         self._verified[token] = copy.deepcopy(claims)
-        if len(self._verified) > VERIFIED_CACHE_SIZE:
-            self._verified.popitem(last=False)
+        self._verified_bytes += _entry_bytes(token)
+        while len(self._verified) > VERIFIED_CACHE_SIZE or self._verified_bytes > self._cache_bytes:
+            dropped, _ = self._verified.popitem(last=False)
+            self._verified_bytes -= _entry_bytes(dropped)
         return claims
 
     def _still_current(self, claims: dict[str, Any]) -> bool:

@@ -80,6 +80,10 @@ def server(
         "STOCKGRAPH_WEBHOOKS_ENABLED": "false",
         # periodic jobs (forecasts, offers, retagging) would run inside the timed server
         "STOCKGRAPH_SCHEDULER_ENABLED": "false",
+        # one client at thousands of requests a second: the per-client cost bucket
+        # (a fairness limit for a public API) would measure itself, not the server
+        "STOCKGRAPH_COST_BUCKET_SIZE": "100000000",
+        "STOCKGRAPH_COST_RESTORE_RATE": "100000000",
         "STOCKGRAPH_ID_KEY": ID_KEY,
         **(env or {}),
     }

@@ -4,6 +4,10 @@ Open one transaction as the caller's tenant, honour the idempotency key,
 call the domain, append the audit event, store the response for replays,
 commit; on a DomainError roll everything back, record the refusal in the
 audit trail in a transaction of its own, and answer with userErrors.
+
+A key names one attempt and keeps its outcome, refusals included (Stripe's
+rule, docs/idempotency.md): the same key and input answer the stored outcome,
+marked as a replay on the context, whatever has changed since.
 """
 
 from __future__ import annotations
@@ -149,6 +153,8 @@ async def run_mutation(
             async with ctx.db.tenant_transaction(caller.tenant_id) as session:
                 if key is not None:
                     stored = await idempotency.claim(session, caller, key, spec.action, digest)
+                    if stored is not None:
+                        ctx.idempotent_replay = True
                     if stored is not None and REFUSED in stored:
                         return payload.failed(  # type: ignore[no-any-return]
                             [UserError.from_json(e) for e in stored[REFUSED]]

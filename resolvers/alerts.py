@@ -25,7 +25,6 @@ from schema.relay import (
     Connection,
     connection,
     decode_id,
-    decode_id_or_none,
     int_cursor,
 )
 
@@ -75,7 +74,7 @@ async def replenishment_alerts(
     ] = None,
 ) -> Connection[ReplenishmentAlert]:
     caller = info.context.viewer
-    loc = (decode_id_or_none(location_id, "Location") or 0) if location_id is not None else None
+    loc = decode_id(location_id, "Location", ["locationId"]) if location_id is not None else None
     async with info.context.db.tenant_transaction(caller.tenant_id) as session:
         page = await alerts.list_alerts(
             session, caller, location_id=loc, limit=page_size(first), after=int_cursor(after)

@@ -7,10 +7,11 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from domain import ids
 from domain.audit import queries
 from domain.pagination import page_size
 from schema.audit import AuditEvent
-from schema.relay import Connection, connection, int_cursor
+from schema.relay import Connection, connection, int_cursor, invalid_id
 from schema.scalars import BigInt
 
 
@@ -45,6 +46,8 @@ async def audit_events(
     cursor = int_cursor(after)
     start = cursor if cursor is not None else after_sequence
     target = str(entity_id) if entity_id is not None else None
+    if target is not None and ids.decode(target) is None:
+        raise invalid_id(target, "an ID", ["entityId"])
     async with info.context.db.tenant_transaction(caller.tenant_id) as session:
         page = await queries.list_events(
             session, caller, limit=limit, after_sequence=start, target_id=target

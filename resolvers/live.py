@@ -11,16 +11,19 @@ from collections.abc import AsyncGenerator
 from typing import Annotated
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types import Info
 
 from auth.fields import permissions_of
 from domain.purchasing.repository import PURCHASE_ORDER_UPDATED
 from domain.stock.ledger import STOCK_CHANGED, STOCK_LOW
 from domain.transfers.repository import TRANSFER_UPDATED
+from schema.jobs import JobProgressEvent
 from schema.live import LowStockEvent, StockChangeEvent
 from schema.purchasing import PurchaseOrderUpdatedEvent
 from schema.scalars import BigInt
 from schema.transfers import TransferUpdatedEvent
+from subscriptions import jobs as job_live
 from subscriptions import stock as live
 from subscriptions.purchasing import purchase_order_updated_root
 from subscriptions.transfers import transfer_updated_root
@@ -145,3 +148,25 @@ async def purchase_order_updated(
     )
     async for event in live.events(ctx.broker, subscriber, after_sequence):
         yield purchase_order_updated_root(event)
+
+
+@live.streams(job_live.JOB_PROGRESS, job_live.job_progress_root, job_live.source)
+async def job_progress(
+    info: Info,
+    job_id: Annotated[
+        strawberry.ID,
+        strawberry.argument(
+            description="A ReportJob's or an ImportJob's global ID; another tenant's is NOT_FOUND."
+        ),
+    ],
+) -> AsyncGenerator[JobProgressEvent, None]:
+    ctx = info.context
+    try:
+        stream = job_live.batches(
+            ctx.broker, ctx.db, ctx.viewer, str(job_id), permissions_of(info._field)
+        )
+        async for batch in stream:
+            for event in batch:
+                yield job_live.job_progress_root(event)
+    except live.Refused as refused:
+        raise GraphQLError(refused.message, extensions=refused.extensions) from None

@@ -10,7 +10,6 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from auth.caller import Caller
-from domain.errors import NotFound
 from domain.members import queries, service
 from domain.members.search_limit import SEARCHES
 from domain.members.service import MemberChange
@@ -26,7 +25,7 @@ from schema.members import (
     SetMemberTagsInput,
     UpdateMemberInput,
 )
-from schema.relay import Connection, connection, decode_id, decode_id_or_none, int_cursor
+from schema.relay import Connection, connection, decode_id, int_cursor
 
 PERSONAL_INPUTS = ("name", "phone", "email", "birthday", "tags")
 
@@ -175,9 +174,7 @@ async def member(
     info: Info,
     id: Annotated[strawberry.ID, strawberry.argument(description="The member's global ID.")],
 ) -> Member | None:
-    pk = decode_id_or_none(id, "Member")
-    if pk is None:
-        return None
+    pk = decode_id(id, "Member", ["id"])
     row = await info.context.loaders.member_by_id.load(pk)
     return Member.from_row(row) if row is not None else None
 
@@ -236,9 +233,7 @@ async def export_member(
     """Everything held about one member, in clear; needs members:pii; audited."""
     caller = info.context.viewer
     master = master_key(info)
-    pk = decode_id_or_none(id, "Member")
-    if pk is None:
-        raise NotFound("no such member", ["id"])
+    pk = decode_id(id, "Member", ["id"])
     async with info.context.db.tenant_transaction(caller.tenant_id) as session:
         document = await queries.export_member(
             session, caller, master, pk, request_id=info.context.request_id

@@ -32,7 +32,7 @@ from schema.periods import Period
 from schema.pos import PosDevice, SaleReversal
 from schema.purchasing import PurchaseOrder
 from schema.reconciliation import ReconciliationLine, ReconciliationRun
-from schema.relay import Node
+from schema.relay import Node, invalid_id
 from schema.reports import ReportJob
 from schema.segments import Segment
 from schema.stock import StockLevel, StockMovement
@@ -83,9 +83,12 @@ GUARDS: dict[str, Callable[[Info, Any], Awaitable[bool]]] = {
 }
 
 
-async def _resolve(info: Info, global_id: strawberry.ID) -> Node | None:
+async def _resolve(info: Info, global_id: strawberry.ID, field: list[str]) -> Node | None:
+    """The node behind an ID, or None; a string that is no ID at all is INVALID."""
     parsed = ids.decode(str(global_id))
-    if parsed is None or parsed[0] not in KINDS:
+    if parsed is None:
+        raise invalid_id(global_id, "an ID", field)
+    if parsed[0] not in KINDS:
         return None
     loader_name, kind = KINDS[parsed[0]]
     viewer = info.context.viewer
@@ -111,7 +114,7 @@ async def node(
         strawberry.ID, strawberry.argument(description="A global ID from any object's id field.")
     ],
 ) -> Node | None:
-    return await _resolve(info, id)
+    return await _resolve(info, id, ["id"])
 
 
 async def nodes(
@@ -126,4 +129,6 @@ async def nodes(
 ) -> list[Node | None]:
     if len(ids) > MAX_IDS:
         raise GraphQLError(f"at most {MAX_IDS} ids", extensions={"code": "INVALID"})
-    return list(await asyncio.gather(*(_resolve(info, i) for i in ids)))
+    return list(
+        await asyncio.gather(*(_resolve(info, v, ["ids", str(i)]) for i, v in enumerate(ids)))
+    )

@@ -35,7 +35,7 @@ from schema.pos import (
     TenderInput,
     VoidSaleInput,
 )
-from schema.relay import Connection, connection, decode_id, decode_id_or_none, int_cursor
+from schema.relay import Connection, connection, decode_id, int_cursor
 
 REGISTER = MutationSpec(
     action="pos.device.register",
@@ -87,7 +87,7 @@ def _pk(value: strawberry.ID | None, type_name: str) -> int | None:
     refusal is that sale's alone."""
     if value is None:
         return None
-    return decode_id_or_none(value, type_name) or 0
+    return ids.decode_int(str(value), type_name) or 0
 
 
 async def register_device(
@@ -294,7 +294,7 @@ async def device_sync_status(
     device_id: Annotated[strawberry.ID, strawberry.argument(description="The till's global ID.")],
 ) -> DeviceSyncStatus | None:
     caller = info.context.viewer
-    pk = ids.decode_int(str(device_id), "PosDevice")
+    pk = decode_id(device_id, "PosDevice", ["deviceId"])
     try:
         async with info.context.db.tenant_transaction(caller.tenant_id) as session:
             status = await devices.sync_status(session, caller, pk)

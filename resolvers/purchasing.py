@@ -24,12 +24,13 @@ from schema.purchasing import (
     ClosePurchaseOrderInput,
     DraftPurchaseOrdersInput,
     DraftPurchaseOrdersPayload,
+    HeldPurchaseOrder,
     PurchaseOrder,
     PurchaseOrderPayload,
     ReceivePurchaseOrderInput,
     TransitionPurchaseOrderInput,
 )
-from schema.relay import Connection, connection, decode_id, decode_id_or_none, int_cursor
+from schema.relay import Connection, connection, decode_id, int_cursor
 
 Execute = Callable[[AsyncSession, Caller, str], Awaitable[PurchaseOrderOutcome]]
 
@@ -71,22 +72,41 @@ CLOSE = _spec("purchase_order.close")
 CANCEL = _spec("purchase_order.cancel")
 
 
-def _drafts_json(outcomes: list[PurchaseOrderOutcome]) -> dict[str, Any]:
-    return {"outcomes": [o.to_json() for o in outcomes]}
+def _drafts_json(drafts: decisions.Drafts) -> dict[str, Any]:
+    return {
+        "outcomes": [o.to_json() for o in drafts.orders],
+        "held": [h.to_json() for h in drafts.held],
+    }
+
+
+def _drafts_restored(data: dict[str, Any]) -> decisions.Drafts:
+    return decisions.Drafts(
+        orders=[PurchaseOrderOutcome.from_json(o) for o in data["outcomes"]],
+        held=[decisions.HeldOrder.from_json(h) for h in data.get("held", [])],
+    )
 
 
 DRAFT = MutationSpec(
     action="purchase_order.draft",
-    audit=lambda outcomes: AuditEntry(
+    audit=lambda drafts: AuditEntry(
         action="purchase_order.draft",
         target_type="PurchaseOrder",
         after={
-            "purchaseOrders": [ids.encode("PurchaseOrder", o.order.id) for o in outcomes],
-            "units": sum(o.order.units for o in outcomes),
+            "purchaseOrders": [ids.encode("PurchaseOrder", o.order.id) for o in drafts.orders],
+            "units": sum(o.order.units for o in drafts.orders),
+            "heldBelowMinimum": [
+                {
+                    "supplier": ids.encode("Supplier", h.supplier_id),
+                    "location": ids.encode("Location", h.location_id),
+                    "orderValue": str(h.order_value),
+                    "minOrderValue": str(h.min_order_value),
+                }
+                for h in drafts.held
+            ],
         },
     ),
     snapshot=_drafts_json,
-    restore=lambda data: [PurchaseOrderOutcome.from_json(o) for o in data["outcomes"]],
+    restore=_drafts_restored,
 )
 
 
@@ -184,12 +204,14 @@ async def draft_purchase_orders(
         strawberry.argument(description="What to do; see DraftPurchaseOrdersInput."),
     ],
 ) -> DraftPurchaseOrdersPayload:
-    async def execute(session: AsyncSession, caller: Caller, _: str) -> list[PurchaseOrderOutcome]:
+    async def execute(session: AsyncSession, caller: Caller, _: str) -> decisions.Drafts:
         locations = tuple(
             decode_id(gid, "Location", ["locationIds", str(i)])
             for i, gid in enumerate(input.location_ids)
         )
-        return await decisions.draft_purchase_orders(session, caller, locations)
+        return await decisions.draft_purchase_orders(
+            session, caller, locations, input.allow_below_minimum
+        )
 
     return await run_mutation(
         info,
@@ -197,8 +219,10 @@ async def draft_purchase_orders(
         DraftPurchaseOrdersPayload,
         input,
         execute,
-        lambda outcomes: DraftPurchaseOrdersPayload(
-            purchase_orders=[PurchaseOrder.from_row(o.order) for o in outcomes], user_errors=[]
+        lambda drafts: DraftPurchaseOrdersPayload(
+            purchase_orders=[PurchaseOrder.from_row(o.order) for o in drafts.orders],
+            held_orders=[HeldPurchaseOrder.from_held(h) for h in drafts.held],
+            user_errors=[],
         ),
     )
 
@@ -209,9 +233,7 @@ async def purchase_order(
         strawberry.ID, strawberry.argument(description="The purchase order's global ID.")
     ],
 ) -> PurchaseOrder | None:
-    pk = decode_id_or_none(id, "PurchaseOrder")
-    if pk is None:
-        return None
+    pk = decode_id(id, "PurchaseOrder", ["id"])
     row = await info.context.loaders.purchase_order_by_id.load(pk)
     return PurchaseOrder.from_row(row) if row is not None else None
 
@@ -242,7 +264,7 @@ async def purchase_orders(
     cursor = int_cursor(after)
     loc = None
     if location_id is not None:
-        loc = decode_id_or_none(location_id, "Location") or 0
+        loc = decode_id(location_id, "Location", ["locationId"])
     db = info.context.db
     async with db.tenant_transaction(caller.tenant_id) as session:
         page = await queries.list_orders(

@@ -27,7 +27,7 @@ from schema.reconciliation import (
     ReconciliationStatus,
     SettlementFormat,
 )
-from schema.relay import Connection, connection, decode_id_or_none, int_cursor
+from schema.relay import Connection, connection, decode_id, int_cursor
 
 IMPORT = MutationSpec(
     action="reconciliation.import",
@@ -115,7 +115,7 @@ async def reconciliation_lines(
     caller = info.context.viewer
     limit = page_size(first)
     cursor = int_cursor(after)
-    pk = decode_id_or_none(run_id, "ReconciliationRun") or 0
+    pk = decode_id(run_id, "ReconciliationRun", ["runId"])
     async with info.context.db.tenant_transaction(caller.tenant_id) as session:
         page = await service.list_lines(
             session,
@@ -148,7 +148,9 @@ async def unreconciled(
     caller = info.context.viewer
     limit = page_size(first)
     cursor = int_cursor(after)
-    location = decode_id_or_none(location_id, "Location") or 0 if location_id is not None else None
+    location = (
+        decode_id(location_id, "Location", ["locationId"]) if location_id is not None else None
+    )
     async with info.context.db.tenant_transaction(caller.tenant_id) as session:
         page = await service.list_lines(
             session,
@@ -167,7 +169,7 @@ async def reconciliation_export(
     run_id: Annotated[strawberry.ID, strawberry.argument(description="The run's global ID.")],
 ) -> ReconciliationExport | None:
     caller = info.context.viewer
-    pk = decode_id_or_none(run_id, "ReconciliationRun")
+    pk = decode_id(run_id, "ReconciliationRun", ["runId"])
     async with info.context.db.tenant_transaction(caller.tenant_id) as session:
         run = await service.run_row(session, caller, pk)
         if run is None:

@@ -22,7 +22,6 @@ from schema.relay import (
     PageInfo,
     connection,
     decode_id,
-    decode_id_or_none,
     encode_cursor,
     int_cursor,
     pair_cursor,
@@ -114,7 +113,7 @@ async def replenishment_rules(
     ] = None,
 ) -> Connection[ReplenishmentRule]:
     caller = info.context.viewer
-    loc = (decode_id_or_none(location_id, "Location") or 0) if location_id is not None else None
+    loc = decode_id(location_id, "Location", ["locationId"]) if location_id is not None else None
     db = info.context.db
     async with db.tenant_transaction(caller.tenant_id) as session:
         page = await rules.list_rules(
@@ -144,7 +143,7 @@ async def demand_forecast(
     ] = 14,
 ) -> DemandForecast | None:
     caller = info.context.viewer
-    loc = decode_id_or_none(location_id, "Location")
+    loc = decode_id(location_id, "Location", ["locationId"])
     async with info.context.db.tenant_transaction(caller.tenant_id) as session:
         f = await demand.demand_forecast(session, caller, loc, sku, days)
     return DemandForecast.from_domain(f)

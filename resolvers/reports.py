@@ -12,7 +12,7 @@ from strawberry.types import Info
 from auth.caller import Caller
 from domain.reports import jobs
 from resolvers._mutation import MutationSpec, not_replayed, run_mutation
-from schema.relay import decode_id, decode_id_or_none
+from schema.relay import decode_id
 from schema.reports import ReportJob, ReportJobPayload, RequestReportInput
 
 REQUEST = MutationSpec(
@@ -66,9 +66,7 @@ async def report_job(
     info: Info,
     id: Annotated[strawberry.ID, strawberry.argument(description="The report job's global ID.")],
 ) -> ReportJob | None:
-    pk = decode_id_or_none(id, "ReportJob")
-    if pk is None:
-        return None
+    pk = decode_id(id, "ReportJob", ["id"])
     caller = info.context.viewer
     async with info.context.db.tenant_transaction(caller.tenant_id) as session:
         row = await jobs.job_row(session, caller, pk)

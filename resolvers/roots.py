@@ -621,3 +621,11 @@ class Subscription:
         "for orders of any of locationIds; afterSequence replays first, as "
         "for stockChanged. Needs stock:read.",
     )
+    job_progress = strawberry.subscription(
+        resolver=live_r.job_progress,
+        permission_classes=STOCK_READ,
+        description="A report's or an import's progress (requestReport, createImport with "
+        "background: true) until it finishes: the state now, then each change, then the final "
+        "state and the end of the stream. Needs stock:read, and what the job's type declares "
+        "(ReportJob: costs:read, ImportJob: admin): FORBIDDEN without it.",
+    )

@@ -13,7 +13,7 @@ from domain import ids
 from domain.members import segments, tags
 from domain.pagination import page_size
 from resolvers._mutation import MutationSpec, not_replayed, run_mutation
-from schema.relay import Connection, connection, decode_id, decode_id_or_none, int_cursor
+from schema.relay import Connection, connection, decode_id, int_cursor
 from schema.segments import (
     CreateSegmentInput,
     DeleteSegmentInput,
@@ -145,9 +145,7 @@ async def segment(
     info: Info,
     id: Annotated[strawberry.ID, strawberry.argument(description="The segment's global ID.")],
 ) -> Segment | None:
-    pk = decode_id_or_none(id, "Segment")
-    if pk is None:
-        return None
+    pk = decode_id(id, "Segment", ["id"])
     row = await info.context.loaders.segment_by_id.load(pk)
     return Segment.from_row(row) if row is not None else None
 

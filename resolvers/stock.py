@@ -19,7 +19,7 @@ from schema.relay import (
     Connection,
     connection,
     decode_id,
-    decode_id_or_none,
+    decode_ids,
     int_cursor,
     pair_cursor,
 )
@@ -127,19 +127,11 @@ async def stock_level(
     ],
     sku: Annotated[str, strawberry.argument(description="The product's SKU.")],
 ) -> StockLevel | None:
-    pk = decode_id_or_none(location_id, "Location")
-    if pk is None:
-        return None
+    pk = decode_id(location_id, "Location", ["locationId"])
     caller = info.context.viewer
     async with info.context.db.tenant_transaction(caller.tenant_id) as session:
         row = await queries.level_at(session, caller, pk, sku)
     return StockLevel.from_row(row) if row is not None else None
-
-
-def _ids(values: list[strawberry.ID] | None, type_name: str) -> list[int] | None:
-    if values is None:
-        return None
-    return [pk for v in values if (pk := decode_id_or_none(v, type_name)) is not None]
 
 
 async def stock_levels(
@@ -174,7 +166,7 @@ async def stock_levels(
     caller = info.context.viewer
     limit = page_size(first)
     key = pair_cursor(after)
-    locs = _ids(location_ids, "Location")
+    locs = decode_ids(location_ids, "Location", "locationIds")
     db = info.context.db
     page = await db.read(
         caller.tenant_id,
@@ -232,7 +224,7 @@ async def stock_movements(
     start = cursor if cursor is not None else after_sequence
     loc = None
     if location_id is not None:
-        loc = decode_id_or_none(location_id, "Location") or 0
+        loc = decode_id(location_id, "Location", ["locationId"])
     async with info.context.db.tenant_transaction(caller.tenant_id) as session:
         page = await queries.list_movements(
             session, caller, limit=limit, after_sequence=start, location_id=loc, sku=sku

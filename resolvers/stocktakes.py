@@ -15,7 +15,7 @@ from domain.pagination import page_size
 from domain.stocktakes import queries, schedule, service
 from domain.stocktakes.records import StocktakeResult
 from resolvers._mutation import MutationSpec, run_mutation
-from schema.relay import Connection, connection, decode_id, decode_id_or_none, int_cursor
+from schema.relay import Connection, connection, decode_id, int_cursor
 from schema.stocktakes import (
     CountDue,
     CountRecord,
@@ -131,9 +131,7 @@ async def stocktake(
     info: Info,
     id: Annotated[strawberry.ID, strawberry.argument(description="The stocktake's global ID.")],
 ) -> Stocktake | None:
-    pk = decode_id_or_none(id, "Stocktake")
-    if pk is None:
-        return None
+    pk = decode_id(id, "Stocktake", ["id"])
     row = await info.context.loaders.stocktake_by_id.load(pk)
     return Stocktake.from_row(row) if row is not None else None
 
@@ -164,7 +162,7 @@ async def stocktakes(
     cursor = int_cursor(after)
     loc = None
     if location_id is not None:
-        loc = decode_id_or_none(location_id, "Location") or 0
+        loc = decode_id(location_id, "Location", ["locationId"])
     async with info.context.db.tenant_transaction(caller.tenant_id) as session:
         page = await queries.list_stocktakes(
             session,
@@ -190,8 +188,8 @@ async def count_record(
     ],
 ) -> CountRecord | None:
     """Null for an unknown (or another tenant's) location."""
-    pk = decode_id_or_none(location_id, "Location")
-    if pk is None or await info.context.loaders.location_by_id.load(pk) is None:
+    pk = decode_id(location_id, "Location", ["locationId"])
+    if await info.context.loaders.location_by_id.load(pk) is None:
         queries.parse_month(month)
         return None
     caller = info.context.viewer
@@ -233,8 +231,8 @@ async def cycle_count_schedule(
         strawberry.ID, strawberry.argument(description="The location's global ID.")
     ],
 ) -> CycleCountSchedule | None:
-    pk = decode_id_or_none(location_id, "Location")
-    if pk is None or await info.context.loaders.location_by_id.load(pk) is None:
+    pk = decode_id(location_id, "Location", ["locationId"])
+    if await info.context.loaders.location_by_id.load(pk) is None:
         return None
     caller = info.context.viewer
     async with info.context.db.tenant_transaction(caller.tenant_id) as session:

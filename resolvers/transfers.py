@@ -18,7 +18,7 @@ from domain.transfers import queries, service
 from domain.transfers.records import TransferOutcome
 from domain.transfers.state import TransferStatus as DomainStatus
 from resolvers._mutation import MutationSpec, run_mutation
-from schema.relay import Connection, connection, decode_id, decode_id_or_none, int_cursor
+from schema.relay import Connection, connection, decode_id, int_cursor
 from schema.transfers import (
     CreateTransferInput,
     ReceiveTransferInput,
@@ -205,9 +205,7 @@ async def transfer(
     info: Info,
     id: Annotated[strawberry.ID, strawberry.argument(description="The transfer's global ID.")],
 ) -> Transfer | None:
-    pk = decode_id_or_none(id, "Transfer")
-    if pk is None:
-        return None
+    pk = decode_id(id, "Transfer", ["id"])
     row = await info.context.loaders.transfer_by_id.load(pk)
     return Transfer.from_row(row) if row is not None else None
 
@@ -238,7 +236,7 @@ async def transfers(
     cursor = int_cursor(after)
     loc = None
     if location_id is not None:
-        loc = decode_id_or_none(location_id, "Location") or 0
+        loc = decode_id(location_id, "Location", ["locationId"])
     db = info.context.db
     async with db.tenant_transaction(caller.tenant_id) as session:
         page = await queries.list_transfers(

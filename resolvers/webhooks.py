@@ -16,7 +16,7 @@ from domain.pagination import page_size
 from domain.webhooks import service
 from resolvers._app import allow_http, master_key
 from resolvers._mutation import MutationSpec, input_dict, not_replayed, run_mutation
-from schema.relay import Connection, connection, decode_cursor, decode_id_or_none
+from schema.relay import Connection, connection, decode_cursor, decode_id, decode_ids
 from schema.webhooks import (
     CreateWebhookSubscriptionInput,
     CreateWebhookSubscriptionPayload,
@@ -65,7 +65,7 @@ async def create_webhook_subscription(
         cmd = service.CreateEndpoint(
             url=input.url,
             event_types=tuple(t.value for t in input.event_types),
-            location_ids=tuple(decode_id_or_none(i, "Location") for i in input.location_ids)
+            location_ids=tuple(decode_ids(input.location_ids, "Location", "locationIds") or ())
             if input.location_ids is not None
             else None,
             skus=tuple(input.skus) if input.skus is not None else None,
@@ -95,7 +95,7 @@ async def delete_webhook_subscription(
     ],
 ) -> DeleteWebhookSubscriptionPayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> Row[Any]:
-        cmd = service.DeleteEndpoint(endpoint_id=decode_id_or_none(input.id, "WebhookEndpoint"))
+        cmd = service.DeleteEndpoint(endpoint_id=decode_id(input.id, "WebhookEndpoint", ["id"]))
         return await service.delete_endpoint(session, caller, cmd)
 
     return await run_mutation(
@@ -116,7 +116,7 @@ async def redeliver_webhook(
     ],
 ) -> RedeliverWebhookPayload:
     async def execute(session: AsyncSession, caller: Caller, request_id: str) -> Row[Any]:
-        delivery_id = decode_id_or_none(input.delivery_id, "WebhookDelivery")
+        delivery_id = decode_id(input.delivery_id, "WebhookDelivery", ["deliveryId"])
         return await service.redeliver(session, caller, service.Redeliver(delivery_id))
 
     return await run_mutation(
@@ -177,7 +177,7 @@ async def webhook_deliveries(
     ] = None,
 ) -> Connection[WebhookDelivery]:
     """One subscription's delivery log, newest first, with every attempt."""
-    pk = decode_id_or_none(endpoint_id, "WebhookEndpoint")
+    pk = decode_id(endpoint_id, "WebhookEndpoint", ["endpointId"])
     return await deliveries_connection(info, pk, first, after, status)
 
 

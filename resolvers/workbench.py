@@ -12,7 +12,7 @@ from domain.stocktakes import schedule
 from domain.workbench import queries
 from resolvers.stocktakes import count_due
 from schema.approvals import ApprovalRequest
-from schema.relay import decode_id_or_none
+from schema.relay import decode_id
 from schema.stock import StockLevel, StockMovement
 from schema.stocktakes import Stocktake
 from schema.transfers import Transfer
@@ -26,8 +26,8 @@ async def workbench(
     ],
 ) -> Workbench | None:
     """Null for an unknown (or another tenant's) location."""
-    pk = decode_id_or_none(location_id, "Location")
-    if pk is None or await info.context.loaders.location_by_id.load(pk) is None:
+    pk = decode_id(location_id, "Location", ["locationId"])
+    if await info.context.loaders.location_by_id.load(pk) is None:
         return None
     caller = info.context.viewer
     async with info.context.db.tenant_transaction(caller.tenant_id) as session:

@@ -20,6 +20,9 @@ class Context:
     broker: Any = None
     connection_params: Any = None
     queue_size: int = 10_000
+    # set when a mutation answered from its idempotency key (a replay, not a new attempt):
+    # the response then says so (api/policy.py: the header and the extension field)
+    idempotent_replay: bool = False
     _loaders: Loaders | None = field(default=None, repr=False)
     _personal_data: Any = field(default=None, repr=False)  # schema.members.personal_data()
 

@@ -19,6 +19,7 @@ from schema.relay import Node
 ImportKind = enum_values(
     PRODUCTS="Products (SKU, names, prices).",
     SUPPLIERS="Suppliers and their terms.",
+    SUPPLIER_PRODUCTS="What each supplier sells: unit cost, pack size, minimum order quantity.",
     OPENING_STOCK="Stock on hand when moving onto stockgraph (OPENING movements).",
     REPLENISHMENT_RULES="Replenishment rules per location and SKU.",
     MEMBERS="Loyalty members.",
@@ -41,8 +42,17 @@ class ImportRowError:
 class ImportJob(Node):
     kind: ImportKind = strawberry.field(description="What was imported.")  # type: ignore[valid-type]
     status: str = strawberry.field(
-        description="VALIDATED (dry run), COMMITTED, REFUSED (rows had errors, nothing "
-        "written) or FAILED (the file could not be read)."
+        description="QUEUED and RUNNING (background imports), then VALIDATED (dry run), "
+        "COMMITTED, REFUSED (rows had errors, nothing written) or FAILED (the file could not "
+        "be read, or the import failed and wrote nothing)."
+    )
+    phase: str = strawberry.field(
+        description="QUEUED, VALIDATING, WRITING or DONE (jobProgress streams it)."
+    )
+    progress: int = strawberry.field(description="Percent done, 0 to 100.")
+    done: int = strawberry.field(description="Rows checked (VALIDATING) or written (WRITING).")
+    total: int | None = strawberry.field(
+        description="Rows to write (WRITING); null while validating."
     )
     dry_run: bool = strawberry.field(
         description="True when it only checked the file and wrote nothing."
@@ -71,6 +81,9 @@ class ImportJob(Node):
         'or "system").'
     )
     created_at: datetime = strawberry.field(description="When it was created.")
+    finished_at: datetime | None = strawberry.field(
+        description="When it finished; null while QUEUED or RUNNING."
+    )
 
     @classmethod
     def from_row(cls, row: Any, replayed: bool = False) -> ImportJob:
@@ -78,6 +91,10 @@ class ImportJob(Node):
             id=strawberry.ID(ids.encode("ImportJob", row.id)),
             kind=DomainImportKind(row.kind),
             status=row.status,
+            phase=row.phase,
+            progress=row.progress,
+            done=row.done,
+            total=row.total,
             dry_run=row.dry_run,
             replayed=replayed,
             file_name=row.file_name,
@@ -92,6 +109,7 @@ class ImportJob(Node):
             errors=[ImportRowError(**e) for e in row.errors],
             created_by=row.created_by,
             created_at=row.created_at,
+            finished_at=row.finished_at,
         )
 
 
@@ -111,6 +129,11 @@ class CreateImportInput:
         default=None, description="utf-8, utf-8-sig, utf-16, big5 or big5hkscs; default detected."
     )
     sheet: str | None = strawberry.field(default=None, description="XLSX sheet; default first.")
+    background: bool = strawberry.field(
+        default=False,
+        description="Answer at once with the job QUEUED and run it afterwards; follow it with "
+        "jobProgress(jobId) or importJob(id). Default: answer when it has finished.",
+    )
 
 
 @strawberry.type(description="The result of createImport: what changed, or userErrors.")

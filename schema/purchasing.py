@@ -16,6 +16,7 @@ from domain.purchasing.records import POLineRecord, PurchaseOrderOutcome, Purcha
 from domain.purchasing.repository import reference
 from domain.purchasing.service import CloseReason as DomainCloseReason
 from domain.purchasing.state import PurchaseOrderStatus as DomainStatus
+from domain.replenishment.decisions import HeldOrder
 from schema.approvals import ApprovalRequest
 from schema.catalog import CURRENCIES, Money, Product
 from schema.describe import enum_values
@@ -157,6 +158,16 @@ class PurchaseOrder(Node):
         amount = sum((ln.unit_cost * ln.quantity for ln in lines), Decimal(0))
         return Money(amount=amount.quantize(Decimal("0.01")), currency=CURRENCIES[self.currency])
 
+    @strawberry.field(
+        description="True when the order comes to less than its supplier's minimum order "
+        "value (drafted with allowBelowMinimum, or the minimum was raised since)."
+    )
+    async def below_minimum_order(self, info: Info) -> bool:
+        supplier = await info.context.loaders.supplier_by_id.load(self.supplier_pk)
+        lines = await self._lines(info)
+        amount = sum((ln.unit_cost * ln.quantity for ln in lines), Decimal(0))
+        return supplier is not None and amount < supplier.min_order_value
+
     @strawberry.field(description="The approval it waits for or got; null before it is submitted.")
     async def approval_request(self, info: Info) -> ApprovalRequest | None:
         if self.approval_pk is None:
@@ -210,11 +221,76 @@ class PurchaseOrderPayload:
         return cls(purchase_order=None, user_errors=errors)
 
 
+@strawberry.type(
+    description="Accepted purchases not drafted: together they come to less than the "
+    "supplier's minimum order value. They stay accepted (and count as on the way) until more "
+    "is accepted for the same supplier and location, or they are drafted with "
+    "allowBelowMinimum."
+)
+class HeldPurchaseOrder:
+    lines: int = strawberry.field(description="Products it would order.")
+    units: int = strawberry.field(description="Units it would order.")
+    min_order_value: Money = strawberry.field(description="The supplier's minimum order value.")
+    location_pk: strawberry.Private[int]
+    supplier_pk: strawberry.Private[int]
+    supplier_code: strawberry.Private[str]
+    _value: strawberry.Private[Money]
+    _shortfall: strawberry.Private[Money]
+
+    @strawberry.field(description="Where the goods would go.")
+    async def location(self, info: Info) -> Location:
+        return await load_location(info, self.location_pk)
+
+    @strawberry.field(description="Whom it would be ordered from.")
+    async def supplier(self, info: Info) -> Supplier:
+        return Supplier.from_row(await info.context.loaders.supplier_by_id.load(self.supplier_pk))
+
+    @strawberry.field(
+        description="Sum of quantity × unit cost; needs costs:read.", permission_classes=COSTS
+    )
+    def order_value(self) -> Money | None:
+        return self._value
+
+    @strawberry.field(
+        description="How much more the order needs; needs costs:read.", permission_classes=COSTS
+    )
+    def shortfall(self) -> Money | None:
+        return self._shortfall
+
+    @strawberry.field(description="Why it was held, in one line.")
+    def explanation(self) -> str:
+        minimum = self.min_order_value
+        return (
+            f"Not drafted: {self.lines} product(s), {self.units} unit(s) for "
+            f"supplier {self.supplier_code} come to less than its minimum order of "
+            f"{minimum.currency.value} {minimum.amount}. Accept more for this supplier and "
+            "location, or draft with allowBelowMinimum: true."
+        )
+
+    @classmethod
+    def from_held(cls, held: HeldOrder) -> HeldPurchaseOrder:
+        currency = CURRENCIES[held.currency]
+        return cls(
+            lines=held.lines,
+            units=held.units,
+            min_order_value=Money(amount=held.min_order_value, currency=currency),
+            location_pk=held.location_id,
+            supplier_pk=held.supplier_id,
+            supplier_code=held.supplier_code,
+            _value=Money(amount=held.order_value, currency=currency),
+            _shortfall=Money(amount=held.shortfall, currency=currency),
+        )
+
+
 @strawberry.type(description="The result of draftPurchaseOrders: what changed, or userErrors.")
 class DraftPurchaseOrdersPayload:
     purchase_orders: list[PurchaseOrder] = strawberry.field(
         description="The DRAFT orders made, one per supplier and location; empty when "
         "refused or when nothing was accepted."
+    )
+    held_orders: list[HeldPurchaseOrder] = strawberry.field(
+        description="Orders not drafted because they are below the supplier's minimum order "
+        "value (see HeldPurchaseOrder); empty with allowBelowMinimum."
     )
     user_errors: list[UserError] = strawberry.field(
         description="Why the mutation was refused, each with a stable code and the path of the "
@@ -223,7 +299,7 @@ class DraftPurchaseOrdersPayload:
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> DraftPurchaseOrdersPayload:
-        return cls(purchase_orders=[], user_errors=errors)
+        return cls(purchase_orders=[], held_orders=[], user_errors=errors)
 
 
 @strawberry.input(
@@ -301,6 +377,11 @@ class DraftPurchaseOrdersInput:
     location_ids: list[strawberry.ID] = strawberry.field(
         description="The locations (Location IDs) whose accepted replenishment suggestions "
         "to order; needs stock:write at each."
+    )
+    allow_below_minimum: bool = strawberry.field(
+        default=False,
+        description="Draft orders below their supplier's minimum order value too (they say "
+        "belowMinimumOrder); by default they are held.",
     )
     idempotency_key: str | None = strawberry.field(
         default=None,

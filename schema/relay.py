@@ -150,12 +150,34 @@ def connection(
 
 
 def decode_id(global_id: strawberry.ID | str | None, type_name: str, field: Sequence[str]) -> int:
-    """The pk behind an ID argument; any ID that is not ours is simply NOT_FOUND."""
-    pk = ids.decode_int(str(global_id), type_name) if global_id is not None else None
-    if pk is None:
+    """The pk behind an ID argument, for every resolver, the compiled plans and the socket.
+
+    A string that is not an ID of ``type_name`` (a location code where a Location ID is
+    expected, another type's ID, a typo) is INVALID naming the argument: answering an
+    empty list or null would hide the caller's mistake. A well-formed ID whose row the
+    caller cannot see (another tenant's) decodes, and its lookup answers null or
+    NOT_FOUND, so nothing tells the two tenants' IDs apart.
+    """
+    if global_id is None:
         raise NotFound(f"no {type_name} with this ID", list(field))
+    pk = ids.decode_int(str(global_id), type_name)
+    if pk is None:
+        raise invalid_id(global_id, f"a {type_name} ID", field)
     return pk
 
 
-def decode_id_or_none(global_id: strawberry.ID | str, type_name: str) -> int | None:
-    return ids.decode_int(str(global_id), type_name)
+def decode_ids(
+    values: Sequence[strawberry.ID | str] | None, type_name: str, field: str
+) -> list[int] | None:
+    """``decode_id`` for a list argument; an item's error names its index."""
+    if values is None:
+        return None
+    return [decode_id(v, type_name, [field, str(i)]) for i, v in enumerate(values)]
+
+
+def invalid_id(value: object, expected: str, field: Sequence[str]) -> InvalidInput:
+    """INVALID: ``field`` holds ``value``, which is not ``expected``."""
+    shown = str(value)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    path = ".".join(field[:1]) + "".join(f"[{f}]" if f.isdigit() else f".{f}" for f in field[1:])
+    return InvalidInput(f'{path} is not {expected}: "{shown}"', list(field))

@@ -199,6 +199,11 @@ class ReplenishmentSuggestion:
     need: int = strawberry.field(
         description="target − position, rounded up; the suggestion exists because it is above 0."
     )
+    below_supplier_minimum: bool = strawberry.field(
+        description="The purchase alone is worth less than the supplier's minimum order value: "
+        "draftPurchaseOrders holds it until the supplier's accepted purchases for this "
+        "location reach the minimum (or allowBelowMinimum)."
+    )
     explanation: str = strawberry.field(
         description="The whole arithmetic in one line of English, for people."
     )
@@ -247,6 +252,13 @@ class ReplenishmentSuggestion:
                 if s.purchase_quantity
                 else ""
             )
+            + (
+                f"; alone below the supplier's minimum order of {s.supplier_currency} "
+                f"{s.min_order_value}: held when drafting until its accepted purchases here "
+                "reach it"
+                if s.below_supplier_minimum
+                else ""
+            )
         )
         return cls(
             sku=s.sku,
@@ -279,6 +291,7 @@ class ReplenishmentSuggestion:
             accepted_not_ordered=s.accepted_not_ordered,
             position=s.position,
             need=s.need,
+            below_supplier_minimum=s.below_supplier_minimum,
             explanation=explanation,
             location_pk=s.location_id,
             product_pk=s.product_id,

@@ -34,6 +34,11 @@ class ReportJob(Node):
     format: ReportFormat = strawberry.field(description="The file format.")  # type: ignore[valid-type]
     status: str = strawberry.field(description="QUEUED, RUNNING, DONE or FAILED.")
     progress: int = strawberry.field(description="Percent done, 0 to 100.")
+    phase: str = strawberry.field(
+        description="QUEUED, READING, RENDERING, STORING or DONE (jobProgress streams it)."
+    )
+    done: int = strawberry.field(description="Lines rendered so far (RENDERING).")
+    total: int | None = strawberry.field(description="Lines in the report, once read.")
     file_name: str | None = strawberry.field(description="The file's name, once DONE.")
     error: str | None = strawberry.field(description="Why it failed; null unless FAILED.")
     created_by: str = strawberry.field(
@@ -64,6 +69,9 @@ class ReportJob(Node):
             format=DomainFormat(row.format),
             status=row.status,
             progress=row.progress,
+            phase=row.phase,
+            done=row.done,
+            total=row.total,
             file_name=row.file_name,
             error=row.error,
             created_by=row.created_by,

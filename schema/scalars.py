@@ -12,6 +12,9 @@ its extensions, so it is never taken for an unexpected error, masked as
   ``1e400`` and ``1e-1000000`` are refused before anything computes with them
   (both are valid ``decimal.Decimal`` values); NaN and business bounds are left
   to the domain, which answers them with userErrors.
+- ``DateTime`` and ``Date``: ISO 8601; a refusal says what was expected, not what
+  the parser tripped on (``invalid literal for int() with base 10``). A DateTime
+  without its offset parses, and the domain refuses it with a userError.
 - ``String`` and ``ID``: no NUL (PostgreSQL text cannot hold it) and no lone
   surrogate (no UTF-8 encoding exists for it). graphql-core forbids redefining
   its specified scalars, so ``harden_text_scalars`` adds the check to them in
@@ -30,6 +33,7 @@ from typing import Any, NewType
 import strawberry
 from graphql import GraphQLError, GraphQLID, GraphQLScalarType, GraphQLString
 from graphql.language import FloatValueNode, IntValueNode, StringValueNode, ValueNode
+from graphql.pyutils import inspect
 from strawberry.file_uploads import Upload
 from strawberry.scalars import JSON
 from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
@@ -40,6 +44,12 @@ INVALID = "INVALID"
 MAX_BIGINT_CHARS = 20
 MAX_DECIMAL_CHARS = 100
 MAX_DECIMAL_EXPONENT = 40
+MAX_DATETIME_CHARS = 64
+DATETIME_EXPECTED = (
+    "DateTime must be an ISO 8601 date and time with a UTC offset, "
+    "such as 2026-12-07T09:30:00+08:00"
+)
+DATE_EXPECTED = "Date must be an ISO 8601 calendar date, such as 2026-12-07"
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -100,6 +110,39 @@ def _decimal_literal(node: ValueNode, _variables: Any = None) -> decimal.Decimal
     if isinstance(node, IntValueNode | FloatValueNode | StringValueNode):
         return parse_decimal(node.value)
     raise invalid("Decimal must be a number or a numeric string")
+
+
+def parse_datetime(value: object) -> datetime.datetime:
+    """An ISO 8601 date and time; INVALID saying what was expected (never the parser's
+    own words, such as ``invalid literal for int() with base 10``)."""
+    if not isinstance(value, str) or len(value) > MAX_DATETIME_CHARS:
+        raise invalid(f"{DATETIME_EXPECTED}; got {_shown(value)}")
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        # a value without its offset parses; the mutation then refuses it with a userError
+        # naming its field (the domain's rule, as the scalar's description says)
+        return datetime.datetime.fromisoformat(text)
+    except ValueError:
+        raise invalid(f"{DATETIME_EXPECTED}; got {_shown(value)}") from None
+
+
+def parse_date(value: object) -> datetime.date:
+    if not isinstance(value, str) or len(value) > MAX_DATETIME_CHARS:
+        raise invalid(f"{DATE_EXPECTED}; got {_shown(value)}")
+    try:
+        return datetime.date.fromisoformat(value.strip())
+    except ValueError:
+        raise invalid(f"{DATE_EXPECTED}; got {_shown(value)}") from None
+
+
+def _shown(value: object) -> str:
+    """The offending value as GraphQL prints it (a string in double quotes), cut short."""
+    if isinstance(value, str):
+        return '"' + (value if len(value) <= 60 else value[:57] + "...") + '"'
+    shown = inspect(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 def check_text(value: str, kind: str = "String") -> str:
@@ -167,12 +210,14 @@ SCALAR_MAP: dict[object, Any] = {
         "offset. Input needs the offset: without one, the mutation refuses the value with "
         "an INVALID userError naming the field (the server never guesses a time zone).",
         specified_by_url=DATE_TIME_SPEC,
+        parse_value=parse_datetime,
     ),
     datetime.date: dataclasses.replace(
         DateDefinition,
         description='A calendar date, RFC 3339 full-date "YYYY-MM-DD", with no time zone: '
         "a business day in the tenant's time zone (Asia/Hong_Kong unless set otherwise).",
         specified_by_url=RFC3339_DATE,
+        parse_value=parse_date,
     ),
     JSON: dataclasses.replace(
         DEFAULT_SCALAR_REGISTRY[JSON],

@@ -12,6 +12,11 @@ Offering an event never blocks: each subscriber has a bounded queue, and a
 subscriber that falls behind by a whole queue is dropped (its owner tells the
 client to resume from its last sequence). Rendering happens later, in the
 subscriber's sender, once per event per distinct selection (``render.py``).
+
+The same connection listens on ``domain.progress.JOB_CHANNEL``, where a running
+report or import names itself when its row has changed; ``watch_job`` hands out
+an event that is set then (and after every reconnect), so a follower re-reads
+the job's row at once instead of at its next poll.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from sqlalchemy import text
 from auth.caller import Caller
 from auth.permissions import Permission
 from db.session import Database, plain_url
+from domain.progress import JOB_CHANNEL, JobKind, parse_payload
 
 log = logging.getLogger("stockgraph.broker")
 
@@ -130,6 +136,7 @@ class Broker:
         self._tasks: list[asyncio.Task[None]] = []
         self._connected = asyncio.Event()
         self.reconnects = 0
+        self.job_watchers: dict[tuple[int, JobKind, int], set[asyncio.Event]] = {}
 
     # lifecycle -----------------------------------------------------------
     async def start(self) -> None:
@@ -188,6 +195,26 @@ class Broker:
         async with self.db.tenant_transaction(tenant_id) as session:
             value = (await session.execute(_TIP, {"t": tenant_id})).scalar_one_or_none()
         return int(value or 0)
+
+    # jobs -----------------------------------------------------------------------
+    def watch_job(self, tenant_id: int, kind: JobKind, job_id: int) -> asyncio.Event:
+        """An event set whenever the job announces a change (clear it before re-reading)."""
+        event = asyncio.Event()
+        self.job_watchers.setdefault((tenant_id, kind, job_id), set()).add(event)
+        return event
+
+    def unwatch_job(self, tenant_id: int, kind: JobKind, job_id: int, event: asyncio.Event) -> None:
+        key = (tenant_id, kind, job_id)
+        watchers = self.job_watchers.get(key)
+        if watchers is not None:
+            watchers.discard(event)
+            if not watchers:
+                del self.job_watchers[key]
+
+    def _job_notified(self, connection: Any, pid: int, channel: str, payload: str) -> None:
+        key = parse_payload(payload)
+        for event in self.job_watchers.get(key, ()) if key is not None else ():
+            event.set()
 
     # delivery ------------------------------------------------------------------
     def _notified(self, connection: Any, pid: int, channel: str, payload: str) -> None:
@@ -248,7 +275,11 @@ class Broker:
             try:
                 conn.add_termination_listener(lambda _c, done=closed: done.set())
                 await conn.add_listener(CHANNEL, self._notified)
+                await conn.add_listener(JOB_CHANNEL, self._job_notified)
                 delay = 0.1
+                for watchers in self.job_watchers.values():  # re-read whatever changed meanwhile
+                    for event in watchers:
+                        event.set()
                 self._dirty.update(self.feeds)  # catch up on whatever happened meanwhile
                 self._wake.set()
                 self._connected.set()

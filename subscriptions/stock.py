@@ -21,9 +21,9 @@ from auth.caller import Caller
 from auth.permissions import Permission
 from db.models import Product
 from db.session import Database
-from domain import ids
 from domain.stock.records import LevelRecord, MovementRecord
 from schema.live import LowStockEvent, StockChangeEvent
+from schema.relay import decode_ids
 from schema.stock import StockLevel, StockMovement
 from subscriptions.broker import Broker, LiveEvent, Subscriber
 
@@ -59,27 +59,48 @@ def low_stock_root(event: LiveEvent) -> LowStockEvent:
     )
 
 
+class Refused(Exception):
+    """A subscription that cannot start (e.g. NOT_FOUND, FORBIDDEN); ``code`` is stable."""
+
+    def __init__(self, code: str, message: str, **extensions: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extensions = {"code": code, **extensions}
+
+
+# (broker, database, caller, the field's arguments by GraphQL name, declared permissions)
+Source = Callable[
+    [Broker, Database, Caller, dict[str, Any], tuple[Permission, ...]],
+    AsyncIterator[list[LiveEvent]],
+]
+
+
 @dataclass(frozen=True, slots=True)
 class LiveField:
     """What a Subscription field streams: the outbox event type and its root value.
 
     Declared on the field's resolver with ``streams``; who may read it is declared on
-    the field itself (``auth.fields.permissions_of``).
+    the field itself (``auth.fields.permissions_of``). A field whose events are not
+    outbox rows names its own ``source`` of batches (it may raise ``Refused`` before
+    its first batch); it ends when the source does.
     """
 
     event_type: str
     root: Callable[[LiveEvent], Any]
+    source: Source | None = None
 
 
 _LIVE = "__stockgraph_live__"
 R = TypeVar("R", bound=Callable[..., Any])
 
 
-def streams(event_type: str, root: Callable[[LiveEvent], Any]) -> Callable[[R], R]:
+def streams(
+    event_type: str, root: Callable[[LiveEvent], Any], source: Source | None = None
+) -> Callable[[R], R]:
     """Declares on a subscription resolver which events it streams, and as what."""
 
     def declare(resolver: R) -> R:
-        setattr(resolver, _LIVE, LiveField(event_type, root))
+        setattr(resolver, _LIVE, LiveField(event_type, root, source))
         return resolver
 
     return declare
@@ -103,16 +124,15 @@ async def make_subscriber(
     permissions: tuple[Permission, ...],
     on_overflow: Callable[[], None] = lambda: None,
 ) -> Subscriber:
-    """Resolve the filter once: IDs that are not the caller's simply match nothing.
+    """Resolve the filter once: IDs that are not the caller's simply match nothing;
+    a string that is not a Location ID at all is INVALID (``schema.relay.decode_ids``).
 
     ``permissions`` are the ones the subscription field declares; every event is
     checked against them again before it is queued.
     """
     locations = None
     if location_ids is not None:
-        locations = frozenset(
-            pk for gid in location_ids if (pk := ids.decode_int(str(gid), "Location")) is not None
-        )
+        locations = frozenset(decode_ids(location_ids, "Location", "locationIds") or ())
     products = None
     if skus is not None:
         async with db.tenant_transaction(caller.tenant_id) as session:

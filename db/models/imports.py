@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Identity, Index, Integer, String, text
+from sqlalchemy import BigInteger, Boolean, DateTime, Identity, Index, Integer, String, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -43,5 +43,10 @@ class ImportJob(TenantMixin, Base):
     rows_written: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    progress: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    phase: Mapped[str] = mapped_column(String(16), default="QUEUED", server_default="QUEUED")
+    done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    total: Mapped[int | None] = mapped_column(Integer)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = created_at_column()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 MAX_MONEY = Decimal(10) ** 10
@@ -143,3 +144,117 @@ def birthday(value: str) -> str | None:
     except ValueError:
         raise Problem("INVALID_DATE", "a birthday is MM-DD or YYYY-MM-DD") from None
     return checked
+
+
+CURRENCIES = ("HKD", "MOP")
+MAX_LEAD_TIME = 365
+
+
+def currency(value: str) -> str | None:
+    """HKD or MOP (HK$ and MOP$ as written on invoices too); blank: the default."""
+    checked = text(value, 8)
+    if checked is None:
+        return None
+    code = {"HK$": "HKD", "MOP$": "MOP", "港幣": "HKD", "港元": "HKD", "澳門元": "MOP"}.get(
+        checked, checked.upper()
+    )
+    if code not in CURRENCIES:
+        raise Problem("INVALID_CURRENCY", "HKD or MOP")
+    return code
+
+
+def lead_time(value: str) -> int | None:
+    """Whole days from order to delivery, 0 to 365; blank: the default."""
+    if not value.strip():
+        return None
+    days = quantity(value.strip().removesuffix("天").removesuffix("日").strip(), allow_zero=True)
+    if days > MAX_LEAD_TIME:
+        raise Problem("OUT_OF_RANGE", f"must be 0 to {MAX_LEAD_TIME}")
+    return days
+
+
+_WEEKDAYS = {
+    **{str(n): n for n in range(1, 8)},
+    **{name: n for n, name in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), 1)},
+    **{
+        name: n
+        for n, name in enumerate(
+            ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"), 1
+        )
+    },
+    **{name: n for n, name in enumerate(("tues", "weds", "thur", "thurs"), 2)},
+    **{c: n for n, c in enumerate("一二三四五六日", 1)},
+    "天": 7,
+}
+_RANGE = re.compile(r"\s*(?:-|–|~|至|到)\s*")
+_SPLIT = re.compile(r"[\s,，、/;；]+")
+_PREFIX = re.compile(r"^(?:星期|禮拜|礼拜|週|周)")
+
+
+def _weekday(token: str) -> int:
+    day = _WEEKDAYS.get(_PREFIX.sub("", token.strip().casefold()).removesuffix("."))
+    if day is None:
+        raise Problem("INVALID_WEEKDAY", f"{token!r} is not a weekday (Mon–Sun, 1–7, 一–日)")
+    return day
+
+
+def weekdays(value: str) -> tuple[int, ...] | None:
+    """The days a supplier takes orders, as ISO weekdays (1 = Monday), sorted.
+
+    "Mon,Wed,Fri", "1 3 5", "一、三、五", "星期一至星期五", "Mon-Fri" all read; blank: the
+    default (Monday to Friday).
+    """
+    checked = text(value, 100)
+    if checked is None:
+        return None
+    days: set[int] = set()
+    for part in _SPLIT.split(_RANGE.sub("-", checked)):
+        if not part:
+            continue
+        first, dash, last = part.partition("-")
+        if dash:
+            start, end = _weekday(first), _weekday(last)
+            if end < start:
+                raise Problem("INVALID_WEEKDAY", f"{part!r} runs backwards")
+            days.update(range(start, end + 1))
+        elif len(part) > 1 and all(c in "一二三四五六日" for c in part):
+            days.update(_weekday(c) for c in part)  # 一三五
+        else:
+            days.add(_weekday(part))
+    return tuple(sorted(days))
+
+
+def optional_quantity(value: str) -> int | None:
+    """Units, 0 to the limit; blank: none given."""
+    return quantity(value, allow_zero=True) if value.strip() else None
+
+
+_METHODS = {
+    "reorderpoint": "REORDER_POINT",
+    "rop": "REORDER_POINT",
+    "再訂購點": "REORDER_POINT",
+    "minmax": "MIN_MAX",
+    "最低最高": "MIN_MAX",
+    "最低至最高": "MIN_MAX",
+}
+
+
+def rule_method(value: str) -> str | None:
+    """REORDER_POINT (also ROP, 再訂購點) or MIN_MAX (also min/max, 最低最高); blank: default."""
+    checked = text(value, 32)
+    if checked is None:
+        return None
+    method = _METHODS.get(re.sub(r"[\s_\-/]+", "", checked).casefold())
+    if method is None:
+        raise Problem("INVALID_METHOD", "REORDER_POINT or MIN_MAX")
+    return method
+
+
+def bounded_quantity(value: str, limit: int) -> int | None:
+    """A count of at least 1 and at most ``limit`` (pack size, minimum order); blank: 1."""
+    if not value.strip():
+        return None
+    number = quantity(value)
+    if number > limit:
+        raise Problem("OUT_OF_RANGE", f"must be 1 to {limit}")
+    return number

@@ -15,6 +15,7 @@ HEADER_SEARCH_ROWS = 20  # title rows above the header are skipped, up to this m
 class ImportKind(StrEnum):
     PRODUCTS = "PRODUCTS"
     SUPPLIERS = "SUPPLIERS"
+    SUPPLIER_PRODUCTS = "SUPPLIER_PRODUCTS"
     OPENING_STOCK = "OPENING_STOCK"
     REPLENISHMENT_RULES = "REPLENISHMENT_RULES"
     MEMBERS = "MEMBERS"
@@ -44,6 +45,49 @@ COLUMNS: dict[ImportKind, tuple[Column, ...]] = {
         _col("price", False, "retail price", "售價", "零售價"),
         _col("cost", False, "cost price", "unit cost", "成本", "成本價"),
     ),
+    ImportKind.SUPPLIERS: (
+        _col("code", True, "supplier code", "supplier", "供應商編號", "供應商代號", "供應商代碼"),
+        _col("name_zh", True, "name (zh)", "chinese name", "中文名稱", "供應商名稱", "名稱"),
+        _col("name_en", True, "name (en)", "english name", "英文名稱"),
+        _col("currency", False, "貨幣", "幣種", "結算貨幣"),
+        _col(
+            "lead_time_days",
+            False,
+            "lead time",
+            "lead time (days)",
+            "lead time days",
+            "送貨日數",
+            "交貨期",
+            "交貨日數",
+        ),
+        _col("order_days", False, "order days", "ordering days", "訂貨日", "落單日", "訂貨日期"),
+        _col(
+            "min_order_value",
+            False,
+            "minimum order",
+            "minimum order value",
+            "min order value",
+            "最低訂貨額",
+            "最低訂單金額",
+            "起訂金額",
+        ),
+    ),
+    ImportKind.SUPPLIER_PRODUCTS: (
+        _col("supplier", True, "supplier code", "供應商編號", "供應商代號", "供應商"),
+        SKU,
+        _col("unit_cost", True, "cost", "unit cost", "cost price", "單位成本", "成本", "進貨價"),
+        _col("supplier_sku", False, "supplier sku", "supplier item code", "供應商貨號"),
+        _col("pack_size", False, "pack", "pack size", "case size", "每箱數量", "包裝數量"),
+        _col(
+            "min_order_quantity",
+            False,
+            "moq",
+            "minimum order quantity",
+            "min order quantity",
+            "最低訂購量",
+            "起訂量",
+        ),
+    ),
     ImportKind.OPENING_STOCK: (
         LOCATION,
         SKU,
@@ -61,7 +105,29 @@ COLUMNS: dict[ImportKind, tuple[Column, ...]] = {
     ImportKind.REPLENISHMENT_RULES: (
         LOCATION,
         SKU,
-        _col("reorder_point", True, "reorder point", "再訂購點", "安全存量"),
+        _col("reorder_point", True, "reorder point", "再訂購點", "補貨點"),
+        _col("method", False, "rule", "補貨方式", "補貨方法"),
+        _col("min_quantity", False, "min", "min quantity", "minimum", "最低存量", "最少存量"),
+        _col("max_quantity", False, "max", "max quantity", "maximum", "最高存量", "最多存量"),
+        _col("safety_stock", False, "safety stock", "安全存量", "安全庫存"),
+        _col(
+            "review_period_days",
+            False,
+            "review period",
+            "review period (days)",
+            "review days",
+            "檢討週期",
+            "覆核週期",
+        ),
+        _col("supplier", False, "supplier code", "preferred supplier", "供應商", "供應商編號"),
+        _col(
+            "source_location",
+            False,
+            "source location",
+            "transfer from",
+            "調貨來源",
+            "調貨分店",
+        ),
     ),
 }
 

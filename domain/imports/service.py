@@ -11,17 +11,19 @@ with that job and changes nothing.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, text
+from sqlalchemy import Table, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.caller import Caller
 from auth.permissions import Permission
-from db.models import ImportJob, Location, Product
+from db.models import ImportJob, Location, Product, Supplier
 from domain import ids
 from domain.access import require
 from domain.audit.service import AuditEntry
@@ -29,28 +31,29 @@ from domain.errors import InvalidInput
 from domain.imports.columns import Header, ImportKind, find_header
 from domain.imports.source import Opened, SourceError, open_rows
 from domain.imports.validation import Catalogue, RowError, Validator
-from domain.members.service import CreateMember, create_member
-from domain.stock.ledger import Posting, post
-from domain.stock.records import MovementKind
+from domain.imports.writers import write_batch
+from domain.progress import JOB_CHANNEL, JobKind, notify_payload
 
 J = cast(Table, ImportJob.__table__)
 MAX_ERRORS = 1000
 BATCH = 1000
 IMPORT_LOCK = 0x1A90
+WRITE_START = 50  # percent: validating is the first half of a real import, writing the second
 
-Progress = Callable[[int], None]
+PROGRESS_EVERY = 500  # rows between progress reports
 
-_REORDER = text(
-    """
-    INSERT INTO stock_levels (tenant_id, location_id, product_id, reorder_point)
-    SELECT :tenant, r.location_id, r.product_id, r.point
-    FROM unnest(CAST(:locations AS bigint[]), CAST(:products AS bigint[]),
-                CAST(:points AS integer[])) AS r(location_id, product_id, point)
-    ORDER BY r.location_id, r.product_id
-    ON CONFLICT (tenant_id, location_id, product_id)
-    DO UPDATE SET reorder_point = EXCLUDED.reorder_point, updated_at = now()
-    """
-)
+
+class ImportPhase(StrEnum):
+    """QUEUED → VALIDATING (rows checked) → WRITING (rows written of the valid) → DONE."""
+
+    QUEUED = "QUEUED"
+    VALIDATING = "VALIDATING"
+    WRITING = "WRITING"
+    DONE = "DONE"
+
+
+# (phase, rows done, rows in the phase if known, percent of the whole import)
+Progress = Callable[[ImportPhase, int, int | None, int], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +129,13 @@ async def _catalogue(session: AsyncSession, tenant: int) -> Catalogue:
     products = await session.execute(
         select(Product.sku, Product.id).where(Product.tenant_id == tenant)
     )
+    suppliers = await session.execute(
+        select(Supplier.code, Supplier.id).where(Supplier.tenant_id == tenant)
+    )
     return Catalogue(
-        locations={r.code: r.id for r in locations}, products={r.sku: r.id for r in products}
+        locations={r.code: r.id for r in locations},
+        products={r.sku: r.id for r in products},
+        suppliers={r.code: r.id for r in suppliers},
     )
 
 
@@ -137,7 +145,46 @@ def _rows(cmd: RunImport) -> tuple[Opened, Header, Iterator[list[str]]]:
     return opened, header, opened.rows
 
 
-async def _record(
+async def queue_import(session: AsyncSession, caller: Caller, cmd: RunImport) -> ImportOutcome:
+    """Record a job to run later (``run_import`` with its ``job_id``); needs admin.
+
+    A file already written for this kind answers with its earlier job, as ``run_import``
+    does, and nothing is queued.
+    """
+    _allowed(caller, cmd)
+    digest = file_hash(cmd.path)
+    if not cmd.dry_run and (earlier := await _committed(session, caller, cmd, digest)):
+        return ImportOutcome(earlier, replayed=True)
+    return ImportOutcome(await _insert(session, caller, cmd, digest, status="QUEUED"))
+
+
+def _allowed(caller: Caller, cmd: RunImport) -> None:
+    require(caller, Permission.ADMIN, None, ["kind"])
+    if cmd.kind is ImportKind.REPLENISHMENT_RULES:  # as setReplenishmentRules
+        require(caller, Permission.STOCK_WRITE, None, ["kind"])
+    if cmd.kind is ImportKind.SUPPLIER_PRODUCTS:  # as setSupplierProducts
+        require(caller, Permission.COSTS_READ, None, ["kind"])
+        require(caller, Permission.STOCK_WRITE, None, ["kind"])
+    if cmd.kind is ImportKind.MEMBERS and cmd.master is None:
+        raise InvalidInput("member imports need the personal-data key", ["kind"])
+
+
+async def _committed(
+    session: AsyncSession, caller: Caller, cmd: RunImport, digest: str
+) -> Any | None:
+    return (
+        await session.execute(
+            select(J).where(
+                J.c.tenant_id == caller.tenant_id,
+                J.c.kind == cmd.kind.value,
+                J.c.file_hash == digest,
+                J.c.status == "COMMITTED",
+            )
+        )
+    ).first()
+
+
+async def _insert(
     session: AsyncSession, caller: Caller, cmd: RunImport, digest: str, **values: Any
 ) -> Any:
     return (
@@ -158,38 +205,95 @@ async def _record(
     ).one()
 
 
+async def _record(
+    session: AsyncSession,
+    caller: Caller,
+    cmd: RunImport,
+    digest: str,
+    job_id: int | None,
+    **values: Any,
+) -> Any:
+    """The finished job: a new row, or the queued one (``job_id``) brought up to date.
+
+    A queued job's followers are woken by a NOTIFY sent in this transaction, so
+    they hear of the final state exactly when it commits.
+    """
+    finished = {"phase": ImportPhase.DONE.value, "progress": 100, "finished_at": datetime.now(UTC)}
+    if job_id is None:
+        return await _insert(session, caller, cmd, digest, **finished, **values)
+    row = (
+        await session.execute(
+            update(J)
+            .where(J.c.tenant_id == caller.tenant_id, J.c.id == job_id)
+            .values(**finished, **values)
+            .returning(*J.c)
+        )
+    ).one()
+    await session.execute(
+        text("SELECT pg_notify(:channel, :payload)"),
+        {
+            "channel": JOB_CHANNEL,
+            "payload": notify_payload(caller.tenant_id, JobKind.IMPORT, job_id),
+        },
+    )
+    return row
+
+
+async def _nothing(phase: ImportPhase, done: int, total: int | None, percent: int) -> None:
+    return None
+
+
 async def run_import(
-    session: AsyncSession, caller: Caller, cmd: RunImport, progress: Progress | None = None
+    session: AsyncSession,
+    caller: Caller,
+    cmd: RunImport,
+    progress: Progress = _nothing,
+    job_id: int | None = None,
 ) -> ImportOutcome:
-    """Check (and unless a dry run, write) one file; needs admin."""
-    require(caller, Permission.ADMIN, None, ["kind"])
-    if cmd.kind is ImportKind.MEMBERS and cmd.master is None:
-        raise InvalidInput("member imports need the personal-data key", ["kind"])
-    if cmd.kind is ImportKind.SUPPLIERS:
-        raise InvalidInput(f"{cmd.kind.value} imports are not available yet", ["kind"])
+    """Check (and unless a dry run, write) one file; needs admin.
+
+    ``progress`` hears of each phase and, every ``PROGRESS_EVERY`` rows, how far it
+    got. With ``job_id`` (from ``queue_import``) that job is brought up to date
+    instead of a new one being recorded.
+    """
+    _allowed(caller, cmd)
     digest = file_hash(cmd.path)
     if not cmd.dry_run:
         await session.execute(
             text("SELECT pg_advisory_xact_lock(:k, hashtext(:h))"), {"k": IMPORT_LOCK, "h": digest}
         )
-        earlier = (
-            await session.execute(
-                select(J).where(
-                    J.c.tenant_id == caller.tenant_id,
-                    J.c.kind == cmd.kind.value,
-                    J.c.file_hash == digest,
-                    J.c.status == "COMMITTED",
-                )
-            )
-        ).first()
-        if earlier is not None:
+        earlier = await _committed(session, caller, cmd, digest)
+        if earlier is not None and job_id is None:
             return ImportOutcome(earlier, replayed=True)
+        if earlier is not None:  # written by another job while this one waited
+            problem = {
+                "row": None,
+                "column": None,
+                "code": "ALREADY_IMPORTED",
+                "value": None,
+                "message": "this file was written by import job "
+                + ids.encode("ImportJob", earlier.id),
+            }
+            row = await _record(
+                session,
+                caller,
+                cmd,
+                digest,
+                job_id,
+                status="REFUSED",
+                error_count=1,
+                errors=[problem],
+            )
+            return ImportOutcome(row)
     catalogue = await _catalogue(session, caller.tenant_id)
+    # a dry run is all validation; otherwise validation is the first half
+    checked_until = 99 if cmd.dry_run else WRITE_START
     try:
         opened, header, rows = _rows(cmd)
         errors: list[RowError] = []
         error_count = total = valid = 0
         validator = Validator(cmd.kind, header, catalogue)
+        await progress(ImportPhase.VALIDATING, 0, None, 1)
         for number, cells in enumerate(rows, start=header.row + 1):
             values, problems = validator.check(number, cells)
             if values is None and not problems:
@@ -200,14 +304,18 @@ async def run_import(
                 errors.extend(problems[: max(0, MAX_ERRORS - len(errors))])
             else:
                 valid += 1
-            if progress is not None and total % 1000 == 0:
-                progress(total)
+            if total % PROGRESS_EVERY == 0:
+                share = opened.gauge.fraction() or 0.0
+                await progress(
+                    ImportPhase.VALIDATING, total, None, 1 + int(share * (checked_until - 1))
+                )
     except SourceError as error:
         row = await _record(
             session,
             caller,
             cmd,
             digest,
+            job_id,
             status="FAILED",
             error_count=1,
             errors=[
@@ -230,15 +338,32 @@ async def run_import(
         "error_count": error_count,
         "errors": [e.to_json() for e in errors],
     }
+    finished = {"done": total, "total": total}
     if cmd.dry_run:
         return ImportOutcome(
-            await _record(session, caller, cmd, digest, status="VALIDATED", **base)
+            await _record(
+                session, caller, cmd, digest, job_id, status="VALIDATED", **finished, **base
+            )
         )
     if error_count and not cmd.valid_only:
-        return ImportOutcome(await _record(session, caller, cmd, digest, status="REFUSED", **base))
-    written = await _write(session, caller, cmd, catalogue, progress)
+        return ImportOutcome(
+            await _record(
+                session, caller, cmd, digest, job_id, status="REFUSED", **finished, **base
+            )
+        )
+    await progress(ImportPhase.WRITING, 0, valid, WRITE_START)
+    written = await _write(session, caller, cmd, catalogue, progress, valid)
     row = await _record(
-        session, caller, cmd, digest, status="COMMITTED", rows_written=written, **base
+        session,
+        caller,
+        cmd,
+        digest,
+        job_id,
+        status="COMMITTED",
+        rows_written=written,
+        done=written,
+        total=valid,
+        **base,
     )
     return ImportOutcome(row)
 
@@ -248,12 +373,15 @@ async def _write(
     caller: Caller,
     cmd: RunImport,
     catalogue: Catalogue,
-    progress: Progress | None,
+    progress: Progress,
+    valid: int,
 ) -> int:
     """The second pass: the valid rows again, written in batches."""
     _, header, rows = _rows(cmd)
     validator = Validator(
-        cmd.kind, header, Catalogue(dict(catalogue.locations), dict(catalogue.products))
+        cmd.kind,
+        header,
+        Catalogue(dict(catalogue.locations), dict(catalogue.products), dict(catalogue.suppliers)),
     )
     batch: list[dict[str, Any]] = []
     written = 0
@@ -263,76 +391,10 @@ async def _write(
             continue
         batch.append(values)
         if len(batch) >= BATCH:
-            written += await _flush(session, caller, cmd, catalogue, batch)
+            written += await write_batch(session, caller, cmd.kind, cmd.master, catalogue, batch)
             batch = []
-            if progress is not None:
-                progress(written)
+            percent = WRITE_START + (99 - WRITE_START) * written // max(valid, 1)
+            await progress(ImportPhase.WRITING, written, valid, percent)
     if batch:
-        written += await _flush(session, caller, cmd, catalogue, batch)
+        written += await write_batch(session, caller, cmd.kind, cmd.master, catalogue, batch)
     return written
-
-
-async def _flush(
-    session: AsyncSession,
-    caller: Caller,
-    cmd: RunImport,
-    catalogue: Catalogue,
-    batch: list[dict[str, Any]],
-) -> int:
-    tenant = caller.tenant_id
-    kind = cmd.kind
-    if kind is ImportKind.PRODUCTS:
-        await session.execute(
-            insert(Product),
-            [
-                {
-                    "tenant_id": tenant,
-                    "sku": v["sku"],
-                    "barcode": v["barcode"],
-                    "name_zh": v["name_zh"],
-                    "name_en": v["name_en"],
-                    "category": v["category"],
-                    "retail_price": v["price"],
-                    "cost_price": v["cost"],
-                }
-                for v in batch
-            ],
-        )
-    elif kind is ImportKind.OPENING_STOCK:
-        postings = [
-            Posting(
-                location_id=catalogue.locations[v["location"]],
-                product_id=catalogue.products[v["sku"]],
-                kind=MovementKind.OPENING,
-                delta=v["quantity"],
-                reason="OPENING",
-                reference="import",
-                unit_cost=v["unit_cost"],
-            )
-            for v in batch
-        ]
-        await post(session, caller, postings)
-    elif kind is ImportKind.MEMBERS:
-        assert cmd.master is not None
-        for v in batch:  # one at a time: each member gets keys and a blind phone index
-            home = v["home_location"]
-            member = CreateMember(
-                name=v["name"],
-                phone=v["phone"],
-                email=v["email"],
-                birthday=v["birthday"],
-                home_location_id=catalogue.locations[home] if home is not None else None,
-                tier=v["tier"],
-            )
-            await create_member(session, caller, cmd.master, member)
-    elif kind is ImportKind.REPLENISHMENT_RULES:
-        await session.execute(
-            _REORDER,
-            {
-                "tenant": tenant,
-                "locations": [catalogue.locations[v["location"]] for v in batch],
-                "products": [catalogue.products[v["sku"]] for v in batch],
-                "points": [v["reorder_point"] for v in batch],
-            },
-        )
-    return len(batch)

@@ -18,10 +18,10 @@ import csv
 import io
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 MAX_COLUMNS = 200
 MAX_CELL = 2000
@@ -80,12 +80,31 @@ def _python_codec(encoding: str) -> str:
     return "cp950" if encoding == "big5" else encoding
 
 
-def csv_rows(path: Path, encoding: str) -> Iterator[list[str]]:
+class Gauge:
+    """How far through its file a row iterator is, as a fraction (None: cannot tell)."""
+
+    def __init__(self, size: int = 0) -> None:
+        self.size = size
+        self.file: BinaryIO | None = None
+        self.rows = 0
+        self.of_rows: int | None = None
+
+    def fraction(self) -> float | None:
+        if self.file is not None and self.size and not self.file.closed:
+            return min(1.0, self.file.tell() / self.size)
+        if self.of_rows:
+            return min(1.0, self.rows / self.of_rows)
+        return None
+
+
+def csv_rows(path: Path, encoding: str, gauge: Gauge | None = None) -> Iterator[list[str]]:
     """The CSV's rows as lists of strings; too many columns or a bad byte is a SourceError."""
     if encoding not in ENCODINGS:
         raise SourceError("ENCODING", f"unknown encoding {encoding!r}")
     csv.field_size_limit(MAX_CELL * 4)
     with path.open("rb") as raw:
+        if gauge is not None:
+            gauge.file = raw
         text = io.TextIOWrapper(raw, encoding=_python_codec(encoding), newline="", errors="strict")
         reader = csv.reader(text)
         try:
@@ -136,20 +155,30 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def xlsx_rows(path: Path, sheet: str | None = None) -> Iterator[list[str]]:
+def xlsx_rows(
+    path: Path, sheet: str | None = None, gauge: Gauge | None = None
+) -> Iterator[list[str]]:
     """The first (or the named) sheet's rows as strings; formulas come back as their text."""
     import openpyxl  # imported here: only XLSX imports need it
 
     check_xlsx(path)
+    # opened as a file: openpyxl refuses a path whose name does not end in .xlsx, and an
+    # upload is saved under a name of our own
+    handle = path.open("rb")
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        book = openpyxl.load_workbook(handle, read_only=True, data_only=False)
     except Exception as error:  # openpyxl raises many kinds on a damaged file
+        handle.close()
         raise SourceError("MALFORMED", f"the workbook cannot be read: {error}") from error
     try:
         if sheet is not None and sheet not in book.sheetnames:
             raise SourceError("SHEET", f"no sheet named {sheet!r}")
         ws = book[sheet] if sheet is not None else book.worksheets[0]
+        if gauge is not None:
+            gauge.of_rows = ws.max_row  # from the sheet's dimension, when it has one
         for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            if gauge is not None:
+                gauge.rows = number
             row = [_cell(v) for v in values]
             while row and row[-1] == "":
                 row.pop()
@@ -161,6 +190,7 @@ def xlsx_rows(path: Path, sheet: str | None = None) -> Iterator[list[str]]:
             yield row
     finally:
         book.close()
+        handle.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,13 +200,15 @@ class Opened:
     format: str
     encoding: str | None
     rows: Iterator[list[str]]
+    gauge: Gauge = field(default_factory=Gauge)
 
 
 def open_rows(path: Path, *, encoding: str | None = None, sheet: str | None = None) -> Opened:
     """Rows of a CSV or XLSX file, told apart by content (XLSX is a ZIP archive)."""
     with path.open("rb") as f:
         magic = f.read(4)
+    gauge = Gauge(path.stat().st_size)
     if magic == b"PK\x03\x04":
-        return Opened("XLSX", None, xlsx_rows(path, sheet))
+        return Opened("XLSX", None, xlsx_rows(path, sheet, gauge), gauge)
     chosen = encoding or detect_encoding(path)
-    return Opened("CSV", chosen, csv_rows(path, chosen))
+    return Opened("CSV", chosen, csv_rows(path, chosen, gauge), gauge)

@@ -40,6 +40,7 @@ class Catalogue:
 
     locations: dict[str, int] = field(default_factory=dict)
     products: dict[str, int] = field(default_factory=dict)
+    suppliers: dict[str, int] = field(default_factory=dict)
 
 
 Parse = Callable[[str], Any]
@@ -62,6 +63,33 @@ PARSERS: dict[str, Parse] = {
     "birthday": checks.birthday,
     "home_location": lambda v: checks.text(v, 64),
     "tier": lambda v: checks.text(v, 32),
+    "code": checks.code,
+    "currency": checks.currency,
+    "lead_time_days": checks.lead_time,
+    "order_days": checks.weekdays,
+    "min_order_value": lambda v: checks.money(v, places=2),
+    "method": checks.rule_method,
+    "supplier_sku": lambda v: checks.text(v, 64),
+    "pack_size": lambda v: checks.bounded_quantity(v, 100_000),
+    "min_order_quantity": lambda v: checks.bounded_quantity(v, 1_000_000),
+    "min_quantity": checks.optional_quantity,
+    "max_quantity": checks.optional_quantity,
+    "safety_stock": checks.optional_quantity,
+    "review_period_days": checks.lead_time,
+    "supplier": lambda v: checks.code(v) if v.strip() else None,
+    "source_location": lambda v: checks.code(v) if v.strip() else None,
+}
+
+# where a kind's column is narrower than the shared parser allows
+KIND_PARSERS: dict[ImportKind, dict[str, Parse]] = {
+    ImportKind.SUPPLIERS: {
+        "name_zh": lambda v: checks.text(v, 200, required=True),
+        "name_en": lambda v: checks.text(v, 200, required=True),
+    },
+    ImportKind.SUPPLIER_PRODUCTS: {
+        "supplier": checks.code,
+        "unit_cost": lambda v: checks.money(v, required=True),
+    },
 }
 
 
@@ -73,6 +101,7 @@ class Validator:
         self.header = header
         self.catalogue = catalogue
         self.columns = COLUMNS[kind]
+        self.parsers = {**PARSERS, **KIND_PARSERS.get(kind, {})}
         self.seen: dict[Any, int] = {}
 
     def _title(self, key: str) -> str:
@@ -90,7 +119,7 @@ class Validator:
             cell = cells[index] if index is not None and index < len(cells) else ""
             raw[column.key] = cell
             try:
-                values[column.key] = PARSERS[column.key](cell)
+                values[column.key] = self.parsers[column.key](cell)
             except Problem as problem:
                 errors.append(self._error(number, column.key, cell, problem))
         if not errors:
@@ -119,11 +148,54 @@ class Validator:
                 self.seen[("phone", phone)] = number
         return errors
 
+    def _relate_supplier(
+        self, number: int, values: dict[str, Any], raw: dict[str, str]
+    ) -> list[RowError]:
+        code = values["code"]
+        if code in self.catalogue.suppliers:
+            problem = Problem("ALREADY_EXISTS", "a supplier with this code exists")
+            return [self._error(number, "code", raw["code"], problem)]
+        first = self.seen.get(("supplier", code))
+        if first is not None:
+            problem = Problem("DUPLICATE_IN_FILE", f"already on row {first}")
+            return [self._error(number, "code", raw["code"], problem)]
+        self.seen[("supplier", code)] = number
+        return []
+
+    def _relate_rule(
+        self, number: int, values: dict[str, Any], raw: dict[str, str]
+    ) -> list[RowError]:
+        """A rule's own consistency, and the supplier or location it names."""
+        errors: list[RowError] = []
+
+        def problem(key: str, code: str, message: str) -> None:
+            errors.append(self._error(number, key, raw[key], Problem(code, message)))
+
+        supplier, source = values["supplier"], values["source_location"]
+        if supplier is not None and supplier not in self.catalogue.suppliers:
+            problem("supplier", "UNKNOWN_SUPPLIER", "no such supplier")
+        if source is not None and source not in self.catalogue.locations:
+            problem("source_location", "UNKNOWN_LOCATION", "no such location")
+        if supplier is not None and source is not None:
+            problem("source_location", "INVALID", "a rule has one preferred source")
+        if source is not None and source == values["location"]:
+            problem("source_location", "INVALID", "a location does not replenish itself")
+        low, high = values["min_quantity"], values["max_quantity"]
+        if values["method"] == "MIN_MAX":
+            for key, given in (("min_quantity", low), ("max_quantity", high)):
+                if given is None:
+                    problem(key, "REQUIRED", "MIN_MAX needs a minimum and a maximum")
+        if low is not None and high is not None and low > high:
+            problem("min_quantity", "OUT_OF_RANGE", "the minimum is above the maximum")
+        return errors
+
     def _relate(self, number: int, values: dict[str, Any], raw: dict[str, str]) -> list[RowError]:
         """Checks against the catalogue and the rows before this one."""
         errors: list[RowError] = []
         if self.kind is ImportKind.MEMBERS:
             return self._relate_member(number, values, raw)
+        if self.kind is ImportKind.SUPPLIERS:
+            return self._relate_supplier(number, values, raw)
         sku = values["sku"]
         if self.kind is ImportKind.PRODUCTS:
             key: Any = sku
@@ -131,6 +203,14 @@ class Validator:
                 errors.append(
                     self._error(number, "sku", raw["sku"], Problem("ALREADY_EXISTS", "SKU exists"))
                 )
+        elif self.kind is ImportKind.SUPPLIER_PRODUCTS:
+            if values["supplier"] not in self.catalogue.suppliers:
+                problem = Problem("UNKNOWN_SUPPLIER", "no such supplier")
+                errors.append(self._error(number, "supplier", raw["supplier"], problem))
+            if sku not in self.catalogue.products:
+                problem = Problem("UNKNOWN_SKU", "no such product")
+                errors.append(self._error(number, "sku", raw["sku"], problem))
+            key = (values["supplier"], sku)
         else:
             location = values["location"]
             if location not in self.catalogue.locations:
@@ -149,6 +229,8 @@ class Validator:
                     )
                 )
             key = (location, sku)
+            if self.kind is ImportKind.REPLENISHMENT_RULES:
+                errors.extend(self._relate_rule(number, values, raw))
         first = self.seen.get(key)
         if first is not None:
             errors.append(

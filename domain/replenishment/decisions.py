@@ -6,12 +6,21 @@ part through the transfers service (REQUESTED: the approval policies apply),
 and records the purchase part as accepted; ``draft_purchase_orders`` turns the
 accepted purchases of some locations into one DRAFT per supplier and location.
 Until then, accepted purchases count as on the way in later suggestions.
+
+A supplier's minimum order value is enforced there: an order that would come to
+less (quantity × unit cost over its lines) is not drafted but *held* — its
+accepted purchases stay pending, still counted as on the way, so the next
+accepted suggestions for that supplier and location add to the same order — and
+the answer says which orders were held and by how much they fall short. A buyer
+who needs the goods anyway drafts with ``allow_below_minimum``; that order then
+says it is below the minimum (``PurchaseOrder.belowMinimumOrder``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, cast
 
@@ -20,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.caller import Caller
 from auth.permissions import Permission
-from db.models import ReplenishmentDecision
+from db.models import ReplenishmentDecision, Supplier
 from domain.access import require
 from domain.catalog.lookup import location_row, products_by_sku
 from domain.errors import InvalidInput, NotFound
@@ -222,10 +231,76 @@ _PENDING = text(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class HeldOrder:
+    """An order not drafted: it comes to less than the supplier's minimum order value."""
+
+    location_id: int
+    supplier_id: int
+    supplier_code: str
+    currency: str
+    order_value: Decimal
+    min_order_value: Decimal
+    lines: int
+    units: int
+
+    @property
+    def shortfall(self) -> Decimal:
+        return self.min_order_value - self.order_value
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "location_id": self.location_id,
+            "supplier_id": self.supplier_id,
+            "supplier_code": self.supplier_code,
+            "currency": self.currency,
+            "order_value": str(self.order_value),
+            "min_order_value": str(self.min_order_value),
+            "lines": self.lines,
+            "units": self.units,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> HeldOrder:
+        return cls(
+            **{
+                **data,
+                "order_value": Decimal(data["order_value"]),
+                "min_order_value": Decimal(data["min_order_value"]),
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Drafts:
+    """What ``draft_purchase_orders`` did: the orders drafted and the orders held."""
+
+    orders: list[PurchaseOrderOutcome] = field(default_factory=list)
+    held: list[HeldOrder] = field(default_factory=list)
+
+
+async def _minimums(
+    session: AsyncSession, caller: Caller, supplier_ids: set[int]
+) -> dict[int, Any]:
+    rows = await session.execute(
+        select(Supplier.id, Supplier.code, Supplier.currency, Supplier.min_order_value).where(
+            Supplier.tenant_id == caller.tenant_id, Supplier.id.in_(supplier_ids)
+        )
+    )
+    return {r.id: r for r in rows}
+
+
 async def draft_purchase_orders(
-    session: AsyncSession, caller: Caller, location_ids: tuple[int, ...]
-) -> list[PurchaseOrderOutcome]:
-    """One DRAFT per supplier and location from the accepted purchases not yet ordered."""
+    session: AsyncSession,
+    caller: Caller,
+    location_ids: tuple[int, ...],
+    allow_below_minimum: bool = False,
+) -> Drafts:
+    """One DRAFT per supplier and location from the accepted purchases not yet ordered.
+
+    An order worth less than its supplier's minimum order value is held (not drafted,
+    its purchases left pending) unless ``allow_below_minimum``.
+    """
     if not 0 < len(location_ids) <= 250:
         raise InvalidInput("1 to 250 locations", ["locationIds"])
     for loc in location_ids:
@@ -246,8 +321,25 @@ async def draft_purchase_orders(
             "supplier_sku": r.supplier_sku,
         }
         ids[key].append(r.id)
-    out = []
+    out = Drafts()
+    minimums = await _minimums(session, caller, {supplier for _, supplier in groups})
     for (location_id, supplier_id), lines in sorted(groups.items()):
+        supplier = minimums[supplier_id]
+        value = sum((v["quantity"] * v["unit_cost"] for v in lines.values()), Decimal(0))
+        if value < supplier.min_order_value and not allow_below_minimum:
+            out.held.append(
+                HeldOrder(
+                    location_id=location_id,
+                    supplier_id=supplier_id,
+                    supplier_code=supplier.code,
+                    currency=supplier.currency,
+                    order_value=value.quantize(Decimal("0.01")),
+                    min_order_value=supplier.min_order_value,
+                    lines=len(lines),
+                    units=sum(v["quantity"] for v in lines.values()),
+                )
+            )
+            continue
         outcome = await purchasing.create_draft(
             session,
             caller,
@@ -268,7 +360,7 @@ async def draft_purchase_orders(
             )
             .values(purchase_order_id=outcome.order.id)
         )
-        out.append(outcome)
+        out.orders.append(outcome)
     return out
 
 

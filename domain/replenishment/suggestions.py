@@ -84,6 +84,8 @@ class Suggestion:
     min_order_quantity: int = 1
     unit_cost: Decimal | None = None
     order_wait_days: int = 0
+    min_order_value: Decimal | None = None  # the chosen supplier's, for a whole order
+    supplier_currency: str | None = None
 
     @property
     def cover_days(self) -> int:
@@ -123,6 +125,17 @@ class Suggestion:
     @property
     def quantity(self) -> int:
         return self.transfer_quantity + self.purchase_quantity
+
+    @property
+    def below_supplier_minimum(self) -> bool:
+        """The purchase alone is worth less than the supplier's minimum order value.
+
+        Drafting then holds it until more is accepted for that supplier here
+        (``decisions.draft_purchase_orders``).
+        """
+        if not self.purchase_quantity or self.unit_cost is None or not self.min_order_value:
+            return False
+        return self.purchase_quantity * self.unit_cost < self.min_order_value
 
 
 def order_wait(today: date, order_days: Sequence[int] | None) -> int:
@@ -201,7 +214,7 @@ _DECISIONS = text(
 _SUPPLY = text(
     """
     SELECT sp.product_id, sp.supplier_id, sp.unit_cost, sp.pack_size, sp.min_order_quantity,
-           s.lead_time_days, s.order_days
+           s.lead_time_days, s.order_days, s.min_order_value, s.currency
     FROM supplier_products sp
     JOIN suppliers s ON s.tenant_id = sp.tenant_id AND s.id = sp.supplier_id
     WHERE sp.tenant_id = :tenant AND s.active AND sp.product_id = ANY(CAST(:products AS bigint[]))
@@ -382,6 +395,8 @@ async def suggest(
             s.pack_size = chosen.pack_size
             s.min_order_quantity = chosen.min_order_quantity
             s.unit_cost = chosen.unit_cost
+            s.min_order_value = chosen.min_order_value
+            s.supplier_currency = chosen.currency
             s.purchase_quantity = round_purchase(need, chosen.pack_size, chosen.min_order_quantity)
         elif need > 0:
             s.purchase_needed = need

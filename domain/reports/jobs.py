@@ -2,7 +2,8 @@
 
 ``request_report`` records the job (QUEUED) in the caller's transaction;
 ``build`` runs after that commits, in short transactions of its own so that
-``reportJob`` and ``jobProgress`` see its progress. The finished file is kept
+``reportJob`` and ``jobProgress`` see its progress (``domain.progress``: phase,
+lines rendered of the total, percent) from any process. The finished file is kept
 on the job. A download URL names the tenant, the job and an expiry, signed
 with HMAC-SHA256 by a secret kept on the job row (never handed out): it is
 short-lived (``URL_TTL``), and the route refuses it for any other tenant or
@@ -12,16 +13,18 @@ again starts a new one.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, text, update
+from sqlalchemy import Table, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.caller import Caller
@@ -33,7 +36,8 @@ from domain.access import require
 from domain.audit.service import AuditEntry
 from domain.catalog.lookup import location_row
 from domain.errors import InvalidInput
-from domain.reports import pdf, stocktakes, xlsx
+from domain.progress import JobKind, Tracker, percent_of
+from domain.reports import movements, pdf, stocktakes, xlsx
 from domain.reports.movements import MAX_DAYS, MovementReportQuery, movement_report
 
 R = cast(Table, ReportJob.__table__)
@@ -113,18 +117,40 @@ async def request_report(
     return ReportRequested(row)
 
 
-async def _set(db: Database, tenant_id: int, job_id: int, **values: Any) -> None:
-    async with db.tenant_transaction(tenant_id) as session:
-        await session.execute(
-            update(R).where(R.c.tenant_id == tenant_id, R.c.id == job_id).values(**values)
-        )
+class ReportPhase(StrEnum):
+    """QUEUED → READING (locations read of total) → RENDERING (lines done of total) →
+    STORING → DONE."""
+
+    QUEUED = "QUEUED"
+    READING = "READING"
+    RENDERING = "RENDERING"
+    STORING = "STORING"
+    DONE = "DONE"
 
 
-async def build(db: Database, caller: Caller, job_id: int) -> None:
-    """Build the job's file, recording progress; a failure is recorded, never raised."""
+READ_START, RENDER_START, RENDER_END = 5, 20, 95  # percent: rendering takes the time
+
+
+class _Lines:
+    """Lines rendered so far; bumped by the render thread, read by the job's task."""
+
+    def __init__(self) -> None:
+        self.done = 0
+
+    def tick(self) -> None:
+        self.done += 1
+
+
+async def build(db: Database, caller: Caller, job_id: int, tick_interval: float = 0.25) -> None:
+    """Build the job's file, recording progress as it goes; a failure is recorded, never raised.
+
+    The file is rendered in a worker thread (openpyxl and fpdf2 are synchronous) while
+    this task records how many lines are done every ``tick_interval`` seconds.
+    """
     tenant = caller.tenant_id
+    track = Tracker(db, R, JobKind.REPORT, tenant, job_id)
     try:
-        await _set(db, tenant, job_id, status="RUNNING", progress=10)
+        await track.update(ReportPhase.READING, 0, None, READ_START, force=True, status="RUNNING")
         async with db.tenant_transaction(tenant) as session:
             job = (
                 await session.execute(select(R).where(R.c.tenant_id == tenant, R.c.id == job_id))
@@ -138,48 +164,96 @@ async def build(db: Database, caller: Caller, job_id: int) -> None:
                 else None,
             )
             kind = ReportKind(job.kind)
+            name, currency = (
+                await session.execute(
+                    select(Tenant.name, Tenant.currency).where(Tenant.tenant_id == tenant)
+                )
+            ).one()
             if kind is ReportKind.STOCK_MOVEMENT:
-                report: Any = await movement_report(session, caller, query)
+                parts = await movements.sections(session, caller, query)
             else:
-                report = await stocktakes.stocktake_record(
+                report: Any = await stocktakes.stocktake_record(
                     session, caller, query.start, query.end, query.location_ids
                 )
-            name = (
-                await session.execute(select(Tenant.name).where(Tenant.tenant_id == tenant))
-            ).scalar_one()
-        await _set(db, tenant, job_id, progress=60)
+        if kind is ReportKind.STOCK_MOVEMENT:
+            report = await _read_by_location(db, caller, query, parts, currency, track)
         fmt = ReportFormat(job.format)
-        content = _render(kind, fmt, report, name)
+        total = len(report.lines)
+        lines = _Lines()
+        await track.update(ReportPhase.RENDERING, 0, total, RENDER_START, force=True)
+        rendering = asyncio.ensure_future(
+            asyncio.to_thread(_render, kind, fmt, report, name, lines.tick)
+        )
+        while not rendering.done():
+            await asyncio.wait({rendering}, timeout=tick_interval)
+            percent = percent_of(RENDER_START, RENDER_END, lines.done, total)
+            await track.progress(ReportPhase.RENDERING, lines.done, total, percent)
+        content = rendering.result()
+        await track.update(ReportPhase.STORING, total, total, RENDER_END + 2, force=True)
         stem = "stock-movements" if kind is ReportKind.STOCK_MOVEMENT else "stocktake-record"
         file_name = f"{stem}-{query.start.isoformat()}-{query.end.isoformat()}.{fmt.lower()}"
-        await _set(
-            db,
-            tenant,
-            job_id,
+        await track.update(
+            ReportPhase.DONE,
+            total,
+            total,
+            100,
+            force=True,
             status="DONE",
-            progress=100,
             content=content,
             content_type=CONTENT_TYPES[fmt],
             file_name=file_name,
             finished_at=datetime.now(UTC),
         )
     except Exception as error:  # recorded on the job for the caller to see
-        await _set(
-            db,
-            tenant,
-            job_id,
+        await track.update(
+            ReportPhase.DONE,
+            0,
+            None,
+            100,
+            force=True,
             status="FAILED",
             error=f"{type(error).__name__}: {error}"[:1000],
             finished_at=datetime.now(UTC),
         )
 
 
-def _render(kind: ReportKind, fmt: ReportFormat, report: Any, tenant_name: str) -> bytes:
+async def _read_by_location(
+    db: Database,
+    caller: Caller,
+    query: MovementReportQuery,
+    parts: movements.Sections,
+    currency: str,
+    track: Tracker,
+) -> movements.MovementReport:
+    """The report read one location (section) at a time, recording sections done.
+
+    Each part is its own short transaction at the same cut of the ledger, so the
+    connection is free between them and the whole is the report of one instant.
+    """
+    read = []
+    count = len(parts.location_ids)
+    for index in range(count):
+        async with db.tenant_transaction(caller.tenant_id) as session:
+            read.append(await movement_report(session, caller, parts.part(query, index)))
+        percent = percent_of(READ_START, RENDER_START, index + 1, count)
+        await track.progress(ReportPhase.READING, index + 1, count, percent)
+    return movements.joined(query, currency, read)
+
+
+def _render(
+    kind: ReportKind,
+    fmt: ReportFormat,
+    report: Any,
+    tenant_name: str,
+    tick: Callable[[], object],
+) -> bytes:
     if kind is ReportKind.STOCK_MOVEMENT:
-        return xlsx.render(report) if fmt is ReportFormat.XLSX else pdf.render(report, tenant_name)
+        if fmt is ReportFormat.XLSX:
+            return xlsx.render(report, tick)
+        return pdf.render(report, tenant_name, tick)
     if fmt is ReportFormat.XLSX:
-        return stocktakes.render_xlsx(report)
-    return stocktakes.render_pdf(report, tenant_name)
+        return stocktakes.render_xlsx(report, tick)
+    return stocktakes.render_pdf(report, tenant_name, tick)
 
 
 def signature(secret: str, tenant_id: int, job_id: int, expires: int) -> str:

@@ -50,6 +50,7 @@ _QUERY = text(
       WHERE m.tenant_id = :tenant
         AND (CAST(:locations AS bigint[]) IS NULL
              OR m.location_id = ANY(CAST(:locations AS bigint[])))
+        AND (CAST(:upto AS bigint) IS NULL OR m.sequence <= CAST(:upto AS bigint))
     )
     SELECT l.code AS location, l.name_zh AS location_zh, l.name_en AS location_en,
            p.sku, p.name_zh, p.name_en, COALESCE(p.category, '') AS category,
@@ -71,6 +72,7 @@ class MovementReportQuery:
     start: date
     end: date
     location_ids: tuple[int, ...] | None = None  # None: every location
+    upto: int | None = None  # only movements up to this sequence (a cut of the ledger)
 
 
 @dataclass
@@ -178,6 +180,7 @@ async def movement_report(
             "start": query.start,
             "end": query.end,
             "locations": list(query.location_ids) if query.location_ids is not None else None,
+            "upto": query.upto,
         },
     )
     lines: dict[tuple[str, str], ReportLine] = {}
@@ -202,3 +205,53 @@ async def movement_report(
 def levels_value(lines: Sequence[ReportLine]) -> Decimal:
     """The closing value of the lines (what the levels hold, when the period ends today)."""
     return sum((line.closing.value for line in lines), Decimal(0))
+
+
+_SECTIONS = text(
+    """
+    SELECT id FROM locations
+    WHERE tenant_id = :tenant
+      AND (CAST(:locations AS bigint[]) IS NULL OR id = ANY(CAST(:locations AS bigint[])))
+    ORDER BY code
+    """
+)
+_TIP = text("SELECT COALESCE(MAX(last_sequence), 0) FROM tenant_counters WHERE tenant_id = :t")
+
+
+@dataclass(frozen=True, slots=True)
+class Sections:
+    """A report read one location at a time, every part at the same cut of the ledger."""
+
+    location_ids: tuple[int, ...]  # in the report's order (location code)
+    upto: int  # the last committed sequence when the report started
+
+    def part(self, query: MovementReportQuery, index: int) -> MovementReportQuery:
+        return MovementReportQuery(
+            query.start, query.end, (self.location_ids[index],), upto=self.upto
+        )
+
+
+async def sections(session: AsyncSession, caller: Caller, query: MovementReportQuery) -> Sections:
+    """The locations of the report and the ledger's cut, for reading it in parts.
+
+    Sequences are handed out in commit order (``domain.stock.ledger``): every movement
+    up to the last committed sequence is already visible and every later one is above
+    it, so parts read in separate transactions add up to the report of one instant.
+    """
+    require(caller, Permission.COSTS_READ, None, ["kind"])
+    params = {
+        "tenant": caller.tenant_id,
+        "locations": list(query.location_ids) if query.location_ids is not None else None,
+    }
+    ids = tuple((await session.execute(_SECTIONS, params)).scalars())
+    upto = (await session.execute(_TIP, {"t": caller.tenant_id})).scalar_one()
+    return Sections(ids, int(upto))
+
+
+def joined(
+    query: MovementReportQuery, currency: str, parts: Sequence[MovementReport]
+) -> MovementReport:
+    """The parts (in section order) as one report: the same lines, in the same order."""
+    return MovementReport(
+        query.start, query.end, currency, [line for part in parts for line in part.lines]
+    )

@@ -9,6 +9,7 @@ everywhere.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -71,7 +72,10 @@ def _cells(line: ReportLine) -> list[str]:
     ]
 
 
-def render(report: MovementReport, tenant_name: str) -> bytes:
+def render(
+    report: MovementReport, tenant_name: str, tick: Callable[[], object] = lambda: None
+) -> bytes:
+    """The PDF's bytes; ``tick`` is called after each line (progress)."""
     from fpdf import FPDF
 
     path, face = font_path()
@@ -117,6 +121,7 @@ def render(report: MovementReport, tenant_name: str) -> bytes:
         totals[0] += line.opening.value
         totals[1] += -line.sales.value
         totals[2] += line.closing.value
+        tick()
     pdf.set_font("cjk", size=8)
     pdf.cell(sum(w for _, w, _ in COLUMNS[:8]), 7, "總計 Total", border="T")
     for value, (_, width, _) in zip(totals, COLUMNS[8:], strict=True):

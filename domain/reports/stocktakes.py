@@ -9,6 +9,7 @@ and as an A4 PDF with the CJK font embedded.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -108,7 +109,7 @@ def _values(line: Any, zone: str) -> list[Any]:
     ]
 
 
-def render_xlsx(record: StocktakeRecord) -> bytes:
+def render_xlsx(record: StocktakeRecord, tick: Callable[[], object] = lambda: None) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell.cell import Cell
     from openpyxl.styles import Alignment, Font
@@ -155,6 +156,7 @@ def render_xlsx(record: StocktakeRecord) -> bytes:
                 cells.append(cell)
             ws.append(cells)
             at += 1
+            tick()
         subtotal(f"小計 Subtotal ST-{stocktake}", top, at)
     if at >= 2:
         subtotal("總計 Grand total", 2, at)
@@ -165,7 +167,9 @@ def render_xlsx(record: StocktakeRecord) -> bytes:
     return out.getvalue()
 
 
-def render_pdf(record: StocktakeRecord, tenant_name: str) -> bytes:
+def render_pdf(
+    record: StocktakeRecord, tenant_name: str, tick: Callable[[], object] = lambda: None
+) -> bytes:
     from fpdf import FPDF
 
     from domain.reports.pdf import font_path
@@ -200,6 +204,7 @@ def render_pdf(record: StocktakeRecord, tenant_name: str) -> bytes:
             pdf.cell(width, 5, shown[:40], align="R" if i >= 7 else "L")
         pdf.ln(5)
         total += line.variance_cost or 0
+        tick()
     pdf.set_font("cjk", size=8)
     pdf.cell(sum(widths[:-1]), 7, "總計 Total", border="T")
     pdf.cell(widths[-1], 7, f"{total:,.2f}", border="T", align="R")

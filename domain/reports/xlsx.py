@@ -75,8 +75,8 @@ def _text(ws: Any, value: str) -> Any:
     return cell
 
 
-def render(report: MovementReport) -> bytes:
-    """The workbook's bytes."""
+def render(report: MovementReport, tick: Callable[[], object] = lambda: None) -> bytes:
+    """The workbook's bytes; ``tick`` is called after each line (progress)."""
     from openpyxl import Workbook  # here: only report builds need it
     from openpyxl.cell.cell import Cell
     from openpyxl.styles import Alignment, Font
@@ -135,6 +135,7 @@ def render(report: MovementReport) -> bytes:
                 row += [number(c.value(line), c.format) for c in columns]
                 ws.append(row)
                 at += 1
+                tick()
             subtotal(f"小計 Subtotal {category or '—'}", top, at)
         subtotal(f"合計 Total {location}", location_top, at)
     if at >= grand_top:

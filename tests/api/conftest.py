@@ -59,6 +59,10 @@ def start_server(
         "STOCKGRAPH_OAUTH_CLIENT_RATE": "1000000",
         # Bounded: the PostgreSQL server may be shared (tests/conftest.py counts on it).
         "STOCKGRAPH_POOL_SIZE": str(SERVER_POOL_SIZE),
+        # Likewise the query-cost buckets (per client, per process): the maximum cost
+        # per document holds everywhere; the throttle is tested where a test sets it.
+        "STOCKGRAPH_COST_BUCKET_SIZE": "1000000",
+        "STOCKGRAPH_COST_RESTORE_RATE": "1000000",
         **(extra_env or {}),
     }
     log = open(home / f"server-{port}.log", "wb")
@@ -78,6 +82,9 @@ def start_server(
             "--no-access-log",
             "--ws-per-message-deflate",
             "false",
+            # as `stockgraph serve` runs it: twice the frame cap the app enforces
+            "--ws-max-size",
+            str(2 * int(env.get("STOCKGRAPH_WS_MAX_FRAME_BYTES", "1000000"))),
         ],
         env=env,
         stdout=log,

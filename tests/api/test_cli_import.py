@@ -132,6 +132,19 @@ async def test_reorder_rules_and_a_hostile_file(database_url, tenant, tmp_path):
             )
         )
     assert points == [0, 4]
+    async with tenant.db.owner_transaction() as s:
+        made = sorted(
+            (r.location_id, r.method, r.reorder_point, r.safety_stock, r.review_period_days)
+            for r in await s.execute(
+                text("SELECT * FROM replenishment_rules WHERE tenant_id = :t"),
+                {"t": tenant.tenant_id},
+            )
+        )
+    # the rules suggestions read, with the defaults of setReplenishmentRules
+    assert made == [
+        (tenant.locations["S1"], "REORDER_POINT", 4, 0, 7),
+        (tenant.locations["S2"], "REORDER_POINT", 0, 0, 7),
+    ]
 
     wide = tmp_path / "wide.csv"
     wide.write_text(",".join(["SKU"] * 10_000) + "\n", encoding="utf-8")
@@ -271,3 +284,240 @@ async def test_members_import_checks_phones_and_seals_them(database_url, tenant,
             )
         )
     assert len(tiers) == 3 and "GOLD" in tiers
+
+
+SUPPLIERS = (
+    "供應商 Suppliers\n"
+    "供應商編號,供應商名稱,英文名稱,貨幣,交貨期,訂貨日,最低訂貨額\n"
+    "V-1,維記牛奶,Kowloon Dairy,HKD,2,一三五,500\n"
+    "V-2,澳門食品,Macau Foods,MOP,3,Mon-Fri,\n"
+)
+BAD_SUPPLIER = "V-1,重複,Duplicate,USD,1,,\n"
+
+
+async def suppliers(tenant) -> dict[str, tuple]:
+    async with tenant.db.owner_transaction() as s:
+        rows = await s.execute(
+            text(
+                "SELECT code, name_zh, name_en, currency, lead_time_days, order_days, "
+                "min_order_value FROM suppliers WHERE tenant_id = :t"
+            ),
+            {"t": tenant.tenant_id},
+        )
+        return {r.code: tuple(r)[1:] for r in rows}
+
+
+async def test_suppliers_import_from_big5_all_or_nothing_then_valid_rows_once(
+    database_url, tenant, other_tenant, tmp_path
+):
+    bad = tmp_path / "suppliers.csv"
+    bad.write_bytes((SUPPLIERS + BAD_SUPPLIER).encode("big5"))
+
+    dry = cli(database_url, "import", "suppliers", str(bad), "--tenant", tenant.code, "--dry-run")
+    assert dry.returncode == 1
+    report = summary(dry)
+    assert (report["status"], report["kind"], report["encoding"], report["headerRow"]) == (
+        "VALIDATED",
+        "SUPPLIERS",
+        "big5",
+        2,
+    )
+    assert {(e["row"], e["column"], e["code"], e["value"]) for e in report["errors"]} == {
+        (5, "貨幣", "INVALID_CURRENCY", "USD"),
+    }
+    refused = cli(database_url, "import", "suppliers", str(bad), "--tenant", tenant.code)
+    assert refused.returncode == 1 and summary(refused)["status"] == "REFUSED"
+    assert await suppliers(tenant) == {}  # nothing half-written
+
+    written = cli(
+        database_url, "import", "suppliers", str(bad), "--tenant", tenant.code, "--valid-only"
+    )
+    assert written.returncode == 0, written.stderr
+    assert summary(written)["rowsWritten"] == 2
+    assert await suppliers(tenant) == {
+        "V-1": ("維記牛奶", "Kowloon Dairy", "HKD", 2, [1, 3, 5], Decimal("500.00")),
+        "V-2": ("澳門食品", "Macau Foods", "MOP", 3, [1, 2, 3, 4, 5], Decimal("0.00")),
+    }
+    again = cli(
+        database_url, "import", "suppliers", str(bad), "--tenant", tenant.code, "--valid-only"
+    )
+    assert again.returncode == 0
+    assert (summary(again)["replayed"], summary(again)["id"]) == (True, summary(written)["id"])
+    assert await suppliers(other_tenant) == {}
+
+    # a new file naming a code that now exists is refused row by row
+    later = tmp_path / "later.csv"
+    later.write_bytes(SUPPLIERS.replace("V-2", "V-3").encode("big5"))
+    clash = cli(database_url, "import", "suppliers", str(later), "--tenant", tenant.code)
+    assert clash.returncode == 1
+    assert {(e["row"], e["code"]) for e in summary(clash)["errors"]} == {(3, "ALREADY_EXISTS")}
+
+
+def _on_a_terminal(database_url: str, *args: str) -> tuple[int, str]:
+    """Run the CLI with stderr on a pseudo-terminal (as an operator sees it); its output."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    main, side = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=side,
+        env={**os.environ, "DATABASE_URL": database_url, "COLUMNS": "120"},
+    )
+    os.close(side)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the terminal closed: the process has ended
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(main)
+    return process.wait(timeout=120), seen.decode("utf-8", "replace")
+
+
+async def test_the_cli_shows_a_progress_bar_with_phases_on_a_terminal(
+    database_url, tenant, tmp_path
+):
+    rows = "\n".join(f"T{i:05d},貨品{i},Item {i},{i % 40 + 1}" for i in range(30_000))
+    path = tmp_path / "many.csv"
+    path.write_bytes(f"SKU,中文名稱,English Name,售價\n{rows}\n".encode("big5"))
+    code, screen = _on_a_terminal(
+        database_url, "import", "products", str(path), "--tenant", tenant.code
+    )
+    assert code == 0, screen
+    assert "validating" in screen and "writing" in screen, screen
+    assert "of 30,000 rows" in screen  # writing knows its total
+    assert "%" in screen
+
+
+async def test_replenishment_rules_with_methods_sources_and_their_checks(
+    database_url, tenant, tmp_path
+):
+    cli(
+        database_url, "import", "suppliers", str(_suppliers_file(tmp_path)), "--tenant", tenant.code
+    )
+    body = (
+        "分店,貨號,再訂購點,補貨方式,最低存量,最高存量,安全存量,檢討週期,供應商,調貨來源\n"
+        "S1,A,5,,,,2,14,V-1,\n"
+        "S2,B,0,MIN_MAX,10,40,,,,WH\n"
+        "S2,C,3,min/max,50,20,,,V-9,S2\n"
+    )
+    path = tmp_path / "rules.csv"
+    path.write_bytes(body.encode("big5"))
+    refused = cli(database_url, "import", "replenishment-rules", str(path), "--tenant", tenant.code)
+    assert refused.returncode == 1
+    assert {(e["row"], e["column"], e["code"]) for e in summary(refused)["errors"]} == {
+        (4, "最低存量", "OUT_OF_RANGE"),
+        (4, "供應商", "UNKNOWN_SUPPLIER"),
+        (4, "調貨來源", "INVALID"),
+    }
+    done = cli(
+        database_url,
+        "import",
+        "replenishment-rules",
+        str(path),
+        "--tenant",
+        tenant.code,
+        "--valid-only",
+    )
+    assert done.returncode == 0, done.stderr
+    async with tenant.db.owner_transaction() as s:
+        made = {
+            (r.location_id, r.product_id): tuple(r)[2:]
+            for r in await s.execute(
+                text(
+                    "SELECT r.location_id, r.product_id, method, min_quantity, max_quantity, "
+                    "reorder_point, safety_stock, review_period_days, s.code, "
+                    "source_location_id FROM replenishment_rules r "
+                    "LEFT JOIN suppliers s ON s.tenant_id = r.tenant_id "
+                    "AND s.id = r.source_supplier_id WHERE r.tenant_id = :t"
+                ),
+                {"t": tenant.tenant_id},
+            )
+        }
+    assert made == {
+        (tenant.locations["S1"], tenant.products["A"]): (
+            "REORDER_POINT",
+            None,
+            None,
+            5,
+            2,
+            14,
+            "V-1",
+            None,
+        ),
+        (tenant.locations["S2"], tenant.products["B"]): (
+            "MIN_MAX",
+            10,
+            40,
+            0,
+            0,
+            7,
+            None,
+            tenant.locations["WH"],
+        ),
+    }
+
+
+def _suppliers_file(tmp_path):
+    path = tmp_path / "suppliers.csv"
+    path.write_bytes(SUPPLIERS.encode("big5"))
+    return path
+
+
+async def test_supplier_products_join_suppliers_and_skus_and_upsert(database_url, tenant, tmp_path):
+    cli(
+        database_url, "import", "suppliers", str(_suppliers_file(tmp_path)), "--tenant", tenant.code
+    )
+    body = (
+        "供應商編號,貨號,進貨價,供應商貨號,每箱數量,最低訂購量\n"
+        "V-1,A,3.50,KD-A,12,2\n"
+        "V-1,B,HK$8.2,,,\n"
+        "V-2,A,3.40,MF-A,6,1\n"
+        "V-1,A,3.60,,,\n"
+        "V-9,Z,abc,,0,\n"
+    )
+    path = tmp_path / "supplier-products.csv"
+    path.write_bytes(body.encode("big5"))
+    dry = cli(
+        database_url, "import", "supplier-products", str(path), "--tenant", tenant.code, "--dry-run"
+    )
+    assert {(e["row"], e["column"], e["code"]) for e in summary(dry)["errors"]} == {
+        (5, "貨號", "DUPLICATE_IN_FILE"),
+        (6, "進貨價", "NOT_A_NUMBER"),
+        (6, "每箱數量", "OUT_OF_RANGE"),
+    }
+    done = cli(
+        database_url,
+        "import",
+        "supplier-products",
+        str(path),
+        "--tenant",
+        tenant.code,
+        "--valid-only",
+    )
+    assert done.returncode == 0, done.stderr
+    assert summary(done)["rowsWritten"] == 3
+    async with tenant.db.owner_transaction() as s:
+        rows = await s.execute(
+            text(
+                "SELECT s.code, p.sku, sp.unit_cost, sp.supplier_sku, sp.pack_size, "
+                "sp.min_order_quantity FROM supplier_products sp "
+                "JOIN suppliers s ON s.tenant_id = sp.tenant_id AND s.id = sp.supplier_id "
+                "JOIN products p ON p.tenant_id = sp.tenant_id AND p.id = sp.product_id "
+                "WHERE sp.tenant_id = :t"
+            ),
+            {"t": tenant.tenant_id},
+        )
+        got = sorted(tuple(r) for r in rows)
+    assert got == [
+        ("V-1", "A", Decimal("3.5000"), "KD-A", 12, 2),
+        ("V-1", "B", Decimal("8.2000"), None, 1, 1),
+        ("V-2", "A", Decimal("3.4000"), "MF-A", 6, 1),
+    ]

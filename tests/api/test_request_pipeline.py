@@ -9,7 +9,7 @@ import httpx
 import orjson
 import pytest
 
-import api.endpoint
+import api.protocol
 from api.app import create_app
 from api.graphql import GraphQLApp
 from api.settings import Settings
@@ -20,7 +20,7 @@ QUERY = "query($n: Int) { viewer { kind } products(first: $n) { totalCount } }"
 
 
 class CountingJSON:
-    """orjson as the endpoint sees it, counting its decodes."""
+    """orjson as the request decoding (api/protocol.py) sees it, counting its decodes."""
 
     JSONDecodeError = orjson.JSONDecodeError
     dumps = staticmethod(orjson.dumps)
@@ -36,7 +36,7 @@ class CountingJSON:
 @pytest.fixture
 def decodes(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     counts: dict[str, Any] = {"endpoint": CountingJSON(), "view": 0}
-    monkeypatch.setattr(api.endpoint, "orjson", counts["endpoint"])
+    monkeypatch.setattr(api.protocol, "orjson", counts["endpoint"])
     original = GraphQLApp.decode_json
 
     def counting(self: GraphQLApp, data: str | bytes) -> object:
@@ -75,5 +75,6 @@ async def test_a_body_is_decoded_once_on_the_full_path(
             headers={"Authorization": f"Bearer {token}"},
         )
         assert got.json()["data"]["viewer"] == {"kind": "APP"}, got.json()
-        assert (decodes["endpoint"].decoded, decodes["view"]) == (2, 1)  # GET's variables
+        # GET's variables: decoded by the view, with the same decoding
+        assert (decodes["endpoint"].decoded, decodes["view"]) == (3, 1)
     await app.state.db.dispose()

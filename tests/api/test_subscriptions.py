@@ -157,8 +157,13 @@ async def test_events_never_cross_tenants_and_respect_filters(server, tenant, ot
     filtered = await WSClient.connect(server.url, mine)
     await filtered.subscribe("f", CHANGED, {"locs": [tenant.loc("S2")], "skus": ["C"]})
     spy = await WSClient.connect(server.url, mine)
-    # another tenant's location and a made-up id filter to nothing, never to their events
-    await spy.subscribe("x", CHANGED, {"locs": [other_tenant.loc("S1"), "bm9wZQ"]})
+    # another tenant's location filters to nothing, never to their events
+    await spy.subscribe("x", CHANGED, {"locs": [other_tenant.loc("S1")]})
+    # and a made-up one is the caller's mistake, said so at once
+    await spy.subscribe("made-up", CHANGED, {"locs": ["bm9wZQ"]})
+    refused = await spy.recv()
+    assert refused["id"] == "made-up" and refused["type"] == "error", refused
+    assert refused["payload"][0]["extensions"]["code"] == "INVALID"
     await asyncio.sleep(0.3)
     async with httpx.AsyncClient(base_url=server.url) as http:
         foreign = [await adjust(http, theirs, other_tenant.loc("S1")) for _ in range(3)]
@@ -223,7 +228,9 @@ async def test_header_authentication_ping_and_queries_over_the_socket(server, te
     await client.send({"type": "ping"})
     assert await client.recv() == {"type": "pong"}
     await client.subscribe("q", "{ viewer { kind } }")
-    assert await client.recv() == {
+    answer = await client.recv()
+    assert answer["payload"].pop("extensions")["cost"]["requestedQueryCost"] == 1
+    assert answer == {
         "id": "q",
         "type": "next",
         "payload": {"data": {"viewer": {"kind": "APP"}}},
@@ -415,8 +422,11 @@ async def test_legacy_graphql_ws_is_refused_unless_enabled(
     server, tenant, database_url, app_database_url, signing_key, tmp_path
 ):
     url = server.url.replace("http", "ws") + "/graphql"
-    with pytest.raises(websockets.InvalidStatus):
-        await websockets.connect(url, subprotocols=["graphql-ws"])
+    refused = await websockets.connect(url, subprotocols=["graphql-ws"])
+    assert refused.subprotocol is None
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await asyncio.wait_for(refused.recv(), 10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4406
 
     legacy = start_server(
         database_url,

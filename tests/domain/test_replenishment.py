@@ -80,7 +80,9 @@ async def add_stock(tenant, loc: str, sku: str, qty: int) -> None:
         )
 
 
-async def setup_supplier(tenant, pack: int = 6, moq: int = 1, lead: int = 3) -> int:
+async def setup_supplier(
+    tenant, pack: int = 6, moq: int = 1, lead: int = 3, minimum: str = "10"
+) -> int:
     async with tenant.db.tenant_transaction(tenant.tenant_id) as s:
         row = await suppliers.create_supplier(
             s,
@@ -92,7 +94,7 @@ async def setup_supplier(tenant, pack: int = 6, moq: int = 1, lead: int = 3) -> 
                 currency="HKD",
                 lead_time_days=lead,
                 order_days=(1, 4),
-                min_order_value=Decimal("100"),
+                min_order_value=Decimal(minimum),
             ),
         )
         await suppliers.set_supplier_products(
@@ -275,8 +277,8 @@ async def test_accept_dismiss_and_draft_purchase_orders(tenant):
     assert [x.sku for x in found] == []  # A is covered, B was dismissed today
 
     async with tenant.db.tenant_transaction(tenant.tenant_id) as s:
-        drafts = await decisions.draft_purchase_orders(s, owner, (tenant.locations["S1"],))
-        again = await decisions.draft_purchase_orders(s, owner, (tenant.locations["S1"],))
+        drafts = (await decisions.draft_purchase_orders(s, owner, (tenant.locations["S1"],))).orders
+        again = (await decisions.draft_purchase_orders(s, owner, (tenant.locations["S1"],))).orders
     assert again == []
     assert len(drafts) == 1
     order = drafts[0].order
@@ -518,3 +520,68 @@ async def test_receipts_sends_and_sales_at_once_keep_ledger_and_incoming(tenant)
     assert await ledger_mismatches(tenant.db, tenant.tenant_id) == []
     assert await incoming_mismatches(tenant) == []
     assert await _incoming(tenant, loc, a) == 4 and await _incoming(tenant, loc, b) == 4
+
+
+async def test_an_order_below_the_supplier_minimum_is_held_until_it_is_reached(tenant):
+    """The rule a buyer expects: no order the supplier would refuse is drafted silently."""
+    await setup_supplier(tenant, pack=1, minimum="1000")
+    await sell_history(tenant, "S1", "A", 3)
+    await sell_history(tenant, "S1", "B", 2)
+    await set_rule(tenant, "S1", "A")
+    await set_rule(tenant, "S1", "B")
+    owner, s1 = tenant.owner, tenant.locations["S1"]
+    async with tenant.db.tenant_transaction(tenant.tenant_id) as s:
+        a = await decisions.accept(s, owner, decisions.DecideSuggestion(s1, "A"))
+    assert a.purchase_quantity > 0
+    async with tenant.db.tenant_transaction(tenant.tenant_id) as s:
+        drafts = await decisions.draft_purchase_orders(s, owner, (s1,))
+    assert drafts.orders == []
+    (held,) = drafts.held
+    value = Decimal("3.50") * a.purchase_quantity
+    assert (held.location_id, held.lines, held.units) == (s1, 1, a.purchase_quantity)
+    assert (held.order_value, held.min_order_value) == (value, Decimal("1000.00"))
+    assert held.shortfall == Decimal("1000.00") - value
+    # still accepted and counted as on the way: nothing is suggested twice meanwhile
+    waiting = await suggestion(tenant, "S1", "A")
+    assert waiting is not None and waiting.accepted_not_ordered == a.purchase_quantity
+
+    # B accepted too: both wait for the same order to the same supplier
+    async with tenant.db.tenant_transaction(tenant.tenant_id) as s:
+        b = await decisions.accept(s, owner, decisions.DecideSuggestion(s1, "B"))
+        drafts = await decisions.draft_purchase_orders(s, owner, (s1,))
+    assert drafts.orders == []
+    (held,) = drafts.held
+    assert (held.lines, held.units) == (2, a.purchase_quantity + b.purchase_quantity)
+
+    # lowering the minimum below the order's value lets it be drafted whole
+    async with tenant.db.tenant_transaction(tenant.tenant_id) as s:
+        await s.execute(
+            text("UPDATE suppliers SET min_order_value = :m WHERE tenant_id = :t"),
+            {"m": held.order_value, "t": tenant.tenant_id},
+        )
+        drafts = await decisions.draft_purchase_orders(s, owner, (s1,))
+    assert drafts.held == []
+    (order,) = drafts.orders
+    assert sorted((ln.product_id, ln.quantity) for ln in order.order.lines) == sorted(
+        [
+            (tenant.products["A"], a.purchase_quantity),
+            (tenant.products["B"], b.purchase_quantity),
+        ]
+    )
+
+
+async def test_a_buyer_may_draft_below_the_minimum_on_purpose(tenant):
+    await setup_supplier(tenant, pack=1, minimum="1000")
+    await sell_history(tenant, "S1", "A", 3)
+    await set_rule(tenant, "S1", "A")
+    s1 = tenant.locations["S1"]
+    async with tenant.db.tenant_transaction(tenant.tenant_id) as s:
+        a = await decisions.accept(s, tenant.owner, decisions.DecideSuggestion(s1, "A"))
+        drafts = await decisions.draft_purchase_orders(
+            s, tenant.owner, (s1,), allow_below_minimum=True
+        )
+    assert drafts.held == []
+    (order,) = drafts.orders
+    assert [ln.quantity for ln in order.order.lines] == [a.purchase_quantity]
+    waiting = await suggestion(tenant, "S1", "A")
+    assert waiting is not None and waiting.accepted_not_ordered == 0

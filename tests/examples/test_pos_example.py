@@ -66,6 +66,7 @@ async def test_pos_example_sells_replays_and_resumes(server, tenant):
     # the resend is the first outcome replayed: same movement, stock moved once
     assert sale["delta"] == -2 and sale["onHandAfter"] == 8
     assert sale["replayedHeader"] is None and sale["replayedExtension"] is None
+    assert retried["replayedHeader"] == "true" and retried["replayedExtension"] is True
     assert {k: retried[k] for k in ("sequence", "delta", "onHandAfter", "idempotencyKey")} == {
         k: sale[k] for k in ("sequence", "delta", "onHandAfter", "idempotencyKey")
     }

@@ -29,6 +29,7 @@ from graphql import (
 from api.compiled import (
     MAX_DOCUMENT_CHARS,
     OUTCOMES,
+    PLAN_BYTES_PER_CHAR,
     PLAN_TRIED,
     CompiledReads,
     GiveUp,
@@ -351,7 +352,9 @@ def documents(s: Stocked) -> list[tuple[str, str, dict[str, Any] | None]]:
                 location { id code nameZh nameEn name kind __typename }
                 product { ...ProductFields } }
               missing: stockLevel(locationId: $loc, sku: "NOPE") { id }
-              foreign: stockLevel(locationId: "not-an-id", sku: "A") { id } }"""
+              foreign: stockLevel(locationId: "NOWHERE", sku: "A") { id } }""".replace(
+                "NOWHERE", ids.encode("Location", 9_000_000_001)
+            )
             + LEVEL_FIELDS
             + PRODUCT_FIELDS,
             {"loc": t.loc("S1")},
@@ -459,7 +462,7 @@ def documents(s: Stocked) -> list[tuple[str, str, dict[str, Any] | None]]:
             None,
         ),
         (
-            "nodes of four types: fragments per type, typename, an unknown ID, a missing one",
+            "nodes of four types: fragments per type, typename, an unknown type, a missing one",
             """query($ids: [ID!]!) { nodes(ids: $ids) { __typename id ...N
                 ... on StockLevel { onHand available location { code } product { sku } }
                 ... on StockMovement { sequence delta product { ...P } }
@@ -469,8 +472,8 @@ def documents(s: Stocked) -> list[tuple[str, str, dict[str, Any] | None]]:
             {
                 "ids": [
                     *[i for ids in s.ids.values() for i in ids],
-                    "bm9wZQ==",
-                    "UHJvZHVjdDo5OTk5OQ==",
+                    ids.encode("Nope", 1),  # a well-formed ID of no type of ours
+                    ids.encode("Product", 99999),
                 ]
             },
         ),
@@ -582,21 +585,21 @@ async def test_the_plan_cache_is_bounded(gql, stocked):
     for doc in docs:
         reads.learn(doc, None, tid)
     assert list(reads.plans) == [(tid, docs[1], None), (tid, docs[2], None)]
-    assert reads.chars == len(docs[1]) + len(docs[2])
+    assert reads.bytes == PLAN_BYTES_PER_CHAR * (len(docs[1]) + len(docs[2]))
     answered, data = await reads.try_execute(
         docs[2], None, None, _ctx(gql.db, stocked.tenant.owner)
     )
     assert answered and data == {"product": {"sku": "C"}}
 
 
-async def test_plans_are_bounded_by_length_and_refusals_kept_apart(gql, stocked):
+async def test_plans_are_bounded_by_bytes_and_refusals_kept_apart(gql, stocked):
     tid = stocked.tenant.tenant_id
     docs = [f'{{ product(sku: "{s}") {{ sku }} }}' + " " * 100 for s in "ABCD"]
-    reads = CompiledReads(gql.schema, max_chars=2 * len(docs[0]))
+    reads = CompiledReads(gql.schema, max_bytes=2 * PLAN_BYTES_PER_CHAR * len(docs[0]))
     for doc in docs:
         reads.learn(doc, None, tid)
     assert [key[1] for key in reads.plans] == docs[2:]
-    assert reads.chars == 2 * len(docs[0])
+    assert reads.bytes == 2 * PLAN_BYTES_PER_CHAR * len(docs[0])
     # documents that do not compile never push plans out
     for n in range(50):
         mutation = f'mutation {{ setReorderPoint(input: {{locationId: "x{n}", sku: "A", reorderPoint: 1}}) {{ userErrors {{ code }} }} }}'  # noqa: E501

@@ -69,8 +69,6 @@ async def test_foreign_ids_behave_exactly_like_random_ids(gql, tenant, other_ten
         ids.encode("Location", 9_000_000_001),
         ids.encode("Product", 9_000_000_002),
         ids.encode("StockLevel", 9_000_000_003),
-        "not-an-id",
-        "",
         base64.b64encode(b"Location:abc").decode(),
     ]
     me = tenant.owner
@@ -79,6 +77,11 @@ async def test_foreign_ids_behave_exactly_like_random_ids(gql, tenant, other_ten
         assert result.errors is None and result.data == {"node": None}, gid
     data = await gql.ok(NODES, me, {"ids": foreign + random_ids})
     assert data["nodes"] == [None] * (len(foreign) + len(random_ids))
+    # a string that is no ID at all is the caller's mistake, said so (nothing of a tenant)
+    for text in ("not-an-id", ""):
+        result = await gql(NODE, me, {"id": text})
+        assert result.data == {"node": None}
+        assert [e.extensions for e in result.errors or []] == [{"code": "INVALID", "field": ["id"]}]
 
     for loc in (other_tenant.loc("S1"), ids.encode("Location", 9_000_000_001)):
         assert await gql.ok(LEVEL, me, {"loc": loc}) == {"stockLevel": None}

@@ -98,7 +98,7 @@ async def supplier(gql: Any, tenant: Any, pack: int = 6) -> str:
         currency="HKD",
         leadTimeDays=3,
         orderDays=["MONDAY", "THURSDAY"],
-        minOrderValue="200",
+        minOrderValue="20",
     )
     assert created["userErrors"] == []
     sid = created["supplier"]["id"]
@@ -394,7 +394,7 @@ async def test_other_tenants_see_nothing(gql, tenant, other_tenant):
 
 async def test_hostile_input_gets_coded_errors(gql, tenant):
     bad_id = await run(gql, tenant.owner, TRANSITION["submitPurchaseOrder"], id="garbage")
-    assert bad_id["userErrors"][0]["code"] == "NOT_FOUND"
+    assert bad_id["userErrors"][0]["code"] == "INVALID"
     too_long = await gql(FORECAST, tenant.owner, {"loc": tenant.loc("S1"), "sku": "A", "days": 57})
     assert too_long.errors[0].extensions["code"] == "INVALID"
     rules = await run(
@@ -435,3 +435,95 @@ async def test_suppliers_are_unique_by_code_and_updatable(gql, tenant):
     assert bad["userErrors"] == [{"code": "INVALID", "field": ["leadTimeDays"]}]
     listed = await gql.ok("{ suppliers { totalCount edges { node { code } } } }", tenant.owner)
     assert listed["suppliers"] == {"totalCount": 1, "edges": [{"node": {"code": "HKF"}}]}
+
+
+HELD_DRAFT = mutation(
+    "draftPurchaseOrders",
+    "DraftPurchaseOrdersInput",
+    "purchaseOrders { id belowMinimumOrder total { amount } } "
+    "heldOrders { lines units minOrderValue { amount currency } explanation "
+    "location { code } supplier { code } orderValue { amount } shortfall { amount } } "
+    "userErrors { code field }",
+)
+
+
+async def test_an_order_below_the_minimum_is_held_and_explained_then_drafted_on_purpose(
+    gql, tenant
+):
+    sid = await supplier(gql, tenant, pack=1)
+    raised = await run(
+        gql,
+        tenant.owner,
+        mutation("updateSupplier", "UpdateSupplierInput", "userErrors { code field }"),
+        id=sid,
+        minOrderValue="5000",
+    )
+    assert raised["userErrors"] == []
+    await sell_history(tenant, "S1", "A", 3)
+    await run(
+        gql,
+        tenant.owner,
+        SET_RULES,
+        rules=[{"locationId": tenant.loc("S1"), "sku": "A", "supplierId": sid}],
+    )
+    flagged = await gql.ok(
+        "query($loc: ID!) { replenishmentSuggestions(locationId: $loc) { edges { node { sku "
+        "purchaseQuantity belowSupplierMinimum explanation } } } }",
+        tenant.owner,
+        {"loc": tenant.loc("S1")},
+    )
+    (suggested,) = [e["node"] for e in flagged["replenishmentSuggestions"]["edges"]]
+    assert suggested["belowSupplierMinimum"] is True
+    assert suggested["explanation"].endswith(
+        "; alone below the supplier's minimum order of HKD 5000.00: held when drafting until "
+        "its accepted purchases here reach it"
+    )
+    accepted = await run(gql, tenant.owner, ACCEPT, locationId=tenant.loc("S1"), sku="A")
+    units = accepted["decision"]["purchaseQuantity"]
+    assert units > 0
+
+    held = await run(gql, tenant.owner, HELD_DRAFT, locationIds=[tenant.loc("S1")])
+    assert held["purchaseOrders"] == [] and held["userErrors"] == []
+    value = f"{3.5 * units:.2f}"
+    assert held["heldOrders"] == [
+        {
+            "lines": 1,
+            "units": units,
+            "minOrderValue": {"amount": "5000.00", "currency": "HKD"},
+            "explanation": f"Not drafted: 1 product(s), {units} unit(s) for supplier HKF come "
+            "to less than its minimum order of HKD 5000.00. Accept more for this supplier and "
+            "location, or draft with allowBelowMinimum: true.",
+            "location": {"code": "S1"},
+            "supplier": {"code": "HKF"},
+            "orderValue": {"amount": value},
+            "shortfall": {"amount": f"{5000 - 3.5 * units:.2f}"},
+        }
+    ]
+    # a store manager of S1 (no costs:read) learns that it was held, not what it costs
+    manager = tenant.staff(Role.STORE_MANAGER, ["S1"], staff_id=51)
+    result = await gql(HELD_DRAFT, manager, {"input": {"locationIds": [tenant.loc("S1")]}})
+    (seen,) = result.data["draftPurchaseOrders"]["heldOrders"]
+    assert (seen["orderValue"], seen["shortfall"], seen["units"]) == (None, None, units)
+    assert {e.extensions["code"] for e in result.errors} == {"FORBIDDEN"}
+
+    drafted = await run(
+        gql, tenant.owner, HELD_DRAFT, locationIds=[tenant.loc("S1")], allowBelowMinimum=True
+    )
+    assert drafted["heldOrders"] == []
+    (order,) = drafted["purchaseOrders"]
+    assert (order["belowMinimumOrder"], order["total"]) == (True, {"amount": value})
+    async with tenant.db.owner_transaction() as s:
+        after = (
+            (
+                await s.execute(
+                    text(
+                        "SELECT after FROM audit_events WHERE tenant_id = :t "
+                        "AND action = 'purchase_order.draft' ORDER BY sequence"
+                    ),
+                    {"t": tenant.tenant_id},
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert [len(a["heldBelowMinimum"]) for a in after] == [1, 1, 0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from auth.permissions import Role
+from domain import ids
 from tests.graphql.transfer_ops import call, lines, ok, stock
 from tests.helpers import assert_conserved, count_rows
 
@@ -345,8 +346,10 @@ async def test_other_tenants_and_unknown_ids_are_not_found(gql, tenant, other_te
     for name in ("shipTransfer", "cancelTransfer", "approveTransfer"):
         result = await call(gql, stranger, name, id=tid)
         assert [e["code"] for e in result["userErrors"]] == ["NOT_FOUND"], name
-    result = await call(gql, tenant.owner, "shipTransfer", id="bm9wZQ")
+    result = await call(gql, tenant.owner, "shipTransfer", id=ids.encode("Transfer", 9_000_000_001))
     assert [e["code"] for e in result["userErrors"]] == ["NOT_FOUND"]
+    result = await call(gql, tenant.owner, "shipTransfer", id="bm9wZQ")  # no ID at all
+    assert [(e["code"], e["field"]) for e in result["userErrors"]] == [("INVALID", ["id"])]
     foreign_loc = await call(
         gql,
         tenant.owner,

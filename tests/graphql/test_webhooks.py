@@ -144,10 +144,11 @@ async def test_owner_isolation_and_admin(gql, tenant, other_tenant):
     assert (await gql.ok(NODE, admin, {"id": mine}))["node"]["__typename"] == "WebhookEndpoint"
     deleted = (await gql.ok(DELETE, admin, {"id": theirs}))["deleteWebhookSubscription"]
     assert deleted["userErrors"] == [] and deleted["webhookSubscription"]["active"] is False
-    # Malformed and wrong-type IDs are just as unknown.
+    # Malformed and wrong-type IDs are the caller's mistake, and said to be.
     for gid in ("nope", tenant.loc("S1")):
         payload = (await gql.ok(DELETE, erp, {"id": gid}))["deleteWebhookSubscription"]
-        assert payload["userErrors"][0]["code"] == "NOT_FOUND"
+        assert payload["userErrors"][0]["code"] == "INVALID"
+        assert payload["userErrors"][0]["field"] == ["id"]
 
 
 async def test_subscribing_to_stock_events_needs_stock_read(gql, tenant):
@@ -224,7 +225,7 @@ async def test_filter_validation(gql, tenant, other_tenant):
             {"locationIds": [tenant.loc("S1"), other_tenant.loc("S1")]},
             ("NOT_FOUND", ["locationIds", "1"]),
         ),
-        ({"locationIds": ["garbage"]}, ("NOT_FOUND", ["locationIds", "0"])),
+        ({"locationIds": ["garbage"]}, ("INVALID", ["locationIds", "0"])),
         ({"locationIds": []}, ("INVALID", ["locationIds"])),
         ({"skus": ["A", "NOPE"]}, ("NOT_FOUND", ["skus", "1"])),
         ({"skus": []}, ("INVALID", ["skus"])),
