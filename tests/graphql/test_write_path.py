@@ -285,3 +285,48 @@ async def test_sequences_are_final_however_they_are_selected(gql, tenant):
     third = (await gql.ok(fragment, tenant.owner, sale("F3")))["recordSale"]
     # the unsettled answer in between took a number too: one per movement, no gap
     assert int(third["movements"][0]["n"]) == int(first["movements"][0]["n"]) + 2
+
+
+async def test_one_long_transaction_numbers_every_row_once(db, tenant, other_tenant):
+    """Numbered now, numbered at COMMIT, two tenants and a rolled-back savepoint in one
+    transaction (as the demo load and batch imports do): every row gets one final
+    number, gapless per tenant, and each numbering run skips what an earlier one did."""
+    mine, theirs = tenant, other_tenant
+    before = {t.tenant_id: await sequences(db, t.tenant_id) for t in (mine, theirs)}
+    async with db.owner_transaction() as s:
+        for round_ in range(3):
+            for t in (mine, theirs):
+                lines = [
+                    Posting(t.locations["S1"], t.products[sku], MovementKind.RECEIPT, 2)
+                    for sku in ("A", "B", "C")
+                ]
+                change = await post(s, t.owner, lines)  # numbered now (IMMEDIATE)
+                assert all(m.sequence > 0 for m in change.movements)
+                await append(s, t.owner, AuditEntry(action=f"test.round{round_}"))
+            savepoint = await s.begin_nested()
+            await post(
+                s,
+                mine.owner,
+                [Posting(mine.locations["S2"], mine.products["A"], MovementKind.RECEIPT, 9)],
+            )
+            await savepoint.rollback()  # its numbers and its note of them go together
+            await post(  # left for COMMIT
+                s,
+                theirs.owner,
+                [Posting(theirs.locations["S2"], theirs.products["A"], MovementKind.RECEIPT, 1)],
+                sequenced=False,
+            )
+    # Interleaved and all left for COMMIT (no IMMEDIATE in this transaction): numbering
+    # one tenant's rows must not pass over the other's, taken in between.
+    async with db.owner_transaction() as s:
+        for t in (mine, theirs, mine):
+            line = Posting(t.locations["S2"], t.products["B"], MovementKind.RECEIPT, 1)
+            await post(s, t.owner, [line], sequenced=False)
+    for t in (mine, theirs):
+        seen = await sequences(db, t.tenant_id)
+        assert_gapless(seen)
+        added = len(seen["moves"]) - len(before[t.tenant_id]["moves"])  # type: ignore[arg-type]
+        assert added == (11 if t is mine else 13)
+        assert await ledger_mismatches(db, t.tenant_id) == []
+        async with db.owner_transaction() as s:
+            assert (await verify(s, t.tenant_id)).valid
