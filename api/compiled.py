@@ -70,6 +70,7 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
+from api.error_log import ErrorLog, kind_of
 from auth.permissions import Permission
 from db.reader import one_transaction
 from domain.errors import DomainError
@@ -77,6 +78,7 @@ from schema.context import Context
 from schema.loading import BATCH, COMPILED, Batch, is_compiled_type
 
 log = logging.getLogger("stockgraph.compiled")
+failures = ErrorLog(log)  # once per kind per minute, with a count
 
 PLAN_CACHE_SIZE = 1000
 PLAN_CACHE_BYTES = 32 * 1024 * 1024  # the kept plans' estimated size together
@@ -662,7 +664,11 @@ class CompiledReads:
             return self._gave_up(context, "gave_up", reason)
         except Exception as error:
             self.failures += 1
-            log.exception("compiled plan failed; the full path answers", exc_info=error)
+            failures.error(
+                kind_of(error, "compiled plan"),
+                "compiled plan failed; the full path answers",
+                error,
+            )
             return self._gave_up(context, "failed", error)
         self.hits += 1
         OUTCOMES.labels("answered").inc()

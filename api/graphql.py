@@ -32,6 +32,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 
 from api import graphiql, protocol
 from api.compiled import PLAN_CACHE_BYTES, CompiledExecution, CompiledReads
+from api.error_log import ErrorLog, kind_of
 from api.persisted import PersistedDocuments, Refusal, requested_hash
 from api.policy import Policy, policy, unauthenticated
 from api.protocol import BAD_REQUEST, GRAPHQL_RESPONSE, BadRequest
@@ -45,6 +46,7 @@ from schema.context import Context
 from schema.scalars import SCALAR_MAP, harden_text_scalars
 
 log = logging.getLogger("stockgraph.graphql")
+unexpected_errors = ErrorLog(log)  # once per kind per minute, with a count
 
 # ASGI scope key: the JSON body of a POST, already decoded by the /graphql endpoint,
 # so that the view does not decode it a second time.
@@ -65,7 +67,9 @@ class StockgraphSchema(strawberry.Schema):
             if original is not None and not isinstance(
                 original, GraphQLError | PermissionError | DomainError
             ):
-                log.error("unexpected error at %s", error.path, exc_info=original)
+                unexpected_errors.error(
+                    kind_of(original, error.path), f"unexpected error at {error.path}", original
+                )
 
 
 @cache

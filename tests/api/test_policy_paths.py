@@ -3,9 +3,11 @@ hide the same suggestions and mask the same errors, on a real production-mode se
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -199,6 +201,36 @@ async def test_unexpected_errors_are_masked(production: Server, tenant: Any, pat
     assert _messages(errors) == ["Unexpected error."], errors
     assert "exception" not in errors[0].get("extensions", {})
     assert "stacktrace" not in str(errors)
+
+
+async def test_a_repeated_fault_is_logged_once_with_a_count(
+    production: Server, tenant: Any
+) -> None:
+    """Ten requests that hit the same fault write one traceback, not ten: a caller
+    cannot flood the log by repeating a request that fails."""
+    async with tenant.db.owner_transaction() as s:
+        await s.execute(
+            text(
+                "INSERT INTO member_tenant_keys"
+                " (tenant_id, master_key_id, wrapped_data_key, wrapped_index_key)"
+                " VALUES (:t, :kid, :junk, :junk)"
+            ),
+            {
+                "t": tenant.tenant_id,
+                "kid": crypto.key_id(bytes.fromhex(DATA_KEY)),
+                "junk": b"1" * 60,
+            },
+        )
+    token = await app_token(production, await new_client(tenant, "members:read members:pii"))
+    port = production.url.rsplit(":", 1)[1]
+    log = Path(production.env["STOCKGRAPH_HOME"]) / f"server-{port}.log"
+    before = log.read_text(errors="replace").count("Traceback")
+    run = over_http(production, token)
+    for _ in range(10):
+        errors = await run('{ members(first: 1, search: "91234567") { totalCount } }', None)
+        assert _messages(errors) == ["Unexpected error."]
+    await asyncio.sleep(0.5)  # the server's log handler writes as it goes
+    assert log.read_text(errors="replace").count("Traceback") - before <= 1
 
 
 async def test_business_and_permission_errors_are_not_masked(run: Run) -> None:
