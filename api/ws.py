@@ -132,7 +132,7 @@ class Session:
                 raw = message.get("text")
                 if raw is None:
                     raw = message.get("bytes") or b""
-                if len(raw) > self.endpoint.max_frame_bytes:
+                if _too_large(raw, self.endpoint.max_frame_bytes):
                     await self.close(4400, "Message too large")
                     break
                 await self._handle(raw)
@@ -463,3 +463,13 @@ def _too_deep(value: Any, limit: int) -> bool:
             return True
         stack.extend((child, depth + 1) for child in children)
     return False
+
+
+def _too_large(raw: str | bytes, limit: int) -> bool:
+    """Over ``limit`` bytes as it came over the wire (UTF-8 for a text frame); a text
+    frame is encoded only when its length in characters cannot settle it."""
+    if isinstance(raw, bytes) or len(raw) > limit:  # a character is at least one byte
+        return len(raw) > limit
+    if 4 * len(raw) <= limit:  # and at most four
+        return False
+    return len(raw.encode("utf-8", "surrogatepass")) > limit

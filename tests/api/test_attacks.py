@@ -332,6 +332,15 @@ async def test_websocket_frames_depth_and_documents_are_limited(
 
     big = json.dumps({"type": "ping", "payload": {"x": "y" * 1_500_000}})
     assert (await closed_by(big))[0] == 4400
+    # the cap counts bytes on the wire: 400,000 characters of 3 bytes each are 1.2 MB
+    wide = json.dumps({"type": "ping", "payload": {"x": "香" * 400_000}}, ensure_ascii=False)
+    assert (await closed_by(wide))[0] == 4400
+    fits = await WSClient.connect(attacked.url, token, max_size=None)
+    await fits.ws.send(  # 0.9 MB
+        json.dumps({"type": "ping", "payload": {"x": "香" * 300_000}}, ensure_ascii=False)
+    )
+    assert (await fits.recv())["type"] == "pong"
+    await fits.close()
     huge_code, huge_took = await closed_by(
         json.dumps({"type": "ping", "payload": {"x": "y" * 10_000_000}})
     )
