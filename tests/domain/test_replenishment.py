@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
@@ -19,6 +20,8 @@ from domain.stock.ledger import Posting, post
 from domain.stock.records import MovementKind
 from domain.transfers import service as transfers
 from tests.helpers import ledger_mismatches
+
+HKT = ZoneInfo("Asia/Hong_Kong")  # the test tenants' time zone
 
 DAYS = 70
 
@@ -47,15 +50,20 @@ async def incoming_mismatches(tenant) -> list[tuple[int, ...]]:
 
 
 async def sell_history(tenant, loc: str, sku: str, per_day: int, days: int = DAYS) -> None:
-    """``per_day`` units sold every day for ``days`` days before today (and the stock for it)."""
-    now = datetime.now(UTC)
+    """``per_day`` units sold at noon on each of the ``days`` days before today, as the
+    tenant counts days (Hong Kong's), and the stock for it the day before."""
+    today = datetime.now(HKT).date()
+
+    def noon(days_ago: int) -> datetime:
+        return datetime.combine(today - timedelta(days=days_ago), time(12), HKT)
+
     postings = [
         Posting(
             tenant.locations[loc],
             tenant.products[sku],
             MovementKind.RECEIPT,
             per_day * days,
-            occurred_at=now - timedelta(days=days + 1),
+            occurred_at=noon(days + 1),
         )
     ] + [
         Posting(
@@ -63,7 +71,7 @@ async def sell_history(tenant, loc: str, sku: str, per_day: int, days: int = DAY
             tenant.products[sku],
             MovementKind.SALE,
             -per_day,
-            occurred_at=now - timedelta(days=d, hours=2),
+            occurred_at=noon(d),
         )
         for d in range(1, days + 1)
     ]
