@@ -65,6 +65,7 @@ def import_file(
             transient=True,
         ) as bar:
             task = bar.add_task("reading", total=100)
+            shown: list[ImportPhase] = []
 
             async def progress(
                 phase: ImportPhase, rows: int, total: int | None, percent: int
@@ -73,6 +74,9 @@ def import_file(
                 bar.update(
                     task, completed=percent, description=f"{phase.lower()} {rows:,}{of} rows"
                 )
+                if phase not in shown:  # a phase quicker than a refresh is still seen
+                    shown.append(phase)
+                    bar.refresh()
 
             async with db.owner_transaction() as s:
                 t = await _tenant(s, tenant)
