@@ -22,7 +22,9 @@ from schema.alerts import (
     SetAlertQuietHoursInput,
 )
 from schema.relay import (
+    After,
     Connection,
+    First,
     connection,
     decode_id,
     int_cursor,
@@ -33,17 +35,8 @@ from schema.relay import (
 
 async def job_runs(
     info: Info,
-    first: Annotated[
-        int | None,
-        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-            "cursor); omit for the first page."
-        ),
-    ] = None,
+    first: First = None,
+    after: After = None,
     job: Annotated[
         str | None, strawberry.argument(description="Only runs of this job (by its name).")
     ] = None,
@@ -61,17 +54,8 @@ async def replenishment_alerts(
     location_id: Annotated[
         strawberry.ID | None, strawberry.argument(description="Only alerts of this location.")
     ] = None,
-    first: Annotated[
-        int | None,
-        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-            "cursor); omit for the first page."
-        ),
-    ] = None,
+    first: First = None,
+    after: After = None,
 ) -> Connection[ReplenishmentAlert]:
     caller = info.context.viewer
     loc = decode_id(location_id, "Location", ["locationId"]) if location_id is not None else None

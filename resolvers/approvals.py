@@ -21,7 +21,7 @@ from schema.approvals import (
     ApprovalRequest,
     CreateApprovalPolicyInput,
 )
-from schema.relay import Connection, connection, int_cursor
+from schema.relay import After, Connection, First, connection, int_cursor
 
 
 def _policy_json(row: Any) -> dict[str, Any]:
@@ -84,17 +84,8 @@ async def create_approval_policy(
 
 async def approval_requests(
     info: Info,
-    first: Annotated[
-        int | None,
-        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-            "cursor); omit for the first page."
-        ),
-    ] = None,
+    first: First = None,
+    after: After = None,
     status: Annotated[
         service.ApprovalStatus | None,
         strawberry.argument(description="Only requests in this status (PENDING: still waiting)."),

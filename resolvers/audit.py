@@ -11,23 +11,14 @@ from domain import ids
 from domain.audit import queries
 from domain.pagination import page_size
 from schema.audit import AuditEvent
-from schema.relay import Connection, connection, int_cursor, invalid_id
+from schema.relay import After, Connection, First, connection, int_cursor, invalid_id
 from schema.scalars import BigInt
 
 
 async def audit_events(
     info: Info,
-    first: Annotated[
-        int | None,
-        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-            "cursor); omit for the first page."
-        ),
-    ] = None,
+    first: First = None,
+    after: After = None,
     entity_id: Annotated[
         strawberry.ID | None,
         strawberry.argument(description="Only events about this object (its global ID)."),

@@ -11,7 +11,7 @@ from domain.catalog import queries
 from domain.pagination import page_size
 from schema.catalog import Product
 from schema.locations import Location, LocationKind
-from schema.relay import Connection, connection, text_cursor
+from schema.relay import After, Connection, First, connection, text_cursor
 
 
 async def location(
@@ -27,17 +27,8 @@ async def location(
 
 async def locations(
     info: Info,
-    first: Annotated[
-        int | None,
-        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-            "cursor); omit for the first page."
-        ),
-    ] = None,
+    first: First = None,
+    after: After = None,
     kind: Annotated[
         LocationKind | None, strawberry.argument(description="Only locations of this kind.")
     ] = None,
@@ -72,17 +63,8 @@ async def product(
 
 async def products(
     info: Info,
-    first: Annotated[
-        int | None,
-        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-            "cursor); omit for the first page."
-        ),
-    ] = None,
+    first: First = None,
+    after: After = None,
     search: Annotated[
         str | None,
         strawberry.argument(

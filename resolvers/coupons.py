@@ -16,7 +16,7 @@ from domain.coupons import service
 from domain.pagination import page_size
 from resolvers._mutation import MutationSpec, not_replayed, run_mutation
 from schema.coupons import Coupon, CouponPayload, IssueCouponInput, RedeemCouponInput
-from schema.relay import Connection, connection, decode_id, int_cursor
+from schema.relay import After, Connection, First, connection, decode_id, int_cursor
 
 _DATES = ("valid_from", "valid_until", "created_at", "redeemed_at")
 _DECIMALS = ("amount_off", "percent_off")
@@ -117,17 +117,8 @@ async def coupon(
 
 async def coupons(
     info: Info,
-    first: Annotated[
-        int | None,
-        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-            "cursor); omit for the first page."
-        ),
-    ] = None,
+    first: First = None,
+    after: After = None,
     member_id: Annotated[
         strawberry.ID | None, strawberry.argument(description="Only coupons issued to this member.")
     ] = None,

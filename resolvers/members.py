@@ -25,7 +25,7 @@ from schema.members import (
     SetMemberTagsInput,
     UpdateMemberInput,
 )
-from schema.relay import Connection, connection, decode_id, int_cursor
+from schema.relay import After, Connection, First, connection, decode_id, int_cursor
 
 PERSONAL_INPUTS = ("name", "phone", "email", "birthday", "tags")
 
@@ -181,17 +181,8 @@ async def member(
 
 async def members(
     info: Info,
-    first: Annotated[
-        int | None,
-        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-            "cursor); omit for the first page."
-        ),
-    ] = None,
+    first: First = None,
+    after: After = None,
     search: Annotated[
         str | None,
         strawberry.argument(

@@ -24,7 +24,7 @@ from schema.notifications import (
     SendTestNotificationInput,
     SendTestNotificationPayload,
 )
-from schema.relay import Connection, connection, int_cursor
+from schema.relay import After, Connection, First, connection, int_cursor
 
 
 def _spec(action: str, audit: Any) -> MutationSpec:
@@ -128,17 +128,8 @@ async def notification_channels(info: Info) -> list[NotificationChannel]:
 
 async def notifications(
     info: Info,
-    first: Annotated[
-        int | None,
-        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-            "cursor); omit for the first page."
-        ),
-    ] = None,
+    first: First = None,
+    after: After = None,
     status: Annotated[
         NotificationStatus | None,
         strawberry.argument(description="Only notifications in this status."),

@@ -23,7 +23,7 @@ from schema.offers import (
     RunOfferTriggersInput,
     RunOfferTriggersPayload,
 )
-from schema.relay import Connection, connection, decode_id, int_cursor
+from schema.relay import After, Connection, First, connection, decode_id, int_cursor
 
 CREATE = MutationSpec(
     action="offer_rule.create",
@@ -97,17 +97,8 @@ async def run_offer_triggers(
 
 async def offer_rules(
     info: Info,
-    first: Annotated[
-        int | None,
-        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-            "cursor); omit for the first page."
-        ),
-    ] = None,
+    first: First = None,
+    after: After = None,
 ) -> Connection[OfferRule]:
     caller = info.context.viewer
     limit = page_size(first)

@@ -13,7 +13,7 @@ from domain.pagination import page_size
 from domain.periods import service as periods
 from resolvers._mutation import MutationSpec, not_replayed, run_mutation
 from schema.periods import ClosePeriodInput, Period, PeriodPayload, ReopenPeriodInput
-from schema.relay import Connection, connection, decode_id, int_cursor
+from schema.relay import After, Connection, First, connection, decode_id, int_cursor
 
 
 def _spec(action: str) -> MutationSpec:
@@ -66,17 +66,8 @@ async def reopen_period(
 
 async def periods_(
     info: Info,
-    first: Annotated[
-        int | None,
-        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-            "cursor); omit for the first page."
-        ),
-    ] = None,
+    first: First = None,
+    after: After = None,
 ) -> Connection[Period]:
     """Every close and reopening of the tenant, newest first."""
     caller = info.context.viewer

@@ -35,7 +35,7 @@ from schema.pos import (
     TenderInput,
     VoidSaleInput,
 )
-from schema.relay import Connection, connection, decode_id, int_cursor
+from schema.relay import After, Connection, First, connection, decode_id, int_cursor
 
 REGISTER = MutationSpec(
     action="pos.device.register",
@@ -263,17 +263,8 @@ async def void_sale(
 
 async def devices_(
     info: Info,
-    first: Annotated[
-        int | None,
-        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-            "cursor); omit for the first page."
-        ),
-    ] = None,
+    first: First = None,
+    after: After = None,
     location_id: Annotated[
         strawberry.ID | None, strawberry.argument(description="Only tills of this location.")
     ] = None,

@@ -30,7 +30,7 @@ from schema.purchasing import (
     ReceivePurchaseOrderInput,
     TransitionPurchaseOrderInput,
 )
-from schema.relay import Connection, connection, decode_id, int_cursor
+from schema.relay import After, Connection, First, connection, decode_id, int_cursor
 
 Execute = Callable[[AsyncSession, Caller, str], Awaitable[PurchaseOrderOutcome]]
 
@@ -240,17 +240,8 @@ async def purchase_order(
 
 async def purchase_orders(
     info: Info,
-    first: Annotated[
-        int | None,
-        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-            "cursor); omit for the first page."
-        ),
-    ] = None,
+    first: First = None,
+    after: After = None,
     status: Annotated[
         DomainStatus | None, strawberry.argument(description="Only orders in this status.")
     ] = None,

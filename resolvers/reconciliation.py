@@ -27,7 +27,7 @@ from schema.reconciliation import (
     ReconciliationStatus,
     SettlementFormat,
 )
-from schema.relay import Connection, connection, decode_id, int_cursor
+from schema.relay import After, Connection, First, connection, decode_id, int_cursor
 
 IMPORT = MutationSpec(
     action="reconciliation.import",
@@ -64,17 +64,8 @@ async def import_settlement(
 
 async def reconciliation_runs(
     info: Info,
-    first: Annotated[
-        int | None,
-        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-            "cursor); omit for the first page."
-        ),
-    ] = None,
+    first: First = None,
+    after: After = None,
     format: Annotated[
         SettlementFormat | None, strawberry.argument(description="Only runs of this file format.")
     ] = None,
@@ -100,17 +91,8 @@ async def reconciliation_lines(
         ReconciliationStatus | None,
         strawberry.argument(description="Only lines with this outcome."),
     ] = None,
-    first: Annotated[
-        int | None,
-        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-            "cursor); omit for the first page."
-        ),
-    ] = None,
+    first: First = None,
+    after: After = None,
 ) -> Connection[ReconciliationLine]:
     caller = info.context.viewer
     limit = page_size(first)
@@ -133,17 +115,8 @@ async def unreconciled(
     location_id: Annotated[
         strawberry.ID | None, strawberry.argument(description="Only lines of this location.")
     ] = None,
-    first: Annotated[
-        int | None,
-        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-            "cursor); omit for the first page."
-        ),
-    ] = None,
+    first: First = None,
+    after: After = None,
 ) -> Connection[ReconciliationLine]:
     caller = info.context.viewer
     limit = page_size(first)

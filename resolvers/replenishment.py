@@ -17,8 +17,10 @@ from domain.replenishment.decisions import Decided
 from resolvers._mutation import MutationSpec, run_mutation
 from schema.forecast import DemandForecast
 from schema.relay import (
+    After,
     Connection,
     Edge,
+    First,
     PageInfo,
     connection,
     decode_id,
@@ -100,17 +102,8 @@ async def replenishment_rules(
     location_id: Annotated[
         strawberry.ID | None, strawberry.argument(description="Only rules of this location.")
     ] = None,
-    first: Annotated[
-        int | None,
-        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-            "cursor); omit for the first page."
-        ),
-    ] = None,
+    first: First = None,
+    after: After = None,
 ) -> Connection[ReplenishmentRule]:
     caller = info.context.viewer
     loc = decode_id(location_id, "Location", ["locationId"]) if location_id is not None else None
@@ -154,17 +147,8 @@ async def replenishment_suggestions(
     location_id: Annotated[
         strawberry.ID, strawberry.argument(description="The location's global ID.")
     ],
-    first: Annotated[
-        int | None,
-        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-            "cursor); omit for the first page."
-        ),
-    ] = None,
+    first: First = None,
+    after: After = None,
 ) -> Connection[ReplenishmentSuggestion]:
     """Computed now, in SKU order (by product); keyset on the product."""
     caller = info.context.viewer

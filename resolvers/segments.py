@@ -13,7 +13,7 @@ from domain import ids
 from domain.members import segments, tags
 from domain.pagination import page_size
 from resolvers._mutation import MutationSpec, not_replayed, run_mutation
-from schema.relay import Connection, connection, decode_id, int_cursor
+from schema.relay import After, Connection, First, connection, decode_id, int_cursor
 from schema.segments import (
     CreateSegmentInput,
     DeleteSegmentInput,
@@ -152,17 +152,8 @@ async def segment(
 
 async def segments_(
     info: Info,
-    first: Annotated[
-        int | None,
-        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-            "cursor); omit for the first page."
-        ),
-    ] = None,
+    first: First = None,
+    after: After = None,
 ) -> Connection[Segment]:
     caller = info.context.viewer
     limit = page_size(first)

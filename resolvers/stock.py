@@ -16,7 +16,9 @@ from domain.stock import ledger, queries, service
 from domain.stock.records import LevelRecord, StockChange
 from resolvers._mutation import MutationSpec, run_mutation
 from schema.relay import (
+    After,
     Connection,
+    First,
     connection,
     decode_id,
     decode_ids,
@@ -136,17 +138,8 @@ async def stock_level(
 
 async def stock_levels(
     info: Info,
-    first: Annotated[
-        int | None,
-        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-            "cursor); omit for the first page."
-        ),
-    ] = None,
+    first: First = None,
+    after: After = None,
     location_ids: Annotated[
         list[strawberry.ID] | None,
         strawberry.argument(description="Only levels at these locations (Location IDs)."),
@@ -192,17 +185,8 @@ async def stock_levels(
 
 async def stock_movements(
     info: Info,
-    first: Annotated[
-        int | None,
-        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-            "cursor); omit for the first page."
-        ),
-    ] = None,
+    first: First = None,
+    after: After = None,
     location_id: Annotated[
         strawberry.ID | None, strawberry.argument(description="Only movements at this location.")
     ] = None,

@@ -15,7 +15,7 @@ from domain.pagination import page_size
 from domain.stocktakes import queries, schedule, service
 from domain.stocktakes.records import StocktakeResult
 from resolvers._mutation import MutationSpec, run_mutation
-from schema.relay import Connection, connection, decode_id, int_cursor
+from schema.relay import After, Connection, First, connection, decode_id, int_cursor
 from schema.stocktakes import (
     CountDue,
     CountRecord,
@@ -138,17 +138,8 @@ async def stocktake(
 
 async def stocktakes(
     info: Info,
-    first: Annotated[
-        int | None,
-        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-            "cursor); omit for the first page."
-        ),
-    ] = None,
+    first: First = None,
+    after: After = None,
     location_id: Annotated[
         strawberry.ID | None, strawberry.argument(description="Only stocktakes at this location.")
     ] = None,

@@ -18,7 +18,9 @@ from domain.pagination import page_size
 from domain.replenishment import suppliers
 from resolvers._mutation import MutationSpec, run_mutation
 from schema.relay import (
+    After,
     Connection,
+    First,
     connection,
     decode_id,
     int_cursor,
@@ -167,17 +169,8 @@ async def set_supplier_products(
 
 async def suppliers_(
     info: Info,
-    first: Annotated[
-        int | None,
-        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-            "cursor); omit for the first page."
-        ),
-    ] = None,
+    first: First = None,
+    after: After = None,
 ) -> Connection[Supplier]:
     caller = info.context.viewer
     db = info.context.db

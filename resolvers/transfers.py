@@ -18,7 +18,7 @@ from domain.transfers import queries, service
 from domain.transfers.records import TransferOutcome
 from domain.transfers.state import TransferStatus as DomainStatus
 from resolvers._mutation import MutationSpec, run_mutation
-from schema.relay import Connection, connection, decode_id, int_cursor
+from schema.relay import After, Connection, First, connection, decode_id, int_cursor
 from schema.transfers import (
     CreateTransferInput,
     ReceiveTransferInput,
@@ -212,17 +212,8 @@ async def transfer(
 
 async def transfers(
     info: Info,
-    first: Annotated[
-        int | None,
-        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-            "cursor); omit for the first page."
-        ),
-    ] = None,
+    first: First = None,
+    after: After = None,
     status: Annotated[
         DomainStatus | None, strawberry.argument(description="Only transfers in this status.")
     ] = None,

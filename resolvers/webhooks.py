@@ -16,7 +16,7 @@ from domain.pagination import page_size
 from domain.webhooks import service
 from resolvers._app import allow_http, master_key
 from resolvers._mutation import MutationSpec, input_dict, not_replayed, run_mutation
-from schema.relay import Connection, connection, decode_cursor, decode_id, decode_ids
+from schema.relay import After, Connection, First, connection, decode_cursor, decode_id, decode_ids
 from schema.webhooks import (
     CreateWebhookSubscriptionInput,
     CreateWebhookSubscriptionPayload,
@@ -126,17 +126,8 @@ async def redeliver_webhook(
 
 async def webhook_subscriptions(
     info: Info,
-    first: Annotated[
-        int | None,
-        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-            "cursor); omit for the first page."
-        ),
-    ] = None,
+    first: First = None,
+    after: After = None,
 ) -> Connection[WebhookEndpoint]:
     """The caller's active subscriptions (every one of the tenant for `admin`)."""
     caller = info.context.viewer
@@ -160,17 +151,8 @@ async def webhook_deliveries(
     endpoint_id: Annotated[
         strawberry.ID, strawberry.argument(description="The webhook subscription's global ID.")
     ],
-    first: Annotated[
-        int | None,
-        strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-            "cursor); omit for the first page."
-        ),
-    ] = None,
+    first: First = None,
+    after: After = None,
     status: Annotated[
         WebhookDeliveryStatus | None,
         strawberry.argument(description="Only deliveries in this status."),

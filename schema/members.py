@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
 import strawberry
 from aiodataloader import DataLoader
@@ -22,7 +22,7 @@ from schema.catalog import CurrencyCode, Money, Product
 from schema.describe import enum_values
 from schema.errors import UserError
 from schema.locations import Location
-from schema.relay import Connection, Node, connection, int_cursor
+from schema.relay import After, Connection, First, Node, connection, int_cursor
 
 ConsentChannel = enum_values(
     SMS="Text messages.",
@@ -243,17 +243,8 @@ class Member(Node):
     async def purchases(
         self,
         info: Info,
-        first: Annotated[
-            int | None,
-            strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-        ] = None,
-        after: Annotated[
-            str | None,
-            strawberry.argument(
-                description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-                "cursor); omit for the first page."
-            ),
-        ] = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[Sale]:
         caller = info.context.viewer
         limit = page_size(first)

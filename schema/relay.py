@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 
@@ -14,6 +14,19 @@ from domain import ids
 from domain.errors import InvalidInput, NotFound
 from domain.pagination import Page
 from schema.loading import READS, compiled_type
+
+# Every connection field's paging arguments, described once: ``first: First = None``.
+First = Annotated[
+    int | None,
+    strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Return the items after this cursor (pageInfo.endCursor or an edge's "
+        "cursor); omit for the first page."
+    ),
+]
 
 T = TypeVar("T")
 

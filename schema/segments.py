@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -17,7 +17,7 @@ from domain.members.tags import TagRule
 from domain.pagination import page_size
 from schema.errors import UserError
 from schema.members import ConsentChannel, Member
-from schema.relay import Connection, Node, connection, int_cursor
+from schema.relay import After, Connection, First, Node, connection, int_cursor
 
 
 @strawberry.type(description="What a segment selects; every part given must hold.")
@@ -75,17 +75,8 @@ class Segment(Node):
     async def members(
         self,
         info: Info,
-        first: Annotated[
-            int | None,
-            strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-        ] = None,
-        after: Annotated[
-            str | None,
-            strawberry.argument(
-                description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-                "cursor); omit for the first page."
-            ),
-        ] = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[Member]:
         caller = info.context.viewer
         limit = page_size(first)

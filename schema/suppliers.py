@@ -19,7 +19,7 @@ from schema.catalog import CURRENCIES, CurrencyCode, Money, Product
 from schema.describe import enum_values
 from schema.errors import UserError
 from schema.locations import Locale
-from schema.relay import Connection, Node, connection, int_cursor
+from schema.relay import After, Connection, First, Node, connection, int_cursor
 from schema.scalars import BigInt
 from schema.stock import load_product
 
@@ -119,17 +119,8 @@ class Supplier(Node):
     async def products(
         self,
         info: Info,
-        first: Annotated[
-            int | None,
-            strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-        ] = None,
-        after: Annotated[
-            str | None,
-            strawberry.argument(
-                description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-                "cursor); omit for the first page."
-            ),
-        ] = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[SupplierProduct]:
         caller = info.context.viewer
         async with info.context.db.tenant_transaction(caller.tenant_id) as session:

@@ -17,7 +17,7 @@ from domain.webhooks import service
 from domain.webhooks.payload import webhook_id
 from schema.describe import enum_values
 from schema.errors import UserError
-from schema.relay import Connection, Node, connection, decode_cursor
+from schema.relay import After, Connection, First, Node, connection, decode_cursor
 from schema.scalars import BigInt
 
 
@@ -156,17 +156,8 @@ class WebhookEndpoint(Node):
     async def deliveries(
         self,
         info: Info,
-        first: Annotated[
-            int | None,
-            strawberry.argument(description="How many items to return: 0 to 250 (default 50)."),
-        ] = None,
-        after: Annotated[
-            str | None,
-            strawberry.argument(
-                description="Return the items after this cursor (pageInfo.endCursor or an edge's "
-                "cursor); omit for the first page."
-            ),
-        ] = None,
+        first: First = None,
+        after: After = None,
         status: Annotated[
             WebhookDeliveryStatus | None,
             strawberry.argument(description="Only deliveries in this status."),
