@@ -21,7 +21,9 @@ selection costs a second to validate; counting its fields costs microseconds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from graphql import (
@@ -181,14 +183,37 @@ def actual_cost(
     data: Any,
 ) -> int:
     """What the operation cost, counted on the data it returned."""
+    if not isinstance(data, dict):
+        return 0
+    count = _counter(schema, document, operation_name)
+    return count(data) if count is not None else 0
+
+
+# A document's counter depends on its text and operation, never on variables or data:
+# made once per parsed document (the policy's cache hands the same object back for the
+# same text) and kept beside a weak reference that proves the ``id`` still names it.
+_COUNTERS: OrderedDict[tuple[int, int, str | None], tuple[Any, Counter | None]] = OrderedDict()
+COUNTERS_KEPT = 1000
+
+
+def _counter(
+    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
+) -> Counter | None:
+    key = (id(schema), id(document), operation_name)
+    kept = _COUNTERS.get(key)
+    if kept is not None and kept[0]() is document:
+        _COUNTERS.move_to_end(key)
+        return kept[1]
+    count: Counter | None = None
     operation = get_operation_ast(document, operation_name)
-    if operation is None or not isinstance(data, dict):
-        return 0
-    root = _root_type(schema, operation)
-    if root is None:
-        return 0
-    walk = _Walk(schema, document, variables, operation.operation is OperationType.MUTATION)
-    return walk.actual(root, operation.selection_set, data, frozenset(), top=True)
+    root = _root_type(schema, operation) if operation is not None else None
+    if operation is not None and root is not None:
+        walk = _Walk(schema, document, None, operation.operation is OperationType.MUTATION)
+        count = walk.counter(root, operation.selection_set, frozenset(), top=True)
+    _COUNTERS[key] = (weakref.ref(document), count)
+    if len(_COUNTERS) > COUNTERS_KEPT:
+        _COUNTERS.popitem(last=False)
+    return count
 
 
 def _root_type(schema: GraphQLSchema, operation: OperationDefinitionNode) -> CompositeType | None:
@@ -199,6 +224,7 @@ def _root_type(schema: GraphQLSchema, operation: OperationDefinitionNode) -> Com
     return schema.subscription_type
 
 
+Counter = Callable[[dict[str, Any]], int]  # a selection set's data → its actual cost
 # (response key, own cost, a list by IDs?, the field's named type, its selection, fragments seen)
 _Entry = tuple[str, int, bool, "CompositeType", SelectionSetNode | None, frozenset[str]]
 
@@ -220,6 +246,7 @@ class _Walk:
         self.variables = variables or {}
         self.mutation = mutation
         self._memo: dict[tuple[str, int, frozenset[str], bool], list[_Entry]] = {}
+        self._counters: dict[tuple[str, int, frozenset[str], bool], Counter | None] = {}
 
     def _fields(
         self, parent: CompositeType, selection_set: SelectionSetNode | None, seen: frozenset[str]
@@ -323,28 +350,30 @@ class _Walk:
                 total += own + self._multiplier(definition, node) * child
         return total
 
-    def actual(
+    def counter(
         self,
         parent: CompositeType,
         selection_set: SelectionSetNode | None,
-        data: dict[str, Any],
         seen: frozenset[str],
         top: bool = False,
-    ) -> int:
-        total = 0
-        for key, own, listed, named, child, inner_seen in self._entries(
-            parent, selection_set, seen, top
-        ):
-            value = data.get(key)
-            if value is None:
-                continue
-            if listed and isinstance(value, list):
-                total += own * sum(1 for item in value if item is not None)
-            else:
-                total += own
-            if child is not None:
-                total += self._items(named, child, value, inner_seen)
-        return total
+    ) -> Counter | None:
+        """A function from a selection set's data to its actual cost (None: always 0).
+
+        The entries and the counters below them are worked out once, so counting a
+        connection's 250 nodes is a loop over plain tuples, not a walk of the AST."""
+        memo_key = (parent.name, id(selection_set), seen, top)
+        if memo_key in self._counters:
+            return self._counters[memo_key]
+        steps = [
+            (key, own, listed, self.counter(named, child, inner) if child is not None else None)
+            for key, own, listed, named, child, inner in self._entries(
+                parent, selection_set, seen, top
+            )
+        ]
+        steps = [step for step in steps if step[1] or step[3] is not None]
+        count = _count_with(steps) if steps else None
+        self._counters[memo_key] = count
+        return count
 
     def _entries(
         self,
@@ -381,18 +410,38 @@ class _Walk:
             self._memo[memo_key] = entries
         return entries
 
-    def _items(
-        self,
-        named: CompositeType,
-        selection_set: SelectionSetNode,
-        value: Any,
-        seen: frozenset[str],
-    ) -> int:
-        if isinstance(value, list):
-            return sum(self._items(named, selection_set, item, seen) for item in value)
-        if isinstance(value, dict):
-            return self.actual(named, selection_set, value, seen)
+
+
+def _count_with(steps: list[tuple[str, int, bool, Counter | None]]) -> Counter:
+    def count(data: dict[str, Any]) -> int:
+        total = 0
+        for key, own, listed, below in steps:
+            value = data.get(key)
+            if value is None:
+                continue
+            if listed and type(value) is list:
+                total += own * sum(1 for item in value if item is not None)
+            else:
+                total += own
+            if below is not None:
+                total += _count_items(below, value)
+        return total
+
+    return count
+
+
+def _count_items(count: Counter, value: Any) -> int:
+    if type(value) is dict:
+        return count(value)
+    if type(value) is not list:
         return 0
+    total = 0
+    for item in value:
+        if type(item) is dict:
+            total += count(item)
+        elif item is not None:
+            total += _count_items(count, item)
+    return total
 
 
 def _declared(definition: GraphQLField) -> int | None:

@@ -54,7 +54,7 @@ BARS = {
     "q6": 0.6,
     "notify": 0.85,
 }
-READ_SHAPES = ("q3", "q4", "q5", "q6")
+READ_SHAPES = read_shapes.READ
 ALL_SHAPES = ("q1", "q2", *READ_SHAPES, "m1", "m2")
 M2_LINES = 100
 PAGE = 250  # stockgraph's largest page (domain.pagination.MAX_PAGE)

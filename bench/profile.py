@@ -6,7 +6,7 @@ and, meanwhile, samples the server with ``py-spy record``. Prints requests/s, th
 server's CPU time per request and the functions with the most samples (their own
 and with what they call), and writes a flame graph (SVG) next to the raw samples.
 
-    python -m bench.profile [--shape q1|q2|m1|m2] [--seconds 10] [--out DIR]
+    python -m bench.profile [--shape q1|q2|q3|q4|q5|q6|m1|m2] [--seconds 10] [--out DIR]
 
 py-spy comes with the ``bench`` extra (``pip install -e '.[bench]'``);
 ``make bench-profile SHAPE=q1`` installs it and runs this.
@@ -22,7 +22,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench import loadgen
+from bench import loadgen, read_shapes
 from bench.common import scratch_database
 from bench.compare import say, sg_shapes, sql, stockgraph_server
 from bench.dataset import build_sync
@@ -60,10 +60,10 @@ def summarise(raw: Path, top: int) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shape", default="q1", choices=["q1", "q2", "m1", "m2"])
+    parser.add_argument("--shape", default="q1", choices=["q1", "q2", *read_shapes.READ, "m1", "m2"])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
+    parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second (0: none, CPU per request only)")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--out", type=Path, default=Path(".stockgraph-bench/profile"))
     args = parser.parse_args(argv)
@@ -76,8 +76,11 @@ def main(argv: list[str] | None = None) -> None:
         say("building the data set …")
         data = build_sync(url)
         sql(url, "VACUUM ANALYZE")
-        shape = sg_shapes(data)[args.shape]
         with stockgraph_server(url, data, 1) as (endpoint, headers, pid):
+            shapes = sg_shapes(data)
+            if args.shape in read_shapes.READ:
+                shapes.update(read_shapes.sg_shapes(data, endpoint, headers))
+            shape = shapes[args.shape]
             say(f"warming up {args.shape} …")
             loadgen.run_wrk(endpoint, shape, args.connections, 3, headers)
             raw = args.out / f"{args.shape}.txt"
@@ -91,6 +94,7 @@ def main(argv: list[str] | None = None) -> None:
                     stderr=subprocess.DEVNULL,
                 )
                 for fmt, path in (("raw", raw), ("flamegraph", svg))
+                if args.rate > 0
             ]  # fmt: skip
             before = cpu_seconds(pid)
             result = loadgen.run_wrk(endpoint, shape, args.connections, args.seconds, headers)
@@ -100,11 +104,13 @@ def main(argv: list[str] | None = None) -> None:
     requests = result.requests_per_s * args.seconds
     print(
         f"{args.shape}: {result.ops_per_s:.1f} ops/s, {result.requests_per_s:.1f} req/s, "
-        f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms (both with py-spy attached)"
+        f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms "
+        + (" (both with py-spy attached)" if args.rate > 0 else "")
     )
     print(f"server CPU: {used:.2f} s, {1000 * used / max(requests, 1):.2f} ms per request")
-    print(summarise(raw, args.top))
-    print(f"\nflame graph: {svg}\nraw samples: {raw}")
+    if args.rate > 0:
+        print(summarise(raw, args.top))
+        print(f"\nflame graph: {svg}\nraw samples: {raw}")
 
 
 if __name__ == "__main__":

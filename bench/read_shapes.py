@@ -24,6 +24,7 @@ import httpx
 from bench.dataset import Dataset
 from bench.loadgen import Shape
 
+READ = ("q3", "q4", "q5", "q6")  # the shapes made here
 BODIES = 400  # per shape with variables: random picks of locations and IDs
 LUA_BODIES = """
 function new_op() return {i = math.random(#BODIES)} end
