@@ -165,6 +165,33 @@ def requested_cost(
     variables: Mapping[str, Any] | None,
 ) -> int:
     """The most a valid document's operation may cost (0 when there is no such operation)."""
+    # The walk reads a variable only as a page size (an int) or as a list of IDs (its
+    # length): requests that differ in nothing else share one walk's answer.
+    seen = tuple(
+        (name, value if type(value) is int else len(value) if type(value) is list else None)
+        for name, value in (variables or {}).items()
+    )
+    key = (id(schema), id(document), operation_name, seen)
+    kept = _REQUESTED.get(key)
+    if kept is not None and kept[0]() is document:
+        _REQUESTED.move_to_end(key)
+        return kept[1]
+    cost = _requested(schema, document, operation_name, variables)
+    _REQUESTED[key] = (weakref.ref(document), cost)
+    if len(_REQUESTED) > COUNTERS_KEPT:
+        _REQUESTED.popitem(last=False)
+    return cost
+
+
+_REQUESTED: OrderedDict[tuple[Any, ...], tuple[Any, int]] = OrderedDict()
+
+
+def _requested(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+) -> int:
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         return 0

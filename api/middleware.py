@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import time
+from typing import Any
 
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -40,8 +42,8 @@ class Metrics:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            LATENCY.labels(route).observe(time.perf_counter() - start)
-            REQUESTS.labels(route, str(status)).inc()
+            _latency(route).observe(time.perf_counter() - start)
+            _requests(route, status).inc()
 
 
 KNOWN_ROUTES = {
@@ -53,6 +55,18 @@ KNOWN_ROUTES = {
     "/readyz",
     "/metrics",
 }
+
+
+@functools.cache
+def _latency(route: str) -> Any:
+    """The route's histogram child, looked up once (``labels`` takes a lock and builds
+    a key on every call)."""
+    return LATENCY.labels(route)
+
+
+@functools.cache
+def _requests(route: str, status: int) -> Any:
+    return REQUESTS.labels(route, str(status))
 
 
 class BodyLimit:

@@ -97,7 +97,7 @@ def authenticate(header: str | None, tokens: TokenService) -> Caller | None:
     token = bearer_token(header)
     if token is None:
         return None
-    claims = tokens.verify(token)
+    claims = tokens.verify(token, copied=False)  # only read here
     caller = _CALLERS.get(token)
     if caller is None:
         caller = caller_from_claims(claims)

@@ -10,11 +10,10 @@ import strawberry
 
 from auth.fields import requires
 from auth.permissions import Permission
-from domain import ids
 from schema.describe import enum_values
 from schema.loading import READS, compiled_type
 from schema.locations import Locale
-from schema.relay import Node
+from schema.relay import Node, lazy_id, made
 
 
 @enum_values(
@@ -43,6 +42,7 @@ class Money:
     currency: CurrencyCode = strawberry.field(description="The currency of the amount.")
 
 
+@lazy_id
 @compiled_type
 @strawberry.type(description="An item the tenant stocks and sells, identified by its SKU.")
 class Product(Node):
@@ -98,21 +98,22 @@ class Product(Node):
     @classmethod
     def from_row(cls, row: Any) -> Product:
         cur = CURRENCIES[getattr(row, "currency", None) or "HKD"]
-        return cls(
-            id=strawberry.ID(ids.encode("Product", row.id)),
-            sku=row.sku,
-            barcode=row.barcode,
-            name_zh=row.name_zh,
-            name_en=row.name_en,
-            category=row.category,
-            retail_price=Money(amount=row.retail_price, currency=cur)
-            if row.retail_price is not None
-            else None,
-            pk=row.id,
-            _cost=Money(amount=row.cost_price, currency=cur)
-            if row.cost_price is not None
-            else None,
-            _price_mop=Money(amount=row.retail_price_mop, currency=CurrencyCode.MOP)
-            if row.retail_price_mop is not None
-            else None,
+        price, cost, mop = row.retail_price, row.cost_price, row.retail_price_mop
+        return made(
+            cls,
+            {
+                "sku": row.sku,
+                "barcode": row.barcode,
+                "name_zh": row.name_zh,
+                "name_en": row.name_en,
+                "category": row.category,
+                "retail_price": None if price is None else _money(price, cur),
+                "pk": row.id,
+                "_cost": None if cost is None else _money(cost, cur),
+                "_price_mop": None if mop is None else _money(mop, CurrencyCode.MOP),
+            },
         )
+
+
+def _money(amount: Decimal, currency: CurrencyCode) -> Money:
+    return made(Money, {"amount": amount, "currency": currency})

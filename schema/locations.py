@@ -7,10 +7,9 @@ from typing import Annotated, Any, ClassVar
 
 import strawberry
 
-from domain import ids
 from schema.describe import enum_values
 from schema.loading import READS, compiled_type
-from schema.relay import Node
+from schema.relay import Node, lazy_id, made
 
 
 @enum_values(
@@ -35,6 +34,7 @@ class Locale(Enum):
     EN = "en"
 
 
+@lazy_id
 @compiled_type
 @strawberry.type(
     description="A place that holds stock: the central warehouse, a store, or a temporary "
@@ -66,11 +66,13 @@ class Location(Node):
 
     @classmethod
     def from_row(cls, row: Any) -> Location:
-        return cls(
-            id=strawberry.ID(ids.encode("Location", row.id)),
-            code=row.code,
-            name_zh=row.name_zh,
-            name_en=row.name_en,
-            kind=LocationKind(row.kind),
-            pk=row.id,
+        return made(
+            cls,
+            {
+                "code": row.code,
+                "name_zh": row.name_zh,
+                "name_en": row.name_en,
+                "kind": LocationKind(row.kind),
+                "pk": row.id,
+            },
         )

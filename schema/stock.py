@@ -21,7 +21,7 @@ from schema.describe import enum_values
 from schema.errors import UserError
 from schema.loading import compiled_type, loaded
 from schema.locations import Location
-from schema.relay import Node
+from schema.relay import Node, lazy_id, made
 from schema.scalars import BigInt
 
 MovementKind = enum_values(
@@ -69,6 +69,7 @@ async def load_product(info: Info, pk: int) -> Product:
     return Product.from_row(row)
 
 
+@lazy_id
 @visible_with(Permission.STOCK_READ)
 @compiled_type
 @strawberry.type(
@@ -148,21 +149,25 @@ class StockLevel(Node):
 
     @classmethod
     def from_row(cls, row: Any) -> StockLevel:
-        return cls(
-            id=strawberry.ID(ids.encode("StockLevel", row.id)),
-            on_hand=row.on_hand,
-            reserved=row.reserved,
-            available=row.on_hand - row.reserved,
-            in_transit=row.in_transit,
-            incoming=row.incoming,
-            reorder_point=row.reorder_point,
-            version=row.version,
-            updated_at=row.updated_at,
-            location_pk=row.location_id,
-            product_pk=row.product_id,
-            pk=row.id,
-            _value=getattr(row, "stock_value", None),
-            _average=getattr(row, "average_cost", None),
+        on_hand, reserved = row.on_hand, row.reserved
+        valued = hasattr(row, "stock_value")
+        return made(
+            cls,
+            {
+                "on_hand": on_hand,
+                "reserved": reserved,
+                "available": on_hand - reserved,
+                "in_transit": row.in_transit,
+                "incoming": row.incoming,
+                "reorder_point": row.reorder_point,
+                "version": row.version,
+                "updated_at": row.updated_at,
+                "location_pk": row.location_id,
+                "product_pk": row.product_id,
+                "pk": row.id,
+                "_value": row.stock_value if valued else None,
+                "_average": row.average_cost if valued else None,
+            },
         )
 
 

@@ -23,9 +23,9 @@ from tests.unit.tokens_support import AUD, ISS
 class CountingTokens(TokenService):
     verified = 0
 
-    def verify(self, token: str) -> dict[str, Any]:
+    def verify(self, token: str, *, copied: bool = True) -> dict[str, Any]:
         type(self).verified += 1
-        return super().verify(token)
+        return super().verify(token, copied=copied)
 
 
 def _who(scope: Any) -> dict[str, Any]:

@@ -45,6 +45,28 @@ def test_requested_cost(schema, document, variables, cost) -> None:  # type: ign
     assert requested_cost(schema, parse(document), None, variables) == cost
 
 
+def test_one_parsed_document_is_costed_by_its_variables_each_time(schema) -> None:  # type: ignore[no-untyped-def]
+    """Costs are remembered per parsed document: a page size or a list of IDs given in
+    a variable still changes the cost; anything else a variable holds does not."""
+    pages = parse(
+        "query($n: Int, $loc: ID!) { stockLevels(first: $n, locationIds: [$loc]) "
+        "{ edges { node { onHand product { sku } } } } }"
+    )
+    # 2 for the connection, then per level: the node and its product, 1 each
+    assert requested_cost(schema, pages, None, {"n": 3, "loc": "a"}) == 2 + 3 * 2
+    assert requested_cost(schema, pages, None, {"n": 10, "loc": "a"}) == 2 + 10 * 2
+    assert requested_cost(schema, pages, None, {"n": 3, "loc": "b"}) == 2 + 3 * 2
+    assert requested_cost(schema, pages, None, {"n": True, "loc": "b"}) == 2 + 50 * 2
+    assert requested_cost(schema, pages, None, {"loc": "b"}) == 2 + 50 * 2
+    by_ids = parse("query($ids: [ID!]!) { nodes(ids: $ids) { id } }")
+    assert requested_cost(schema, by_ids, None, {"ids": ["a", "b"]}) == 2
+    assert requested_cost(schema, by_ids, None, {"ids": ["a", "b", "c", "d", "e"]}) == 5
+    assert requested_cost(schema, by_ids, None, {"ids": ["x", "y"]}) == 2
+    data = {"stockLevels": {"edges": [{"node": {"onHand": 1, "product": {"sku": "A"}}}]}}
+    assert actual_cost(schema, pages, None, {"n": 3, "loc": "a"}, data) == 2 + 1 + 1
+    assert actual_cost(schema, pages, None, {"n": 3}, {"stockLevels": None}) == 0
+
+
 def test_a_mutation_root_field_costs_ten(schema) -> None:  # type: ignore[no-untyped-def]
     document = parse(
         "mutation($i: AdjustStockInput!) { adjustStock(input: $i) { userErrors { code } } }"
