@@ -440,6 +440,19 @@ class _Walk:
 
 
 def _count_with(steps: list[tuple[str, int, bool, Counter | None]]) -> Counter:
+    if len(steps) == 1 and not steps[0][2]:  # one field (an edge's node, a node's object)
+        key, own, _, below = steps[0]
+        if below is None:
+            return lambda data: 0 if data.get(key) is None else own
+
+        def count_one(data: dict[str, Any]) -> int:
+            value = data.get(key)
+            if value is None:
+                return 0
+            return own + (below(value) if type(value) is dict else _count_items(below, value))
+
+        return count_one
+
     def count(data: dict[str, Any]) -> int:
         total = 0
         for key, own, listed, below in steps:

@@ -192,7 +192,7 @@ def connection(
     count: Callable[[], Awaitable[int]] | None = None,
 ) -> Connection[T]:
     rows = page.rows
-    edges = [Edge(_key=key(row), node=to_node(row)) for row in rows]
+    edges = [made(Edge, {"_key": key(row), "node": to_node(row)}) for row in rows]
     return Connection(
         edges=edges,
         page_info=PageInfo(
