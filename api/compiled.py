@@ -30,9 +30,8 @@ import asyncio
 import inspect
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from dataclasses import field as dataclass_field
 from typing import Any
 
 from graphql import (
@@ -110,15 +109,17 @@ class NotCompilable(Exception):
 
 
 class ContextInfo:
-    """What a compiled resolver gets for ``info``: the context and nothing else.
+    """What a compiled resolver gets for ``info``: the context and the names of the fields
+    selected below its field (``schema.loading.selected_below``), nothing else.
 
     Any other attribute gives up: the full path, with its whole ``Info``, answers.
     """
 
-    __slots__ = ("context",)
+    __slots__ = ("context", "selected_below")
 
-    def __init__(self, context: Context) -> None:
+    def __init__(self, context: Context, selected_below: frozenset[str] = frozenset()) -> None:
         self.context = context
+        self.selected_below = selected_below
 
     def __getattr__(self, name: str) -> Any:
         raise GiveUp(f"a resolver wants info.{name}")
@@ -146,6 +147,7 @@ class FieldPlan:
     # abstract fields (node, nodes): the plan per concrete type; None where that type's
     # selection does not compile (an object of that type makes the plan give up)
     children: dict[str, ObjectPlan | None] | None = None
+    selected_below: frozenset[str] = frozenset()  # field names at any depth below
 
 
 @dataclass(slots=True)
@@ -304,8 +306,18 @@ def _object_plan(
                 raise NotCompilable(f"no type at {name} compiles")
         else:
             raise NotCompilable(f"type at {name}")
+        below = [plan.child] if plan.child is not None else list((plan.children or {}).values())
+        plan.selected_below = frozenset(_names(c for c in below if c is not None))
         plans.append(plan)
     return ObjectPlan(type_.name, plans)
+
+
+def _names(plans: Iterable[ObjectPlan]) -> Iterator[str]:
+    for plan in plans:
+        for f in plan.fields:
+            if f.node is not None:
+                yield f.node.name.value
+            yield from f.selected_below
 
 
 def _rows_suffice(field: StrawberryField, child: ObjectPlan) -> bool:
@@ -399,9 +411,6 @@ class Run:
     schema: Any  # strawberry.Schema
     context: Context
     variables: Any  # graphql VariableValues
-    # rows a batched field already loaded in this run, per loader: another root field or
-    # level naming the same keys reads none of them again (as the dataloader's cache)
-    rows: dict[str, dict[Any, Any]] = dataclass_field(default_factory=dict)
 
 
 async def execute(plan: Plan, strawberry_schema: Any, context: Context, inputs: Any) -> Any:
@@ -513,7 +522,7 @@ async def _resolve(field: FieldPlan, sources: list[Any], run: Run) -> list[Any]:
             config=run.schema.config,
         )
     if resolver.info_parameter is not None:
-        kwargs[resolver.info_parameter.name] = ContextInfo(run.context)
+        kwargs[resolver.info_parameter.name] = ContextInfo(run.context, field.selected_below)
     source_parameter = resolver.root_parameter or resolver.parent_parameter
     if resolver.self_parameter is not None:
         results = [resolver(s, **kwargs) for s in sources]
@@ -535,10 +544,11 @@ async def _load_batch(batch: Batch, sources: list[Any], run: Run, rows_suffice: 
     When the selection below reads only fields the type copies from its row unchanged
     (``Batch.row_fields``), the rows themselves stand in for the objects."""
     keys = [getattr(s, batch.key) for s in sources]
-    known = run.rows.setdefault(batch.loader, {})
+    loaders = run.context.loaders
+    known = loaders.known(batch.loader)  # rows read, or joined in, earlier in this request
     missing = list({k for k in keys if k not in known})
     if missing:
-        loader = getattr(run.context.loaders, batch.loader)
+        loader = getattr(loaders, batch.loader)
         known.update(zip(missing, await loader.batch_load_fn(missing), strict=True))
     rows = [known[k] for k in keys]
     if rows_suffice:

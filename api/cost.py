@@ -438,7 +438,6 @@ class _Walk:
         return entries
 
 
-
 def _count_with(steps: list[tuple[str, int, bool, Counter | None]]) -> Counter:
     if len(steps) == 1 and not steps[0][2]:  # one field (an edge's node, a node's object)
         key, own, _, below = steps[0]

@@ -60,10 +60,17 @@ def summarise(raw: Path, top: int) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shape", default="q1", choices=["q1", "q2", *read_shapes.READ, "m1", "m2"])
+    parser.add_argument(
+        "--shape", default="q1", choices=["q1", "q2", *read_shapes.READ, "m1", "m2"]
+    )
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second (0: none, CPU per request only)")
+    parser.add_argument(
+        "--rate",
+        type=int,
+        default=250,
+        help="py-spy samples per second (0: none, CPU per request only)",
+    )
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--out", type=Path, default=Path(".stockgraph-bench/profile"))
     args = parser.parse_args(argv)

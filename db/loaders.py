@@ -123,19 +123,28 @@ def _read_priced_products(key: str) -> ReadFetch:
 
 
 class ReadLoader(DataLoader[Any, Any]):
-    """Rows by key, for one tenant, over the reader (db/reader.py)."""
+    """Rows by key, for one tenant, over the reader (db/reader.py).
 
-    def __init__(self, db: Database, tenant_id: int, fetch: ReadFetch) -> None:
+    ``known`` holds rows another read of the request already brought (``Loaders.rows``):
+    those keys are not read again."""
+
+    def __init__(
+        self, db: Database, tenant_id: int, fetch: ReadFetch, known: dict[Any, Any] | None = None
+    ) -> None:
         super().__init__()
         self.db = db
         self.tenant_id = tenant_id
         self.fetch = fetch
+        self.known = known if known is not None else {}
 
     async def batch_load_fn(self, keys: Sequence[Any]) -> list[Any]:
         """One read; again on a fresh connection if the pooled one died (a restart)."""
-        unique = list(set(keys))
-        found = await self.db.read(self.tenant_id, lambda reader: self.fetch(reader, unique))
-        return [found.get(k) for k in keys]
+        known = self.known
+        unique = [k for k in set(keys) if k not in known]
+        if unique:
+            found = await self.db.read(self.tenant_id, lambda reader: self.fetch(reader, unique))
+            known.update(found)
+        return [known.get(k) for k in keys]
 
 
 class LazyLoader:
@@ -152,7 +161,7 @@ class LazyLoader:
         self.name = name
 
     def __get__(self, obj: Any, owner: type | None = None) -> ReadLoader:
-        loader = ReadLoader(obj.db, obj.tenant_id, self.fetch)
+        loader = ReadLoader(obj.db, obj.tenant_id, self.fetch, obj.known(self.name))
         obj.__dict__[self.name] = loader  # later reads find it without this descriptor
         return loader
 
@@ -206,3 +215,14 @@ class Loaders:
     def __init__(self, db: Database, tenant_id: int) -> None:
         self.db = db
         self.tenant_id = tenant_id
+        # rows by key per loader, as read in this request so far: a read that joined a
+        # loader's rows in (``seed``) spares the loader its own statement
+        self.rows: dict[str, dict[Any, Any]] = {}
+
+    def known(self, loader: str) -> dict[Any, Any]:
+        """The rows of ``loader`` this request has read (shared with the loader itself)."""
+        return self.rows.setdefault(loader, {})
+
+    def seed(self, loader: str, rows: dict[Any, Any]) -> None:
+        """Rows of ``loader`` by its key that another read brought along (a join)."""
+        self.known(loader).update(rows)

@@ -81,6 +81,16 @@ class Reader:
         make = _row_class(tuple(rows[0].keys()))._make
         return [make(r) for r in rows]
 
+    async def fetch_joined(self, sql: str, *args: Any, split: int) -> list[tuple[Record, Record]]:
+        """Rows of a join as pairs: the first ``split`` columns, then the rest, each a row
+        of its own (the right one as a read of its own table would give it)."""
+        rows = await self.connection.fetch(sql, *args)
+        if not rows:
+            return []
+        names = tuple(rows[0].keys())
+        left, right = _row_class(names[:split])._make, _row_class(names[split:])._make
+        return [(left(r[:split]), right(r[split:])) for r in rows]
+
     async def fetchval(self, sql: str, *args: Any) -> Any:
         return await self.connection.fetchval(sql, *args)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +15,7 @@ from domain.pagination import page_size
 from domain.stock import ledger, queries, service
 from domain.stock.records import LevelRecord, StockChange
 from resolvers._mutation import MutationSpec, run_mutation
+from schema.loading import selected_below
 from schema.relay import (
     After,
     Connection,
@@ -27,6 +28,7 @@ from schema.relay import (
 )
 from schema.scalars import BigInt
 from schema.stock import (
+    PRODUCT_LOADER,
     AdjustStockInput,
     ReceiveStockInput,
     RecordSaleInput,
@@ -161,6 +163,8 @@ async def stock_levels(
     key = pair_cursor(after)
     locs = decode_ids(location_ids, "Location", "locationIds")
     db = info.context.db
+    # the products the selection reads come in the same statement (one fewer per page)
+    products: dict[int, Any] | None = {} if "product" in selected_below(info) else None
     page = await db.read(
         caller.tenant_id,
         lambda reader: queries.list_levels(
@@ -171,8 +175,11 @@ async def stock_levels(
             location_ids=locs,
             skus=skus,
             below_reorder_point=below_reorder_point,
+            products=products,
         ),
     )
+    if products:
+        info.context.loaders.seed(PRODUCT_LOADER, products)
 
     async def count() -> int:
         return await db.read(

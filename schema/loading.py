@@ -52,6 +52,29 @@ class Batch:
     row_fields: frozenset[str] = frozenset()
 
 
+def selected_below(info: Any) -> frozenset[str]:
+    """The names of the fields selected anywhere below the resolver's field.
+
+    A resolver may use it to read along the rows a ``loaded`` field below will want
+    (a join in its own statement, given to ``Loaders.seed``), sparing that loader its
+    statement. A plan's ``info`` carries the names, made with the plan; strawberry's is
+    walked here.
+    """
+    names = getattr(info, "selected_below", None)
+    if isinstance(names, frozenset):
+        return names
+    found: set[str] = set()
+    # selected_fields is the resolver's own field; what lies below are its selections
+    todo = [child for own in info.selected_fields for child in own.selections]
+    while todo:
+        selection = todo.pop()
+        name = getattr(selection, "name", None)
+        if isinstance(name, str) and not hasattr(selection, "type_condition"):
+            found.add(name)
+        todo.extend(getattr(selection, "selections", ()))
+    return frozenset(found)
+
+
 def loaded(
     loader: str,
     key: str,

@@ -69,6 +69,10 @@ async def load_product(info: Info, pk: int) -> Product:
     return Product.from_row(row)
 
 
+# The loader of StockLevel.product; the levels list may join its rows in (Loaders.seed).
+PRODUCT_LOADER = "product_by_id"
+
+
 @lazy_id
 @visible_with(Permission.STOCK_READ)
 @compiled_type
@@ -117,7 +121,7 @@ class StockLevel(Node):
         description="Where the stock is.",
     )
     product: Product = loaded(
-        "product_by_id",
+        PRODUCT_LOADER,
         "product_pk",
         Product.from_row,
         row_fields=Product.ROW_FIELDS,
@@ -221,7 +225,7 @@ class StockMovement(Node):
         description="Where the stock moved.",
     )
     product: Product = loaded(
-        "product_by_id",
+        PRODUCT_LOADER,
         "product_pk",
         Product.from_row,
         row_fields=Product.ROW_FIELDS,

@@ -43,26 +43,47 @@ def _level_filter(
     location_ids: Sequence[int] | None,
     skus: Sequence[str] | None,
     below_reorder_point: bool | None,
+    table: str = "",
 ) -> list[str]:
-    """WHERE conditions over stock_levels (parameters added to ``p``)."""
+    """WHERE conditions over stock_levels (parameters added to ``p``); ``table`` is its
+    alias with a dot when the statement joins other tables."""
+    t = table
     tenant = p.add(caller.tenant_id)
-    conditions = [f"tenant_id = {tenant}"]
+    conditions = [f"{t}tenant_id = {tenant}"]
     if location_ids is not None and len(location_ids) == 1:
         # equality, not ANY: only then does the (tenant, location, product) index both
         # find and order the rows (with ANY, PostgreSQL filters the whole tenant)
-        conditions.append(f"location_id = {p.add(location_ids[0])}")
+        conditions.append(f"{t}location_id = {p.add(location_ids[0])}")
     elif location_ids is not None:
-        conditions.append(f"location_id = ANY({p.add(list(location_ids))}::bigint[])")
+        conditions.append(f"{t}location_id = ANY({p.add(list(location_ids))}::bigint[])")
     if skus is not None:
         conditions.append(
-            f"product_id IN (SELECT id FROM products WHERE tenant_id = {tenant} "
+            f"{t}product_id IN (SELECT id FROM products WHERE tenant_id = {tenant} "
             f"AND sku = ANY({p.add(list(skus))}::text[]))"
         )
     if below_reorder_point is True:
-        conditions.append("reorder_point IS NOT NULL AND on_hand - reserved <= reorder_point")
+        conditions.append(
+            f"{t}reorder_point IS NOT NULL AND {t}on_hand - {t}reserved <= {t}reorder_point"
+        )
     elif below_reorder_point is False:
-        conditions.append("(reorder_point IS NULL OR on_hand - reserved > reorder_point)")
+        conditions.append(
+            f"({t}reorder_point IS NULL OR {t}on_hand - {t}reserved > {t}reorder_point)"
+        )
     return conditions
+
+
+# A level joined with its product as the product loader reads it (db/loaders.py,
+# product_by_id: every column and the tenant's currency), so its rows can stand in.
+JOINED_COLUMNS = (
+    ", ".join(f"sl.{c.name}" for c in S.columns)
+    + ", "
+    + ", ".join(f"p.{c.name}" for c in P.columns)
+    + ", t.currency"
+)
+JOINED_FROM = (
+    "stock_levels sl JOIN products p ON p.tenant_id = sl.tenant_id AND p.id = sl.product_id "
+    "JOIN tenants t ON t.tenant_id = sl.tenant_id"
+)
 
 
 async def list_levels(
@@ -74,17 +95,26 @@ async def list_levels(
     location_ids: Sequence[int] | None,
     skus: Sequence[str] | None,
     below_reorder_point: bool | None,
+    products: dict[int, Record] | None = None,
 ) -> Page[Record]:
-    """Ordered by (location, product): one location's levels are one index range."""
+    """Ordered by (location, product): one location's levels are one index range.
+
+    With ``products`` (a dict), each level's product row is read in the same statement
+    and put there by product id, as the product loader would have read it."""
     p = Params()
-    where = _level_filter(caller, p, location_ids, skus, below_reorder_point)
+    t = "sl." if products is not None else ""
+    where = _level_filter(caller, p, location_ids, skus, below_reorder_point, t)
     if after is not None:
-        where.append(f"(location_id, product_id) > ({p.add(after[0])}, {p.add(after[1])})")
-    sql = (
-        f"SELECT {LEVEL_COLUMNS} FROM stock_levels WHERE {' AND '.join(where)} "
-        f"ORDER BY location_id, product_id LIMIT {p.add(limit + 1)}"
-    )
-    rows = await reader.fetch(sql, *p.values)
+        where.append(f"({t}location_id, {t}product_id) > ({p.add(after[0])}, {p.add(after[1])})")
+    order = f"ORDER BY {t}location_id, {t}product_id LIMIT {p.add(limit + 1)}"
+    if products is None:
+        sql = f"SELECT {LEVEL_COLUMNS} FROM stock_levels WHERE {' AND '.join(where)} {order}"
+        rows = await reader.fetch(sql, *p.values)
+    else:
+        sql = f"SELECT {JOINED_COLUMNS} FROM {JOINED_FROM} WHERE {' AND '.join(where)} {order}"
+        pairs = await reader.fetch_joined(sql, *p.values, split=len(S.columns))
+        rows = [level for level, _ in pairs]
+        products.update((product.id, product) for _, product in pairs[:limit])
     return make_page(rows, limit, after is not None)
 
 

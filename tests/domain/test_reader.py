@@ -354,7 +354,7 @@ async def test_loaders_are_made_lazily_once_per_request(db, two_stocked):
     assert isinstance(by_sku, ReadLoader)
     assert loaders.product_by_sku is by_sku and vars(loaders)["product_by_sku"] is by_sku
     assert isinstance(loaders.level_by_id, ReadLoader)  # one kind of loader for every type
-    assert set(vars(loaders)) == {"db", "tenant_id", "product_by_sku", "level_by_id"}
+    assert set(vars(loaders)) == {"db", "tenant_id", "rows", "product_by_sku", "level_by_id"}
     assert Loaders(db, mine.tenant_id).product_by_sku is not by_sku
 
     a, missing, b = await asyncio.gather(by_sku.load("A"), by_sku.load("NOPE"), by_sku.load("B"))

@@ -908,13 +908,14 @@ async def test_compiled_q1_runs_one_select_per_table(gql, stocked, count_stateme
     count_statements.statements.clear()
     data = await execute(plan, gql.schema, _ctx(gql.db, owner), None)
     assert len(data["stockLevels"]["edges"]) == 2
-    assert len(count_statements.selects("stock_levels")) == 1
-    assert len(count_statements.selects("products")) == 1
+    (levels,) = count_statements.selects("stock_levels")
+    assert "JOIN products" in levels  # the products the selection reads come along
+    assert count_statements.selects("products") == []
     assert len(count_statements.selects("locations")) == 1
     begins = [s for s in count_statements.statements if s.lstrip().upper().startswith("BEGIN")]
     assert len(begins) == 1  # every read of a plan: one read transaction
     selects = [s for s in count_statements.statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) == 3, selects
+    assert len(selects) == 2, selects
 
     # a bigger page with a total: still one statement per table, plus the count
     doc = """{ stockLevels(first: 50) { totalCount edges { node { onHand
@@ -924,8 +925,16 @@ async def test_compiled_q1_runs_one_select_per_table(gql, stocked, count_stateme
     data = await execute(plan, gql.schema, _ctx(gql.db, owner), None)
     assert data["stockLevels"]["totalCount"] == 9 and len(data["stockLevels"]["edges"]) == 9
     assert len(count_statements.selects("stock_levels")) == 2  # the page and count(*)
-    assert len(count_statements.selects("products")) == 1
+    assert count_statements.selects("products") == []
     assert len(count_statements.selects("locations")) == 1
+
+    # a selection without products reads the levels alone
+    doc = "{ stockLevels(first: 50) { edges { node { onHand location { code } } } } }"
+    plan = compile_plan(gql.schema._schema, doc, None)
+    count_statements.statements.clear()
+    await execute(plan, gql.schema, _ctx(gql.db, owner), None)
+    (levels,) = count_statements.selects("stock_levels")
+    assert "JOIN" not in levels
 
 
 @pytest.fixture
@@ -1025,3 +1034,20 @@ async def test_an_object_of_a_type_that_does_not_compile_gives_up(gql, stocked):
     product_ids = stocked.ids["Product"]
     data = await same_both_ways(gql, doc, stocked.tenant.owner, {"ids": product_ids})
     assert [n["id"] for n in data["nodes"]] == product_ids
+
+
+async def test_the_full_path_reads_the_products_with_the_levels_too(gql, stocked, count_statements):
+    """strawberry's own executor: the levels list sees ``product`` below it, through a
+    named fragment and an inline one, and reads the products in its own statement."""
+    owner = stocked.tenant.owner
+    doc = """{ stockLevels(first: 50) { edges { node { ...L } } } }
+             fragment L on StockLevel { onHand ... on StockLevel { product { sku } } }"""
+    count_statements.statements.clear()
+    result = await full_path_only(gql, doc, owner)
+    assert result.errors is None
+    skus = sorted(e["node"]["product"]["sku"] for e in result.data["stockLevels"]["edges"])
+    assert len(skus) == 9 and set(skus) == {"A", "B", "C", "D"}
+    (levels,) = count_statements.selects("stock_levels")
+    assert "JOIN products" in levels
+    assert count_statements.selects("products") == []
+    assert result.data == await compiled(gql, doc, owner)
