@@ -18,6 +18,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import strawberry
 from graphql import (
     GraphQLInterfaceType,
     GraphQLObjectType,
@@ -47,6 +48,7 @@ from domain import ids
 from domain.tenancy import service as tenancy
 from schema.catalog import Product
 from schema.context import Context
+from schema.loading import reads_unless
 from schema.stock import StockLevel
 from tests.conftest import TenantFixture
 from tests.graphql.test_members import _create as _create_member
@@ -678,6 +680,27 @@ async def test_cost_price_compiles_but_only_answers_callers_with_costs_read(gql,
 async def test_documents_outside_the_compiled_types_do_not_compile(gql, doc):
     with pytest.raises(NotCompilable):
         compile_plan(gql.schema._schema, doc, None)
+
+
+def test_a_field_declared_reads_unless_an_argument_is_not_compiled_with_it():
+    """``reads_unless``: a document that gives one of the named arguments, by value, by
+    variable or as null, is not compiled; without them the field compiles."""
+
+    @strawberry.type
+    class Q:
+        @strawberry.field(metadata=reads_unless("search"))
+        def things(self, first: int | None = None, search: str | None = None) -> int:
+            return 1
+
+    schema = strawberry.Schema(query=Q)._schema
+    assert compile_plan(schema, "{ things(first: 2) }", None).fields == {("Q", "things")}
+    for doc in (
+        '{ things(search: "x") }',
+        "query($s: String) { things(first: 1, search: $s) }",
+        "{ a: things b: things(search: null) }",
+    ):
+        with pytest.raises(NotCompilable):
+            compile_plan(schema, doc, None)
 
 
 async def test_cyclic_fragments_are_not_compiled(gql):
