@@ -127,12 +127,14 @@ class Query:
     transfer = strawberry.field(
         resolver=transfers_r.transfer,
         permission_classes=TRANSFERS_READ,
+        metadata=READS,
         description="A transfer by its ID; needs transfers:read. Null when it is not in "
         "your tenant.",
     )
     transfers = strawberry.field(
         resolver=coded_errors(transfers_r.transfers),
         permission_classes=TRANSFERS_READ,
+        metadata=READS,
         description="Transfers, newest first; needs transfers:read.",
     )
     approval_requests = strawberry.field(

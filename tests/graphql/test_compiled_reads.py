@@ -53,6 +53,8 @@ from schema.stock import StockLevel
 from tests.conftest import TenantFixture
 from tests.graphql.test_members import _create as _create_member
 from tests.graphql.test_stock_concurrency import ADJUST, RECEIVE, SALE
+from tests.graphql.transfer_ops import lines as transfer_lines
+from tests.graphql.transfer_ops import ok as transfer_ok
 
 SET_POINT = """
 mutation($input: SetReorderPointInput!) {
@@ -150,11 +152,13 @@ class Stocked:
     third_sequence: str
     ids: dict[str, list[str]]  # global IDs by type name: two stock levels, movements, …
     missing_product: str  # the ID of a product that does not exist
+    records: dict[str, list[str]]  # global IDs of what record_more made, by type name
+    record_cursors: dict[str, str]  # the endCursor of each list's first item, by root
 
 
 async def stock_up(gql: Any, tenant: TenantFixture) -> Stocked:
     """A fourth product (barcode, category, MOP price, no cost), a temporary warehouse,
-    receipts, an adjustment, a sale and reorder points."""
+    receipts, an adjustment, a sale and reorder points; then ``record_more``."""
     async with tenant.db.owner_transaction() as session:
         system = Caller.system(tenant.tenant_id)
         tenant.products["D"] = await tenancy.create_product(
@@ -243,6 +247,15 @@ async def stock_up(gql: Any, tenant: TenantFixture) -> Stocked:
     def node_ids(data: dict[str, Any]) -> list[str]:
         return [e["node"]["id"] for e in next(iter(data.values()))["edges"]]
 
+    records = await record_more(gql, tenant)
+    roots = ["transfers"]
+    firsts = await gql.ok(
+        "{ "
+        + " ".join(f"{root}(first: 1) {{ pageInfo {{ endCursor }} }}" for root in roots)
+        + " }",
+        owner,
+    )
+
     return Stocked(
         tenant=tenant,
         level_cursor_2=levels["stockLevels"]["pageInfo"]["endCursor"],
@@ -256,7 +269,72 @@ async def stock_up(gql: Any, tenant: TenantFixture) -> Stocked:
             "Location": node_ids(locations),
         },
         missing_product=ids.encode("Product", 2**40),
+        records=records,
+        record_cursors={root: page["pageInfo"]["endCursor"] for root, page in firsts.items()},
     )
+
+
+async def record_more(gql: Any, tenant: TenantFixture) -> dict[str, list[str]]:
+    """Records besides the stock, for the documents that read them. None changes a
+    stock figure the other tests pin."""
+    records = await record_transfers(gql, tenant)
+    return records
+
+
+async def record_transfers(gql: Any, tenant: TenantFixture) -> dict[str, list[str]]:
+    """A draft, one waiting for approval, and one approved, shipped (WH's A and C) and
+    partly received (S1's C), with a rejection and a write-off."""
+    owner = tenant.owner
+    purchaser = tenant.staff(Role.PURCHASER, staff_id=21)
+    regional = tenant.staff(Role.REGIONAL_MANAGER, staff_id=22)
+    draft = await transfer_ok(
+        gql,
+        owner,
+        "createTransfer",
+        fromLocationId=tenant.loc("WH"),
+        toLocationId=tenant.loc("S2"),
+        lines=transfer_lines(A=1, B=1),
+        submit=False,
+    )
+    moved = await transfer_ok(
+        gql,
+        purchaser,
+        "createTransfer",
+        fromLocationId=tenant.loc("WH"),
+        toLocationId=tenant.loc("S1"),
+        lines=transfer_lines(C=3, A=2),
+        note="weekend restock",
+    )
+    await transfer_ok(gql, regional, "approveTransfer", id=moved["id"], comment="ok")
+    await transfer_ok(gql, owner, "shipTransfer", id=moved["id"])
+    await transfer_ok(
+        gql,
+        owner,
+        "receiveTransfer",
+        id=moved["id"],
+        lines=[{"sku": "C", "quantity": 1, "rejectedQuantity": 1, "rejectionReason": "crushed"}],
+    )
+    await transfer_ok(
+        gql,
+        owner,
+        "resolveTransferDiscrepancy",
+        id=moved["id"],
+        lines=transfer_lines(C=1),
+        reason="THEFT",
+        note="not in the van",
+    )
+    waiting = await transfer_ok(
+        gql,
+        purchaser,
+        "createTransfer",
+        fromLocationId=tenant.loc("S2"),
+        toLocationId=tenant.loc("WH"),
+        lines=transfer_lines(D=1),
+    )
+    return {
+        "Transfer": [moved["id"], waiting["id"], draft["id"]],
+        "ApprovalRequest": [moved["approvalRequest"]["id"]],
+    }
 
 
 @pytest.fixture
@@ -492,6 +570,86 @@ def documents(s: Stocked) -> list[tuple[str, str, dict[str, Any] | None]]:
                 "loc": s.ids["Location"][0],
             },
         ),
+        *record_documents(s),
+    ]
+
+
+TRANSFER_FIELDS = """
+fragment TransferFields on Transfer {
+  __typename id status reference note createdBy requestedBy version createdAt updatedAt
+  fromLocation { code name(locale: EN) } toLocation { id code kind __typename }
+  lines { __typename quantity shippedQuantity receivedQuantity rejectedQuantity
+    rejectionReason resolvedQuantity resolutionReason missingQuantity
+    product { sku nameEn retailPrice { amount } } }
+  approvalRequest { __typename id subjectType status requiredRank nextRank units requestedBy
+    createdAt decidedAt decisions { __typename actor rank decision comment decidedAt }
+    transfer { id status } }
+}"""
+
+
+def record_documents(s: Stocked) -> list[tuple[str, str, dict[str, Any] | None]]:
+    """What the owner and a clerk read of the records besides the stock."""
+    docs = transfer_documents(s)
+    return docs
+
+
+def transfer_documents(s: Stocked) -> list[tuple[str, str, dict[str, Any] | None]]:
+    t, r = s.tenant, s.records
+    return [
+        (
+            "transfers: every field, lines, approval, page info",
+            """{ transfers { totalCount edges { cursor node { ...TransferFields } }
+                pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
+            + TRANSFER_FIELDS,
+            None,
+        ),
+        (
+            "transfers: status and location filters, the page after a cursor",
+            """query($loc: ID, $after: String, $status: TransferStatus = REQUESTED) {
+              waiting: transfers(status: $status) { totalCount edges { node { id status
+                approvalRequest { status nextRank decisions { rank } } } } }
+              atS1: transfers(locationId: $loc) { totalCount edges { node { reference
+                fromLocation { code } toLocation { code } } } }
+              first: transfers(first: 1) { edges { node { id } } pageInfo { endCursor } }
+              next: transfers(first: 1, after: $after) { edges { cursor node { id } }
+                pageInfo { hasNextPage hasPreviousPage endCursor } } }""",
+            {"loc": t.loc("S1"), "after": s.record_cursors["transfers"]},
+        ),
+        (
+            "transfer: by ID with its lines, and one that does not exist",
+            """query($id: ID!, $none: ID!) {
+              transfer(id: $id) { ...TransferFields }
+              draft: transfer(id: "DRAFT") { status approvalRequest { id } lines {
+                quantity product { sku } } }
+              none: transfer(id: $none) { id } }""".replace("DRAFT", r["Transfer"][2])
+            + TRANSFER_FIELDS,
+            {"id": r["Transfer"][0], "none": ids.encode("Transfer", 2**40)},
+        ),
+        (
+            "nodes: transfers and an approval request beside a product, and missing ones",
+            """query($ids: [ID!]!) { nodes(ids: $ids) { __typename id
+                ... on Transfer { transferStatus: status fromLocation { code }
+                  lines { quantity product { sku } } approvalRequest { id } }
+                ... on ApprovalRequest { approvalStatus: status units decisions { decision }
+                  transfer { id } }
+                ... on Product { sku } } }""",
+            {
+                "ids": [
+                    *r["Transfer"],
+                    s.ids["Product"][0],
+                    *r["ApprovalRequest"],
+                    ids.encode("Transfer", 2**40),
+                    ids.encode("ApprovalRequest", 2**40),
+                ]
+            },
+        ),
+        (
+            "node: a transfer beside the transfers root, the same rows read once",
+            """query($t: ID!) {
+              t: node(id: $t) { ... on Transfer { reference toLocation { code } } }
+              transfers(first: 2) { edges { node { id toLocation { code } } } } }""",
+            {"t": r["Transfer"][0]},
+        ),
     ]
 
 
@@ -666,12 +824,13 @@ async def test_cost_price_compiles_but_only_answers_callers_with_costs_read(gql,
         "{ userErrors { code } } }",
         "query($id: ID!) { member(id: $id) { id } }",
         "{ members(first: 1) { edges { node { id } } } }",
+        "{ approvalRequests { edges { node { id } } } }",
         "{ viewer { kind } }",
         "{ stockLevels { edges { node { onHand @include(if: true) } } } }",
         'query($yes: Boolean!) { product(sku: "A") @include(if: $yes) { sku } }',
         'query($no: Boolean!) { product(sku: "A") { sku @skip(if: $no) } }',
         "subscription { stockChanged { sequence } }",
-        "{ transfers { edges { node { id } } } }",
+        '{ countRecord(locationId: "x", month: "2026-01") { month } }',
         "{ ...Q } fragment Q on Query { viewer { kind } }",
         "{ __schema { queryType { name } } }",
         '{ __type(name: "Product") { name } }',
@@ -1048,3 +1207,141 @@ async def test_an_object_of_a_type_that_does_not_compile_gives_up(gql, stocked):
     product_ids = stocked.ids["Product"]
     data = await same_both_ways(gql, doc, stocked.tenant.owner, {"ids": product_ids})
     assert [n["id"] for n in data["nodes"]] == product_ids
+
+
+async def test_the_transfer_documents_read_the_expected_values(gql, stocked):
+    """What the transfer documents answer, pinned (on a plan)."""
+    t, r = stocked.tenant, stocked.records
+    docs = {name: (doc, v) for name, doc, v in documents(stocked)}
+    doc, variables = docs["transfer: by ID with its lines, and one that does not exist"]
+    data = await compiled(gql, doc, t.owner, variables)
+    moved = data["transfer"]
+    assert (moved["status"], moved["note"], moved["createdBy"], moved["requestedBy"]) == (
+        "PARTIALLY_RECEIVED",
+        "weekend restock",
+        "staff:21",
+        "staff:21",
+    )
+    assert (moved["fromLocation"]["code"], moved["toLocation"]["code"]) == ("WH", "S1")
+    assert [
+        (
+            ln["product"]["sku"],
+            ln["quantity"],
+            ln["shippedQuantity"],
+            ln["receivedQuantity"],
+            ln["rejectedQuantity"],
+            ln["rejectionReason"],
+            ln["resolvedQuantity"],
+            ln["resolutionReason"],
+            ln["missingQuantity"],
+        )
+        for ln in moved["lines"]
+    ] == [("C", 3, 3, 1, 1, "crushed", 1, "THEFT", 0), ("A", 2, 2, 0, 0, None, 0, None, 2)]
+    approval = moved["approvalRequest"]
+    assert (approval["status"], approval["requiredRank"], approval["nextRank"]) == (
+        "APPROVED",
+        "REGIONAL_MANAGER",
+        None,
+    )
+    assert [(d["actor"], d["decision"], d["comment"]) for d in approval["decisions"]] == [
+        ("staff:22", "APPROVE", "ok")
+    ]
+    assert approval["transfer"] == {"id": r["Transfer"][0], "status": "PARTIALLY_RECEIVED"}
+    assert data["draft"] == {
+        "status": "DRAFT",
+        "approvalRequest": None,
+        "lines": [
+            {"quantity": 1, "product": {"sku": "A"}},
+            {"quantity": 1, "product": {"sku": "B"}},
+        ],
+    }
+    assert data["none"] is None
+
+
+# (scopes the caller lacks one of, the document, the record type of its $id, the root)
+FORBIDDEN_CASES = [
+    (
+        "stock:read members:read",
+        "{ transfers { totalCount edges { node { id } } } }",
+        None,
+        "transfers",
+    ),
+    (
+        "stock:read members:read",
+        "query($id: ID!) { transfer(id: $id) { status } }",
+        "Transfer",
+        "transfer",
+    ),
+]
+
+
+@pytest.mark.parametrize(("scopes", "doc", "kind", "root"), FORBIDDEN_CASES)
+async def test_without_the_permission_the_full_path_answers_forbidden(
+    gql, stocked, scopes, doc, kind, root
+):
+    """Through the executor with its compiled reads: the plan is tried, gives up on the
+    permission, and the full path answers with its FORBIDDEN error; the owner's answer
+    comes from the plan."""
+    reads = gql.schema.compiled_reads
+    caller = stocked.tenant.app(scopes)
+    variables = {"id": stocked.records[kind][0]} if kind is not None else None
+    plan = compile_plan(gql.schema._schema, doc, None)
+    with pytest.raises(GiveUp):
+        await execute(plan, gql.schema, _ctx(gql.db, caller), variables)
+    before = reads.fallbacks
+    result = await gql(doc, caller, variables)
+    assert reads.fallbacks == before + 1  # tried, and given back
+    assert [(e.path, e.extensions["code"]) for e in result.errors] == [([root], "FORBIDDEN")]
+    assert result.data == (None if kind is None else {root: None})
+    hits = reads.hits
+    await gql.ok(doc, stocked.tenant.owner, variables)
+    assert reads.hits == hits + 1
+
+
+async def _foreign(gql: Any, other: TenantFixture, kind: str) -> str:
+    """A record of ``kind`` in another tenant."""
+    if kind == "Transfer":
+        made = await transfer_ok(
+            gql,
+            other.owner,
+            "createTransfer",
+            fromLocationId=other.loc("S1"),
+            toLocationId=other.loc("S2"),
+            lines=transfer_lines(A=1),
+            submit=False,
+        )
+        return str(made["id"])
+    raise AssertionError(kind)
+
+
+NODE_SELECTIONS = {
+    "Transfer": "... on Transfer { status reference lines { quantity product { sku } } }",
+}
+
+
+@pytest.mark.parametrize("kind", list(NODE_SELECTIONS))
+async def test_another_tenants_record_through_node_on_a_learnt_plan_is_null(
+    gql, stocked, other_tenant, kind
+):
+    """A plan learnt by one tenant answers another tenant's ID with null, as the full path
+    does; learnt by the other tenant, the same document answers that tenant's record."""
+    t = stocked.tenant
+    theirs = await _foreign(gql, other_tenant, kind)
+    mine = stocked.records[kind][0]
+    selection = NODE_SELECTIONS[kind]
+    doc = f"""query($id: ID!, $ids: [ID!]!) {{ node(id: $id) {{ id {selection} }}
+      nodes(ids: $ids) {{ __typename id {selection} }} }}"""
+    variables = {"id": theirs, "ids": [theirs, mine]}
+    reads = CompiledReads(gql.schema)
+    assert reads.learn(doc, None, t.tenant_id) is not None
+    answered, data = await reads.try_execute(doc, None, variables, _ctx(gql.db, t.owner))
+    assert answered is True
+    assert data["node"] is None
+    assert [n and n["id"] for n in data["nodes"]] == [None, mine]
+    assert data == (await full_path_only(gql, doc, t.owner, variables)).data
+    reads.learn(doc, None, other_tenant.tenant_id)
+    answered, data = await reads.try_execute(doc, None, variables, _ctx(gql.db, other_tenant.owner))
+    assert answered is True
+    assert data["node"]["id"] == theirs
+    assert [n and n["id"] for n in data["nodes"]] == [theirs, None]
+    assert data == (await full_path_only(gql, doc, other_tenant.owner, variables)).data
