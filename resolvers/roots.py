@@ -101,11 +101,13 @@ class Query:
     stocktake = strawberry.field(
         resolver=stocktakes_r.stocktake,
         permission_classes=STOCK_READ,
+        metadata=READS,
         description="A stocktake by its ID; needs stock:read. Null when it is not in your tenant.",
     )
     stocktakes = strawberry.field(
         resolver=coded_errors(stocktakes_r.stocktakes),
         permission_classes=STOCK_READ,
+        metadata=READS,
         description="Stocktakes, newest first; needs stock:read.",
     )
     count_record = strawberry.field(

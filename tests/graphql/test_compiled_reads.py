@@ -53,6 +53,9 @@ from schema.stock import StockLevel
 from tests.conftest import TenantFixture
 from tests.graphql.test_members import _create as _create_member
 from tests.graphql.test_stock_concurrency import ADJUST, RECEIVE, SALE
+from tests.graphql.test_stocktakes import count as count_stocktake
+from tests.graphql.test_stocktakes import start as start_stocktake
+from tests.graphql.test_stocktakes import transition as end_stocktake
 from tests.graphql.transfer_ops import lines as transfer_lines
 from tests.graphql.transfer_ops import ok as transfer_ok
 
@@ -248,7 +251,10 @@ async def stock_up(gql: Any, tenant: TenantFixture) -> Stocked:
         return [e["node"]["id"] for e in next(iter(data.values()))["edges"]]
 
     records = await record_more(gql, tenant)
-    roots = ["transfers"]
+    roots = [
+        "transfers",
+        "stocktakes",
+    ]
     firsts = await gql.ok(
         "{ "
         + " ".join(f"{root}(first: 1) {{ pageInfo {{ endCursor }} }}" for root in roots)
@@ -278,6 +284,7 @@ async def record_more(gql: Any, tenant: TenantFixture) -> dict[str, list[str]]:
     """Records besides the stock, for the documents that read them. None changes a
     stock figure the other tests pin."""
     records = await record_transfers(gql, tenant)
+    records.update(await record_stocktakes(gql, tenant))
     return records
 
 
@@ -335,6 +342,24 @@ async def record_transfers(gql: Any, tenant: TenantFixture) -> dict[str, list[st
         "Transfer": [moved["id"], waiting["id"], draft["id"]],
         "ApprovalRequest": [moved["approvalRequest"]["id"]],
     }
+
+
+async def record_stocktakes(gql: Any, tenant: TenantFixture) -> dict[str, list[str]]:
+    """One posted (WH: one A lost), one open with a count (S2), one cancelled (S1)."""
+    posted = (await start_stocktake(gql, tenant, loc="WH", kind="CYCLE", skus=["A", "D"]))[
+        "stocktake"
+    ]["id"]
+    assert (await count_stocktake(gql, tenant, posted, {"A": 97, "D": 12}))["userErrors"] == []
+    assert (await end_stocktake(gql, tenant, "post", posted))["userErrors"] == []
+    counting = (
+        await start_stocktake(gql, tenant, loc="S2", kind="CYCLE", category="Snacks", note="n")
+    )["stocktake"]["id"]
+    assert (await count_stocktake(gql, tenant, counting, {"D": 2}))["userErrors"] == []
+    dropped = (await start_stocktake(gql, tenant, loc="S1", kind="CYCLE", notCountedForDays=30))[
+        "stocktake"
+    ]["id"]
+    assert (await end_stocktake(gql, tenant, "cancel", dropped))["userErrors"] == []
+    return {"Stocktake": [posted, counting, dropped]}
 
 
 @pytest.fixture
@@ -586,10 +611,21 @@ fragment TransferFields on Transfer {
     transfer { id status } }
 }"""
 
+STOCKTAKE_FIELDS = """
+fragment StocktakeFields on Stocktake {
+  __typename id kind status scope category notCountedForDays note startedBy startedAt
+  postedBy postedAt cancelledAt
+  location { code name }
+  lines { __typename countedQuantity countedAt countedBy expectedAtCount
+    ledgerSequenceAtCount variance movementSequence product { sku category } }
+  totals { __typename linesCounted netVarianceUnits lossUnits gainUnits uncostedLines }
+}"""
+
 
 def record_documents(s: Stocked) -> list[tuple[str, str, dict[str, Any] | None]]:
     """What the owner and a clerk read of the records besides the stock."""
     docs = transfer_documents(s)
+    docs += stocktake_documents(s)
     return docs
 
 
@@ -653,6 +689,53 @@ def transfer_documents(s: Stocked) -> list[tuple[str, str, dict[str, Any] | None
     ]
 
 
+def stocktake_documents(s: Stocked) -> list[tuple[str, str, dict[str, Any] | None]]:
+    t, r = s.tenant, s.records
+    return [
+        (
+            "stocktakes: every field, counted and uncounted lines, page info",
+            """{ stocktakes { totalCount edges { cursor node { ...StocktakeFields
+                  counted: lines(counted: true) { product { sku } countedQuantity }
+                  toCount: lines(counted: false) { product { sku } } } }
+                pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
+            + STOCKTAKE_FIELDS,
+            None,
+        ),
+        (
+            "stocktakes: status and location filters, the page after a cursor",
+            """query($loc: ID, $after: String) {
+              open: stocktakes(status: OPEN) { edges { node { id status location { code } } } }
+              atWh: stocktakes(locationId: $loc) { edges { node { scope
+                lines { variance product { sku } } } } }
+              next: stocktakes(first: 1, after: $after) { edges { cursor node { id } }
+                pageInfo { hasNextPage hasPreviousPage endCursor } } }""",
+            {"loc": t.loc("WH"), "after": s.record_cursors["stocktakes"]},
+        ),
+        (
+            "stocktake: by ID, and one that does not exist",
+            """query($id: ID!, $none: ID!) { stocktake(id: $id) { ...StocktakeFields }
+              none: stocktake(id: $none) { id } }"""
+            + STOCKTAKE_FIELDS,
+            {"id": r["Stocktake"][0], "none": ids.encode("Stocktake", 2**40)},
+        ),
+        (
+            "nodes: stocktakes beside a transfer",
+            """query($ids: [ID!]!) { nodes(ids: $ids) { __typename id
+                ... on Stocktake { kind stocktakeStatus: status location { code }
+                  totals { linesCounted } }
+                ... on Transfer { reference } } }""",
+            {"ids": [*r["Stocktake"], r["Transfer"][0], ids.encode("Stocktake", 2**40)]},
+        ),
+    ]
+
+
+# Read with costs:read (the owner, an auditor; not a clerk).
+STOCKTAKE_COSTS = """query($id: ID!) { stocktake(id: $id) { status
+  lines { variance product { sku } unitCost { amount currency } varianceCost { amount currency } }
+  totals { netVarianceCost { amount currency } lossCost { amount currency }
+    gainCost { amount currency } } } }"""
+
+
 async def test_compiled_plans_answer_exactly_as_the_full_path(gql, stocked):
     docs = documents(stocked)
     assert len(docs) >= 15
@@ -662,6 +745,9 @@ async def test_compiled_plans_answer_exactly_as_the_full_path(gql, stocked):
         for caller in (owner, clerk):
             data = await same_both_ways(gql, doc, caller, variables)
             assert data, name
+    for stocktake in stocked.records["Stocktake"]:
+        for caller in (owner, stocked.tenant.staff(Role.AUDITOR)):
+            await same_both_ways(gql, STOCKTAKE_COSTS, caller, {"id": stocktake})
 
 
 async def test_the_differential_test_covers_every_compilable_field(gql, stocked):
@@ -674,6 +760,8 @@ async def test_the_differential_test_covers_every_compilable_field(gql, stocked)
     await same_both_ways(
         gql, '{ product(sku: "A") { costPrice { amount currency } } }', costs, None
     )
+    posted = stocked.records["Stocktake"][0]
+    await same_both_ways(gql, STOCKTAKE_COSTS, costs, {"id": posted})
     declared = compilable_fields(gql.schema._schema)
     assert ("Query", "nodes") in declared and ("Product", "costPrice") in declared
     assert declared - COVERED == set()
@@ -1258,6 +1346,48 @@ async def test_the_transfer_documents_read_the_expected_values(gql, stocked):
     assert data["none"] is None
 
 
+async def test_the_stocktake_documents_read_the_expected_values(gql, stocked):
+    """What a posted stocktake's costs answer, pinned (on a plan)."""
+    t, r = stocked.tenant, stocked.records
+    data = await compiled(gql, STOCKTAKE_COSTS, t.owner, {"id": r["Stocktake"][0]})
+    assert data["stocktake"] == {
+        "status": "POSTED",
+        "lines": [
+            {
+                "variance": -1,
+                "product": {"sku": "A"},
+                "unitCost": {"amount": "4.0000", "currency": "HKD"},
+                "varianceCost": {"amount": "-4.0000", "currency": "HKD"},
+            },
+            {"variance": 0, "product": {"sku": "D"}, "unitCost": None, "varianceCost": None},
+        ],
+        "totals": {
+            "netVarianceCost": {"amount": "-4.0000", "currency": "HKD"},
+            "lossCost": {"amount": "4.0000", "currency": "HKD"},
+            "gainCost": {"amount": "0", "currency": "HKD"},
+        },
+    }
+
+
+async def test_a_clerk_gets_the_full_paths_forbidden_for_stocktake_costs(gql, stocked):
+    """A stocktake's costs need costs:read: a clerk's plan gives up, the full path refuses."""
+    reads = gql.schema.compiled_reads
+    clerk = stocked.tenant.staff(Role.CLERK, ["S1"])
+    before = reads.fallbacks
+    result = await gql(STOCKTAKE_COSTS, clerk, {"id": stocked.records["Stocktake"][0]})
+    assert reads.fallbacks == before + 1
+    assert {tuple(e.path[-2:]) for e in result.errors} == {
+        (0, "unitCost"),
+        (0, "varianceCost"),
+        (1, "unitCost"),
+        (1, "varianceCost"),
+        ("totals", "netVarianceCost"),
+        ("totals", "lossCost"),
+        ("totals", "gainCost"),
+    }
+    assert {e.extensions["code"] for e in result.errors} == {"FORBIDDEN"}
+
+
 # (scopes the caller lacks one of, the document, the record type of its $id, the root)
 FORBIDDEN_CASES = [
     (
@@ -1271,6 +1401,18 @@ FORBIDDEN_CASES = [
         "query($id: ID!) { transfer(id: $id) { status } }",
         "Transfer",
         "transfer",
+    ),
+    (
+        "transfers:read members:read",
+        "{ stocktakes { edges { node { status } } } }",
+        None,
+        "stocktakes",
+    ),
+    (
+        "transfers:read members:read",
+        "query($id: ID!) { stocktake(id: $id) { status } }",
+        "Stocktake",
+        "stocktake",
     ),
 ]
 
