@@ -33,7 +33,7 @@ from resolvers import viewer as viewer_r
 from resolvers import webhooks as webhooks_r
 from resolvers import workbench as workbench_r
 from resolvers._query import coded_errors
-from schema.loading import READS
+from schema.loading import READS, reads_unless
 
 STOCK_READ = [requires(Permission.STOCK_READ)]
 AUDIT_READ = [requires(Permission.AUDIT_READ)]
@@ -154,6 +154,7 @@ class Query:
     member = strawberry.field(
         resolver=members_r.member,
         permission_classes=MEMBERS_READ,
+        metadata=READS,
         description="A member by ID; needs members:read. Null when not in your tenant.",
     )
     coupon = strawberry.field(
@@ -175,6 +176,8 @@ class Query:
     members = strawberry.field(
         resolver=coded_errors(members_r.members),
         permission_classes=MEMBERS_READ,
+        # a search is rate-limited per caller, and one by phone is audited: not compiled
+        metadata=reads_unless("search"),
         description="Members, by member number; needs members:read.",
     )
     export_member = strawberry.field(

@@ -26,6 +26,7 @@ from graphql import (
     GraphQLUnionType,
     get_named_type,
 )
+from sqlalchemy import text
 
 from api.compiled import (
     MAX_DOCUMENT_CHARS,
@@ -51,6 +52,7 @@ from schema.context import Context
 from schema.loading import reads_unless
 from schema.stock import StockLevel
 from tests.conftest import TenantFixture
+from tests.graphql.test_members import CONSENT, ERASE, PHONE
 from tests.graphql.test_members import _create as _create_member
 from tests.graphql.test_stock_concurrency import ADJUST, RECEIVE, SALE
 from tests.graphql.test_stocktakes import count as count_stocktake
@@ -254,6 +256,7 @@ async def stock_up(gql: Any, tenant: TenantFixture) -> Stocked:
     roots = [
         "transfers",
         "stocktakes",
+        "members",
     ]
     firsts = await gql.ok(
         "{ "
@@ -285,6 +288,7 @@ async def record_more(gql: Any, tenant: TenantFixture) -> dict[str, list[str]]:
     stock figure the other tests pin."""
     records = await record_transfers(gql, tenant)
     records.update(await record_stocktakes(gql, tenant))
+    records.update(await record_members(gql, tenant))
     return records
 
 
@@ -360,6 +364,41 @@ async def record_stocktakes(gql: Any, tenant: TenantFixture) -> dict[str, list[s
     ]["id"]
     assert (await end_stocktake(gql, tenant, "cancel", dropped))["userErrors"] == []
     return {"Stocktake": [posted, counting, dropped]}
+
+
+async def record_members(gql: Any, tenant: TenantFixture) -> dict[str, list[str]]:
+    """One with a home store, tags, consents and a purchase (S2's D); one without; one
+    erased."""
+    owner = tenant.owner
+    member = await _create_member(
+        gql,
+        tenant,
+        homeLocationId=tenant.loc("S1"),
+        tags=["gold"],
+        consents=[{"channel": "SMS", "granted": True, "wordingVersion": "v1"}],
+    )
+    manager = tenant.staff(Role.STORE_MANAGER, ["S2"], staff_id=23)
+    consent = {"memberId": member["id"], "channel": "EMAIL", "granted": True}
+    assert (await gql.ok(CONSENT, manager, {"input": consent}))["setMemberConsent"][
+        "userErrors"
+    ] == []
+    sold = await gql.ok(
+        SALE,
+        owner,
+        {
+            "input": {
+                "locationId": tenant.loc("S2"),
+                "receiptNumber": "R-M1",
+                "lines": [{"sku": "D", "quantity": 1, "unitPrice": "8.80"}],
+                "memberId": member["id"],
+            }
+        },
+    )
+    assert sold["recordSale"]["userErrors"] == []
+    plain = await _create_member(gql, tenant, name="李小明", phone=None, email=None, birthday=None)
+    erased = await _create_member(gql, tenant, name="王美玲")
+    assert (await gql.ok(ERASE, owner, {"id": erased["id"]}))["eraseMember"]["userErrors"] == []
+    return {"Member": [member["id"], plain["id"], erased["id"]]}
 
 
 @pytest.fixture
@@ -621,11 +660,25 @@ fragment StocktakeFields on Stocktake {
   totals { __typename linesCounted netVarianceUnits lossUnits gainUnits uncostedLines }
 }"""
 
+MEMBER_FIELDS = """
+fragment MemberFields on Member {
+  __typename id memberNumber name tier tags createdBy createdAt erasedAt
+  homeLocation { code name(locale: EN) }
+  consents { __typename channel granted wordingVersion recordedAt recordedBy clientId }
+  consentHistory { __typename channel granted wordingVersion recordedAt recordedBy clientId
+    staffId }
+  purchases { totalCount edges { cursor node { __typename id receiptNumber occurredAt
+      total { amount currency } oversold postedOn location { code nameEn }
+      lines { __typename quantity unitPrice product { sku nameZh } } } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor } }
+}"""
+
 
 def record_documents(s: Stocked) -> list[tuple[str, str, dict[str, Any] | None]]:
     """What the owner and a clerk read of the records besides the stock."""
     docs = transfer_documents(s)
     docs += stocktake_documents(s)
+    docs += member_documents(s)
     return docs
 
 
@@ -725,6 +778,68 @@ def stocktake_documents(s: Stocked) -> list[tuple[str, str, dict[str, Any] | Non
                   totals { linesCounted } }
                 ... on Transfer { reference } } }""",
             {"ids": [*r["Stocktake"], r["Transfer"][0], ids.encode("Stocktake", 2**40)]},
+        ),
+    ]
+
+
+def member_documents(s: Stocked) -> list[tuple[str, str, dict[str, Any] | None]]:
+    r = s.records
+    return [
+        (
+            "members: every declared field, purchases, page info",
+            """{ members { totalCount edges { cursor node { ...MemberFields } }
+                pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
+            + MEMBER_FIELDS,
+            None,
+        ),
+        (
+            "members: a tag filter, the page after a cursor, by ID, and a missing one",
+            """query($id: ID!, $none: ID!, $after: String, $tag: String = "gold") {
+              gold: members(tag: $tag) { totalCount edges { node { name tags } } }
+              next: members(first: 1, after: $after) { totalCount edges { node { memberNumber } }
+                pageInfo { hasNextPage endCursor } }
+              member(id: $id) { ...MemberFields
+                firstPurchase: purchases(first: 1) { edges { node { receiptNumber } } } }
+              none: member(id: $none) { id } }"""
+            + MEMBER_FIELDS,
+            {
+                "id": r["Member"][0],
+                "none": ids.encode("Member", 2**40),
+                "after": s.record_cursors["members"],
+            },
+        ),
+        (
+            "nodes: transfers, members, stocktakes and an approval request beside a product",
+            """query($ids: [ID!]!) { nodes(ids: $ids) { __typename id
+                ... on Transfer { transferStatus: status fromLocation { code }
+                  lines { quantity product { sku } } }
+                ... on Member { memberNumber name tags homeLocation { code } }
+                ... on Stocktake { kind stocktakeStatus: status location { code }
+                  totals { linesCounted } }
+                ... on ApprovalRequest { approvalStatus: status units decisions { decision }
+                  transfer { id } }
+                ... on Product { sku } } }""",
+            {
+                "ids": [
+                    r["Transfer"][0],
+                    r["Member"][0],
+                    s.ids["Product"][0],
+                    *r["Stocktake"],
+                    *r["ApprovalRequest"],
+                    r["Member"][2],
+                    r["Transfer"][1],
+                    ids.encode("Member", 2**40),
+                ]
+            },
+        ),
+        (
+            "node: a transfer and a member beside their roots, the same rows read once",
+            """query($t: ID!, $m: ID!) {
+              t: node(id: $t) { ... on Transfer { reference toLocation { code } } }
+              m: node(id: $m) { ... on Member { tags consents { channel granted } } }
+              transfers(first: 2) { edges { node { id toLocation { code } } } }
+              members(first: 2) { edges { node { id homeLocation { code } } } } }""",
+            {"t": r["Transfer"][0], "m": r["Member"][0]},
         ),
     ]
 
@@ -910,8 +1025,11 @@ async def test_cost_price_compiles_but_only_answers_callers_with_costs_read(gql,
     [
         'mutation { adjustStock(input: {locationId: "x", sku: "A", delta: 1, reason: FOUND}) '
         "{ userErrors { code } } }",
-        "query($id: ID!) { member(id: $id) { id } }",
-        "{ members(first: 1) { edges { node { id } } } }",
+        "query($id: ID!) { member(id: $id) { id phone } }",
+        "{ members(first: 1) { edges { node { id email birthday } } } }",
+        '{ members(search: "陳") { totalCount } }',
+        "query($s: String) { members(first: 1, search: $s) { edges { node { id } } } }",
+        "query($id: ID!) { exportMember(id: $id) }",
         "{ approvalRequests { edges { node { id } } } }",
         "{ viewer { kind } }",
         "{ stockLevels { edges { node { onHand @include(if: true) } } } }",
@@ -1277,24 +1395,41 @@ async def test_an_unexpected_failure_is_logged_and_counted_and_the_full_path_ans
     assert [r.levelno for r in caplog.records if r.name == "stockgraph.compiled"] == [logging.ERROR]
 
 
+CREATE_SUPPLIER = """mutation { createSupplier(input: {code: "HKF", nameZh: "港食品",
+  nameEn: "HK Foods"}) { supplier { id } userErrors { code } } }"""
+
+
 async def test_an_object_of_a_type_that_does_not_compile_gives_up(gql, stocked):
     """nodes(ids:) compiles for every type the selection can be read of; an object of
-    another type (a member has no declared fields) makes the plan give up, and the full
-    path answers it."""
-    doc = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }"
+    another type (a supplier has no declared fields; a member's phone is not declared)
+    makes the plan give up, and the full path answers it."""
+    owner = stocked.tenant.owner
+    created = await gql.ok(CREATE_SUPPLIER, owner)
+    assert created["createSupplier"]["userErrors"] == []
+    supplier = created["createSupplier"]["supplier"]["id"]
+    member = stocked.records["Member"][0]
+    product = stocked.ids["Product"][0]
+    doc = "query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Member { name phone } } }"
     plan = compile_plan(gql.schema._schema, doc, None)
     children = plan.root.fields[0].children
     assert children is not None
-    assert children["Member"] is None and children["Product"] is not None
-    member = (await _create_member(gql, stocked.tenant))["id"]
-    owner = stocked.tenant.owner
-    with pytest.raises(GiveUp):
-        await execute(plan, gql.schema, _ctx(gql.db, owner), {"ids": [member]})
-    answer = await full(gql, doc, owner, {"ids": [stocked.ids["Product"][0], member]})
-    assert answer.data == {"nodes": [{"id": stocked.ids["Product"][0]}, {"id": member}]}
-    product_ids = stocked.ids["Product"]
-    data = await same_both_ways(gql, doc, stocked.tenant.owner, {"ids": product_ids})
-    assert [n["id"] for n in data["nodes"]] == product_ids
+    assert children["Supplier"] is None and children["Member"] is None
+    assert children["Product"] is not None and children["Transfer"] is not None
+    for one in (supplier, member):
+        with pytest.raises(GiveUp):
+            await execute(plan, gql.schema, _ctx(gql.db, owner), {"ids": [product, one]})
+    answer = await full(gql, doc, owner, {"ids": [product, supplier, member]})
+    assert answer.errors is None
+    assert answer.data == {
+        "nodes": [
+            {"id": product},
+            {"id": supplier},
+            {"id": member, "name": "陳大文", "phone": PHONE},
+        ]
+    }
+    ids_ = [*stocked.ids["Product"], *stocked.records["Transfer"]]
+    data = await same_both_ways(gql, doc, owner, {"ids": ids_})
+    assert [n["id"] for n in data["nodes"]] == ids_
 
 
 async def test_the_transfer_documents_read_the_expected_values(gql, stocked):
@@ -1388,6 +1523,47 @@ async def test_a_clerk_gets_the_full_paths_forbidden_for_stocktake_costs(gql, st
     assert {e.extensions["code"] for e in result.errors} == {"FORBIDDEN"}
 
 
+async def test_the_member_documents_read_the_expected_values(gql, stocked):
+    """What the member documents answer to a clerk, pinned (on a plan)."""
+    t = stocked.tenant
+    docs = {name: (doc, v) for name, doc, v in documents(stocked)}
+    doc, variables = docs["members: every declared field, purchases, page info"]
+    data = await compiled(gql, doc, t.staff(Role.CLERK, ["S1"]), variables)
+    members = [e["node"] for e in data["members"]["edges"]]
+    assert [(m["name"], m["erasedAt"] is not None) for m in members] == [
+        ("陳大文", False),
+        ("李小明", False),
+        ("", True),  # erased: no name left
+    ]
+    first = members[0]
+    assert first["tags"][:2] == ["gold", "favourite:Snacks"]  # hand-set, then computed
+    assert first["homeLocation"]["code"] == "S1"
+    assert [(c["channel"], c["granted"]) for c in first["consents"]] == [
+        ("SMS", True),
+        ("EMAIL", True),
+        ("CHAT", False),
+    ]
+    assert [c["staffId"] for c in first["consentHistory"]] == [
+        t.gid("Staff", 999),
+        t.gid("Staff", 23),
+    ]
+    (sale,) = [e["node"] for e in first["purchases"]["edges"]]
+    assert (sale["receiptNumber"], sale["total"], sale["location"]["code"]) == (
+        "R-M1",
+        {"amount": "8.80", "currency": "HKD"},
+        "S2",
+    )
+    assert sale["lines"] == [
+        {
+            "__typename": "SaleLine",
+            "quantity": 1,
+            "unitPrice": "8.80",
+            "product": {"sku": "D", "nameZh": "產品D"},
+        }
+    ]
+    assert members[1]["homeLocation"] is None and members[1]["purchases"]["totalCount"] == 0
+
+
 # (scopes the caller lacks one of, the document, the record type of its $id, the root)
 FORBIDDEN_CASES = [
     (
@@ -1413,6 +1589,18 @@ FORBIDDEN_CASES = [
         "query($id: ID!) { stocktake(id: $id) { status } }",
         "Stocktake",
         "stocktake",
+    ),
+    (
+        "stock:read transfers:read",
+        "{ members { totalCount edges { node { name } } } }",
+        None,
+        "members",
+    ),
+    (
+        "stock:read transfers:read",
+        "query($id: ID!) { member(id: $id) { name tags } }",
+        "Member",
+        "member",
     ),
 ]
 
@@ -1440,6 +1628,49 @@ async def test_without_the_permission_the_full_path_answers_forbidden(
     assert reads.hits == hits + 1
 
 
+async def test_personal_data_and_member_searches_stay_on_the_full_path(gql, stocked, db):
+    """phone, email and birthday write an audit event when read with members:pii, and a
+    search is rate-limited (and audited by phone): none is compiled. Without members:pii
+    the full path answers a phone search and exportMember with FORBIDDEN."""
+    t, r = stocked.tenant, stocked.records
+    reads = gql.schema.compiled_reads
+    no_pii = t.app("members:read")
+    member = r["Member"][0]
+    for doc, variables in (
+        ('{ members(search: "+85291235678") { totalCount } }', None),
+        ("query($s: String) { members(search: $s) { edges { node { id } } } }", {"s": PHONE}),
+        ("query($id: ID!) { exportMember(id: $id) }", {"id": member}),
+    ):
+        with pytest.raises(NotCompilable):
+            compile_plan(gql.schema._schema, doc, None)
+        counts = (reads.hits, reads.fallbacks)
+        result = await gql(doc, no_pii, variables)
+        assert (reads.hits, reads.fallbacks) == counts  # no plan was tried
+        assert [e.extensions["code"] for e in result.errors] == ["FORBIDDEN"], doc
+        assert (no_pii.tenant_id, doc, None) in reads.refused
+
+    async def pii_reads() -> int:
+        async with db.owner_transaction() as session:
+            found = await session.execute(
+                text(
+                    "SELECT count(*) FROM audit_events WHERE tenant_id = :t "
+                    "AND action = 'member.pii_read'"
+                ),
+                {"t": t.tenant_id},
+            )
+            return int(found.scalar_one())
+
+    doc = "query($id: ID!) { member(id: $id) { name phone email birthday } }"
+    before = await pii_reads()
+    masked = await gql.ok(doc, no_pii, {"id": member})
+    assert masked["member"]["phone"] == "****5678" and await pii_reads() == before
+    clear = await gql.ok(doc, t.owner, {"id": member})
+    assert clear["member"]["phone"] == PHONE and await pii_reads() == before + 1
+    # a search by name is throttled per caller, not per path: the full path takes it once
+    searched = await gql.ok('{ members(search: "陳") { totalCount } }', no_pii)
+    assert searched["members"]["totalCount"] == 1
+
+
 async def _foreign(gql: Any, other: TenantFixture, kind: str) -> str:
     """A record of ``kind`` in another tenant."""
     if kind == "Transfer":
@@ -1453,11 +1684,14 @@ async def _foreign(gql: Any, other: TenantFixture, kind: str) -> str:
             submit=False,
         )
         return str(made["id"])
+    if kind == "Member":
+        return str((await _create_member(gql, other, name="外人"))["id"])
     raise AssertionError(kind)
 
 
 NODE_SELECTIONS = {
     "Transfer": "... on Transfer { status reference lines { quantity product { sku } } }",
+    "Member": "... on Member { name tags homeLocation { code } }",
 }
 
 
@@ -1487,3 +1721,33 @@ async def test_another_tenants_record_through_node_on_a_learnt_plan_is_null(
     assert data["node"]["id"] == theirs
     assert [n and n["id"] for n in data["nodes"]] == [theirs, None]
     assert data == (await full_path_only(gql, doc, other_tenant.owner, variables)).data
+
+
+async def test_nodes_mixing_a_transfer_and_a_member_compile_and_match(
+    gql, stocked, count_statements
+):
+    """One plan for both types, in one read transaction, and the same answer as the full path."""
+    t, r = stocked.tenant, stocked.records
+    doc = """query($ids: [ID!]!) { nodes(ids: $ids) { __typename id
+        ... on Transfer { status reference fromLocation { code } lines { quantity
+          product { sku } } approvalRequest { status } }
+        ... on Member { name tier tags homeLocation { code } consents { channel granted } } }
+      transfers(first: 5) { totalCount edges { node { id } } }
+      members(first: 5) { totalCount edges { node { id } } } }"""
+    plan = compile_plan(gql.schema._schema, doc, None)
+    children = plan.root.fields[0].children
+    assert children is not None
+    assert children["Transfer"] is not None and children["Member"] is not None
+    variables = {"ids": [r["Transfer"][0], r["Member"][0], r["Transfer"][2], r["Member"][1]]}
+    for caller in (t.owner, t.staff(Role.CLERK, ["S1"])):
+        data = await same_both_ways(gql, doc, caller, variables)
+    assert [n["__typename"] for n in data["nodes"]] == ["Transfer", "Member", "Transfer", "Member"]
+    assert data["nodes"][0]["lines"] == [
+        {"quantity": 3, "product": {"sku": "C"}},
+        {"quantity": 2, "product": {"sku": "A"}},
+    ]
+    assert data["nodes"][1]["name"] == "陳大文" and data["nodes"][3]["homeLocation"] is None
+    count_statements.statements.clear()
+    await execute(plan, gql.schema, _ctx(gql.db, t.owner), variables)
+    begins = [s for s in count_statements.statements if s.lstrip().upper().startswith("BEGIN")]
+    assert len(begins) == 1 and begins[0].startswith("BEGIN READ ONLY"), begins
