@@ -74,7 +74,7 @@ from auth.permissions import Permission
 from db.reader import one_transaction
 from domain.errors import DomainError
 from schema.context import Context
-from schema.loading import BATCH, COMPILED, Batch, is_compiled_type
+from schema.loading import BATCH, COMPILED, NOT_WITH, Batch, is_compiled_type
 
 log = logging.getLogger("stockgraph.compiled")
 failures = ErrorLog(log)  # once per kind per minute, with a count
@@ -274,6 +274,9 @@ def _object_plan(
             raise NotCompilable(f"{type_.name}.{name} is not declared compilable")
         field_def = type_.fields[name]
         strawberry_field = field_def.extensions[GraphQLCoreConverter.DEFINITION_BACKREF]
+        refused = strawberry_field.metadata.get(NOT_WITH, ())
+        if any(a.name.value in refused for n in nodes for a in n.arguments or ()):
+            raise NotCompilable(f"{type_.name}.{name} writes with the arguments given")
         plan = FieldPlan(
             key,
             field_def,

@@ -33,7 +33,7 @@ from resolvers import viewer as viewer_r
 from resolvers import webhooks as webhooks_r
 from resolvers import workbench as workbench_r
 from resolvers._query import coded_errors
-from schema.loading import READS
+from schema.loading import READS, reads_unless
 
 STOCK_READ = [requires(Permission.STOCK_READ)]
 AUDIT_READ = [requires(Permission.AUDIT_READ)]
@@ -101,11 +101,13 @@ class Query:
     stocktake = strawberry.field(
         resolver=stocktakes_r.stocktake,
         permission_classes=STOCK_READ,
+        metadata=READS,
         description="A stocktake by its ID; needs stock:read. Null when it is not in your tenant.",
     )
     stocktakes = strawberry.field(
         resolver=coded_errors(stocktakes_r.stocktakes),
         permission_classes=STOCK_READ,
+        metadata=READS,
         description="Stocktakes, newest first; needs stock:read.",
     )
     count_record = strawberry.field(
@@ -127,12 +129,14 @@ class Query:
     transfer = strawberry.field(
         resolver=transfers_r.transfer,
         permission_classes=TRANSFERS_READ,
+        metadata=READS,
         description="A transfer by its ID; needs transfers:read. Null when it is not in "
         "your tenant.",
     )
     transfers = strawberry.field(
         resolver=coded_errors(transfers_r.transfers),
         permission_classes=TRANSFERS_READ,
+        metadata=READS,
         description="Transfers, newest first; needs transfers:read.",
     )
     approval_requests = strawberry.field(
@@ -150,6 +154,7 @@ class Query:
     member = strawberry.field(
         resolver=members_r.member,
         permission_classes=MEMBERS_READ,
+        metadata=READS,
         description="A member by ID; needs members:read. Null when not in your tenant.",
     )
     coupon = strawberry.field(
@@ -171,6 +176,8 @@ class Query:
     members = strawberry.field(
         resolver=coded_errors(members_r.members),
         permission_classes=MEMBERS_READ,
+        # a search is rate-limited per caller, and one by phone is audited: not compiled
+        metadata=reads_unless("search"),
         description="Members, by member number; needs members:read.",
     )
     export_member = strawberry.field(

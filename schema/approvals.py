@@ -15,6 +15,7 @@ from domain.approvals.service import ApprovalStatus as DomainStatus
 from domain.approvals.service import Decision as DomainDecision
 from schema.describe import enum_values
 from schema.errors import UserError
+from schema.loading import READS, compiled_type
 from schema.locations import LocationKind
 from schema.relay import Node
 
@@ -42,6 +43,7 @@ ApprovalDecisionKind = enum_values(
 )(strawberry.enum(DomainDecision, name="ApprovalDecisionKind", description="An approver's answer."))
 
 
+@compiled_type
 @strawberry.type(description="One approver's decision on an approval request.")
 class ApprovalDecision:
     actor: str = strawberry.field(
@@ -64,6 +66,7 @@ class ApprovalDecision:
 
 
 @visible_with(Permission.TRANSFERS_READ)
+@compiled_type
 @strawberry.type(
     description="A subject (a transfer) waiting for approvers by rank: each step of the "
     "chain up to requiredRank approves in turn; a higher rank may take a lower step."
@@ -95,7 +98,9 @@ class ApprovalRequest(Node):
     pk: strawberry.Private[int]
     subject_pk: strawberry.Private[int]
 
-    @strawberry.field(description="The transfer to approve, when the subject is a transfer.")
+    @strawberry.field(
+        description="The transfer to approve, when the subject is a transfer.", metadata=READS
+    )
     async def transfer(
         self, info: Info
     ) -> Annotated[Transfer, strawberry.lazy("schema.transfers")] | None:
@@ -106,7 +111,7 @@ class ApprovalRequest(Node):
         row = await info.context.loaders.transfer_by_id.load(self.subject_pk)
         return Transfer.from_row(row) if row is not None else None
 
-    @strawberry.field(description="The decisions so far, oldest first.")
+    @strawberry.field(description="The decisions so far, oldest first.", metadata=READS)
     async def decisions(self, info: Info) -> list[ApprovalDecision]:
         rows = await info.context.loaders.decisions_by_request.load(self.pk)
         return [ApprovalDecision.from_row(r) for r in rows or []]

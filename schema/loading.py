@@ -9,6 +9,9 @@
 - ``loaded(...)``: a row looked up by a key the parent holds, through a named loader.
   It resolves row by row through the request's dataloader on the full path; a plan
   looks up the keys of a whole level in one call.
+- ``reads_unless(*arguments)``: ``READS``, except when the document gives one of these
+  arguments (GraphQL names): with it the read writes something (an audit record, a
+  rate limit), so such a document is not compiled and the full path answers it.
 
 A field without a declaration is never compiled, so a new read type is compiled
 when it declares itself, and nothing else needs to know its name.
@@ -26,8 +29,16 @@ from strawberry.types import Info
 BATCH = "stockgraph.batch"
 COMPILED = "stockgraph.compiled"
 TYPE_FLAG = "__stockgraph_compiled__"
+NOT_WITH = "stockgraph.compiled_not_with"
 # metadata of a field whose resolver only reads (see the module's docstring)
 READS: dict[str, Any] = {COMPILED: True}
+
+
+def reads_unless(*arguments: str) -> dict[str, Any]:
+    """Metadata of a field that only reads unless the document gives one of ``arguments``
+    (their GraphQL names): a document that gives one is not compiled."""
+    return {COMPILED: True, NOT_WITH: frozenset(arguments)}
+
 
 C = TypeVar("C", bound=type)
 

@@ -21,6 +21,7 @@ from domain.pagination import page_size
 from schema.catalog import CurrencyCode, Money, Product
 from schema.describe import enum_values
 from schema.errors import UserError
+from schema.loading import READS, compiled_type, loaded
 from schema.locations import Location
 from schema.relay import After, Connection, First, Node, connection, int_cursor
 
@@ -65,6 +66,7 @@ def personal_data(info: Info) -> PersonalDataLoader:
     return loader
 
 
+@compiled_type
 @strawberry.type(description="The current consent on one channel, from the consent ledger.")
 class MemberConsent:
     channel: ConsentChannel = strawberry.field(description="The channel.")  # type: ignore[valid-type]
@@ -83,6 +85,7 @@ class MemberConsent:
     )
 
 
+@compiled_type
 @strawberry.type(description="One entry of the append-only consent ledger.")
 class ConsentRecord:
     channel: ConsentChannel = strawberry.field(description="The channel.")  # type: ignore[valid-type]
@@ -102,6 +105,7 @@ class ConsentRecord:
     )
 
 
+@compiled_type
 @strawberry.type(description="One product of a sale.")
 class SaleLine:
     quantity: int = strawberry.field(description="Units sold.")
@@ -110,11 +114,16 @@ class SaleLine:
     )
     product_pk: strawberry.Private[int]
 
-    @strawberry.field(description="The product.")
-    async def product(self, info: Info) -> Product:
-        return Product.from_row(await info.context.loaders.product_by_id.load(self.product_pk))
+    product: Product = loaded(
+        "product_by_id",
+        "product_pk",
+        Product.from_row,
+        row_fields=Product.ROW_FIELDS,
+        description="The product.",
+    )
 
 
+@compiled_type
 @strawberry.type(description="A POS receipt recorded with recordSale.")
 class Sale(Node):
     receipt_number: str = strawberry.field(
@@ -130,11 +139,15 @@ class Sale(Node):
     pk: strawberry.Private[int]
     location_pk: strawberry.Private[int]
 
-    @strawberry.field(description="The store that sold.")
-    async def location(self, info: Info) -> Location:
-        return Location.from_row(await info.context.loaders.location_by_id.load(self.location_pk))
+    location: Location = loaded(
+        "location_by_id",
+        "location_pk",
+        Location.from_row,
+        row_fields=Location.ROW_FIELDS,
+        description="The store that sold.",
+    )
 
-    @strawberry.field(description="The products sold.")
+    @strawberry.field(description="The products sold.", metadata=READS)
     async def lines(self, info: Info) -> list[SaleLine]:
         rows = await info.context.loaders.movements_by_sale.load(self.pk)
         return [
@@ -157,6 +170,7 @@ class Sale(Node):
 
 
 @visible_with(Permission.MEMBERS_READ)
+@compiled_type
 @strawberry.type(
     description="A loyalty member. `phone`, `email` and `birthday` are masked without "
     'members:pii ("****5678", "c***@example.com", birthday "--MM"); every unmasked read '
@@ -181,7 +195,8 @@ class Member(Node):
 
     @strawberry.field(
         description="Hand-set tags as set, then the computed ones (recency, frequency, spend, "
-        "favourite, lapsed, vip), sorted."
+        "favourite, lapsed, vip), sorted.",
+        metadata=READS,
     )
     async def tags(self, info: Info) -> list[str]:
         row = await info.context.loaders.computed_tags_by_member.load(self.pk)
@@ -201,14 +216,20 @@ class Member(Node):
     async def birthday(self, info: Info) -> str | None:
         return (await personal_data(info).load(self.pk)).birthday
 
-    @strawberry.field(description="The member's home store, if set.")
+    # phone, email and birthday are not declared compilable: read with members:pii they
+    # write a member.pii_read audit event (queries.read_personal_data), so they always
+    # run on the full path.
+
+    @strawberry.field(description="The member's home store, if set.", metadata=READS)
     async def home_location(self, info: Info) -> Location | None:
         if self.home_location_pk is None:
             return None
         row = await info.context.loaders.location_by_id.load(self.home_location_pk)
         return Location.from_row(row)
 
-    @strawberry.field(description="The current state per channel (SMS, EMAIL, CHAT).")
+    @strawberry.field(
+        description="The current state per channel (SMS, EMAIL, CHAT).", metadata=READS
+    )
     async def consents(self, info: Info) -> list[MemberConsent]:
         rows = await info.context.loaders.consents_by_member.load(self.pk)
         return [
@@ -223,7 +244,7 @@ class Member(Node):
             for s in current_state(rows)
         ]
 
-    @strawberry.field(description="The consent ledger, oldest first.")
+    @strawberry.field(description="The consent ledger, oldest first.", metadata=READS)
     async def consent_history(self, info: Info) -> list[ConsentRecord]:
         rows = await info.context.loaders.consents_by_member.load(self.pk)
         return [
@@ -239,7 +260,9 @@ class Member(Node):
             for r in rows
         ]
 
-    @strawberry.field(description="Sales recorded with this memberId, newest first.")
+    @strawberry.field(
+        description="Sales recorded with this memberId, newest first.", metadata=READS
+    )
     async def purchases(
         self,
         info: Info,

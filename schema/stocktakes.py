@@ -20,10 +20,11 @@ from domain.stocktakes.records import StocktakeStatus as DomainStatus
 from schema.catalog import CurrencyCode, Money, Product
 from schema.describe import enum_values
 from schema.errors import UserError
+from schema.loading import READS, compiled_type, loaded
 from schema.locations import Location
 from schema.relay import Node
 from schema.scalars import BigInt
-from schema.stock import StockMovement, load_location, load_product
+from schema.stock import StockMovement, load_location
 
 StocktakeKind = enum_values(
     FULL="Every SKU at the location.",
@@ -42,6 +43,7 @@ def _money(amount: Decimal | None, currency: str) -> Money | None:
     return Money(amount=amount, currency=CurrencyCode(currency)) if amount is not None else None
 
 
+@compiled_type
 @strawberry.type(description="Variances of counted lines, in units and at cost (costs:read).")
 class CountTotals:
     lines_counted: int = strawberry.field(description="Lines with a count.")
@@ -57,18 +59,23 @@ class CountTotals:
     @strawberry.field(
         permission_classes=COSTS,
         description="Net variance at cost (variance × unit cost, summed); needs costs:read.",
+        metadata=READS,
     )
     def net_variance_cost(self) -> Money | None:
         return _money(self._totals.net_variance_cost, self._currency)
 
     @strawberry.field(
-        permission_classes=COSTS, description="The missing units at cost; needs costs:read."
+        permission_classes=COSTS,
+        description="The missing units at cost; needs costs:read.",
+        metadata=READS,
     )
     def loss_cost(self) -> Money | None:
         return _money(self._totals.loss_cost, self._currency)
 
     @strawberry.field(
-        permission_classes=COSTS, description="The found units at cost; needs costs:read."
+        permission_classes=COSTS,
+        description="The found units at cost; needs costs:read.",
+        metadata=READS,
     )
     def gain_cost(self) -> Money | None:
         return _money(self._totals.gain_cost, self._currency)
@@ -86,6 +93,7 @@ class CountTotals:
         )
 
 
+@compiled_type
 @strawberry.type(
     description="One SKU of a stocktake: what was counted against what the books said."
 )
@@ -112,22 +120,30 @@ class StocktakeLine:
     product_pk: strawberry.Private[int]
     _unit_cost: strawberry.Private[Decimal | None]
 
-    @strawberry.field(description="The product counted.")
-    async def product(self, info: Info) -> Product:
-        return await load_product(info, self.product_pk)
+    product: Product = loaded(
+        "product_by_id",
+        "product_pk",
+        Product.from_row,
+        row_fields=Product.ROW_FIELDS,
+        description="The product counted.",
+    )
 
     async def _currency(self, info: Info) -> str:
         row = await info.context.loaders.product_by_id.load(self.product_pk)
         return getattr(row, "currency", None) or "HKD"
 
     @strawberry.field(
-        description="Unit cost at posting. Needs costs:read.", permission_classes=COSTS
+        description="Unit cost at posting. Needs costs:read.",
+        permission_classes=COSTS,
+        metadata=READS,
     )
     async def unit_cost(self, info: Info) -> Money | None:
         return _money(self._unit_cost, await self._currency(info))
 
     @strawberry.field(
-        description="variance × unitCost. Needs costs:read.", permission_classes=COSTS
+        description="variance × unitCost. Needs costs:read.",
+        permission_classes=COSTS,
+        metadata=READS,
     )
     async def variance_cost(self, info: Info) -> Money | None:
         if self._unit_cost is None or self.variance is None:
@@ -155,6 +171,7 @@ async def _tenant_currency(info: Info) -> str:
 
 
 @visible_with(Permission.STOCK_READ)
+@compiled_type
 @strawberry.type(
     description="A count of stock at one location: FULL (every SKU) or CYCLE (a selection). "
     "Posting books the differences as STOCKTAKE movements."
@@ -184,11 +201,18 @@ class Stocktake(Node):
     location_pk: strawberry.Private[int]
     pk: strawberry.Private[int]
 
-    @strawberry.field(description="Where the count is.")
-    async def location(self, info: Info) -> Location:
-        return await load_location(info, self.location_pk)
+    location: Location = loaded(
+        "location_by_id",
+        "location_pk",
+        Location.from_row,
+        row_fields=Location.ROW_FIELDS,
+        description="Where the count is.",
+    )
 
-    @strawberry.field(description="The SKUs in scope; `counted` filters on whether one is counted.")
+    @strawberry.field(
+        description="The SKUs in scope; `counted` filters on whether one is counted.",
+        metadata=READS,
+    )
     async def lines(
         self,
         info: Info,
@@ -206,7 +230,7 @@ class Stocktake(Node):
             if counted is None or (r.counted_quantity is not None) == counted
         ]
 
-    @strawberry.field(description="Variances of the counted lines so far.")
+    @strawberry.field(description="Variances of the counted lines so far.", metadata=READS)
     async def totals(self, info: Info) -> CountTotals:
         rows = await info.context.loaders.lines_by_stocktake.load(self.pk)
         counted = [r for r in rows or [] if r.counted_quantity is not None]

@@ -18,10 +18,11 @@ from schema.approvals import ApprovalRequest
 from schema.catalog import Product
 from schema.describe import enum_values
 from schema.errors import UserError
+from schema.loading import READS, compiled_type, loaded
 from schema.locations import Location
 from schema.relay import Node
 from schema.scalars import BigInt
-from schema.stock import AdjustmentReason, load_location, load_product
+from schema.stock import AdjustmentReason
 
 TransferStatus = enum_values(
     DRAFT="Being prepared; nothing reserved or moved. requestTransfer sends it for approval.",
@@ -43,6 +44,7 @@ TransferStatus = enum_values(
 )
 
 
+@compiled_type
 @strawberry.type(description="One product of a transfer and how far it has got.")
 class TransferLine:
     quantity: int = strawberry.field(description="Units requested.")
@@ -65,9 +67,13 @@ class TransferLine:
     )
     product_pk: strawberry.Private[int]
 
-    @strawberry.field(description="The product.")
-    async def product(self, info: Info) -> Product:
-        return await load_product(info, self.product_pk)
+    product: Product = loaded(
+        "product_by_id",
+        "product_pk",
+        Product.from_row,
+        row_fields=Product.ROW_FIELDS,
+        description="The product.",
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> TransferLine:
@@ -86,6 +92,7 @@ class TransferLine:
 
 
 @visible_with(Permission.TRANSFERS_READ)
+@compiled_type
 @strawberry.type(
     description="Stock moving from one location to another: requested, approved, shipped "
     "(TRANSFER_OUT), then received (TRANSFER_IN)."
@@ -111,22 +118,33 @@ class Transfer(Node):
     approval_pk: strawberry.Private[int | None]
     preloaded: strawberry.Private[tuple[LineRecord, ...] | None] = None
 
-    @strawberry.field(description="Where the goods leave from.")
-    async def from_location(self, info: Info) -> Location:
-        return await load_location(info, self.from_pk)
+    from_location: Location = loaded(
+        "location_by_id",
+        "from_pk",
+        Location.from_row,
+        row_fields=Location.ROW_FIELDS,
+        description="Where the goods leave from.",
+    )
+    to_location: Location = loaded(
+        "location_by_id",
+        "to_pk",
+        Location.from_row,
+        row_fields=Location.ROW_FIELDS,
+        description="Where the goods go.",
+    )
 
-    @strawberry.field(description="Where the goods go.")
-    async def to_location(self, info: Info) -> Location:
-        return await load_location(info, self.to_pk)
-
-    @strawberry.field(description="The products and quantities, in the order given.")
+    @strawberry.field(
+        description="The products and quantities, in the order given.", metadata=READS
+    )
     async def lines(self, info: Info) -> list[TransferLine]:
         rows: Any = self.preloaded
         if rows is None:
             rows = await info.context.loaders.lines_by_transfer.load(self.pk) or []
         return [TransferLine.from_row(r) for r in rows]
 
-    @strawberry.field(description="The approval it waits for or got; null for a DRAFT.")
+    @strawberry.field(
+        description="The approval it waits for or got; null for a DRAFT.", metadata=READS
+    )
     async def approval_request(self, info: Info) -> ApprovalRequest | None:
         if self.approval_pk is None:
             return None

@@ -18,6 +18,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import strawberry
 from graphql import (
     GraphQLInterfaceType,
     GraphQLObjectType,
@@ -25,6 +26,7 @@ from graphql import (
     GraphQLUnionType,
     get_named_type,
 )
+from sqlalchemy import text
 
 from api.compiled import (
     MAX_DOCUMENT_CHARS,
@@ -47,10 +49,17 @@ from domain import ids
 from domain.tenancy import service as tenancy
 from schema.catalog import Product
 from schema.context import Context
+from schema.loading import reads_unless
 from schema.stock import StockLevel
 from tests.conftest import TenantFixture
+from tests.graphql.test_members import CONSENT, ERASE, PHONE
 from tests.graphql.test_members import _create as _create_member
 from tests.graphql.test_stock_concurrency import ADJUST, RECEIVE, SALE
+from tests.graphql.test_stocktakes import count as count_stocktake
+from tests.graphql.test_stocktakes import start as start_stocktake
+from tests.graphql.test_stocktakes import transition as end_stocktake
+from tests.graphql.transfer_ops import lines as transfer_lines
+from tests.graphql.transfer_ops import ok as transfer_ok
 
 SET_POINT = """
 mutation($input: SetReorderPointInput!) {
@@ -148,11 +157,13 @@ class Stocked:
     third_sequence: str
     ids: dict[str, list[str]]  # global IDs by type name: two stock levels, movements, …
     missing_product: str  # the ID of a product that does not exist
+    records: dict[str, list[str]]  # global IDs of what record_more made, by type name
+    record_cursors: dict[str, str]  # the endCursor of each list's first item, by root
 
 
 async def stock_up(gql: Any, tenant: TenantFixture) -> Stocked:
     """A fourth product (barcode, category, MOP price, no cost), a temporary warehouse,
-    receipts, an adjustment, a sale and reorder points."""
+    receipts, an adjustment, a sale and reorder points; then ``record_more``."""
     async with tenant.db.owner_transaction() as session:
         system = Caller.system(tenant.tenant_id)
         tenant.products["D"] = await tenancy.create_product(
@@ -241,6 +252,19 @@ async def stock_up(gql: Any, tenant: TenantFixture) -> Stocked:
     def node_ids(data: dict[str, Any]) -> list[str]:
         return [e["node"]["id"] for e in next(iter(data.values()))["edges"]]
 
+    records = await record_more(gql, tenant)
+    roots = [
+        "transfers",
+        "stocktakes",
+        "members",
+    ]
+    firsts = await gql.ok(
+        "{ "
+        + " ".join(f"{root}(first: 1) {{ pageInfo {{ endCursor }} }}" for root in roots)
+        + " }",
+        owner,
+    )
+
     return Stocked(
         tenant=tenant,
         level_cursor_2=levels["stockLevels"]["pageInfo"]["endCursor"],
@@ -254,7 +278,127 @@ async def stock_up(gql: Any, tenant: TenantFixture) -> Stocked:
             "Location": node_ids(locations),
         },
         missing_product=ids.encode("Product", 2**40),
+        records=records,
+        record_cursors={root: page["pageInfo"]["endCursor"] for root, page in firsts.items()},
     )
+
+
+async def record_more(gql: Any, tenant: TenantFixture) -> dict[str, list[str]]:
+    """Records besides the stock, for the documents that read them. None changes a
+    stock figure the other tests pin."""
+    records = await record_transfers(gql, tenant)
+    records.update(await record_stocktakes(gql, tenant))
+    records.update(await record_members(gql, tenant))
+    return records
+
+
+async def record_transfers(gql: Any, tenant: TenantFixture) -> dict[str, list[str]]:
+    """A draft, one waiting for approval, and one approved, shipped (WH's A and C) and
+    partly received (S1's C), with a rejection and a write-off."""
+    owner = tenant.owner
+    purchaser = tenant.staff(Role.PURCHASER, staff_id=21)
+    regional = tenant.staff(Role.REGIONAL_MANAGER, staff_id=22)
+    draft = await transfer_ok(
+        gql,
+        owner,
+        "createTransfer",
+        fromLocationId=tenant.loc("WH"),
+        toLocationId=tenant.loc("S2"),
+        lines=transfer_lines(A=1, B=1),
+        submit=False,
+    )
+    moved = await transfer_ok(
+        gql,
+        purchaser,
+        "createTransfer",
+        fromLocationId=tenant.loc("WH"),
+        toLocationId=tenant.loc("S1"),
+        lines=transfer_lines(C=3, A=2),
+        note="weekend restock",
+    )
+    await transfer_ok(gql, regional, "approveTransfer", id=moved["id"], comment="ok")
+    await transfer_ok(gql, owner, "shipTransfer", id=moved["id"])
+    await transfer_ok(
+        gql,
+        owner,
+        "receiveTransfer",
+        id=moved["id"],
+        lines=[{"sku": "C", "quantity": 1, "rejectedQuantity": 1, "rejectionReason": "crushed"}],
+    )
+    await transfer_ok(
+        gql,
+        owner,
+        "resolveTransferDiscrepancy",
+        id=moved["id"],
+        lines=transfer_lines(C=1),
+        reason="THEFT",
+        note="not in the van",
+    )
+    waiting = await transfer_ok(
+        gql,
+        purchaser,
+        "createTransfer",
+        fromLocationId=tenant.loc("S2"),
+        toLocationId=tenant.loc("WH"),
+        lines=transfer_lines(D=1),
+    )
+    return {
+        "Transfer": [moved["id"], waiting["id"], draft["id"]],
+        "ApprovalRequest": [moved["approvalRequest"]["id"]],
+    }
+
+
+async def record_stocktakes(gql: Any, tenant: TenantFixture) -> dict[str, list[str]]:
+    """One posted (WH: one A lost), one open with a count (S2), one cancelled (S1)."""
+    posted = (await start_stocktake(gql, tenant, loc="WH", kind="CYCLE", skus=["A", "D"]))[
+        "stocktake"
+    ]["id"]
+    assert (await count_stocktake(gql, tenant, posted, {"A": 97, "D": 12}))["userErrors"] == []
+    assert (await end_stocktake(gql, tenant, "post", posted))["userErrors"] == []
+    counting = (
+        await start_stocktake(gql, tenant, loc="S2", kind="CYCLE", category="Snacks", note="n")
+    )["stocktake"]["id"]
+    assert (await count_stocktake(gql, tenant, counting, {"D": 2}))["userErrors"] == []
+    dropped = (await start_stocktake(gql, tenant, loc="S1", kind="CYCLE", notCountedForDays=30))[
+        "stocktake"
+    ]["id"]
+    assert (await end_stocktake(gql, tenant, "cancel", dropped))["userErrors"] == []
+    return {"Stocktake": [posted, counting, dropped]}
+
+
+async def record_members(gql: Any, tenant: TenantFixture) -> dict[str, list[str]]:
+    """One with a home store, tags, consents and a purchase (S2's D); one without; one
+    erased."""
+    owner = tenant.owner
+    member = await _create_member(
+        gql,
+        tenant,
+        homeLocationId=tenant.loc("S1"),
+        tags=["gold"],
+        consents=[{"channel": "SMS", "granted": True, "wordingVersion": "v1"}],
+    )
+    manager = tenant.staff(Role.STORE_MANAGER, ["S2"], staff_id=23)
+    consent = {"memberId": member["id"], "channel": "EMAIL", "granted": True}
+    assert (await gql.ok(CONSENT, manager, {"input": consent}))["setMemberConsent"][
+        "userErrors"
+    ] == []
+    sold = await gql.ok(
+        SALE,
+        owner,
+        {
+            "input": {
+                "locationId": tenant.loc("S2"),
+                "receiptNumber": "R-M1",
+                "lines": [{"sku": "D", "quantity": 1, "unitPrice": "8.80"}],
+                "memberId": member["id"],
+            }
+        },
+    )
+    assert sold["recordSale"]["userErrors"] == []
+    plain = await _create_member(gql, tenant, name="李小明", phone=None, email=None, birthday=None)
+    erased = await _create_member(gql, tenant, name="王美玲")
+    assert (await gql.ok(ERASE, owner, {"id": erased["id"]}))["eraseMember"]["userErrors"] == []
+    return {"Member": [member["id"], plain["id"], erased["id"]]}
 
 
 @pytest.fixture
@@ -490,7 +634,221 @@ def documents(s: Stocked) -> list[tuple[str, str, dict[str, Any] | None]]:
                 "loc": s.ids["Location"][0],
             },
         ),
+        *record_documents(s),
     ]
+
+
+TRANSFER_FIELDS = """
+fragment TransferFields on Transfer {
+  __typename id status reference note createdBy requestedBy version createdAt updatedAt
+  fromLocation { code name(locale: EN) } toLocation { id code kind __typename }
+  lines { __typename quantity shippedQuantity receivedQuantity rejectedQuantity
+    rejectionReason resolvedQuantity resolutionReason missingQuantity
+    product { sku nameEn retailPrice { amount } } }
+  approvalRequest { __typename id subjectType status requiredRank nextRank units requestedBy
+    createdAt decidedAt decisions { __typename actor rank decision comment decidedAt }
+    transfer { id status } }
+}"""
+
+STOCKTAKE_FIELDS = """
+fragment StocktakeFields on Stocktake {
+  __typename id kind status scope category notCountedForDays note startedBy startedAt
+  postedBy postedAt cancelledAt
+  location { code name }
+  lines { __typename countedQuantity countedAt countedBy expectedAtCount
+    ledgerSequenceAtCount variance movementSequence product { sku category } }
+  totals { __typename linesCounted netVarianceUnits lossUnits gainUnits uncostedLines }
+}"""
+
+MEMBER_FIELDS = """
+fragment MemberFields on Member {
+  __typename id memberNumber name tier tags createdBy createdAt erasedAt
+  homeLocation { code name(locale: EN) }
+  consents { __typename channel granted wordingVersion recordedAt recordedBy clientId }
+  consentHistory { __typename channel granted wordingVersion recordedAt recordedBy clientId
+    staffId }
+  purchases { totalCount edges { cursor node { __typename id receiptNumber occurredAt
+      total { amount currency } oversold postedOn location { code nameEn }
+      lines { __typename quantity unitPrice product { sku nameZh } } } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor } }
+}"""
+
+
+def record_documents(s: Stocked) -> list[tuple[str, str, dict[str, Any] | None]]:
+    """What the owner and a clerk read of the records besides the stock."""
+    docs = transfer_documents(s)
+    docs += stocktake_documents(s)
+    docs += member_documents(s)
+    return docs
+
+
+def transfer_documents(s: Stocked) -> list[tuple[str, str, dict[str, Any] | None]]:
+    t, r = s.tenant, s.records
+    return [
+        (
+            "transfers: every field, lines, approval, page info",
+            """{ transfers { totalCount edges { cursor node { ...TransferFields } }
+                pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
+            + TRANSFER_FIELDS,
+            None,
+        ),
+        (
+            "transfers: status and location filters, the page after a cursor",
+            """query($loc: ID, $after: String, $status: TransferStatus = REQUESTED) {
+              waiting: transfers(status: $status) { totalCount edges { node { id status
+                approvalRequest { status nextRank decisions { rank } } } } }
+              atS1: transfers(locationId: $loc) { totalCount edges { node { reference
+                fromLocation { code } toLocation { code } } } }
+              first: transfers(first: 1) { edges { node { id } } pageInfo { endCursor } }
+              next: transfers(first: 1, after: $after) { edges { cursor node { id } }
+                pageInfo { hasNextPage hasPreviousPage endCursor } } }""",
+            {"loc": t.loc("S1"), "after": s.record_cursors["transfers"]},
+        ),
+        (
+            "transfer: by ID with its lines, and one that does not exist",
+            """query($id: ID!, $none: ID!) {
+              transfer(id: $id) { ...TransferFields }
+              draft: transfer(id: "DRAFT") { status approvalRequest { id } lines {
+                quantity product { sku } } }
+              none: transfer(id: $none) { id } }""".replace("DRAFT", r["Transfer"][2])
+            + TRANSFER_FIELDS,
+            {"id": r["Transfer"][0], "none": ids.encode("Transfer", 2**40)},
+        ),
+        (
+            "nodes: transfers and an approval request beside a product, and missing ones",
+            """query($ids: [ID!]!) { nodes(ids: $ids) { __typename id
+                ... on Transfer { transferStatus: status fromLocation { code }
+                  lines { quantity product { sku } } approvalRequest { id } }
+                ... on ApprovalRequest { approvalStatus: status units decisions { decision }
+                  transfer { id } }
+                ... on Product { sku } } }""",
+            {
+                "ids": [
+                    *r["Transfer"],
+                    s.ids["Product"][0],
+                    *r["ApprovalRequest"],
+                    ids.encode("Transfer", 2**40),
+                    ids.encode("ApprovalRequest", 2**40),
+                ]
+            },
+        ),
+        (
+            "node: a transfer beside the transfers root, the same rows read once",
+            """query($t: ID!) {
+              t: node(id: $t) { ... on Transfer { reference toLocation { code } } }
+              transfers(first: 2) { edges { node { id toLocation { code } } } } }""",
+            {"t": r["Transfer"][0]},
+        ),
+    ]
+
+
+def stocktake_documents(s: Stocked) -> list[tuple[str, str, dict[str, Any] | None]]:
+    t, r = s.tenant, s.records
+    return [
+        (
+            "stocktakes: every field, counted and uncounted lines, page info",
+            """{ stocktakes { totalCount edges { cursor node { ...StocktakeFields
+                  counted: lines(counted: true) { product { sku } countedQuantity }
+                  toCount: lines(counted: false) { product { sku } } } }
+                pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
+            + STOCKTAKE_FIELDS,
+            None,
+        ),
+        (
+            "stocktakes: status and location filters, the page after a cursor",
+            """query($loc: ID, $after: String) {
+              open: stocktakes(status: OPEN) { edges { node { id status location { code } } } }
+              atWh: stocktakes(locationId: $loc) { edges { node { scope
+                lines { variance product { sku } } } } }
+              next: stocktakes(first: 1, after: $after) { edges { cursor node { id } }
+                pageInfo { hasNextPage hasPreviousPage endCursor } } }""",
+            {"loc": t.loc("WH"), "after": s.record_cursors["stocktakes"]},
+        ),
+        (
+            "stocktake: by ID, and one that does not exist",
+            """query($id: ID!, $none: ID!) { stocktake(id: $id) { ...StocktakeFields }
+              none: stocktake(id: $none) { id } }"""
+            + STOCKTAKE_FIELDS,
+            {"id": r["Stocktake"][0], "none": ids.encode("Stocktake", 2**40)},
+        ),
+        (
+            "nodes: stocktakes beside a transfer",
+            """query($ids: [ID!]!) { nodes(ids: $ids) { __typename id
+                ... on Stocktake { kind stocktakeStatus: status location { code }
+                  totals { linesCounted } }
+                ... on Transfer { reference } } }""",
+            {"ids": [*r["Stocktake"], r["Transfer"][0], ids.encode("Stocktake", 2**40)]},
+        ),
+    ]
+
+
+def member_documents(s: Stocked) -> list[tuple[str, str, dict[str, Any] | None]]:
+    r = s.records
+    return [
+        (
+            "members: every declared field, purchases, page info",
+            """{ members { totalCount edges { cursor node { ...MemberFields } }
+                pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
+            + MEMBER_FIELDS,
+            None,
+        ),
+        (
+            "members: a tag filter, the page after a cursor, by ID, and a missing one",
+            """query($id: ID!, $none: ID!, $after: String, $tag: String = "gold") {
+              gold: members(tag: $tag) { totalCount edges { node { name tags } } }
+              next: members(first: 1, after: $after) { totalCount edges { node { memberNumber } }
+                pageInfo { hasNextPage endCursor } }
+              member(id: $id) { ...MemberFields
+                firstPurchase: purchases(first: 1) { edges { node { receiptNumber } } } }
+              none: member(id: $none) { id } }"""
+            + MEMBER_FIELDS,
+            {
+                "id": r["Member"][0],
+                "none": ids.encode("Member", 2**40),
+                "after": s.record_cursors["members"],
+            },
+        ),
+        (
+            "nodes: transfers, members, stocktakes and an approval request beside a product",
+            """query($ids: [ID!]!) { nodes(ids: $ids) { __typename id
+                ... on Transfer { transferStatus: status fromLocation { code }
+                  lines { quantity product { sku } } }
+                ... on Member { memberNumber name tags homeLocation { code } }
+                ... on Stocktake { kind stocktakeStatus: status location { code }
+                  totals { linesCounted } }
+                ... on ApprovalRequest { approvalStatus: status units decisions { decision }
+                  transfer { id } }
+                ... on Product { sku } } }""",
+            {
+                "ids": [
+                    r["Transfer"][0],
+                    r["Member"][0],
+                    s.ids["Product"][0],
+                    *r["Stocktake"],
+                    *r["ApprovalRequest"],
+                    r["Member"][2],
+                    r["Transfer"][1],
+                    ids.encode("Member", 2**40),
+                ]
+            },
+        ),
+        (
+            "node: a transfer and a member beside their roots, the same rows read once",
+            """query($t: ID!, $m: ID!) {
+              t: node(id: $t) { ... on Transfer { reference toLocation { code } } }
+              m: node(id: $m) { ... on Member { tags consents { channel granted } } }
+              transfers(first: 2) { edges { node { id toLocation { code } } } }
+              members(first: 2) { edges { node { id homeLocation { code } } } } }""",
+            {"t": r["Transfer"][0], "m": r["Member"][0]},
+        ),
+    ]
+
+
+# Read with costs:read (the owner, an auditor; not a clerk).
+STOCKTAKE_COSTS = """query($id: ID!) { stocktake(id: $id) { status
+  lines { variance product { sku } unitCost { amount currency } varianceCost { amount currency } }
+  totals { netVarianceCost { amount currency } lossCost { amount currency }
+    gainCost { amount currency } } } }"""
 
 
 async def test_compiled_plans_answer_exactly_as_the_full_path(gql, stocked):
@@ -502,6 +860,9 @@ async def test_compiled_plans_answer_exactly_as_the_full_path(gql, stocked):
         for caller in (owner, clerk):
             data = await same_both_ways(gql, doc, caller, variables)
             assert data, name
+    for stocktake in stocked.records["Stocktake"]:
+        for caller in (owner, stocked.tenant.staff(Role.AUDITOR)):
+            await same_both_ways(gql, STOCKTAKE_COSTS, caller, {"id": stocktake})
 
 
 async def test_the_differential_test_covers_every_compilable_field(gql, stocked):
@@ -514,6 +875,8 @@ async def test_the_differential_test_covers_every_compilable_field(gql, stocked)
     await same_both_ways(
         gql, '{ product(sku: "A") { costPrice { amount currency } } }', costs, None
     )
+    posted = stocked.records["Stocktake"][0]
+    await same_both_ways(gql, STOCKTAKE_COSTS, costs, {"id": posted})
     declared = compilable_fields(gql.schema._schema)
     assert ("Query", "nodes") in declared and ("Product", "costPrice") in declared
     assert declared - COVERED == set()
@@ -662,14 +1025,18 @@ async def test_cost_price_compiles_but_only_answers_callers_with_costs_read(gql,
     [
         'mutation { adjustStock(input: {locationId: "x", sku: "A", delta: 1, reason: FOUND}) '
         "{ userErrors { code } } }",
-        "query($id: ID!) { member(id: $id) { id } }",
-        "{ members(first: 1) { edges { node { id } } } }",
+        "query($id: ID!) { member(id: $id) { id phone } }",
+        "{ members(first: 1) { edges { node { id email birthday } } } }",
+        '{ members(search: "陳") { totalCount } }',
+        "query($s: String) { members(first: 1, search: $s) { edges { node { id } } } }",
+        "query($id: ID!) { exportMember(id: $id) }",
+        "{ approvalRequests { edges { node { id } } } }",
         "{ viewer { kind } }",
         "{ stockLevels { edges { node { onHand @include(if: true) } } } }",
         'query($yes: Boolean!) { product(sku: "A") @include(if: $yes) { sku } }',
         'query($no: Boolean!) { product(sku: "A") { sku @skip(if: $no) } }',
         "subscription { stockChanged { sequence } }",
-        "{ transfers { edges { node { id } } } }",
+        '{ countRecord(locationId: "x", month: "2026-01") { month } }',
         "{ ...Q } fragment Q on Query { viewer { kind } }",
         "{ __schema { queryType { name } } }",
         '{ __type(name: "Product") { name } }',
@@ -678,6 +1045,27 @@ async def test_cost_price_compiles_but_only_answers_callers_with_costs_read(gql,
 async def test_documents_outside_the_compiled_types_do_not_compile(gql, doc):
     with pytest.raises(NotCompilable):
         compile_plan(gql.schema._schema, doc, None)
+
+
+def test_a_field_declared_reads_unless_an_argument_is_not_compiled_with_it():
+    """``reads_unless``: a document that gives one of the named arguments, by value, by
+    variable or as null, is not compiled; without them the field compiles."""
+
+    @strawberry.type
+    class Q:
+        @strawberry.field(metadata=reads_unless("search"))
+        def things(self, first: int | None = None, search: str | None = None) -> int:
+            return 1
+
+    schema = strawberry.Schema(query=Q)._schema
+    assert compile_plan(schema, "{ things(first: 2) }", None).fields == {("Q", "things")}
+    for doc in (
+        '{ things(search: "x") }',
+        "query($s: String) { things(first: 1, search: $s) }",
+        "{ a: things b: things(search: null) }",
+    ):
+        with pytest.raises(NotCompilable):
+            compile_plan(schema, doc, None)
 
 
 async def test_cyclic_fragments_are_not_compiled(gql):
@@ -1016,24 +1404,362 @@ async def test_an_unexpected_failure_is_logged_and_counted_and_the_full_path_ans
     assert [r.levelno for r in caplog.records if r.name == "stockgraph.compiled"] == [logging.ERROR]
 
 
+CREATE_SUPPLIER = """mutation { createSupplier(input: {code: "HKF", nameZh: "港食品",
+  nameEn: "HK Foods"}) { supplier { id } userErrors { code } } }"""
+
+
 async def test_an_object_of_a_type_that_does_not_compile_gives_up(gql, stocked):
     """nodes(ids:) compiles for every type the selection can be read of; an object of
-    another type (a member has no declared fields) makes the plan give up, and the full
-    path answers it."""
-    doc = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }"
+    another type (a supplier has no declared fields; a member's phone is not declared)
+    makes the plan give up, and the full path answers it."""
+    owner = stocked.tenant.owner
+    created = await gql.ok(CREATE_SUPPLIER, owner)
+    assert created["createSupplier"]["userErrors"] == []
+    supplier = created["createSupplier"]["supplier"]["id"]
+    member = stocked.records["Member"][0]
+    product = stocked.ids["Product"][0]
+    doc = "query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Member { name phone } } }"
     plan = compile_plan(gql.schema._schema, doc, None)
     children = plan.root.fields[0].children
     assert children is not None
-    assert children["Member"] is None and children["Product"] is not None
-    member = (await _create_member(gql, stocked.tenant))["id"]
-    owner = stocked.tenant.owner
+    assert children["Supplier"] is None and children["Member"] is None
+    assert children["Product"] is not None and children["Transfer"] is not None
+    for one in (supplier, member):
+        with pytest.raises(GiveUp):
+            await execute(plan, gql.schema, _ctx(gql.db, owner), {"ids": [product, one]})
+    answer = await full(gql, doc, owner, {"ids": [product, supplier, member]})
+    assert answer.errors is None
+    assert answer.data == {
+        "nodes": [
+            {"id": product},
+            {"id": supplier},
+            {"id": member, "name": "陳大文", "phone": PHONE},
+        ]
+    }
+    ids_ = [*stocked.ids["Product"], *stocked.records["Transfer"]]
+    data = await same_both_ways(gql, doc, owner, {"ids": ids_})
+    assert [n["id"] for n in data["nodes"]] == ids_
+
+
+async def test_the_transfer_documents_read_the_expected_values(gql, stocked):
+    """What the transfer documents answer, pinned (on a plan)."""
+    t, r = stocked.tenant, stocked.records
+    docs = {name: (doc, v) for name, doc, v in documents(stocked)}
+    doc, variables = docs["transfer: by ID with its lines, and one that does not exist"]
+    data = await compiled(gql, doc, t.owner, variables)
+    moved = data["transfer"]
+    assert (moved["status"], moved["note"], moved["createdBy"], moved["requestedBy"]) == (
+        "PARTIALLY_RECEIVED",
+        "weekend restock",
+        "staff:21",
+        "staff:21",
+    )
+    assert (moved["fromLocation"]["code"], moved["toLocation"]["code"]) == ("WH", "S1")
+    assert [
+        (
+            ln["product"]["sku"],
+            ln["quantity"],
+            ln["shippedQuantity"],
+            ln["receivedQuantity"],
+            ln["rejectedQuantity"],
+            ln["rejectionReason"],
+            ln["resolvedQuantity"],
+            ln["resolutionReason"],
+            ln["missingQuantity"],
+        )
+        for ln in moved["lines"]
+    ] == [("C", 3, 3, 1, 1, "crushed", 1, "THEFT", 0), ("A", 2, 2, 0, 0, None, 0, None, 2)]
+    approval = moved["approvalRequest"]
+    assert (approval["status"], approval["requiredRank"], approval["nextRank"]) == (
+        "APPROVED",
+        "REGIONAL_MANAGER",
+        None,
+    )
+    assert [(d["actor"], d["decision"], d["comment"]) for d in approval["decisions"]] == [
+        ("staff:22", "APPROVE", "ok")
+    ]
+    assert approval["transfer"] == {"id": r["Transfer"][0], "status": "PARTIALLY_RECEIVED"}
+    assert data["draft"] == {
+        "status": "DRAFT",
+        "approvalRequest": None,
+        "lines": [
+            {"quantity": 1, "product": {"sku": "A"}},
+            {"quantity": 1, "product": {"sku": "B"}},
+        ],
+    }
+    assert data["none"] is None
+
+
+async def test_the_stocktake_documents_read_the_expected_values(gql, stocked):
+    """What a posted stocktake's costs answer, pinned (on a plan)."""
+    t, r = stocked.tenant, stocked.records
+    data = await compiled(gql, STOCKTAKE_COSTS, t.owner, {"id": r["Stocktake"][0]})
+    assert data["stocktake"] == {
+        "status": "POSTED",
+        "lines": [
+            {
+                "variance": -1,
+                "product": {"sku": "A"},
+                "unitCost": {"amount": "4.0000", "currency": "HKD"},
+                "varianceCost": {"amount": "-4.0000", "currency": "HKD"},
+            },
+            {"variance": 0, "product": {"sku": "D"}, "unitCost": None, "varianceCost": None},
+        ],
+        "totals": {
+            "netVarianceCost": {"amount": "-4.0000", "currency": "HKD"},
+            "lossCost": {"amount": "4.0000", "currency": "HKD"},
+            "gainCost": {"amount": "0", "currency": "HKD"},
+        },
+    }
+
+
+async def test_a_clerk_gets_the_full_paths_forbidden_for_stocktake_costs(gql, stocked):
+    """A stocktake's costs need costs:read: a clerk's plan gives up, the full path refuses."""
+    reads = gql.schema.compiled_reads
+    clerk = stocked.tenant.staff(Role.CLERK, ["S1"])
+    before = reads.fallbacks
+    result = await gql(STOCKTAKE_COSTS, clerk, {"id": stocked.records["Stocktake"][0]})
+    assert reads.fallbacks == before + 1
+    assert {tuple(e.path[-2:]) for e in result.errors} == {
+        (0, "unitCost"),
+        (0, "varianceCost"),
+        (1, "unitCost"),
+        (1, "varianceCost"),
+        ("totals", "netVarianceCost"),
+        ("totals", "lossCost"),
+        ("totals", "gainCost"),
+    }
+    assert {e.extensions["code"] for e in result.errors} == {"FORBIDDEN"}
+
+
+async def test_the_member_documents_read_the_expected_values(gql, stocked):
+    """What the member documents answer to a clerk, pinned (on a plan)."""
+    t = stocked.tenant
+    docs = {name: (doc, v) for name, doc, v in documents(stocked)}
+    doc, variables = docs["members: every declared field, purchases, page info"]
+    data = await compiled(gql, doc, t.staff(Role.CLERK, ["S1"]), variables)
+    members = [e["node"] for e in data["members"]["edges"]]
+    assert [(m["name"], m["erasedAt"] is not None) for m in members] == [
+        ("陳大文", False),
+        ("李小明", False),
+        ("", True),  # erased: no name left
+    ]
+    first = members[0]
+    assert first["tags"][:2] == ["gold", "favourite:Snacks"]  # hand-set, then computed
+    assert first["homeLocation"]["code"] == "S1"
+    assert [(c["channel"], c["granted"]) for c in first["consents"]] == [
+        ("SMS", True),
+        ("EMAIL", True),
+        ("CHAT", False),
+    ]
+    assert [c["staffId"] for c in first["consentHistory"]] == [
+        t.gid("Staff", 999),
+        t.gid("Staff", 23),
+    ]
+    (sale,) = [e["node"] for e in first["purchases"]["edges"]]
+    assert (sale["receiptNumber"], sale["total"], sale["location"]["code"]) == (
+        "R-M1",
+        {"amount": "8.80", "currency": "HKD"},
+        "S2",
+    )
+    assert sale["lines"] == [
+        {
+            "__typename": "SaleLine",
+            "quantity": 1,
+            "unitPrice": "8.80",
+            "product": {"sku": "D", "nameZh": "產品D"},
+        }
+    ]
+    assert members[1]["homeLocation"] is None and members[1]["purchases"]["totalCount"] == 0
+
+
+# (scopes the caller lacks one of, the document, the record type of its $id, the root)
+FORBIDDEN_CASES = [
+    (
+        "stock:read members:read",
+        "{ transfers { totalCount edges { node { id } } } }",
+        None,
+        "transfers",
+    ),
+    (
+        "stock:read members:read",
+        "query($id: ID!) { transfer(id: $id) { status } }",
+        "Transfer",
+        "transfer",
+    ),
+    (
+        "transfers:read members:read",
+        "{ stocktakes { edges { node { status } } } }",
+        None,
+        "stocktakes",
+    ),
+    (
+        "transfers:read members:read",
+        "query($id: ID!) { stocktake(id: $id) { status } }",
+        "Stocktake",
+        "stocktake",
+    ),
+    (
+        "stock:read transfers:read",
+        "{ members { totalCount edges { node { name } } } }",
+        None,
+        "members",
+    ),
+    (
+        "stock:read transfers:read",
+        "query($id: ID!) { member(id: $id) { name tags } }",
+        "Member",
+        "member",
+    ),
+]
+
+
+@pytest.mark.parametrize(("scopes", "doc", "kind", "root"), FORBIDDEN_CASES)
+async def test_without_the_permission_the_full_path_answers_forbidden(
+    gql, stocked, scopes, doc, kind, root
+):
+    """Through the executor with its compiled reads: the plan is tried, gives up on the
+    permission, and the full path answers with its FORBIDDEN error; the owner's answer
+    comes from the plan."""
+    reads = gql.schema.compiled_reads
+    caller = stocked.tenant.app(scopes)
+    variables = {"id": stocked.records[kind][0]} if kind is not None else None
+    plan = compile_plan(gql.schema._schema, doc, None)
     with pytest.raises(GiveUp):
-        await execute(plan, gql.schema, _ctx(gql.db, owner), {"ids": [member]})
-    answer = await full(gql, doc, owner, {"ids": [stocked.ids["Product"][0], member]})
-    assert answer.data == {"nodes": [{"id": stocked.ids["Product"][0]}, {"id": member}]}
-    product_ids = stocked.ids["Product"]
-    data = await same_both_ways(gql, doc, stocked.tenant.owner, {"ids": product_ids})
-    assert [n["id"] for n in data["nodes"]] == product_ids
+        await execute(plan, gql.schema, _ctx(gql.db, caller), variables)
+    before = reads.fallbacks
+    result = await gql(doc, caller, variables)
+    assert reads.fallbacks == before + 1  # tried, and given back
+    assert [(e.path, e.extensions["code"]) for e in result.errors] == [([root], "FORBIDDEN")]
+    assert result.data == (None if kind is None else {root: None})
+    hits = reads.hits
+    await gql.ok(doc, stocked.tenant.owner, variables)
+    assert reads.hits == hits + 1
+
+
+async def test_personal_data_and_member_searches_stay_on_the_full_path(gql, stocked, db):
+    """phone, email and birthday write an audit event when read with members:pii, and a
+    search is rate-limited (and audited by phone): none is compiled. Without members:pii
+    the full path answers a phone search and exportMember with FORBIDDEN."""
+    t, r = stocked.tenant, stocked.records
+    reads = gql.schema.compiled_reads
+    no_pii = t.app("members:read")
+    member = r["Member"][0]
+    for doc, variables in (
+        ('{ members(search: "+85291235678") { totalCount } }', None),
+        ("query($s: String) { members(search: $s) { edges { node { id } } } }", {"s": PHONE}),
+        ("query($id: ID!) { exportMember(id: $id) }", {"id": member}),
+    ):
+        with pytest.raises(NotCompilable):
+            compile_plan(gql.schema._schema, doc, None)
+        counts = (reads.hits, reads.fallbacks)
+        result = await gql(doc, no_pii, variables)
+        assert (reads.hits, reads.fallbacks) == counts  # no plan was tried
+        assert [e.extensions["code"] for e in result.errors] == ["FORBIDDEN"], doc
+        assert (no_pii.tenant_id, doc, None) in reads.refused
+
+    async def pii_reads() -> int:
+        async with db.owner_transaction() as session:
+            found = await session.execute(
+                text(
+                    "SELECT count(*) FROM audit_events WHERE tenant_id = :t "
+                    "AND action = 'member.pii_read'"
+                ),
+                {"t": t.tenant_id},
+            )
+            return int(found.scalar_one())
+
+    doc = "query($id: ID!) { member(id: $id) { name phone email birthday } }"
+    before = await pii_reads()
+    masked = await gql.ok(doc, no_pii, {"id": member})
+    assert masked["member"]["phone"] == "****5678" and await pii_reads() == before
+    clear = await gql.ok(doc, t.owner, {"id": member})
+    assert clear["member"]["phone"] == PHONE and await pii_reads() == before + 1
+    # a search by name is throttled per caller, not per path: the full path takes it once
+    searched = await gql.ok('{ members(search: "陳") { totalCount } }', no_pii)
+    assert searched["members"]["totalCount"] == 1
+
+
+async def _foreign(gql: Any, other: TenantFixture, kind: str) -> str:
+    """A record of ``kind`` in another tenant."""
+    if kind == "Transfer":
+        made = await transfer_ok(
+            gql,
+            other.owner,
+            "createTransfer",
+            fromLocationId=other.loc("S1"),
+            toLocationId=other.loc("S2"),
+            lines=transfer_lines(A=1),
+            submit=False,
+        )
+        return str(made["id"])
+    if kind == "Member":
+        return str((await _create_member(gql, other, name="外人"))["id"])
+    raise AssertionError(kind)
+
+
+NODE_SELECTIONS = {
+    "Transfer": "... on Transfer { status reference lines { quantity product { sku } } }",
+    "Member": "... on Member { name tags homeLocation { code } }",
+}
+
+
+@pytest.mark.parametrize("kind", list(NODE_SELECTIONS))
+async def test_another_tenants_record_through_node_on_a_learnt_plan_is_null(
+    gql, stocked, other_tenant, kind
+):
+    """A plan learnt by one tenant answers another tenant's ID with null, as the full path
+    does; learnt by the other tenant, the same document answers that tenant's record."""
+    t = stocked.tenant
+    theirs = await _foreign(gql, other_tenant, kind)
+    mine = stocked.records[kind][0]
+    selection = NODE_SELECTIONS[kind]
+    doc = f"""query($id: ID!, $ids: [ID!]!) {{ node(id: $id) {{ id {selection} }}
+      nodes(ids: $ids) {{ __typename id {selection} }} }}"""
+    variables = {"id": theirs, "ids": [theirs, mine]}
+    reads = CompiledReads(gql.schema)
+    assert reads.learn(doc, None, t.tenant_id) is not None
+    answered, data = await reads.try_execute(doc, None, variables, _ctx(gql.db, t.owner))
+    assert answered is True
+    assert data["node"] is None
+    assert [n and n["id"] for n in data["nodes"]] == [None, mine]
+    assert data == (await full_path_only(gql, doc, t.owner, variables)).data
+    reads.learn(doc, None, other_tenant.tenant_id)
+    answered, data = await reads.try_execute(doc, None, variables, _ctx(gql.db, other_tenant.owner))
+    assert answered is True
+    assert data["node"]["id"] == theirs
+    assert [n and n["id"] for n in data["nodes"]] == [theirs, None]
+    assert data == (await full_path_only(gql, doc, other_tenant.owner, variables)).data
+
+
+async def test_nodes_mixing_a_transfer_and_a_member_compile_and_match(
+    gql, stocked, count_statements
+):
+    """One plan for both types, in one read transaction, and the same answer as the full path."""
+    t, r = stocked.tenant, stocked.records
+    doc = """query($ids: [ID!]!) { nodes(ids: $ids) { __typename id
+        ... on Transfer { status reference fromLocation { code } lines { quantity
+          product { sku } } approvalRequest { status } }
+        ... on Member { name tier tags homeLocation { code } consents { channel granted } } }
+      transfers(first: 5) { totalCount edges { node { id } } }
+      members(first: 5) { totalCount edges { node { id } } } }"""
+    plan = compile_plan(gql.schema._schema, doc, None)
+    children = plan.root.fields[0].children
+    assert children is not None
+    assert children["Transfer"] is not None and children["Member"] is not None
+    variables = {"ids": [r["Transfer"][0], r["Member"][0], r["Transfer"][2], r["Member"][1]]}
+    for caller in (t.owner, t.staff(Role.CLERK, ["S1"])):
+        data = await same_both_ways(gql, doc, caller, variables)
+    assert [n["__typename"] for n in data["nodes"]] == ["Transfer", "Member", "Transfer", "Member"]
+    assert data["nodes"][0]["lines"] == [
+        {"quantity": 3, "product": {"sku": "C"}},
+        {"quantity": 2, "product": {"sku": "A"}},
+    ]
+    assert data["nodes"][1]["name"] == "陳大文" and data["nodes"][3]["homeLocation"] is None
+    count_statements.statements.clear()
+    await execute(plan, gql.schema, _ctx(gql.db, t.owner), variables)
+    begins = [s for s in count_statements.statements if s.lstrip().upper().startswith("BEGIN")]
+    assert len(begins) == 1 and begins[0].startswith("BEGIN READ ONLY"), begins
 
 
 async def test_the_full_path_reads_the_products_with_the_levels_too(gql, stocked, count_statements):
