@@ -28,7 +28,6 @@ import asyncpg
 from sqlalchemy import Executable, Row
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.pool import QueuePool
 
 T = TypeVar("T")
 MAX_DEAD_CONNECTIONS = 40  # more than a pool holds (pool_size, no overflow)
@@ -106,122 +105,18 @@ def _begin(tenant_id: int) -> str:
     return f"BEGIN READ ONLY; SELECT set_config('app.tenant_id', '{int(tenant_id)}', true)"
 
 
-# How long a kept connection may wait unused before it goes back to the pool, and how
-# long one is kept at most (then the pool's own recycling applies to it again).
-KEEP_IDLE_SECONDS = 1.0
-KEEP_AT_MOST_SECONDS = 300.0
+_autocommit_engines: weakref.WeakKeyDictionary[Any, AsyncEngine] = weakref.WeakKeyDictionary()
 
 
-@dataclass(slots=True)
-class _Kept:
-    connection: AsyncConnection  # SQLAlchemy's, in autocommit mode
-    driver: Any  # asyncpg's, under it
-    taken: float  # loop time it left the pool
-    idle_since: float = 0.0
-
-
-class KeptConnections:
-    """A few reader connections kept out of the pool between reads, ready to use.
-
-    Why: taking a connection from SQLAlchemy's async pool and giving it back (four
-    greenlet hops: connect, autocommit, raw connection, close) cost ~70 µs of CPU, as
-    much as one of the plan's statements. Kept connections cost a list pop.
-
-    At most ``cap`` are kept (half the pool), so writers always have the other half;
-    one unused for ``KEEP_IDLE_SECONDS`` goes back, so after a burst of reads the
-    whole pool is the writers' again. A connection whose transaction did not end
-    cleanly is never kept (it is thrown away, as before). Bound to the event loop
-    that took them: on another loop they are forgotten, not used.
-    """
-
-    def __init__(self, engine: AsyncEngine, cap: int) -> None:
-        self.engine = engine
-        self.cap = cap
-        self.idle: list[_Kept] = []
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.sweep: asyncio.TimerHandle | None = None
-        self.closing: set[asyncio.Task[None]] = set()
-
-    async def take(self) -> _Kept:
-        loop = asyncio.get_running_loop()
-        if self.loop is not loop:
-            self.idle.clear()  # another loop's connections: unusable here
-            self.sweep = None
-            self.loop = loop
-        if self.idle:
-            return self.idle.pop()
-        connection = await self.engine.connect()
-        try:
-            # SQLAlchemy statements on it (Reader.rows, sessions in one_transaction) send
-            # no BEGIN or COMMIT of their own: the transaction is the reader's
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
-            raw = await connection.get_raw_connection()
-        except BaseException:
-            await connection.close()
-            raise
-        return _Kept(connection, raw.driver_connection, loop.time())
-
-    async def give_back(self, kept: _Kept, clean: bool) -> None:
-        if not clean:
-            try:
-                await kept.connection.invalidate()
-            finally:
-                await kept.connection.close()
-            return
-        now = asyncio.get_running_loop().time()
-        if len(self.idle) >= self.cap or now - kept.taken > KEEP_AT_MOST_SECONDS:
-            await kept.connection.close()
-            return
-        kept.idle_since = now
-        self.idle.append(kept)
-        if self.sweep is None and self.loop is not None:
-            self.sweep = self.loop.call_later(KEEP_IDLE_SECONDS, self._sweep)
-
-    def _sweep(self) -> None:
-        """Gives back the connections unused for KEEP_IDLE_SECONDS."""
-        self.sweep = None
-        if self.loop is None:
-            return
-        now = self.loop.time()
-        stale = [k for k in self.idle if now - k.idle_since >= KEEP_IDLE_SECONDS]
-        if stale:
-            self.idle = [k for k in self.idle if now - k.idle_since < KEEP_IDLE_SECONDS]
-            for kept in stale:
-                task = self.loop.create_task(kept.connection.close())
-                self.closing.add(task)
-                task.add_done_callback(self.closing.discard)
-        if self.idle:
-            self.sweep = self.loop.call_later(KEEP_IDLE_SECONDS, self._sweep)
-
-    async def release(self) -> None:
-        """Every kept connection back to the pool (before the engine is disposed)."""
-        if self.sweep is not None:
-            self.sweep.cancel()
-            self.sweep = None
-        idle, self.idle = self.idle, []
-        if self.loop is asyncio.get_running_loop():
-            for kept in idle:
-                await kept.connection.close()
-        if self.closing:
-            await asyncio.gather(*self.closing, return_exceptions=True)
-
-
-_kept: weakref.WeakKeyDictionary[Any, KeptConnections] = weakref.WeakKeyDictionary()
-
-
-def kept_connections(engine: AsyncEngine) -> KeptConnections:
-    """The engine's kept reader connections (half its pool at most)."""
-    found = _kept.get(engine.sync_engine)
+def _autocommit(engine: AsyncEngine) -> AsyncEngine:
+    """The engine's autocommit view, sharing its pool: made once, so a checkout does not
+    switch the isolation level by an awaited call of its own (two greenlet hops fewer)."""
+    found = _autocommit_engines.get(engine.sync_engine)
     if found is None:
-        size = engine.pool.size() if isinstance(engine.pool, QueuePool) else 0
-        found = _kept[engine.sync_engine] = KeptConnections(engine, size // 2)
+        found = _autocommit_engines[engine.sync_engine] = engine.execution_options(
+            isolation_level="AUTOCOMMIT"
+        )
     return found
-
-
-async def release_kept(engine: AsyncEngine) -> None:
-    found = _kept.pop(engine.sync_engine, None)
-    if found is not None:
-        await found.release()
 
 
 @asynccontextmanager
@@ -229,36 +124,38 @@ async def tenant_reader(engine: AsyncEngine, tenant_id: int) -> AsyncIterator[Re
     """A read-only transaction on a pooled app connection, bound to ``tenant_id``.
 
     Raises ConnectionLost (after discarding the connection) when the connection died.
-    A connection is kept or goes back to the pool only when its transaction ended
-    cleanly; after anything else (a cancellation in the middle of BEGIN or COMMIT
-    included) it is thrown away, so no later user can find a transaction, or a
-    tenant, left on it.
+    A connection goes back to the pool only when its transaction ended cleanly; after
+    anything else (a cancellation in the middle of BEGIN or COMMIT included) it is
+    thrown away, so no later user can find a transaction, or a tenant, left on it.
     """
-    kept_set = kept_connections(engine)
-    kept = await kept_set.take()
-    pg: Any = kept.driver
-    clean = False
-    try:
-        await pg.execute(_begin(tenant_id))
+    async with _autocommit(engine).connect() as conn:
+        # SQLAlchemy statements on it (Reader.rows, sessions in one_transaction) send no
+        # BEGIN or COMMIT of their own: the transaction is this block's, begun below.
+        # The driver's connection is read without awaiting: it was just checked out.
+        pg: Any = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+        clean = False
         try:
-            yield Reader(pg, tenant_id, kept.connection)
-        except BaseException as exc:
+            await pg.execute(_begin(tenant_id))
             try:
-                await pg.execute("ROLLBACK")
-            except BaseException as failed:
-                if isinstance(exc, Exception) and (_lost(exc) or _lost(failed)):
-                    raise ConnectionLost(str(exc)) from exc
-                raise exc from failed
+                yield Reader(pg, tenant_id, conn)
+            except BaseException as exc:
+                try:
+                    await pg.execute("ROLLBACK")
+                except BaseException as failed:
+                    if isinstance(exc, Exception) and (_lost(exc) or _lost(failed)):
+                        raise ConnectionLost(str(exc)) from exc
+                    raise exc from failed
+                clean = not pg.is_in_transaction()
+                raise
+            await pg.execute("COMMIT")
             clean = not pg.is_in_transaction()
+        except Exception as exc:
+            if _lost(exc):
+                raise ConnectionLost(str(exc)) from exc
             raise
-        await pg.execute("COMMIT")
-        clean = not pg.is_in_transaction()
-    except Exception as exc:
-        if _lost(exc):
-            raise ConnectionLost(str(exc)) from exc
-        raise
-    finally:
-        await kept_set.give_back(kept, clean)
+        finally:
+            if not clean:
+                await conn.invalidate()
 
 
 class Turns:

@@ -31,7 +31,6 @@ from sqlalchemy import event
 from auth.caller import Caller
 from auth.permissions import Permission, Role
 from db.migrate import upgrade_sync
-from db.reader import kept_connections
 from db.session import Database, plain_url
 from domain import ids
 from domain.tenancy import service as tenancy
@@ -293,9 +292,7 @@ class StatementCounter:
         self.statements.append(query.query)
 
     def checkout(self, dbapi_connection: Any, *args: Any) -> None:
-        self.attach(dbapi_connection.driver_connection)
-
-    def attach(self, driver: Any) -> None:
+        driver = dbapi_connection.driver_connection
         if driver not in self.connections:
             driver.add_query_logger(self.log)
             self.connections.append(driver)
@@ -318,8 +315,6 @@ def count_statements(db: Database) -> Iterator[StatementCounter]:
     engine = db.app_engine.sync_engine
     event.listen(engine, "before_cursor_execute", counter)
     event.listen(engine.pool, "checkout", counter.checkout)
-    for kept in kept_connections(db.app_engine).idle:  # out of the pool already
-        counter.attach(kept.driver)
     yield counter
     event.remove(engine, "before_cursor_execute", counter)
     event.remove(engine.pool, "checkout", counter.checkout)

@@ -14,19 +14,11 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.loaders import Loaders, ReadLoader
-from db.reader import (
-    KEEP_IDLE_SECONDS,
-    ConnectionLost,
-    Reader,
-    kept_connections,
-    one_transaction,
-    read,
-    tenant_reader,
-)
+from db.reader import ConnectionLost, Reader, one_transaction, read, tenant_reader
 from db.session import Database, plain_url
 from tests.helpers import count_rows, receive_lines
 
@@ -262,11 +254,6 @@ async def _terminate(db: Database, pids: set[int]) -> None:
     await _wait_gone(db, pids)
 
 
-def _returned(engine: Any) -> int:
-    """Connections not in use: back in the pool or kept by the reader for the next read."""
-    return int(engine.pool.checkedin()) + len(kept_connections(engine).idle)
-
-
 @pytest.fixture
 async def small_db(database_url: str, app_database_url: str) -> AsyncIterator[Database]:
     """A pool of its own (2 connections), so the test knows every connection in it."""
@@ -282,7 +269,7 @@ async def test_read_retries_after_the_pooled_connection_was_terminated(small_db,
     engine = small_db.app_engine
     for round_ in range(10):
         pid = await read(engine, mine.tenant_id, _pid)
-        assert _returned(engine) == 1
+        assert engine.pool.checkedin() == 1
         await _terminate(db, {pid})
         count = await read(
             engine, mine.tenant_id, lambda r: r.fetchval("SELECT count(*) FROM stock_levels")
@@ -303,7 +290,7 @@ async def test_read_goes_through_every_dead_connection_of_the_pool(small_db, db,
 
     pids = set(await asyncio.gather(*(read(engine, mine.tenant_id, slow_pid) for _ in range(8))))
     assert len(pids) == 2  # the pool's two, each used in turn
-    assert _returned(engine) == 2
+    assert engine.pool.checkedin() == 2
     assert await _alive(db, pids) == pids  # kept open, not closed on return
     again = set(await asyncio.gather(*(read(engine, mine.tenant_id, slow_pid) for _ in range(8))))
     assert again == pids  # the same backends: no connection was opened or closed
@@ -408,15 +395,13 @@ async def test_a_failing_read_in_one_transaction_frees_the_reader(db, two_stocke
     assert await read(engine, mine.tenant_id, lambda r: r.fetchval("SELECT 7")) == 7
 
 
-@pytest.mark.parametrize("pool_size", [1, 2])  # 2: one connection is kept between reads
 async def test_a_cancelled_read_never_leaves_a_transaction_or_a_tenant_on_the_pool(
-    database_url, app_database_url, two_stocked, pool_size
+    database_url, app_database_url, two_stocked
 ):
     """Reads cancelled at every point (before, during and after BEGIN, the query and
-    COMMIT): the next user of the pooled or kept connection finds no transaction and no
-    tenant."""
+    COMMIT): the next user of the pooled connection finds no transaction and no tenant."""
     mine, _ = two_stocked
-    one = Database.connect(plain_url(database_url), app_url=app_database_url, pool_size=pool_size)
+    one = Database.connect(plain_url(database_url), app_url=app_database_url, pool_size=1)
     try:
 
         async def work(reader: Reader) -> int:
@@ -439,11 +424,6 @@ async def test_a_cancelled_read_never_leaves_a_transaction_or_a_tenant_on_the_po
                     "",
                 ), steps
                 assert await pg.fetchval("SELECT count(*) FROM stock_levels") == 0  # RLS
-            for kept in kept_connections(one.app_engine).idle:
-                assert not kept.driver.is_in_transaction(), steps
-                assert await kept.driver.fetchval("SELECT count(*) FROM stock_levels") == 0, (
-                    steps
-                )  # no tenant left on it: RLS shows nothing
         assert cancelled >= 5  # the loop really cancelled reads part-way
         assert await one.read(mine.tenant_id, work) == 3
     finally:
@@ -490,84 +470,3 @@ async def test_a_session_in_one_transaction_is_read_only_and_sees_the_same_snaps
         await db.read(mine.tenant_id, lambda r: r.fetchval("SELECT count(*) FROM stock_levels"))
         == 3
     )
-
-
-@pytest.fixture
-async def pool_of_four(database_url: str, app_database_url: str) -> AsyncIterator[Database]:
-    four = Database.connect(plain_url(database_url), app_url=app_database_url, pool_size=4)
-    yield four
-    await four.dispose()
-
-
-async def test_reads_reuse_a_kept_connection_without_going_to_the_pool(pool_of_four, two_stocked):
-    mine, theirs = two_stocked
-    engine = pool_of_four.app_engine
-    checkouts: list[Any] = []
-
-    def checkout(*args: Any) -> None:
-        checkouts.append(args)
-
-    event.listen(engine.sync_engine.pool, "checkout", checkout)
-    try:
-        pid = await read(engine, mine.tenant_id, _pid)
-        assert len(checkouts) == 1 and len(kept_connections(engine).idle) == 1
-        for tenant in (mine, theirs, mine):  # one connection, each read its own tenant
-            assert await read(engine, tenant.tenant_id, _pid) == pid
-            count = await read(
-                engine, tenant.tenant_id, lambda r: r.fetchval("SELECT count(*) FROM stock_levels")
-            )
-            assert count == (3 if tenant is mine else 4)
-        assert len(checkouts) == 1  # every later read used the kept connection
-    finally:
-        event.remove(engine.sync_engine.pool, "checkout", checkout)
-
-
-async def test_at_most_half_the_pool_is_kept_and_writers_get_the_rest(pool_of_four, two_stocked):
-    mine, _ = two_stocked
-    db = pool_of_four
-    engine = db.app_engine
-
-    async def slow(reader: Reader) -> int:
-        return int(await reader.fetchval("SELECT pg_backend_pid() FROM pg_sleep(0.05)"))
-
-    pids = set(await asyncio.gather(*(read(engine, mine.tenant_id, slow) for _ in range(8))))
-    assert len(pids) == 4  # all four in use at once
-    assert len(kept_connections(engine).idle) == 2  # half kept, half back in the pool
-    assert engine.pool.checkedin() == 2
-
-    async def write() -> int:
-        async with db.tenant_transaction(mine.tenant_id) as session:
-            await session.execute(text("SELECT pg_sleep(0.05)"))
-            return int((await session.execute(text("SELECT pg_backend_pid()"))).scalar_one())
-
-    started = time.monotonic()
-    writers = await asyncio.gather(write(), write())
-    assert time.monotonic() - started < 0.5  # no wait for the kept ones
-    assert len(set(writers)) == 2
-
-
-async def test_kept_connections_go_back_to_the_pool_when_unused(pool_of_four, two_stocked):
-    mine, _ = two_stocked
-    engine = pool_of_four.app_engine
-    await asyncio.gather(*(read(engine, mine.tenant_id, _pid) for _ in range(4)))
-    assert len(kept_connections(engine).idle) >= 1
-    await asyncio.sleep(KEEP_IDLE_SECONDS * 2.5)
-    assert len(kept_connections(engine).idle) == 0
-    assert engine.pool.checkedin() == engine.pool.size()  # the whole pool is free again
-
-
-async def test_a_reader_connection_whose_transaction_broke_is_not_kept(pool_of_four, two_stocked):
-    mine, _ = two_stocked
-    engine = pool_of_four.app_engine
-    pid = await read(engine, mine.tenant_id, _pid)
-    kept = kept_connections(engine)
-    assert [k.driver.get_server_pid() for k in kept.idle] == [pid]
-
-    async def kill_myself(reader: Reader) -> None:
-        await reader.fetchval("SELECT pg_terminate_backend(pg_backend_pid())")
-
-    with pytest.raises(ConnectionLost):
-        async with tenant_reader(engine, mine.tenant_id) as reader:
-            await kill_myself(reader)
-    assert kept.idle == []  # the dead one was thrown away, not kept
-    assert await read(engine, mine.tenant_id, _pid) != pid
