@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.caller import Caller
@@ -40,9 +42,59 @@ async def products_by_sku(
         )
     ).scalars()
     found = {p.sku: p for p in rows}
+    require_skus(skus, found, lines=lines)
+    return found
+
+
+def require_skus(skus: Sequence[str], found: Mapping[str, Any], *, lines: bool = True) -> None:
+    """NOT_FOUND naming the first SKU that is not in ``found``."""
     for index, sku in enumerate(skus):
         if sku not in found:
             path = ["lines", str(index), "sku"] if lines else ["sku"]
             shown = sku if len(sku) <= 64 else sku[:61] + "..."
             raise NotFound(f"no product with SKU {shown!r}", path)
-    return found
+
+
+@dataclass(frozen=True, slots=True)
+class SaleReferences:
+    """What a sale names, looked up together: its location (None: not the caller's),
+    the tenant's currency and the products of its SKUs (id and retail price)."""
+
+    location_id: int | None
+    currency: str
+    products: dict[str, Row[Any]]
+
+
+_SALE_REFERENCES = text(
+    """
+    SELECT t.currency, l.id AS location_id, p.sku, p.id, p.retail_price
+    FROM tenants t
+    LEFT JOIN locations l ON l.tenant_id = t.tenant_id AND l.id = :location
+    LEFT JOIN products p ON p.tenant_id = t.tenant_id AND p.sku = ANY(CAST(:skus AS text[]))
+    WHERE t.tenant_id = :tenant
+    """
+)
+
+
+async def sale_references(
+    session: AsyncSession, caller: Caller, location_id: int | None, skus: Sequence[str]
+) -> SaleReferences:
+    """One statement instead of three (location, products, currency): a sale is the
+    commonest write, and each statement through a session costs ~0.2 ms of Python."""
+    rows = (
+        await session.execute(
+            _SALE_REFERENCES,
+            {
+                "tenant": caller.tenant_id,
+                "location": location_id,
+                "skus": [sku for sku in set(skus) if len(sku) <= 64],
+            },
+        )
+    ).all()
+    if not rows:
+        raise NotFound("no such tenant", [])
+    return SaleReferences(
+        location_id=rows[0].location_id,
+        currency=rows[0].currency,
+        products={r.sku: r for r in rows if r.sku is not None},
+    )

@@ -7,16 +7,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.caller import Caller
 from auth.permissions import Permission
-from db.models import Tenant
 from domain.access import require
 from domain.audit.service import AuditEntry
-from domain.catalog.lookup import location_row, products_by_sku
-from domain.errors import AlreadyExists, InvalidInput
+from domain.catalog.lookup import location_row, products_by_sku, require_skus, sale_references
+from domain.errors import AlreadyExists, InvalidInput, NotFound
 from domain.members.service import require_member
 from domain.members.tags import recompute_member
 from domain.stock.ledger import Posting, post
@@ -179,8 +178,11 @@ async def record_sale(
     request_id: str | None = None,
 ) -> StockChange:
     """A POS receipt. Never refused for lack of stock: an oversell is recorded and flagged."""
-    location = await location_row(session, caller, cmd.location_id, ["locationId"])
-    require(caller, Permission.STOCK_WRITE, location.id, ["locationId"])
+    refs = await sale_references(session, caller, cmd.location_id, [ln.sku for ln in cmd.lines])
+    location_id = refs.location_id
+    if location_id is None:
+        raise NotFound("no such location", ["locationId"])
+    require(caller, Permission.STOCK_WRITE, location_id, ["locationId"])
     receipt = cmd.receipt_number.strip()
     if not receipt or len(receipt) > 100:
         raise InvalidInput("receiptNumber must be 1 to 100 characters", ["receiptNumber"])
@@ -194,10 +196,9 @@ async def record_sale(
             raise InvalidInput("method must be 1 to 32 characters", ["payments", str(i), "method"])
     if cmd.member_id is not None:
         await require_member(session, caller, cmd.member_id, ["memberId"])
-    products = await products_by_sku(session, caller, [ln.sku for ln in cmd.lines])
-    currency = (
-        await session.execute(select(Tenant.currency).where(Tenant.tenant_id == caller.tenant_id))
-    ).scalar_one()
+    products = refs.products
+    require_skus([ln.sku for ln in cmd.lines], products)
+    currency = refs.currency
     occurred_at = cmd.occurred_at or datetime.now(UTC)
     if occurred_at.tzinfo is None:
         raise InvalidInput("occurredAt needs a UTC offset", ["occurredAt"])
@@ -214,7 +215,7 @@ async def record_sale(
             _INSERT_SALE,
             {
                 "tenant": caller.tenant_id,
-                "location": location.id,
+                "location": location_id,
                 "receipt": receipt,
                 "occurred_at": occurred_at,
                 "member": cmd.member_id,
@@ -235,7 +236,7 @@ async def record_sale(
         )
     postings = [
         Posting(
-            location_id=location.id,
+            location_id=location_id,
             product_id=products[ln.sku].id,
             kind=MovementKind.SALE,
             delta=-ln.quantity,

@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
+from auth.caller import Caller
 from auth.permissions import Role
+from domain.tenancy import service as tenancy
 from tests.graphql.pos_ops import (
     DISABLE,
     REGISTER,
@@ -398,3 +400,51 @@ async def test_batch_size_bounds(gql, db, tenant):
     too_many = await sync(gql, till, device["id"], [sale() for _ in range(501)])
     assert [e["code"] for e in too_many["userErrors"]] == ["INVALID"]
     assert await count_rows(db, "pos_sales", tenant.tenant_id) == 0
+
+
+async def test_a_sale_names_its_location_and_products_or_says_which_is_unknown(
+    gql, tenant, other_tenant
+):
+    """The location, the products and the currency are looked up in one statement; the
+    answers are those of separate lookups: the location first, then the first unknown
+    line, and a foreign tenant's location or SKU is as unknown as a missing one."""
+
+    async def sell(caller, location: str, skus: list[str], receipt: str = "L1") -> list:
+        data = await gql.ok(
+            RECORD_SALE,
+            caller,
+            {
+                "input": {
+                    "locationId": location,
+                    "receiptNumber": receipt,
+                    "lines": [{"sku": s, "quantity": 1} for s in skus],
+                }
+            },
+        )
+        return [(e["code"], e["field"]) for e in data["recordSale"]["userErrors"]]
+
+    foreign = other_tenant.loc("S1")
+    assert await sell(tenant.owner, foreign, ["A"]) == [("NOT_FOUND", ["locationId"])]
+    assert await sell(tenant.owner, foreign, ["nope"]) == [("NOT_FOUND", ["locationId"])]
+    assert await sell(tenant.owner, tenant.loc("S1"), ["A", "nope", "B"]) == [
+        ("NOT_FOUND", ["lines", "1", "sku"])
+    ]
+    assert await sell(tenant.owner, tenant.loc("S1"), ["A", "x" * 65]) == [
+        ("NOT_FOUND", ["lines", "1", "sku"])
+    ]
+    other_only = "OTHER-ONLY"
+    async with other_tenant.db.owner_transaction() as session:
+        await tenancy.create_product(
+            session,
+            Caller.system(other_tenant.tenant_id),
+            tenancy.NewProduct(other_only, "只", "Only"),
+        )
+    assert await sell(tenant.owner, tenant.loc("S1"), [other_only]) == [
+        ("NOT_FOUND", ["lines", "0", "sku"])
+    ]
+    clerk = tenant.staff(Role.CLERK, ["S2"])  # no access to S1: refused before any line
+    assert await sell(clerk, tenant.loc("S1"), ["nope"]) == [("FORBIDDEN", ["locationId"])]
+    assert await sell(tenant.owner, tenant.loc("S1"), ["A", "B", "A"], "L2") == []
+    at = tenant.locations["S1"]
+    assert await on_hand(tenant.db, tenant.tenant_id, at, tenant.products["A"]) == -2
+    assert await on_hand(tenant.db, tenant.tenant_id, at, tenant.products["B"]) == -1
