@@ -10,6 +10,7 @@ run the loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -63,6 +64,9 @@ def runner_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+STOP_GRACE_SECONDS = 5.0  # a stopping server waits this long for the job in hand
+
+
 class Scheduler:
     def __init__(self, db: Database, jobs: Sequence[Job], *, tick_seconds: float = 60.0) -> None:
         self.db = db
@@ -70,15 +74,18 @@ class Scheduler:
         self.tick_seconds = tick_seconds
         self.runner = runner_name()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def tick(self, now: datetime | None = None) -> list[Outcome]:
         now = now or datetime.now(UTC)
         async with self.db.owner_transaction() as session:
             tenants = (await session.execute(select(Tenant.tenant_id, Tenant.timezone))).all()
-        done = []
+        done: list[Outcome] = []
         for tenant_id, tz in tenants:
             zone = ZoneInfo(tz)
             for job in self.jobs:
+                if self._stopping.is_set():  # shutting down: start nothing new
+                    return done
                 period = job.period(now, zone)
                 if period is None:
                     continue
@@ -108,21 +115,31 @@ class Scheduler:
         return Outcome(tenant_id, job.name, period, runs.SUCCEEDED, counts)
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.tick()
             except Exception:
                 log.exception("scheduler tick failed")
-            await asyncio.sleep(self.tick_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.tick_seconds)
 
     def start(self) -> None:
+        self._stopping.clear()
         self._task = asyncio.create_task(self._loop())
 
-    async def stop(self) -> None:
-        if self._task is not None:
+    async def stop(self, grace_seconds: float = STOP_GRACE_SECONDS) -> None:
+        """Lets the job in hand finish (within ``grace_seconds``) and starts no other.
+
+        Why: a job cancelled half-way leaves its run RUNNING until its lease runs out
+        (another process then takes it over); a graceful stop should not leave work
+        for the lease to clean up."""
+        if self._task is None:
+            return
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), grace_seconds)
+        except TimeoutError:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        self._task = None

@@ -3,6 +3,7 @@ without duplicating the work, take-over of a run whose process died."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import text
@@ -79,3 +80,37 @@ async def test_claims_are_exclusive_and_expired_leases_are_taken_over(tenant):
     async with tenant.db.tenant_transaction(t) as s:
         taken = await runs.claim(s, t, "job", "p1", "b:2", now + runs.LEASE + timedelta(seconds=1))
     assert taken == first
+
+
+async def test_a_stopping_scheduler_finishes_the_job_in_hand_and_starts_no_other(tenant):
+    """A graceful stop (a server shutting down) lets the running job finish: its run is
+    SUCCEEDED, not left RUNNING for its lease to run out; the jobs after it wait."""
+    started = asyncio.Event()
+
+    async def slow(session, tenant_id, now):
+        if tenant_id != tenant.tenant_id:
+            return {}
+        started.set()
+        await asyncio.sleep(0.5)
+        return {"done": 1}
+
+    async def after(session, tenant_id, now):
+        return {"done": 1}
+
+    job_names = (f"slow-{tenant.tenant_id}", f"after-{tenant.tenant_id}")
+    scheduler = Scheduler(
+        tenant.db, [Job(job_names[0], LONG, slow), Job(job_names[1], LONG, after)]
+    )
+    scheduler.start()
+    await asyncio.wait_for(started.wait(), 10)
+    await scheduler.stop()
+    async with tenant.db.owner_transaction() as s:
+        rows = (
+            await s.execute(
+                text("SELECT job, status, counts FROM job_runs WHERE tenant_id = :t"),
+                {"t": tenant.tenant_id},
+            )
+        ).all()
+    by_job = {r.job: (r.status, r.counts) for r in rows}
+    assert by_job.get(job_names[0]) == ("SUCCEEDED", {"done": 1})
+    assert job_names[1] not in by_job  # not started once the stop was asked for
