@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import functools
-import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -105,17 +104,17 @@ def _begin(tenant_id: int) -> str:
     return f"BEGIN READ ONLY; SELECT set_config('app.tenant_id', '{int(tenant_id)}', true)"
 
 
-_autocommit_engines: weakref.WeakKeyDictionary[Any, AsyncEngine] = weakref.WeakKeyDictionary()
+AUTOCOMMIT_VIEW = "_stockgraph_autocommit"  # attribute of the engine that keeps its view
 
 
 def _autocommit(engine: AsyncEngine) -> AsyncEngine:
-    """The engine's autocommit view, sharing its pool: made once, so a checkout does not
+    """The engine's autocommit view, sharing its pool: made once and kept on the engine
+    (they reference each other and are collected together), so a checkout does not
     switch the isolation level by an awaited call of its own (two greenlet hops fewer)."""
-    found = _autocommit_engines.get(engine.sync_engine)
+    found: AsyncEngine | None = getattr(engine.sync_engine, AUTOCOMMIT_VIEW, None)
     if found is None:
-        found = _autocommit_engines[engine.sync_engine] = engine.execution_options(
-            isolation_level="AUTOCOMMIT"
-        )
+        found = engine.execution_options(isolation_level="AUTOCOMMIT")
+        setattr(engine.sync_engine, AUTOCOMMIT_VIEW, found)
     return found
 
 
