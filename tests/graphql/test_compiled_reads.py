@@ -1777,3 +1777,12 @@ async def test_the_full_path_reads_the_products_with_the_levels_too(gql, stocked
     assert "JOIN products" in levels
     assert count_statements.selects("products") == []
     assert result.data == await compiled(gql, doc, owner)
+
+    # no product below: the levels alone, on this path too
+    count_statements.statements.clear()
+    alone = await full_path_only(
+        gql, "{ stockLevels(first: 5) { edges { node { onHand } } } }", owner
+    )
+    assert alone.errors is None and len(alone.data["stockLevels"]["edges"]) == 5
+    (levels,) = count_statements.selects("stock_levels")
+    assert "JOIN" not in levels
