@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from db.base import APP_ROLE
-from db.reader import Reader, read, shared_transaction
+from db.reader import Reader, read, release_readers, shared_transaction
 
 T = TypeVar("T")
 
@@ -99,6 +99,7 @@ class Database:
         )
 
     async def dispose(self) -> None:
+        await release_readers(self.app_engine)
         await self.app_engine.dispose()
         await self.owner_engine.dispose()
 

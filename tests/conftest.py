@@ -31,6 +31,7 @@ from sqlalchemy import event
 from auth.caller import Caller
 from auth.permissions import Permission, Role
 from db.migrate import upgrade_sync
+from db.reader import reader_pool
 from db.session import Database, plain_url
 from domain import ids
 from domain.tenancy import service as tenancy
@@ -292,7 +293,9 @@ class StatementCounter:
         self.statements.append(query.query)
 
     def checkout(self, dbapi_connection: Any, *args: Any) -> None:
-        driver = dbapi_connection.driver_connection
+        self.attach(dbapi_connection.driver_connection)
+
+    def attach(self, driver: Any) -> None:
         if driver not in self.connections:
             driver.add_query_logger(self.log)
             self.connections.append(driver)
@@ -315,6 +318,9 @@ def count_statements(db: Database) -> Iterator[StatementCounter]:
     engine = db.app_engine.sync_engine
     event.listen(engine, "before_cursor_execute", counter)
     event.listen(engine.pool, "checkout", counter.checkout)
+    pool = reader_pool(db.app_engine)
+    for held in pool.idle if pool is not None else ():  # out of the engine's pool already
+        counter.attach(held.driver)
     yield counter
     event.remove(engine, "before_cursor_execute", counter)
     event.remove(engine.pool, "checkout", counter.checkout)

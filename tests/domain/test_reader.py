@@ -7,6 +7,7 @@ security, the per-transaction tenant, rollback, read-only, connection loss.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import time
 from collections.abc import AsyncIterator
@@ -14,11 +15,19 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.loaders import Loaders, ReadLoader
-from db.reader import ConnectionLost, Reader, one_transaction, read, tenant_reader
+from db.reader import (
+    KEEP_IDLE_SECONDS,
+    ConnectionLost,
+    Reader,
+    one_transaction,
+    read,
+    reader_pool,
+    tenant_reader,
+)
 from db.session import Database, plain_url
 from tests.helpers import count_rows, receive_lines
 
@@ -395,13 +404,15 @@ async def test_a_failing_read_in_one_transaction_frees_the_reader(db, two_stocke
     assert await read(engine, mine.tenant_id, lambda r: r.fetchval("SELECT 7")) == 7
 
 
+@pytest.mark.parametrize("pool_size", [1, 4])  # 4: readers keep connections between reads
 async def test_a_cancelled_read_never_leaves_a_transaction_or_a_tenant_on_the_pool(
-    database_url, app_database_url, two_stocked
+    database_url, app_database_url, two_stocked, pool_size
 ):
     """Reads cancelled at every point (before, during and after BEGIN, the query and
-    COMMIT): the next user of the pooled connection finds no transaction and no tenant."""
+    COMMIT): the next user of the pooled or kept connection finds no transaction and no
+    tenant."""
     mine, _ = two_stocked
-    one = Database.connect(plain_url(database_url), app_url=app_database_url, pool_size=1)
+    one = Database.connect(plain_url(database_url), app_url=app_database_url, pool_size=pool_size)
     try:
 
         async def work(reader: Reader) -> int:
@@ -424,6 +435,10 @@ async def test_a_cancelled_read_never_leaves_a_transaction_or_a_tenant_on_the_po
                     "",
                 ), steps
                 assert await pg.fetchval("SELECT count(*) FROM stock_levels") == 0  # RLS
+            pool = reader_pool(one.app_engine)
+            for held in pool.idle if pool is not None else ():
+                assert not held.driver.is_in_transaction(), steps
+                assert await held.driver.fetchval("SELECT count(*) FROM stock_levels") == 0
         assert cancelled >= 5  # the loop really cancelled reads part-way
         assert await one.read(mine.tenant_id, work) == 3
     finally:
@@ -470,3 +485,136 @@ async def test_a_session_in_one_transaction_is_read_only_and_sees_the_same_snaps
         await db.read(mine.tenant_id, lambda r: r.fetchval("SELECT count(*) FROM stock_levels"))
         == 3
     )
+
+
+@pytest.fixture
+async def pool_of_four(database_url: str, app_database_url: str) -> AsyncIterator[Database]:
+    four = Database.connect(plain_url(database_url), app_url=app_database_url, pool_size=4)
+    yield four
+    await four.dispose()
+
+
+def _readers(engine: Any) -> Any:
+    pool = reader_pool(engine)
+    assert pool is not None and pool.limit == 2  # half the pool
+    return pool
+
+
+async def test_reads_reuse_a_kept_connection_without_going_to_the_pool(pool_of_four, two_stocked):
+    mine, theirs = two_stocked
+    engine = pool_of_four.app_engine
+    checkouts: list[Any] = []
+
+    def checkout(*args: Any) -> None:
+        checkouts.append(args)
+
+    event.listen(engine.sync_engine.pool, "checkout", checkout)
+    try:
+        pid = await read(engine, mine.tenant_id, _pid)
+        assert len(checkouts) == 1 and len(_readers(engine).idle) == 1
+        for tenant in (mine, theirs, mine):  # one connection, each read its own tenant
+            assert await read(engine, tenant.tenant_id, _pid) == pid
+            count = await read(
+                engine, tenant.tenant_id, lambda r: r.fetchval("SELECT count(*) FROM stock_levels")
+            )
+            assert count == (3 if tenant is mine else 4)
+        assert len(checkouts) == 1  # every later read used the kept connection
+    finally:
+        event.remove(engine.sync_engine.pool, "checkout", checkout)
+
+
+async def test_readers_hold_half_the_pool_and_writers_the_rest(pool_of_four, two_stocked):
+    mine, _ = two_stocked
+    db = pool_of_four
+    engine = db.app_engine
+
+    async def slow(reader: Reader) -> int:
+        return int(await reader.fetchval("SELECT pg_backend_pid() FROM pg_sleep(0.05)"))
+
+    pids = set(await asyncio.gather(*(read(engine, mine.tenant_id, slow) for _ in range(8))))
+    assert len(pids) == 2  # eight reads at once, on the readers' two connections in turn
+    assert len(_readers(engine).idle) == 2 and engine.pool.checkedout() == 2
+
+    async def write() -> int:
+        async with db.tenant_transaction(mine.tenant_id) as session:
+            await session.execute(text("SELECT pg_sleep(0.05)"))
+            return int((await session.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+    started = time.monotonic()
+    writers = await asyncio.gather(write(), write())
+    assert time.monotonic() - started < 0.5  # no wait for the readers' connections
+    assert len(set(writers)) == 2 and not set(writers) & pids
+
+
+async def test_kept_connections_go_back_to_the_pool_when_unused(pool_of_four, two_stocked):
+    mine, _ = two_stocked
+    engine = pool_of_four.app_engine
+    await asyncio.gather(*(read(engine, mine.tenant_id, _pid) for _ in range(4)))
+    readers = _readers(engine)
+    assert len(readers.idle) >= 1
+    await asyncio.sleep(KEEP_IDLE_SECONDS * 2.5)
+    assert readers.idle == [] and readers.held == 0
+    assert engine.pool.checkedout() == 0  # the whole pool is free again
+
+
+async def test_a_reader_connection_whose_transaction_broke_is_not_kept(pool_of_four, two_stocked):
+    mine, _ = two_stocked
+    engine = pool_of_four.app_engine
+    pid = await read(engine, mine.tenant_id, _pid)
+    readers = _readers(engine)
+    assert [h.driver.get_server_pid() for h in readers.idle] == [pid]
+    with pytest.raises(ConnectionLost):
+        async with tenant_reader(engine, mine.tenant_id) as reader:
+            await reader.fetchval("SELECT pg_terminate_backend(pg_backend_pid())")
+    assert readers.idle == [] and readers.held == 0  # thrown away, its place free
+    assert await read(engine, mine.tenant_id, _pid) != pid
+
+
+async def test_readers_are_served_in_turn(pool_of_four, two_stocked):
+    """A reader that arrives while every reader connection is busy waits in turn: a
+    stream of later reads never overtakes it."""
+    mine, _ = two_stocked
+    engine = pool_of_four.app_engine
+
+    async def slow(reader: Reader) -> int:
+        return int(await reader.fetchval("SELECT 1 FROM pg_sleep(0.02)"))
+
+    stop = time.monotonic() + 1.5
+
+    async def busy() -> int:  # a steady stream of reads, always more than the readers hold
+        done = 0
+        while time.monotonic() < stop:
+            await read(engine, mine.tenant_id, slow)
+            done += 1
+        return done
+
+    streams = [asyncio.create_task(busy()) for _ in range(8)]
+    await asyncio.sleep(0.2)
+    started = time.monotonic()
+    assert await read(engine, mine.tenant_id, slow) == 1
+    waited = time.monotonic() - started
+    finished = sum(await asyncio.gather(*streams))
+    assert finished > 40  # the stream really ran meanwhile
+    assert waited < 0.5, waited  # its turn came with the others', not after the stream
+
+
+async def test_a_reader_that_gives_up_waiting_passes_its_turn_on(pool_of_four, two_stocked):
+    """Readers cancelled while they wait in the queue leave it; the connections still
+    reach the readers behind them, and none is lost."""
+    mine, _ = two_stocked
+    engine = pool_of_four.app_engine
+
+    async def slow(reader: Reader) -> int:
+        return int(await reader.fetchval("SELECT 1 FROM pg_sleep(0.1)"))
+
+    holders = [asyncio.create_task(read(engine, mine.tenant_id, slow)) for _ in range(2)]
+    await asyncio.sleep(0.02)
+    waiting = [asyncio.create_task(read(engine, mine.tenant_id, slow)) for _ in range(4)]
+    await asyncio.sleep(0.02)
+    for task in waiting[:2]:
+        task.cancel()
+    results = await asyncio.gather(*holders, *waiting, return_exceptions=True)
+    assert results[:2] == [1, 1] and results[4:] == [1, 1]
+    assert all(isinstance(r, asyncio.CancelledError) for r in results[2:4])
+    readers = _readers(engine)
+    assert readers.waiters == collections.deque() and readers.held == len(readers.idle) == 2
