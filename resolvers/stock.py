@@ -15,6 +15,7 @@ from domain.pagination import page_size
 from domain.stock import ledger, queries, service
 from domain.stock.records import LevelRecord, StockChange
 from resolvers._mutation import MutationSpec, run_mutation
+from schema.catalog import PRODUCT_LOADER
 from schema.loading import selected_below
 from schema.relay import (
     After,
@@ -28,7 +29,6 @@ from schema.relay import (
 )
 from schema.scalars import BigInt
 from schema.stock import (
-    PRODUCT_LOADER,
     AdjustStockInput,
     ReceiveStockInput,
     RecordSaleInput,

@@ -11,7 +11,7 @@ import strawberry
 from auth.fields import requires
 from auth.permissions import Permission
 from schema.describe import enum_values
-from schema.loading import READS, compiled_type
+from schema.loading import READS, compiled_type, loaded
 from schema.locations import Locale
 from schema.relay import Node, lazy_id, made
 
@@ -117,3 +117,18 @@ class Product(Node):
 
 def _money(amount: Decimal, currency: CurrencyCode) -> Money:
     return made(Money, {"amount": amount, "currency": currency})
+
+
+# The loader of a product by its id; a list may join its rows in (Loaders.seed).
+PRODUCT_LOADER = "product_by_id"
+
+
+def loaded_product(key: str, description: str) -> Any:
+    """A ``Product`` field looked up by the product id the parent holds in ``key``."""
+    return loaded(
+        PRODUCT_LOADER,
+        key,
+        Product.from_row,
+        row_fields=Product.ROW_FIELDS,
+        description=description,
+    )

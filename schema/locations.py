@@ -8,7 +8,7 @@ from typing import Annotated, Any, ClassVar
 import strawberry
 
 from schema.describe import enum_values
-from schema.loading import READS, compiled_type
+from schema.loading import READS, compiled_type, loaded
 from schema.relay import Node, lazy_id, made
 
 
@@ -76,3 +76,14 @@ class Location(Node):
                 "pk": row.id,
             },
         )
+
+
+def loaded_location(key: str, description: str) -> Any:
+    """A ``Location`` field looked up by the location id the parent holds in ``key``."""
+    return loaded(
+        "location_by_id",
+        key,
+        Location.from_row,
+        row_fields=Location.ROW_FIELDS,
+        description=description,
+    )

@@ -18,11 +18,11 @@ from domain.members import queries
 from domain.members.consent import Channel, current_state
 from domain.members.tags import merged
 from domain.pagination import page_size
-from schema.catalog import CurrencyCode, Money, Product
+from schema.catalog import CurrencyCode, Money, Product, loaded_product
 from schema.describe import enum_values
 from schema.errors import UserError
-from schema.loading import READS, compiled_type, loaded
-from schema.locations import Location
+from schema.loading import READS, compiled_type
+from schema.locations import Location, loaded_location
 from schema.relay import After, Connection, First, Node, connection, int_cursor
 
 ConsentChannel = enum_values(
@@ -114,13 +114,7 @@ class SaleLine:
     )
     product_pk: strawberry.Private[int]
 
-    product: Product = loaded(
-        "product_by_id",
-        "product_pk",
-        Product.from_row,
-        row_fields=Product.ROW_FIELDS,
-        description="The product.",
-    )
+    product: Product = loaded_product("product_pk", "The product.")
 
 
 @compiled_type
@@ -139,13 +133,7 @@ class Sale(Node):
     pk: strawberry.Private[int]
     location_pk: strawberry.Private[int]
 
-    location: Location = loaded(
-        "location_by_id",
-        "location_pk",
-        Location.from_row,
-        row_fields=Location.ROW_FIELDS,
-        description="The store that sold.",
-    )
+    location: Location = loaded_location("location_pk", "The store that sold.")
 
     @strawberry.field(description="The products sold.", metadata=READS)
     async def lines(self, info: Info) -> list[SaleLine]:

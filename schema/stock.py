@@ -16,11 +16,11 @@ from domain.stock.records import AdjustmentReason as DomainReason
 from domain.stock.records import MovementKind as DomainKind
 from domain.stock.records import StockChange
 from schema.actors import Actor, resolve_actor
-from schema.catalog import CURRENCIES, CurrencyCode, Money, Product
+from schema.catalog import CURRENCIES, CurrencyCode, Money, Product, loaded_product
 from schema.describe import enum_values
 from schema.errors import UserError
-from schema.loading import compiled_type, loaded
-from schema.locations import Location
+from schema.loading import compiled_type
+from schema.locations import Location, loaded_location
 from schema.relay import Node, lazy_id, made
 from schema.scalars import BigInt
 
@@ -69,10 +69,6 @@ async def load_product(info: Info, pk: int) -> Product:
     return Product.from_row(row)
 
 
-# The loader of StockLevel.product; the levels list may join its rows in (Loaders.seed).
-PRODUCT_LOADER = "product_by_id"
-
-
 @lazy_id
 @visible_with(Permission.STOCK_READ)
 @compiled_type
@@ -113,20 +109,8 @@ class StockLevel(Node):
     _value: strawberry.Private[Decimal | None]
     _average: strawberry.Private[Decimal | None]
 
-    location: Location = loaded(
-        "location_by_id",
-        "location_pk",
-        Location.from_row,
-        row_fields=Location.ROW_FIELDS,
-        description="Where the stock is.",
-    )
-    product: Product = loaded(
-        PRODUCT_LOADER,
-        "product_pk",
-        Product.from_row,
-        row_fields=Product.ROW_FIELDS,
-        description="What the stock is.",
-    )
+    location: Location = loaded_location("location_pk", "Where the stock is.")
+    product: Product = loaded_product("product_pk", "What the stock is.")
 
     async def _valuation(self, info: Info) -> tuple[Decimal, Decimal | None]:
         if self._value is not None:
@@ -217,20 +201,8 @@ class StockMovement(Node):
     location_pk: strawberry.Private[int]
     product_pk: strawberry.Private[int]
 
-    location: Location = loaded(
-        "location_by_id",
-        "location_pk",
-        Location.from_row,
-        row_fields=Location.ROW_FIELDS,
-        description="Where the stock moved.",
-    )
-    product: Product = loaded(
-        PRODUCT_LOADER,
-        "product_pk",
-        Product.from_row,
-        row_fields=Product.ROW_FIELDS,
-        description="What moved.",
-    )
+    location: Location = loaded_location("location_pk", "Where the stock moved.")
+    product: Product = loaded_product("product_pk", "What moved.")
 
     _unit_cost: strawberry.Private[Decimal | None]
 

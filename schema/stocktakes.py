@@ -17,11 +17,11 @@ from domain.stocktakes.queries import totals_of
 from domain.stocktakes.records import StocktakeKind as DomainKind
 from domain.stocktakes.records import StocktakeResult
 from domain.stocktakes.records import StocktakeStatus as DomainStatus
-from schema.catalog import CurrencyCode, Money, Product
+from schema.catalog import CurrencyCode, Money, Product, loaded_product
 from schema.describe import enum_values
 from schema.errors import UserError
-from schema.loading import READS, compiled_type, loaded
-from schema.locations import Location
+from schema.loading import READS, compiled_type
+from schema.locations import Location, loaded_location
 from schema.relay import Node
 from schema.scalars import BigInt
 from schema.stock import StockMovement, load_location
@@ -120,13 +120,7 @@ class StocktakeLine:
     product_pk: strawberry.Private[int]
     _unit_cost: strawberry.Private[Decimal | None]
 
-    product: Product = loaded(
-        "product_by_id",
-        "product_pk",
-        Product.from_row,
-        row_fields=Product.ROW_FIELDS,
-        description="The product counted.",
-    )
+    product: Product = loaded_product("product_pk", "The product counted.")
 
     async def _currency(self, info: Info) -> str:
         row = await info.context.loaders.product_by_id.load(self.product_pk)
@@ -201,13 +195,7 @@ class Stocktake(Node):
     location_pk: strawberry.Private[int]
     pk: strawberry.Private[int]
 
-    location: Location = loaded(
-        "location_by_id",
-        "location_pk",
-        Location.from_row,
-        row_fields=Location.ROW_FIELDS,
-        description="Where the count is.",
-    )
+    location: Location = loaded_location("location_pk", "Where the count is.")
 
     @strawberry.field(
         description="The SKUs in scope; `counted` filters on whether one is counted.",

@@ -15,11 +15,11 @@ from domain.transfers.records import LineRecord, TransferOutcome, TransferRecord
 from domain.transfers.repository import reference
 from domain.transfers.state import TransferStatus as DomainStatus
 from schema.approvals import ApprovalRequest
-from schema.catalog import Product
+from schema.catalog import Product, loaded_product
 from schema.describe import enum_values
 from schema.errors import UserError
-from schema.loading import READS, compiled_type, loaded
-from schema.locations import Location
+from schema.loading import READS, compiled_type
+from schema.locations import Location, loaded_location
 from schema.relay import Node
 from schema.scalars import BigInt
 from schema.stock import AdjustmentReason
@@ -67,13 +67,7 @@ class TransferLine:
     )
     product_pk: strawberry.Private[int]
 
-    product: Product = loaded(
-        "product_by_id",
-        "product_pk",
-        Product.from_row,
-        row_fields=Product.ROW_FIELDS,
-        description="The product.",
-    )
+    product: Product = loaded_product("product_pk", "The product.")
 
     @classmethod
     def from_row(cls, row: Any) -> TransferLine:
@@ -118,20 +112,8 @@ class Transfer(Node):
     approval_pk: strawberry.Private[int | None]
     preloaded: strawberry.Private[tuple[LineRecord, ...] | None] = None
 
-    from_location: Location = loaded(
-        "location_by_id",
-        "from_pk",
-        Location.from_row,
-        row_fields=Location.ROW_FIELDS,
-        description="Where the goods leave from.",
-    )
-    to_location: Location = loaded(
-        "location_by_id",
-        "to_pk",
-        Location.from_row,
-        row_fields=Location.ROW_FIELDS,
-        description="Where the goods go.",
-    )
+    from_location: Location = loaded_location("from_pk", "Where the goods leave from.")
+    to_location: Location = loaded_location("to_pk", "Where the goods go.")
 
     @strawberry.field(
         description="The products and quantities, in the order given.", metadata=READS
