@@ -30,7 +30,7 @@ _APPEND = text(
       tenant_id, sequence, hash, canon, occurred_at, actor_kind, actor, staff_id, staff_role,
       client_id, action, target_type, target_id, before, after, reason, request_id,
       idempotency_key, outcome)
-    VALUES (:tenant_id, -nextval('provisional_sequences'), '', :canon, :occurred_at,
+    VALUES (:tenant_id, provisional_sequence(:tenant_id), '', :canon, :occurred_at,
       :actor_kind, :actor, :staff_id, :staff_role, :client_id, :action, :target_type,
       :target_id, CAST(:before AS jsonb), CAST(:after AS jsonb), :reason, :request_id,
       :idempotency_key, :outcome)

@@ -111,7 +111,7 @@ _MOVE_LEVELS = text(
 _RECORD = text(
     """
     WITH s AS (
-      SELECT e.ord, e.type, e.payload, -nextval('provisional_sequences') AS seq
+      SELECT e.ord, e.type, e.payload, provisional_sequence(CAST(:tenant AS bigint)) AS seq
       FROM unnest(CAST(:types AS text[]), CAST(:payloads AS text[]))
         WITH ORDINALITY AS e(type, payload, ord)
     ),

@@ -330,3 +330,38 @@ async def test_one_long_transaction_numbers_every_row_once(db, tenant, other_ten
         assert await ledger_mismatches(db, t.tenant_id) == []
         async with db.owner_transaction() as s:
             assert (await verify(s, t.tenant_id)).valid
+
+
+async def test_a_number_taken_outside_the_window_is_numbered_too(db, tenant, monkeypatch):
+    """Writers take provisional numbers through ``provisional_sequence(t)``, which opens
+    the transaction's window; a row whose number was taken otherwise, before the window
+    or inside it, is still numbered once, gapless, its audit event chained."""
+    from domain.audit import service as audit_service
+
+    windowed = audit_service._APPEND
+    taken_otherwise = "-nextval('provisional_sequences')"
+    raw = text(windowed.text.replace("provisional_sequence(:tenant_id)", taken_otherwise))
+    assert raw.text != windowed.text
+
+    async def raw_append(session, action: str) -> None:
+        monkeypatch.setattr(audit_service, "_APPEND", raw)
+        try:
+            await append(session, tenant.owner, AuditEntry(action=action))
+        finally:
+            monkeypatch.setattr(audit_service, "_APPEND", windowed)
+
+    before = await sequences(db, tenant.tenant_id)
+    line = Posting(tenant.locations["S1"], tenant.products["A"], MovementKind.RECEIPT, 1)
+    for first_raw in (True, False):
+        async with db.owner_transaction() as s:
+            if first_raw:
+                await raw_append(s, "test.raw.before")
+            await post(s, tenant.owner, [line], sequenced=False)
+            await append(s, tenant.owner, AuditEntry(action="test.windowed"))
+            await raw_append(s, "test.raw.inside")
+    seen = await sequences(db, tenant.tenant_id)
+    assert_gapless(seen)
+    assert len(seen["audit"]) - len(before["audit"]) == 5  # type: ignore[arg-type]
+    assert len(seen["moves"]) - len(before["moves"]) == 2  # type: ignore[arg-type]
+    async with db.owner_transaction() as s:
+        assert (await verify(s, tenant.tenant_id)).valid
