@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from db import driver
 from db.base import APP_ROLE
 from db.reader import Reader, read, release_readers, shared_transaction
 
@@ -121,7 +122,12 @@ class Database:
             return
         async with self.sessions() as session, session.begin():
             await set_tenant(session, tenant_id)
-            yield session
+            connection = await session.connection()
+            driver.attach(session, (await connection.get_raw_connection()).driver_connection)
+            try:
+                yield session
+            finally:
+                driver.detach(session)
 
     async def read(self, tenant_id: int, work: Callable[[Reader], Awaitable[T]]) -> T:
         """``work`` in a read-only transaction over asyncpg directly (see db/reader.py)."""

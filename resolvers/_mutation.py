@@ -17,6 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar, cast
 
+import asyncpg
 import strawberry
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -127,7 +128,11 @@ def selects(info: Info, path: tuple[str, ...]) -> bool:
     return True
 
 
-def _sqlstate(exc: DBAPIError) -> str | None:
+def _sqlstate(exc: DBAPIError | asyncpg.PostgresError) -> str | None:
+    """The SQLSTATE of a statement's error: asyncpg's own (``db.driver``), or wrapped
+    by SQLAlchemy."""
+    if isinstance(exc, asyncpg.PostgresError):
+        return exc.sqlstate  # type: ignore[no-any-return]
     orig = getattr(exc, "orig", None)
     return getattr(orig, "sqlstate", None) or getattr(
         getattr(orig, "__cause__", None), "sqlstate", None
@@ -185,7 +190,7 @@ async def run_mutation(
                 ctx.db, caller, spec.action, shown, error, ctx.request_id, key, digest, user_error
             )
             return payload.failed([user_error])  # type: ignore[no-any-return]
-        except DBAPIError as exc:
+        except (DBAPIError, asyncpg.PostgresError) as exc:
             if _sqlstate(exc) in RETRYABLE_SQLSTATES and attempt < MAX_ATTEMPTS:
                 log.warning("retrying %s after %s", spec.action, _sqlstate(exc))
                 continue

@@ -21,11 +21,14 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.caller import Caller
+from db import driver
+from db.driver import Statement
 from db.models import AuditEvent
 from domain.audit import chain
 
-_APPEND = text(
-    """
+_APPEND = Statement(
+    text(
+        """
     INSERT INTO audit_events (
       tenant_id, sequence, hash, canon, occurred_at, actor_kind, actor, staff_id, staff_role,
       client_id, action, target_type, target_id, before, after, reason, request_id,
@@ -36,6 +39,7 @@ _APPEND = text(
       :idempotency_key, :outcome)
     RETURNING sequence
     """
+    )
 )
 
 
@@ -108,8 +112,7 @@ async def append(
     params["after"] = json.dumps(event["after"], ensure_ascii=False)
     params["tenant_id"] = caller.tenant_id
     params["canon"] = chain.canonical_json(event)
-    result = await session.execute(_APPEND, params)
-    return int(result.scalar_one())
+    return int(await driver.value(session, _APPEND, params))
 
 
 @dataclass(frozen=True, slots=True)

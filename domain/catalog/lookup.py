@@ -6,10 +6,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.caller import Caller
+from db import driver
+from db.driver import Statement
 from db.models import Location, Product
 from domain.errors import NotFound
 
@@ -62,17 +64,19 @@ class SaleReferences:
 
     location_id: int | None
     currency: str
-    products: dict[str, Row[Any]]
+    products: dict[str, Any]
 
 
-_SALE_REFERENCES = text(
-    """
+_SALE_REFERENCES = Statement(
+    text(
+        """
     SELECT t.currency, l.id AS location_id, p.sku, p.id, p.retail_price
     FROM tenants t
     LEFT JOIN locations l ON l.tenant_id = t.tenant_id AND l.id = :location
     LEFT JOIN products p ON p.tenant_id = t.tenant_id AND p.sku = ANY(CAST(:skus AS text[]))
     WHERE t.tenant_id = :tenant
     """
+    )
 )
 
 
@@ -81,16 +85,15 @@ async def sale_references(
 ) -> SaleReferences:
     """One statement instead of three (location, products, currency): a sale is the
     commonest write, and each statement through a session costs ~0.2 ms of Python."""
-    rows = (
-        await session.execute(
-            _SALE_REFERENCES,
-            {
-                "tenant": caller.tenant_id,
-                "location": location_id,
-                "skus": [sku for sku in set(skus) if len(sku) <= 64],
-            },
-        )
-    ).all()
+    rows = await driver.rows(
+        session,
+        _SALE_REFERENCES,
+        {
+            "tenant": caller.tenant_id,
+            "location": location_id,
+            "skus": [sku for sku in set(skus) if len(sku) <= 64],
+        },
+    )
     if not rows:
         raise NotFound("no such tenant", [])
     return SaleReferences(

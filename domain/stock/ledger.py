@@ -52,6 +52,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.caller import Caller
+from db import driver
+from db.driver import Statement
 from domain.errors import InsufficientStock, InvalidInput, VersionConflict
 from domain.periods.service import guard_postings
 from domain.stock.records import LevelRecord, MovementKind, MovementRecord, StockChange
@@ -62,8 +64,9 @@ Key = tuple[int, int]
 STOCK_CHANGED = "stock.changed"
 STOCK_LOW = "stock.low"
 
-_ENSURE_LEVELS = text(
-    """
+_ENSURE_LEVELS = Statement(
+    text(
+        """
     INSERT INTO stock_levels (tenant_id, location_id, product_id)
     SELECT :tenant, k.location_id, k.product_id
     FROM unnest(CAST(:locations AS bigint[]), CAST(:products AS bigint[]))
@@ -71,10 +74,12 @@ _ENSURE_LEVELS = text(
     ORDER BY k.location_id, k.product_id
     ON CONFLICT (tenant_id, location_id, product_id) DO NOTHING
     """
+    )
 )
 
-_LOCK_LEVELS = text(
-    """
+_LOCK_LEVELS = Statement(
+    text(
+        """
     SELECT s.id, s.location_id, s.product_id, s.on_hand, s.reserved, s.in_transit,
            s.reorder_point, s.stock_value, s.average_cost
     FROM stock_levels s
@@ -85,10 +90,12 @@ _LOCK_LEVELS = text(
     ORDER BY s.location_id, s.product_id
     FOR UPDATE OF s
     """
+    )
 )
 
-_MOVE_LEVELS = text(
-    """
+_MOVE_LEVELS = Statement(
+    text(
+        """
     UPDATE stock_levels s
     SET on_hand = s.on_hand + d.delta, in_transit = s.in_transit + d.transit,
         version = s.version + 1, updated_at = :now,
@@ -100,6 +107,7 @@ _MOVE_LEVELS = text(
     RETURNING s.id, s.location_id, s.product_id, s.on_hand, s.reserved, s.in_transit,
               s.incoming, s.reorder_point, s.version, s.updated_at
     """
+    )
 )
 
 # Writes the movements and their outbox events in one statement, with provisional
@@ -108,8 +116,9 @@ _MOVE_LEVELS = text(
 # movement's id and provisional sequence here; the commit-time trigger
 # (``sequence_at_commit``, migration 0010) replaces every provisional number, in
 # the rows and in the payloads, by the tenant's next ones. No lock is taken here.
-_RECORD = text(
-    """
+_RECORD = Statement(
+    text(
+        """
     WITH s AS (
       SELECT e.ord, e.type, e.payload, provisional_sequence(CAST(:tenant AS bigint)) AS seq
       FROM unnest(CAST(:types AS text[]), CAST(:payloads AS text[]))
@@ -150,14 +159,15 @@ _RECORD = text(
     )
     SELECT id, sequence FROM mv ORDER BY sequence DESC
     """
+    )
 )
 
 # Numbers everything of this transaction now (the trigger fires at once) for a
 # writer that needs its sequences before COMMIT; the counter is then held to COMMIT.
 _NUMBER_NOW = text("SET CONSTRAINTS sequence_at_commit IMMEDIATE")
 
-_FINAL = text(
-    "SELECT id, sequence FROM stock_movements WHERE tenant_id = :tenant AND id = ANY(:ids)"
+_FINAL = Statement(
+    text("SELECT id, sequence FROM stock_movements WHERE tenant_id = :tenant AND id = ANY(:ids)")
 )
 
 
@@ -239,8 +249,8 @@ async def post(
         "locations": [k[0] for k in keys],
         "products": [k[1] for k in keys],
     }
-    await session.execute(_ENSURE_LEVELS, key_args)
-    locked = (await session.execute(_LOCK_LEVELS, key_args)).all()
+    await driver.execute(session, _ENSURE_LEVELS, key_args)
+    locked = await driver.rows(session, _LOCK_LEVELS, key_args)
     level_id = {(r.location_id, r.product_id): r.id for r in locked}
     _check(postings, {(r.location_id, r.product_id): r.on_hand for r in locked})
     for r in locked:
@@ -253,20 +263,19 @@ async def post(
     # valuation: the unit cost of each line and the levels' new value and average
     costing = await cost_lines(session, tenant, postings, locked)
     now = datetime.now(UTC)
-    moved = (
-        await session.execute(
-            _MOVE_LEVELS,
-            {
-                "tenant": tenant,
-                "now": now,
-                "ids": [level_id[k] for k in keys],
-                "deltas": [totals.get(k, 0) for k in keys],
-                "transit": [transit.get(k, 0) for k in keys],
-                "values": [costing.value_deltas[k] for k in keys],
-                "averages": [costing.averages[k] for k in keys],
-            },
-        )
-    ).all()
+    moved = await driver.rows(
+        session,
+        _MOVE_LEVELS,
+        {
+            "tenant": tenant,
+            "now": now,
+            "ids": [level_id[k] for k in keys],
+            "deltas": [totals.get(k, 0) for k in keys],
+            "transit": [transit.get(k, 0) for k in keys],
+            "values": [costing.value_deltas[k] for k in keys],
+            "averages": [costing.averages[k] for k in keys],
+        },
+    )
     levels = {(r.location_id, r.product_id): LevelRecord.from_row(r) for r in moved}
 
     lows = _low_stock_crossings(locked, levels)
@@ -305,35 +314,34 @@ async def post(
     payloads = [
         json.dumps(stock_changed_payload(m, levels[(m.location_id, m.product_id)])) for m in drafts
     ] + [json.dumps({"level": level.to_json(), "movementSequence": 0}) for level in lows]
-    written = (
-        await session.execute(
-            _RECORD,
-            {
-                "tenant": tenant,
-                "count": len(types),
-                "moves": len(drafts),
-                "now": now,
-                "actor": caller.subject,
-                "client_id": caller.client_id,
-                "request_id": request_id,
-                "locations": [m.location_id for m in drafts],
-                "products": [m.product_id for m in drafts],
-                "kinds": [m.kind for m in drafts],
-                "deltas": [m.delta for m in drafts],
-                "afters": [m.on_hand_after for m in drafts],
-                "oversells": [m.oversell for m in drafts],
-                "reasons": [m.reason for m in drafts],
-                "notes": [m.note for m in drafts],
-                "references": [m.reference for m in drafts],
-                "unit_costs": [m.unit_cost for m in drafts],
-                "unit_prices": [m.unit_price for m in drafts],
-                "sale_ids": [m.sale_id for m in drafts],
-                "occurred": [m.occurred_at for m in drafts],
-                "types": types,
-                "payloads": payloads,
-            },
-        )
-    ).all()
+    written = await driver.rows(
+        session,
+        _RECORD,
+        {
+            "tenant": tenant,
+            "count": len(types),
+            "moves": len(drafts),
+            "now": now,
+            "actor": caller.subject,
+            "client_id": caller.client_id,
+            "request_id": request_id,
+            "locations": [m.location_id for m in drafts],
+            "products": [m.product_id for m in drafts],
+            "kinds": [m.kind for m in drafts],
+            "deltas": [m.delta for m in drafts],
+            "afters": [m.on_hand_after for m in drafts],
+            "oversells": [m.oversell for m in drafts],
+            "reasons": [m.reason for m in drafts],
+            "notes": [m.note for m in drafts],
+            "references": [m.reference for m in drafts],
+            "unit_costs": [m.unit_cost for m in drafts],
+            "unit_prices": [m.unit_price for m in drafts],
+            "sale_ids": [m.sale_id for m in drafts],
+            "occurred": [m.occurred_at for m in drafts],
+            "types": types,
+            "payloads": payloads,
+        },
+    )
     movements = [
         dataclasses.replace(m, id=row.id, sequence=row.sequence)
         for m, row in zip(drafts, written, strict=True)
@@ -353,7 +361,7 @@ async def settle(session: AsyncSession, caller: Caller, change: StockChange) -> 
     pending = [m.id for m in change.movements if m.sequence < 0]
     if not pending:
         return change
-    rows = await session.execute(_FINAL, {"tenant": caller.tenant_id, "ids": pending})
+    rows = await driver.rows(session, _FINAL, {"tenant": caller.tenant_id, "ids": pending})
     final = {row.id: row.sequence for row in rows}
     return dataclasses.replace(
         change,

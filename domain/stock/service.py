@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.caller import Caller
 from auth.permissions import Permission
+from db import driver
+from db.driver import Statement
 from domain.access import require
 from domain.audit.service import AuditEntry
 from domain.catalog.lookup import location_row, products_by_sku, require_skus, sale_references
@@ -158,8 +160,9 @@ async def adjust_stock(
     return await post(session, caller, [posting], request_id=request_id, sequenced=False)
 
 
-_INSERT_SALE = text(
-    """
+_INSERT_SALE = Statement(
+    text(
+        """
     INSERT INTO sales (tenant_id, location_id, receipt_number, occurred_at, member_id,
                        currency, total, payments, oversold)
     VALUES (:tenant, :location, :receipt, :occurred_at, :member, :currency, :total,
@@ -167,7 +170,10 @@ _INSERT_SALE = text(
     ON CONFLICT (tenant_id, location_id, receipt_number) DO NOTHING
     RETURNING id
     """
+    )
 )
+
+_OVERSOLD = Statement(text("UPDATE sales SET oversold = true WHERE tenant_id = :t AND id = :id"))
 
 
 async def record_sale(
@@ -210,26 +216,25 @@ async def record_sale(
         ),
         Decimal("0"),
     )
-    sale_id = (
-        await session.execute(
-            _INSERT_SALE,
-            {
-                "tenant": caller.tenant_id,
-                "location": location_id,
-                "receipt": receipt,
-                "occurred_at": occurred_at,
-                "member": cmd.member_id,
-                "currency": cmd.currency or currency,
-                "total": total,
-                "payments": json.dumps(
-                    [
-                        {"method": p.method, "amount": str(p.amount), "reference": p.reference}
-                        for p in cmd.payments
-                    ]
-                ),
-            },
-        )
-    ).scalar_one_or_none()
+    sale_id = await driver.value(
+        session,
+        _INSERT_SALE,
+        {
+            "tenant": caller.tenant_id,
+            "location": location_id,
+            "receipt": receipt,
+            "occurred_at": occurred_at,
+            "member": cmd.member_id,
+            "currency": cmd.currency or currency,
+            "total": total,
+            "payments": json.dumps(
+                [
+                    {"method": p.method, "amount": str(p.amount), "reference": p.reference}
+                    for p in cmd.payments
+                ]
+            ),
+        },
+    )
     if sale_id is None:
         raise AlreadyExists(
             f"receipt {receipt} is already recorded at this location", ["receiptNumber"]
@@ -253,10 +258,7 @@ async def record_sale(
     ]
     change = await post(session, caller, postings, request_id=request_id, sequenced=False)
     if any(m.oversell for m in change.movements):
-        await session.execute(
-            text("UPDATE sales SET oversold = true WHERE tenant_id = :t AND id = :id"),
-            {"t": caller.tenant_id, "id": sale_id},
-        )
+        await driver.execute(session, _OVERSOLD, {"t": caller.tenant_id, "id": sale_id})
     if cmd.member_id is not None:  # the member's computed tags follow in this transaction
         await recompute_member(session, caller.tenant_id, cmd.member_id, now=datetime.now(UTC))
     return change

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from db.driver import Statement
 from domain.audit.service import AuditEntry, append, verify
 from domain.stock.ledger import Posting, post
 from domain.stock.records import MovementKind
@@ -340,8 +341,10 @@ async def test_a_number_taken_outside_the_window_is_numbered_too(db, tenant, mon
 
     windowed = audit_service._APPEND
     taken_otherwise = "-nextval('provisional_sequences')"
-    raw = text(windowed.text.replace("provisional_sequence(:tenant_id)", taken_otherwise))
-    assert raw.text != windowed.text
+    raw = Statement(
+        text(windowed.clause.text.replace("provisional_sequence(:tenant_id)", taken_otherwise))
+    )
+    assert raw.sql != windowed.sql
 
     async def raw_append(session, action: str) -> None:
         monkeypatch.setattr(audit_service, "_APPEND", raw)
