@@ -195,7 +195,7 @@ async def check(url: str, tenant_id: int) -> dict[str, object]:
 
 @contextmanager
 def server_from(
-    source: Path | None, url: str, data: Dataset
+    source: Path | None, url: str, data: Dataset, workers: int = 1
 ) -> Iterator[tuple[str, dict[str, str]]]:
     """stockgraph from this checkout, or (``source``) from another one, e.g. the code
     before this design (``git archive <commit> | tar -x -C DIR``), on the same data."""
@@ -203,7 +203,7 @@ def server_from(
     if source is not None:
         os.chdir(source)  # the server process imports the packages of its working directory
     try:
-        with stockgraph_server(url, data, 1) as (endpoint, headers, _pid):
+        with stockgraph_server(url, data, workers) as (endpoint, headers, _pid):
             os.chdir(here)
             yield endpoint, headers
     finally:
@@ -292,6 +292,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--lines", type=int, default=2)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes (the recorded figure: 1)"
+    )
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--runs", type=int, default=3)
@@ -324,9 +327,11 @@ def main() -> None:
         with contextlib.ExitStack() as stack:
             # Both servers up at once, runs taken in turn: the machine's load drifts, and
             # alternating spreads the drift over both.
-            servers = {"after": stack.enter_context(server_from(None, url, data))}
+            servers = {"after": stack.enter_context(server_from(None, url, data, opts.workers))}
             if opts.before:
-                servers["before"] = stack.enter_context(server_from(opts.before, url, data))
+                servers["before"] = stack.enter_context(
+                    server_from(opts.before, url, data, opts.workers)
+                )
             for name, (endpoint, headers) in servers.items():
                 say(f"{name}: warm-up …")
                 loadgen.run_wrk(endpoint, shape, opts.connections, opts.warmup, headers)
@@ -345,7 +350,10 @@ def main() -> None:
                     time.sleep(0.5)
         checks = asyncio.run(check(url, data.tenant_id))
     print()
-    print(f"M3 recordSale, {opts.lines} lines, {opts.connections} clients, one process")
+    print(
+        f"M3 recordSale, {opts.lines} lines, {opts.connections} clients, "
+        f"{opts.workers} process(es)"
+    )
     medians = {name: Result.median(rs) for name, rs in runs.items()}
     for name, result in medians.items():
         each = ", ".join(f"{r.ops_per_s:,.0f}" for r in runs[name])

@@ -16,9 +16,11 @@ the transaction's rows lie in ``[-currval, first]``: a window holding only the
 numbers taken while it ran. The numbering reads that window by index, with
 plans that cannot turn into scans of the tenant (``number_provisional``, run
 with sequential, bitmap, hash and merge plans off), and afterwards records the
-window it covered, so the other firings of the transaction return at once. A
-row outside any window (a provisional number taken some other way) falls back
-to the full scan: slower, never wrong.
+window it covered, so the other firings of the transaction return at once. Its
+statements keep one generic plan each: a custom plan knows the window is narrow and
+looks cheaper than the generic one, so PostgreSQL planned every statement again on
+every call. A row outside any window (a provisional number taken some other way)
+falls back to the full scan: slower, never wrong.
 
 Revision ID: 0018
 """
@@ -52,7 +54,8 @@ CREATE FUNCTION number_provisional(t bigint, lo bigint, hi bigint) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp
 SET enable_seqscan = off SET enable_bitmapscan = off
-SET enable_hashjoin = off SET enable_mergejoin = off AS $$
+SET enable_hashjoin = off SET enable_mergejoin = off
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
   n bigint;
   base bigint;
