@@ -351,8 +351,7 @@ def main() -> None:
         checks = asyncio.run(check(url, data.tenant_id))
     print()
     print(
-        f"M3 recordSale, {opts.lines} lines, {opts.connections} clients, "
-        f"{opts.workers} process(es)"
+        f"M3 recordSale, {opts.lines} lines, {opts.connections} clients, {opts.workers} process(es)"
     )
     medians = {name: Result.median(rs) for name, rs in runs.items()}
     for name, result in medians.items():
