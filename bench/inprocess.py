@@ -163,6 +163,7 @@ async def _run(args: argparse.Namespace, url: str, app_url: str, data: Any) -> l
         if profile is not None:
             profile.disable()
             stats = pstats.Stats(profile)
+            stats.dump_stats(os.environ.get("PROFILE_DUMP", "/dev/null"))
             stats.sort_stats("tottime").print_stats(30)
             _by_package(stats)
     return blocks

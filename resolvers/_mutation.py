@@ -13,15 +13,17 @@ marked as a replay on the context, whatever has changed since.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar, cast
 
 import asyncpg
-import strawberry
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import UNSET
 from strawberry.types import Info
+from strawberry.types.maybe import Some
 from strawberry.types.nodes import SelectedField
 
 from auth.caller import Caller
@@ -100,11 +102,37 @@ def not_replayed(_: Any) -> Any:
     raise RuntimeError("this mutation takes no idempotency key, so nothing is replayed")
 
 
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+def _plain(value: Any) -> Any:
+    """``strawberry.asdict``'s result (UNSET fields left out, ``Some`` unwrapped) without
+    its deep copy of every leaf: inputs are made for this request and not changed."""
+    if isinstance(value, Some):
+        return _plain(value.value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {}
+        for name in _field_names(type(value)):
+            item = getattr(value, name)
+            if item is not UNSET:
+                out[name] = _plain(item)
+        return out
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
 def input_dict(value: Any) -> dict[str, Any]:
     """The input as plain data, without the idempotency key (for hashing and audit)."""
-    data = strawberry.asdict(value) if dataclasses.is_dataclass(value) else dict(value)
+    data = _plain(value) if dataclasses.is_dataclass(value) else dict(value)
     data.pop("idempotency_key", None)
-    return data
+    return data  # type: ignore[no-any-return]
 
 
 def selects(info: Info, path: tuple[str, ...]) -> bool:

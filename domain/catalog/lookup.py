@@ -60,20 +60,28 @@ def require_skus(skus: Sequence[str], found: Mapping[str, Any], *, lines: bool =
 @dataclass(frozen=True, slots=True)
 class SaleReferences:
     """What a sale names, looked up together: its location (None: not the caller's),
-    the tenant's currency and the products of its SKUs (id and retail price)."""
+    the tenant's currency and the products of its SKUs (id, retail price and the id of
+    its level at the location, None when there is none yet)."""
 
     location_id: int | None
     currency: str
     products: dict[str, Any]
 
+    @property
+    def levels_exist(self) -> bool:
+        """Every product found has a level row at the location."""
+        return all(p.level_id is not None for p in self.products.values())
+
 
 _SALE_REFERENCES = Statement(
     text(
         """
-    SELECT t.currency, l.id AS location_id, p.sku, p.id, p.retail_price
+    SELECT t.currency, l.id AS location_id, p.sku, p.id, p.retail_price, s.id AS level_id
     FROM tenants t
     LEFT JOIN locations l ON l.tenant_id = t.tenant_id AND l.id = :location
     LEFT JOIN products p ON p.tenant_id = t.tenant_id AND p.sku = ANY(CAST(:skus AS text[]))
+    LEFT JOIN stock_levels s
+      ON s.tenant_id = t.tenant_id AND s.location_id = l.id AND s.product_id = p.id
     WHERE t.tenant_id = :tenant
     """
     )

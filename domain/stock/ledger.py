@@ -81,11 +81,12 @@ _LOCK_LEVELS = Statement(
     text(
         """
     SELECT s.id, s.location_id, s.product_id, s.on_hand, s.reserved, s.in_transit,
-           s.reorder_point, s.stock_value, s.average_cost
+           s.reorder_point, s.stock_value, s.average_cost, p.cost_price AS catalogue_cost
     FROM stock_levels s
     JOIN unnest(CAST(:locations AS bigint[]), CAST(:products AS bigint[]))
          AS k(location_id, product_id)
       ON s.location_id = k.location_id AND s.product_id = k.product_id
+    JOIN products p ON p.tenant_id = s.tenant_id AND p.id = s.product_id
     WHERE s.tenant_id = :tenant
     ORDER BY s.location_id, s.product_id
     FOR UPDATE OF s
@@ -224,6 +225,7 @@ async def post(
     request_id: str | None = None,
     in_transit: Mapping[Key, int] | None = None,
     sequenced: bool = True,
+    levels_exist: bool = False,
 ) -> StockChange:
     """Post ``postings`` atomically; raise a DomainError and change nothing on refusal.
 
@@ -235,6 +237,9 @@ async def post(
     ``settle`` after the commit for the final numbers. The default numbers them now
     (the counter is then held from here to COMMIT), for writers that use a
     movement's sequence inside the transaction.
+
+    ``levels_exist``: the caller saw a level row for every (location, product) in
+    this transaction (level rows are never deleted), so none needs creating first.
     """
     if not postings:
         raise InvalidInput("nothing to post", ["lines"])
@@ -249,7 +254,8 @@ async def post(
         "locations": [k[0] for k in keys],
         "products": [k[1] for k in keys],
     }
-    await driver.execute(session, _ENSURE_LEVELS, key_args)
+    if not levels_exist:
+        await driver.execute(session, _ENSURE_LEVELS, key_args)
     locked = await driver.rows(session, _LOCK_LEVELS, key_args)
     level_id = {(r.location_id, r.product_id): r.id for r in locked}
     _check(postings, {(r.location_id, r.product_id): r.on_hand for r in locked})

@@ -256,7 +256,14 @@ async def record_sale(
         )
         for i, ln in enumerate(cmd.lines)
     ]
-    change = await post(session, caller, postings, request_id=request_id, sequenced=False)
+    change = await post(
+        session,
+        caller,
+        postings,
+        request_id=request_id,
+        sequenced=False,
+        levels_exist=refs.levels_exist,
+    )
     if any(m.oversell for m in change.movements):
         await driver.execute(session, _OVERSOLD, {"t": caller.tenant_id, "id": sale_id})
     if cmd.member_id is not None:  # the member's computed tags follow in this transaction

@@ -47,12 +47,16 @@ async def cost_lines(
     """Apply the moving-average rule line by line, in the order the lines were given.
 
     ``locked`` are the level rows under ``FOR UPDATE`` (with ``stock_value`` and
-    ``average_cost``), so no other writer can move these averages meanwhile.
+    ``average_cost``), so no other writer can move these averages meanwhile. Rows that
+    carry their product's ``catalogue_cost`` (the ledger's lock reads it in the same
+    statement) need no lookup of the catalogue here.
     """
     rows = {(r.location_id, r.product_id): r for r in locked}
     missing = sorted({k[1] for k in rows if rows[k].average_cost is None})
     catalogue: dict[int, Decimal | None] = {}
-    if missing:
+    if missing and all(hasattr(r, "catalogue_cost") for r in locked):
+        catalogue = {r.product_id: r.catalogue_cost for r in locked}
+    elif missing:
         result = await session.execute(_CATALOGUE, {"tenant": tenant, "ids": missing})
         catalogue = {r.id: r.cost_price for r in result}
     positions: dict[Key, Position] = {
