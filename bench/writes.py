@@ -6,13 +6,19 @@ a new receipt number each time) with wrk over ``--connections`` connections:
 a warm-up, then ``--runs`` runs, the median printed with its ratio to the
 figure before the write path changed (``BEFORE``) and to the bar (2×).
 
+``--before DIR`` measures the code before instead of taking the recorded figure:
+that code builds, migrates and serves a database of its own (its schema is older)
+with the same data set, and the two servers are driven in turn, run by run, so the
+machine's drift falls on both alike.
+
 While wrk runs, ``pg_stat_activity`` of the benchmark's database is sampled
 every 20 ms: the share of backends waiting on a row lock (the serial section),
 flushing WAL, idle in a transaction (waiting for the API process) or running.
 That is where a write's time goes. Afterwards the data are checked: levels
 equal the ledger, sequences are gapless, the audit chain verifies.
 
-    python -m bench.writes [--quick] [--connections 16] [--lines 2] [--before DIR]
+    python -m bench.writes [--quick] [--connections 16] [--lines 2] [--workers 1]
+                           [--before DIR]
 """
 
 from __future__ import annotations
@@ -21,12 +27,14 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -168,61 +176,100 @@ class Sampler(threading.Thread):
             await conn.close()
 
 
-async def check(url: str, tenant_id: int) -> dict[str, object]:
-    """The guarantees after the run: levels = ledger, gapless sequences, audit chain."""
+async def check(url: str, tenant_id: int, audit_chain: bool = True) -> dict[str, object]:
+    """The guarantees after the run: levels = ledger, gapless sequences, and (with this
+    checkout's schema) the audit chain."""
     conn = await asyncpg.connect(plain_url(url))
     try:
         row = dict(await conn.fetchrow(_CHECKS, tenant_id) or {})
     finally:
         await conn.close()
-    db = Database.connect(url, pool_size=1)
-    try:
-        async with db.owner_transaction() as session:
-            verified = await audit.verify(session, tenant_id)
-    finally:
-        await db.dispose()
     # Movements and their stock.changed events share numbers: the union must be 1..tip.
     row["gapless"] = (
         row["min_sequence"] == 1
         and row["distinct_sequences"] == row["max_sequence"] == row["last_sequence"]
     )
-    row["audit_chain"] = (
-        "verifies" if verified.valid else f"broken at {verified.first_bad_sequence}"
-    )
-    row["audit_events"] = verified.checked
+    if audit_chain:
+        db = Database.connect(url, pool_size=1)
+        try:
+            async with db.owner_transaction() as session:
+                verified = await audit.verify(session, tenant_id)
+        finally:
+            await db.dispose()
+        row["audit_chain"] = (
+            "verifies" if verified.valid else f"broken at {verified.first_bad_sequence}"
+        )
+        row["audit_events"] = verified.checked
     return row
 
 
+# Run in the older checkout's directory, with its own packages: a scratch database
+# built and migrated by that code, its data set and its server. Prints what the load
+# generator needs as one JSON line, then holds everything up until stdin closes.
+_BEFORE_SERVER = """
+import dataclasses, json, sys
+from bench.common import scratch_database
+from bench.compare import stockgraph_server
+from bench.dataset import build_sync
+with scratch_database() as url:
+    data = build_sync(url, locations=8, products=2000)
+    with stockgraph_server(url, data, {workers}) as (endpoint, headers, _pid):
+        print(json.dumps({{"url": url, "endpoint": endpoint, "headers": headers,
+                          "data": dataclasses.asdict(data)}}), flush=True)
+        sys.stdin.read()
+"""
+
+
+@dataclass
+class Target:
+    """One server under test: where to send requests, and the database it writes."""
+
+    endpoint: str
+    headers: dict[str, str]
+    shape: Shape
+    url: str
+    tenant_id: int
+
+
 @contextmanager
-def server_from(
-    source: Path | None, url: str, data: Dataset, workers: int = 1
-) -> Iterator[tuple[str, dict[str, str]]]:
-    """stockgraph from this checkout, or (``source``) from another one, e.g. the code
-    before this design (``git archive <commit> | tar -x -C DIR``), on the same data."""
-    here = Path.cwd()
-    if source is not None:
-        os.chdir(source)  # the server process imports the packages of its working directory
+def before_server(source: Path, workers: int, lines: int) -> Iterator[Target]:
+    """The code before this design (``git archive 726faeb | tar -x -C DIR``) on a
+    database of its own, built and migrated by that code (its schema is older than
+    this checkout's), with the same data set."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _BEFORE_SERVER.format(workers=workers)],
+        cwd=source,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
-        with stockgraph_server(url, data, workers) as (endpoint, headers, _pid):
-            os.chdir(here)
-            yield endpoint, headers
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if not line:
+            raise SystemExit(f"the server in {source} did not start (exit {proc.wait()})")
+        got = json.loads(line)
+        data = Dataset(**got["data"])
+        yield Target(
+            got["endpoint"], got["headers"], sale_shape(data, lines), got["url"], data.tenant_id
+        )
     finally:
-        os.chdir(here)
+        if proc.stdin is not None:
+            proc.stdin.close()
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
-def sampled_run(
-    opts: argparse.Namespace,
-    url: str,
-    endpoint: str,
-    shape: Shape,
-    headers: dict[str, str],
-    counts: Counter[str],
-) -> Result:
+def sampled_run(opts: argparse.Namespace, target: Target, counts: Counter[str]) -> Result:
     """One wrk run, pg_stat_activity sampled meanwhile (added to ``counts``)."""
-    sampler = Sampler(url)
+    sampler = Sampler(target.url)
     sampler.start()
     try:
-        return loadgen.run_wrk(endpoint, shape, opts.connections, opts.seconds, headers)
+        return loadgen.run_wrk(
+            target.endpoint, target.shape, opts.connections, opts.seconds, target.headers
+        )
     finally:
         sampler.stop.set()
         sampler.join()
@@ -301,8 +348,9 @@ def main() -> None:
     parser.add_argument(
         "--before",
         type=Path,
-        help="a checkout of the code before (git archive 726faeb | tar -x -C DIR): measured "
-        "in turn with this one on the same data, and the ratio printed",
+        help="a checkout of the code before (git archive 726faeb | tar -x -C DIR): run on a "
+        "database of its own with the same data set, measured in turn with this one, and "
+        "the ratio printed",
     )
     parser.add_argument("--quick", action="store_true", help="one 5-second run each")
     parser.add_argument(
@@ -319,36 +367,40 @@ def main() -> None:
         shape = sale_shape(data, opts.lines)
         if opts.model:
             model(plain_url(url), data, opts)
-            checks = asyncio.run(check(url, data.tenant_id))
-            print(
-                f"after the model: gapless {checks['gapless']}, unbalanced {checks['unbalanced']}"
-            )
+            found = asyncio.run(check(url, data.tenant_id))
+            print(f"after the model: gapless {found['gapless']}, unbalanced {found['unbalanced']}")
             return
         with contextlib.ExitStack() as stack:
             # Both servers up at once, runs taken in turn: the machine's load drifts, and
             # alternating spreads the drift over both.
-            servers = {"after": stack.enter_context(server_from(None, url, data, opts.workers))}
+            endpoint, headers, _pid = stack.enter_context(
+                stockgraph_server(url, data, opts.workers)
+            )
+            servers = {"after": Target(endpoint, headers, shape, url, data.tenant_id)}
             if opts.before:
                 servers["before"] = stack.enter_context(
-                    server_from(opts.before, url, data, opts.workers)
+                    before_server(opts.before.resolve(), opts.workers, opts.lines)
                 )
-            for name, (endpoint, headers) in servers.items():
+            for name, target in servers.items():
                 say(f"{name}: warm-up …")
-                loadgen.run_wrk(endpoint, shape, opts.connections, opts.warmup, headers)
+                loadgen.run_wrk(
+                    target.endpoint, target.shape, opts.connections, opts.warmup, target.headers
+                )
                 runs[name], counts[name] = [], Counter()
-            # Statistics of tables with history, as autovacuum keeps them in a running
-            # database: the data set starts with no sales, and with those statistics the
-            # movements' foreign-key check reads every sale (a sequential scan that grows
-            # with each run) until autovacuum first analyzes them, a minute or so later.
-            sql(url, "ANALYZE")
+                # Statistics of tables with history, as autovacuum keeps them in a running
+                # database: the data set starts with no sales, and with those statistics
+                # the movements' foreign-key check reads every sale (a sequential scan
+                # that grows with each run) until autovacuum first analyzes them.
+                sql(target.url, "ANALYZE")
             for i in range(opts.runs):
-                for name, (endpoint, headers) in servers.items():
+                for name, target in servers.items():
                     say(f"run {i + 1} of {opts.runs}: {name} …")
-                    runs[name].append(
-                        sampled_run(opts, url, endpoint, shape, headers, counts[name])
-                    )
+                    runs[name].append(sampled_run(opts, target, counts[name]))
                     time.sleep(0.5)
-        checks = asyncio.run(check(url, data.tenant_id))
+            checks = {
+                name: asyncio.run(check(t.url, t.tenant_id, name == "after"))
+                for name, t in servers.items()
+            }
     print()
     print(
         f"M3 recordSale, {opts.lines} lines, {opts.connections} clients, {opts.workers} process(es)"
@@ -369,11 +421,16 @@ def main() -> None:
             a.ops_per_s / b.ops_per_s for a, b in zip(runs["after"], runs["before"], strict=True)
         ]
         print("  ratio of each pair of runs: " + ", ".join(f"{x:.2f}×" for x in pairs))
-    print("after the runs (both servers wrote to the same tenant):")
-    for key in ("unbalanced", "movements", "events", "gapless", "audit_chain", "audit_events"):
-        print(f"    {key}: {checks[key]}")
+    broken = False
+    for name, found in checks.items():
+        print(f"after the runs, {name}'s database:")
+        for key in ("unbalanced", "movements", "events", "gapless", "audit_chain", "audit_events"):
+            if key in found:
+                print(f"    {key}: {found[key]}")
+        broken |= bool(found["unbalanced"]) or not found["gapless"]
+        broken |= found.get("audit_chain", "verifies") != "verifies"
     bad = sum(r.bad for rs in runs.values() for r in rs)
-    if bad or checks["unbalanced"] or not checks["gapless"] or checks["audit_chain"] != "verifies":
+    if bad or broken:
         raise SystemExit("M3 broke a guarantee or got bad answers")
 
 
