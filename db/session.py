@@ -26,19 +26,26 @@ from sqlalchemy.ext.asyncio import (
 
 from db import driver
 from db.base import APP_ROLE
-from db.reader import Reader, read, release_readers, shared_transaction
+from db.reader import Reader, _autocommit, read, release_readers, shared_transaction
 
 T = TypeVar("T")
 
 SET_TENANT = text("SELECT set_config('app.tenant_id', :tenant, true)")
-# A write's statements are prepared once per connection and run the same way every
-# time; with PostgreSQL's default (plan_cache_mode = auto) those over arrays (the
-# ledger's unnest) looked cheaper with a custom plan and were planned again on every
-# execution, about a fifth of the database's CPU per sale.
-WRITE_TRANSACTION = text(
-    "SELECT set_config('app.tenant_id', :tenant, true), "
-    "set_config('plan_cache_mode', 'force_generic_plan', true)"
-)
+
+
+def _begin_write(tenant_id: int) -> str:
+    """BEGIN a write transaction bound to the tenant, in one round trip.
+
+    A write's statements are prepared once per connection and run the same way every
+    time; with PostgreSQL's default (plan_cache_mode = auto) those over arrays (the
+    ledger's unnest) looked cheaper with a custom plan and were planned again on every
+    execution, about a fifth of the database's CPU per sale: so generic plans here.
+    """
+    # An int, formatted by Python: nothing from outside reaches this text.
+    return (
+        f"BEGIN; SELECT set_config('app.tenant_id', '{int(tenant_id)}', true), "
+        "set_config('plan_cache_mode', 'force_generic_plan', true)"
+    )
 
 
 def async_url(url: str) -> str:
@@ -128,14 +135,37 @@ class Database:
                 finally:
                     await session.close()
             return
-        async with self.sessions() as session, session.begin():
-            await session.execute(WRITE_TRANSACTION, {"tenant": str(tenant_id)})
-            connection = await session.connection()
-            driver.attach(session, (await connection.get_raw_connection()).driver_connection)
+        # The transaction is this block's own: BEGIN and the tenant go in one round trip
+        # on an autocommit connection, so SQLAlchemy sends no BEGIN or COMMIT of its own
+        # (as for readers, db/reader.py), and COMMIT or ROLLBACK follows the session's
+        # last flush. A connection whose transaction did not end cleanly (a failed
+        # ROLLBACK, a cancellation mid-statement) is thrown away, never pooled.
+        async with _autocommit(self.app_engine).connect() as connection:
+            pg: Any = connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+            clean = False
             try:
-                yield session
-            finally:
+                await pg.execute(_begin_write(tenant_id))
+                session = AsyncSession(bind=connection, expire_on_commit=False)
+                driver.attach(session, pg)
+                try:
+                    async with session.begin():
+                        yield session
+                except BaseException as exc:
+                    driver.detach(session)
+                    await session.close()
+                    try:
+                        await pg.execute("ROLLBACK")
+                    except BaseException as failed:
+                        raise exc from failed
+                    clean = not pg.is_in_transaction()
+                    raise
                 driver.detach(session)
+                await session.close()
+                await pg.execute("COMMIT")
+                clean = not pg.is_in_transaction()
+            finally:
+                if not clean:
+                    await connection.invalidate()
 
     async def read(self, tenant_id: int, work: Callable[[Reader], Awaitable[T]]) -> T:
         """``work`` in a read-only transaction over asyncpg directly (see db/reader.py)."""

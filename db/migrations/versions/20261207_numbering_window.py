@@ -63,13 +63,7 @@ DECLARE
   audit_prev bytea;
   pending record;
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM stock_movements
-                 WHERE tenant_id = t AND sequence BETWEEN lo AND hi)
-     AND NOT EXISTS (SELECT 1 FROM events WHERE tenant_id = t AND sequence BETWEEN lo AND hi)
-     AND NOT EXISTS (SELECT 1 FROM audit_events
-                     WHERE tenant_id = t AND sequence BETWEEN lo AND hi) THEN
-    RETURN;
-  END IF;
+  -- Called for a row of this transaction that is still provisional: there is work.
   -- The serial section starts here and ends when COMMIT is durable.
   SELECT last_sequence, audit_sequence, audit_hash INTO base, audit_seq, audit_prev
   FROM tenant_counters WHERE tenant_id = t FOR UPDATE;
@@ -121,16 +115,19 @@ BEGIN
 END $$;
 """
 
-# Every row of the transaction fires this; the first firing numbers the window.
+# Every row of the transaction fires this; the first firing numbers the window. It runs
+# as the writer (reading its own settings needs no privilege) and without settings of
+# its own, so a firing that finds its row numbered already costs no switch of user or
+# of search_path; only number_provisional runs as the owner. Names are qualified.
 _TRIGGER = r"""
 CREATE OR REPLACE FUNCTION sequence_at_commit() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE plpgsql SECURITY INVOKER AS $$
 DECLARE
   t bigint := NEW.tenant_id;
-  done_lo text := current_setting('stockgraph.numbered_lo_' || t, true);
-  done_hi text := current_setting('stockgraph.numbered_hi_' || t, true);
-  first text := current_setting('stockgraph.window_' || t, true);
-  lo bigint := -currval('provisional_sequences');
+  done_lo text := pg_catalog.current_setting('stockgraph.numbered_lo_' || t, true);
+  done_hi text := pg_catalog.current_setting('stockgraph.numbered_hi_' || t, true);
+  first text := pg_catalog.current_setting('stockgraph.window_' || t, true);
+  lo bigint := -pg_catalog.currval('public.provisional_sequences'::pg_catalog.regclass);
   hi bigint := -1;
 BEGIN
   -- Numbered already by an earlier firing of this transaction.
@@ -140,15 +137,15 @@ BEGIN
   END IF;
   IF coalesce(first, '') <> '' AND NEW.sequence BETWEEN lo AND first::bigint THEN
     hi := first::bigint;
-    PERFORM number_provisional(t, lo, hi);
+    PERFORM public.number_provisional(t, lo, hi);
   ELSE
     -- Not a number from provisional_sequence(): every negative row of the tenant.
-    PERFORM number_provisional(t, -9223372036854775807, -1);
+    PERFORM public.number_provisional(t, -9223372036854775807, -1);
   END IF;
   -- Later numbers of this transaction are below lo: they open a new window.
-  PERFORM set_config('stockgraph.numbered_lo_' || t, lo::text, true),
-          set_config('stockgraph.numbered_hi_' || t, hi::text, true),
-          set_config('stockgraph.window_' || t, '', true);
+  PERFORM pg_catalog.set_config('stockgraph.numbered_lo_' || t, lo::text, true),
+          pg_catalog.set_config('stockgraph.numbered_hi_' || t, hi::text, true),
+          pg_catalog.set_config('stockgraph.window_' || t, '', true);
   RETURN NULL;
 END $$;
 """
