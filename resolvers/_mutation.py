@@ -179,7 +179,8 @@ async def run_mutation(
     caller: Caller = ctx.viewer
     key: str | None = getattr(input_value, "idempotency_key", None)
     data = input_dict(input_value)
-    digest = idempotency.request_hash(spec.action, data)
+    # what a key is checked against; no key, nothing to check (a refusal stores none)
+    digest = idempotency.request_hash(spec.action, data) if key is not None else ""
     settle = spec.settle if spec.settle and selects(info, spec.settle_when) else None
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:

@@ -73,8 +73,35 @@ def sanitise(value: Any) -> Any:
 
 
 def _plain(value: Any) -> Any:
-    """Only JSON-native values go into the chain, so a row re-hashes identically."""
-    return sanitise(json.loads(json.dumps(value, default=str, ensure_ascii=False)))
+    """Only JSON-native values go into the chain, so a row re-hashes identically.
+
+    What a JSON round trip (``json.dumps(default=str)`` then ``loads``) and ``sanitise``
+    would give, in one walk: anything else becomes its ``str()``, tuples become lists,
+    keys strings as JSON writes them. Every mutation's audit event passes here."""
+    if value is None or value is True or value is False:
+        return value
+    if isinstance(value, str):
+        return sanitise(str.__str__(value))
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, dict):
+        return {_key(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return sanitise(str(value))
+
+
+def _key(key: Any) -> str:
+    """A dict key as JSON writes it."""
+    if isinstance(key, str):
+        return sanitise(str.__str__(key))  # type: ignore[no-any-return]
+    if key is None or key is True or key is False:
+        return json.dumps(key)
+    if isinstance(key, int | float):
+        return sanitise(json.dumps(key))  # type: ignore[no-any-return]
+    return sanitise(str(key))  # type: ignore[no-any-return]
 
 
 def _text(value: str | None) -> str | None:
