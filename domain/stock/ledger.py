@@ -81,7 +81,8 @@ _LOCK_LEVELS = Statement(
     text(
         """
     SELECT s.id, s.location_id, s.product_id, s.on_hand, s.reserved, s.in_transit,
-           s.reorder_point, s.stock_value, s.average_cost, p.cost_price AS catalogue_cost
+           s.incoming, s.reorder_point, s.version, s.stock_value, s.average_cost,
+           p.cost_price AS catalogue_cost
     FROM stock_levels s
     JOIN unnest(CAST(:locations AS bigint[]), CAST(:products AS bigint[]))
          AS k(location_id, product_id)
@@ -94,33 +95,31 @@ _LOCK_LEVELS = Statement(
     )
 )
 
-_MOVE_LEVELS = Statement(
+# Moves the locked levels (in SQL: on_hand = on_hand + delta, never a value written
+# back) and writes the movements and their outbox events, all in one statement, with
+# provisional (negative, globally unique) sequences taken in line order: movement i
+# and its stock.changed event share one, the low-stock events follow. Payloads get
+# their movement's id and provisional sequence here; the commit-time trigger
+# (``sequence_at_commit``, migration 0010) replaces every provisional number, in the
+# rows and in the payloads, by the tenant's next ones. No lock is taken here: the
+# levels are locked already, so what they become is known before this runs, and the
+# count of levels moved is returned to confirm it.
+_MOVE_AND_RECORD = Statement(
     text(
         """
-    UPDATE stock_levels s
-    SET on_hand = s.on_hand + d.delta, in_transit = s.in_transit + d.transit,
-        version = s.version + 1, updated_at = :now,
-        stock_value = s.stock_value + d.value, average_cost = COALESCE(d.average, s.average_cost)
-    FROM unnest(CAST(:ids AS bigint[]), CAST(:deltas AS integer[]),
-                CAST(:transit AS integer[]), CAST(:values AS numeric[]),
-                CAST(:averages AS numeric[])) AS d(id, delta, transit, value, average)
-    WHERE s.tenant_id = :tenant AND s.id = d.id
-    RETURNING s.id, s.location_id, s.product_id, s.on_hand, s.reserved, s.in_transit,
-              s.incoming, s.reorder_point, s.version, s.updated_at
-    """
-    )
-)
-
-# Writes the movements and their outbox events in one statement, with provisional
-# (negative, globally unique) sequences taken in line order: movement i and its
-# stock.changed event share one, the low-stock events follow. Payloads get their
-# movement's id and provisional sequence here; the commit-time trigger
-# (``sequence_at_commit``, migration 0010) replaces every provisional number, in
-# the rows and in the payloads, by the tenant's next ones. No lock is taken here.
-_RECORD = Statement(
-    text(
-        """
-    WITH s AS (
+    WITH moved AS (
+      UPDATE stock_levels l
+      SET on_hand = l.on_hand + d.delta, in_transit = l.in_transit + d.transit,
+          version = l.version + 1, updated_at = :now,
+          stock_value = l.stock_value + d.value,
+          average_cost = COALESCE(d.average, l.average_cost)
+      FROM unnest(CAST(:level_ids AS bigint[]), CAST(:level_deltas AS integer[]),
+                  CAST(:level_transit AS integer[]), CAST(:level_values AS numeric[]),
+                  CAST(:level_averages AS numeric[])) AS d(id, delta, transit, value, average)
+      WHERE l.tenant_id = :tenant AND l.id = d.id
+      RETURNING l.id
+    ),
+    s AS (
       SELECT e.ord, e.type, e.payload, provisional_sequence(CAST(:tenant AS bigint)) AS seq
       FROM unnest(CAST(:types AS text[]), CAST(:payloads AS text[]))
         WITH ORDINALITY AS e(type, payload, ord)
@@ -158,7 +157,7 @@ _RECORD = Statement(
         END
       FROM s LEFT JOIN mv ON mv.sequence = s.seq
     )
-    SELECT id, sequence FROM mv ORDER BY sequence DESC
+    SELECT id, sequence, (SELECT count(*) FROM moved) AS moved FROM mv ORDER BY sequence DESC
     """
     )
 )
@@ -257,6 +256,9 @@ async def post(
     if not levels_exist:
         await driver.execute(session, _ENSURE_LEVELS, key_args)
     locked = await driver.rows(session, _LOCK_LEVELS, key_args)
+    if len(locked) < len(keys):  # the caller's levels_exist was wrong: create them now
+        await driver.execute(session, _ENSURE_LEVELS, key_args)
+        locked = await driver.rows(session, _LOCK_LEVELS, key_args)
     level_id = {(r.location_id, r.product_id): r.id for r in locked}
     _check(postings, {(r.location_id, r.product_id): r.on_hand for r in locked})
     for r in locked:
@@ -269,20 +271,23 @@ async def post(
     # valuation: the unit cost of each line and the levels' new value and average
     costing = await cost_lines(session, tenant, postings, locked)
     now = datetime.now(UTC)
-    moved = await driver.rows(
-        session,
-        _MOVE_LEVELS,
-        {
-            "tenant": tenant,
-            "now": now,
-            "ids": [level_id[k] for k in keys],
-            "deltas": [totals.get(k, 0) for k in keys],
-            "transit": [transit.get(k, 0) for k in keys],
-            "values": [costing.value_deltas[k] for k in keys],
-            "averages": [costing.averages[k] for k in keys],
-        },
-    )
-    levels = {(r.location_id, r.product_id): LevelRecord.from_row(r) for r in moved}
+    # What the levels become: the rows are locked, so this is what the UPDATE below
+    # makes of them (it confirms the count).
+    levels = {
+        (r.location_id, r.product_id): LevelRecord(
+            id=r.id,
+            location_id=r.location_id,
+            product_id=r.product_id,
+            on_hand=r.on_hand + totals.get((r.location_id, r.product_id), 0),
+            reserved=r.reserved,
+            in_transit=r.in_transit + transit.get((r.location_id, r.product_id), 0),
+            incoming=r.incoming,
+            reorder_point=r.reorder_point,
+            version=r.version + 1,
+            updated_at=now,
+        )
+        for r in locked
+    }
 
     lows = _low_stock_crossings(locked, levels)
 
@@ -322,9 +327,14 @@ async def post(
     ] + [json.dumps({"level": level.to_json(), "movementSequence": 0}) for level in lows]
     written = await driver.rows(
         session,
-        _RECORD,
+        _MOVE_AND_RECORD,
         {
             "tenant": tenant,
+            "level_ids": [level_id[k] for k in keys],
+            "level_deltas": [totals.get(k, 0) for k in keys],
+            "level_transit": [transit.get(k, 0) for k in keys],
+            "level_values": [costing.value_deltas[k] for k in keys],
+            "level_averages": [costing.averages[k] for k in keys],
             "count": len(types),
             "moves": len(drafts),
             "now": now,
@@ -348,6 +358,8 @@ async def post(
             "payloads": payloads,
         },
     )
+    if written[0].moved != len(keys):
+        raise RuntimeError(f"moved {written[0].moved} of {len(keys)} locked levels")
     movements = [
         dataclasses.replace(m, id=row.id, sequence=row.sequence)
         for m, row in zip(drafts, written, strict=True)
