@@ -11,7 +11,8 @@ app with its lifespan in production mode under its own app login, and answers
 ``--requests`` requests of one shape in blocks of 500; prints the fastest and the median
 block's CPU time per request. ``--other DIR`` runs the same in a second process against
 another checkout (say, ``git worktree add DIR <commit>``), in turn, ``--rounds`` times,
-and prints both with their ratio. ``--profile`` prints cProfile's top functions.
+and prints both with their ratio. ``--profile`` prints cProfile's top functions (by CPU
+time) and the own time per package.
 
 Shapes: q1 (first 50 levels of a location with product sku and names), q2 (the same,
 first 250), q5 (q1 written with fragments, as in bench/read_shapes.py), m3
@@ -163,7 +164,6 @@ async def _run(args: argparse.Namespace, url: str, app_url: str, data: Any) -> l
         if profile is not None:
             profile.disable()
             stats = pstats.Stats(profile)
-            stats.dump_stats(os.environ.get("PROFILE_DUMP", "/dev/null"))
             stats.sort_stats("tottime").print_stats(30)
             _by_package(stats)
     return blocks
