@@ -42,6 +42,7 @@ from auth.tokens import TokenService
 from db.session import Database
 from domain.errors import DomainError
 from resolvers.roots import Mutation, Query, Subscription
+from schema import inputs
 from schema.context import Context
 from schema.scalars import SCALAR_MAP, harden_text_scalars
 
@@ -104,6 +105,7 @@ def build_schema(
     if reads is not None:
         reads.schema = schema
         schema.compiled_reads = reads
+    inputs.install(schema)
     return schema
 
 
