@@ -16,8 +16,14 @@ from db import driver
 from db.driver import Statement
 from domain.access import require
 from domain.audit.service import AuditEntry
-from domain.catalog.lookup import location_row, products_by_sku, require_skus, sale_references
-from domain.errors import AlreadyExists, InvalidInput, NotFound
+from domain.catalog.lookup import (
+    NewSale,
+    location_row,
+    products_by_sku,
+    require_skus,
+    sale_references,
+)
+from domain.errors import AlreadyExists, DomainError, InvalidInput, NotFound
 from domain.members.service import require_member
 from domain.members.tags import recompute_member
 from domain.stock.ledger import Posting, post
@@ -176,20 +182,9 @@ _INSERT_SALE = Statement(
 _OVERSOLD = Statement(text("UPDATE sales SET oversold = true WHERE tenant_id = :t AND id = :id"))
 
 
-async def record_sale(
-    session: AsyncSession,
-    caller: Caller,
-    cmd: RecordSale,
-    *,
-    request_id: str | None = None,
-) -> StockChange:
-    """A POS receipt. Never refused for lack of stock: an oversell is recorded and flagged."""
-    refs = await sale_references(session, caller, cmd.location_id, [ln.sku for ln in cmd.lines])
-    location_id = refs.location_id
-    if location_id is None:
-        raise NotFound("no such location", ["locationId"])
-    require(caller, Permission.STOCK_WRITE, location_id, ["locationId"])
-    receipt = cmd.receipt_number.strip()
+def _check_sale(cmd: RecordSale, receipt: str) -> None:
+    """What a sale must be before anything is looked up: its receipt number, lines and
+    payments, in that order."""
     if not receipt or len(receipt) > 100:
         raise InvalidInput("receiptNumber must be 1 to 100 characters", ["receiptNumber"])
     _check_lines(len(cmd.lines))
@@ -200,41 +195,90 @@ async def record_sale(
         _money(payment.amount, ["payments", str(i), "amount"])
         if not payment.method or len(payment.method) > 32:
             raise InvalidInput("method must be 1 to 32 characters", ["payments", str(i), "method"])
+
+
+async def record_sale(
+    session: AsyncSession,
+    caller: Caller,
+    cmd: RecordSale,
+    *,
+    request_id: str | None = None,
+) -> StockChange:
+    """A POS receipt. Never refused for lack of stock: an oversell is recorded and flagged.
+
+    The refusals come in this order: the location, the permission there, the receipt
+    number, the lines, the payments, the member, the SKUs, the time, a receipt
+    recorded already. Without a member, the sale's row is written by the statement that
+    looks up its references (one round trip fewer) when nothing checked before the
+    lookup refuses it; a later refusal rolls it back with everything else."""
+    receipt = cmd.receipt_number.strip()
+    occurred_at = cmd.occurred_at or datetime.now(UTC)
+    payments = json.dumps(
+        [
+            {"method": p.method, "amount": str(p.amount), "reference": p.reference}
+            for p in cmd.payments
+        ]
+    )
+    try:
+        _check_sale(cmd, receipt)
+        early: DomainError | None = None
+    except DomainError as error:
+        early = error
+    together = early is None and cmd.member_id is None and occurred_at.tzinfo is not None
+    refs = await sale_references(
+        session,
+        caller,
+        cmd.location_id,
+        [ln.sku for ln in cmd.lines],
+        NewSale(
+            receipt=receipt,
+            occurred_at=occurred_at,
+            currency=cmd.currency,
+            payments=payments,
+            skus=[ln.sku for ln in cmd.lines],
+            quantities=[ln.quantity for ln in cmd.lines],
+            prices=[ln.unit_price for ln in cmd.lines],
+        )
+        if together
+        else None,
+    )
+    location_id = refs.location_id
+    if location_id is None:
+        raise NotFound("no such location", ["locationId"])
+    require(caller, Permission.STOCK_WRITE, location_id, ["locationId"])
+    if early is not None:
+        raise early
     if cmd.member_id is not None:
         await require_member(session, caller, cmd.member_id, ["memberId"])
     products = refs.products
     require_skus([ln.sku for ln in cmd.lines], products)
-    currency = refs.currency
-    occurred_at = cmd.occurred_at or datetime.now(UTC)
     if occurred_at.tzinfo is None:
         raise InvalidInput("occurredAt needs a UTC offset", ["occurredAt"])
-    total = sum(
-        (
-            (ln.unit_price if ln.unit_price is not None else products[ln.sku].retail_price or 0)
-            * ln.quantity
-            for ln in cmd.lines
-        ),
-        Decimal("0"),
-    )
-    sale_id = await driver.value(
-        session,
-        _INSERT_SALE,
-        {
-            "tenant": caller.tenant_id,
-            "location": location_id,
-            "receipt": receipt,
-            "occurred_at": occurred_at,
-            "member": cmd.member_id,
-            "currency": cmd.currency or currency,
-            "total": total,
-            "payments": json.dumps(
-                [
-                    {"method": p.method, "amount": str(p.amount), "reference": p.reference}
-                    for p in cmd.payments
-                ]
+    if together:
+        sale_id = refs.sale_id
+    else:
+        total = sum(
+            (
+                (ln.unit_price if ln.unit_price is not None else products[ln.sku].retail_price or 0)
+                * ln.quantity
+                for ln in cmd.lines
             ),
-        },
-    )
+            Decimal("0"),
+        )
+        sale_id = await driver.value(
+            session,
+            _INSERT_SALE,
+            {
+                "tenant": caller.tenant_id,
+                "location": location_id,
+                "receipt": receipt,
+                "occurred_at": occurred_at,
+                "member": cmd.member_id,
+                "currency": cmd.currency or refs.currency,
+                "total": total,
+                "payments": payments,
+            },
+        )
     if sale_id is None:
         raise AlreadyExists(
             f"receipt {receipt} is already recorded at this location", ["receiptNumber"]

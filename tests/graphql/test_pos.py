@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import text
 
@@ -448,3 +449,69 @@ async def test_a_sale_names_its_location_and_products_or_says_which_is_unknown(
     at = tenant.locations["S1"]
     assert await on_hand(tenant.db, tenant.tenant_id, at, tenant.products["A"]) == -2
     assert await on_hand(tenant.db, tenant.tenant_id, at, tenant.products["B"]) == -1
+
+
+async def test_a_sale_recorded_with_its_lookup_is_the_same_sale(gql, db, tenant):
+    """Without a member, the sale's row is written by the statement that looks up its
+    references; with one, by a statement of its own. Both rows are alike (total at the
+    given or retail price, currency, payments), and a refusal after the lookup leaves
+    no row behind: the same receipt can be recorded afterwards."""
+
+    async def sell(caller, receipt: str, member: str | None = None, **extra) -> list:
+        lines = [
+            {"sku": "A", "quantity": 2, "unitPrice": "12.505"},
+            {"sku": "B", "quantity": 3},
+        ]
+        data = await gql.ok(
+            RECORD_SALE,
+            caller,
+            {
+                "input": {
+                    "locationId": tenant.loc("S1"),
+                    "receiptNumber": receipt,
+                    "lines": lines,
+                    "payments": [{"method": "octopus", "amount": "40.00"}],
+                    **({"memberId": member} if member else {}),
+                    **extra,
+                }
+            },
+        )
+        return [(e["code"], e["field"]) for e in data["recordSale"]["userErrors"]]
+
+    async def row(receipt: str) -> tuple | None:
+        async with db.owner_transaction() as s:
+            found = (
+                await s.execute(
+                    text(
+                        "SELECT total, currency, payments, member_id FROM sales "
+                        "WHERE tenant_id = :t AND receipt_number = :r"
+                    ),
+                    {"t": tenant.tenant_id, "r": receipt},
+                )
+            ).one_or_none()
+        return tuple(found) if found is not None else None
+
+    member = await gql.ok(
+        """mutation($input: CreateMemberInput!) { createMember(input: $input) {
+             member { id } userErrors { code } } }""",
+        tenant.owner,
+        {"input": {"name": "陳大文", "phone": "+85291234567"}},
+    )
+    member_id = member["createMember"]["member"]["id"]
+
+    # refused after the lookup (no stock:write at S1): nothing is left, not even the row
+    clerk = tenant.staff(Role.CLERK, ["S2"])
+    assert await sell(clerk, "T1") == [("FORBIDDEN", ["locationId"])]
+    assert await row("T1") is None
+    assert await sell(tenant.owner, "T1") == []
+    assert await sell(tenant.owner, "T2", member_id) == []
+    together, apart = await row("T1"), await row("T2")
+    assert together is not None and apart is not None
+    assert together[:3] == apart[:3]
+    assert together[3] is None and apart[3] is not None
+    assert together[0] == Decimal("85.01")  # 2 × 12.505 + 3 × B's retail 20.00, to the cent
+    assert together[1] == "HKD"
+    assert together[2] == [{"method": "octopus", "amount": "40.00", "reference": None}]
+    # a receipt recorded already, either way
+    assert await sell(tenant.owner, "T1") == [("ALREADY_EXISTS", ["receiptNumber"])]
+    assert await sell(tenant.owner, "T2", member_id) == [("ALREADY_EXISTS", ["receiptNumber"])]
