@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -68,6 +68,8 @@ class SaleReferences:
     currency: str
     products: dict[str, Any]
     sale_id: int | None = None
+    # with the sale: its levels, locked in (location, product) order, when all exist
+    locked: list[Any] | None = None
 
     @property
     def levels_exist(self) -> bool:
@@ -91,12 +93,14 @@ class NewSale:
 
 # The lookup, and (``:insert``) the sale's row when the location is the caller's and
 # every SKU is known: one round trip for the commonest write. Its total is what the
-# lines come to at their given price, else the product's retail price, else 0.
+# lines come to at their given price, else the product's retail price, else 0. With
+# the sale, the levels are locked too, in the ledger's order, but only when every one
+# exists: a missing one is created by the ledger first (docs/write-path.md).
 _SALE_REFERENCES = Statement(
     text(
         """
     WITH refs AS (
-      SELECT t.currency, l.id AS location_id, p.sku, p.id, p.retail_price,
+      SELECT t.currency, l.id AS location_id, p.sku, p.id, p.retail_price, p.cost_price,
              s.id AS level_id
       FROM tenants t
       LEFT JOIN locations l ON l.tenant_id = t.tenant_id AND l.id = :location
@@ -126,8 +130,20 @@ _SALE_REFERENCES = Statement(
                         WHERE NOT EXISTS (SELECT 1 FROM refs p WHERE p.sku = x.sku))
       ON CONFLICT (tenant_id, location_id, receipt_number) DO NOTHING
       RETURNING id
+    ),
+    held AS MATERIALIZED (
+      SELECT s.id AS lock_id, s.location_id AS lock_location_id,
+             s.product_id AS lock_product_id, s.on_hand, s.reserved, s.in_transit,
+             s.incoming, s.reorder_point, s.version, s.stock_value, s.average_cost
+      FROM stock_levels s
+      WHERE CAST(:insert AS boolean) AND s.tenant_id = :tenant AND s.location_id = :location
+        AND s.id IN (SELECT level_id FROM refs)
+        AND NOT EXISTS (SELECT 1 FROM refs WHERE id IS NOT NULL AND level_id IS NULL)
+      ORDER BY s.location_id, s.product_id
+      FOR UPDATE
     )
-    SELECT refs.*, (SELECT id FROM sale) AS sale_id FROM refs
+    SELECT refs.*, (SELECT id FROM sale) AS sale_id, k.*
+    FROM refs LEFT JOIN held k ON k.lock_id = refs.level_id
     """
     )
 )
@@ -163,9 +179,48 @@ async def sale_references(
     )
     if not rows:
         raise NotFound("no such tenant", [])
+    locked = sorted(
+        (
+            _LockedLevel(
+                r.lock_id,
+                r.lock_location_id,
+                r.lock_product_id,
+                r.on_hand,
+                r.reserved,
+                r.in_transit,
+                r.incoming,
+                r.reorder_point,
+                r.version,
+                r.stock_value,
+                r.average_cost,
+                r.cost_price,
+            )
+            for r in rows
+            if r.lock_id is not None
+        ),
+        key=lambda r: (r.location_id, r.product_id),
+    )
     return SaleReferences(
         location_id=rows[0].location_id,
         currency=rows[0].currency,
         products={r.sku: r for r in rows if r.sku is not None},
         sale_id=rows[0].sale_id,
+        locked=locked or None,
     )
+
+
+class _LockedLevel(NamedTuple):
+    """A level row as the ledger's own lock reads it (``domain.stock.ledger``)."""
+
+    id: int
+    location_id: int
+    product_id: int
+    on_hand: int
+    reserved: int
+    in_transit: int
+    incoming: int
+    reorder_point: int | None
+    version: int
+    stock_value: Any
+    average_cost: Any
+    catalogue_cost: Any

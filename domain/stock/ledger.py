@@ -225,6 +225,7 @@ async def post(
     in_transit: Mapping[Key, int] | None = None,
     sequenced: bool = True,
     levels_exist: bool = False,
+    locked: Sequence[Any] | None = None,
 ) -> StockChange:
     """Post ``postings`` atomically; raise a DomainError and change nothing on refusal.
 
@@ -239,6 +240,9 @@ async def post(
 
     ``levels_exist``: the caller saw a level row for every (location, product) in
     this transaction (level rows are never deleted), so none needs creating first.
+    ``locked``: the caller locked every touched level already in this transaction, in
+    (location, product) order, and read it as ``_LOCK_LEVELS`` does; used only when it
+    holds exactly the touched levels.
     """
     if not postings:
         raise InvalidInput("nothing to post", ["lines"])
@@ -253,12 +257,13 @@ async def post(
         "locations": [k[0] for k in keys],
         "products": [k[1] for k in keys],
     }
-    if not levels_exist:
-        await driver.execute(session, _ENSURE_LEVELS, key_args)
-    locked = await driver.rows(session, _LOCK_LEVELS, key_args)
-    if len(locked) < len(keys):  # the caller's levels_exist was wrong: create them now
-        await driver.execute(session, _ENSURE_LEVELS, key_args)
+    if locked is None or [(r.location_id, r.product_id) for r in locked] != keys:
+        if not levels_exist:
+            await driver.execute(session, _ENSURE_LEVELS, key_args)
         locked = await driver.rows(session, _LOCK_LEVELS, key_args)
+        if len(locked) < len(keys):  # the caller's levels_exist was wrong: create them
+            await driver.execute(session, _ENSURE_LEVELS, key_args)
+            locked = await driver.rows(session, _LOCK_LEVELS, key_args)
     level_id = {(r.location_id, r.product_id): r.id for r in locked}
     _check(postings, {(r.location_id, r.product_id): r.on_hand for r in locked})
     for r in locked:

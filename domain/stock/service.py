@@ -307,6 +307,7 @@ async def record_sale(
         request_id=request_id,
         sequenced=False,
         levels_exist=refs.levels_exist,
+        locked=refs.locked,
     )
     if any(m.oversell for m in change.movements):
         await driver.execute(session, _OVERSOLD, {"t": caller.tenant_id, "id": sale_id})
