@@ -28,7 +28,7 @@ from strawberry.types.nodes import SelectedField
 
 from auth.caller import Caller
 from domain import idempotency
-from domain.audit.service import AuditEntry, append
+from domain.audit.service import APPENDED, PENDING, AuditEntry, PendingAudit, append
 from domain.errors import DomainError, IdempotencyKeyReused
 from schema.errors import UserError
 
@@ -198,14 +198,19 @@ async def run_mutation(
                         if settle is not None:
                             replayed = await settle(session, caller, replayed)
                         return render(replayed)
+                # a writer whose result is this mutation's may insert the audit row
+                # in its own last statement (domain.audit.service.PendingAudit)
+                session.info[PENDING] = PendingAudit(caller, spec.entry, ctx.request_id, key)
                 result = await execute(session, caller, ctx.request_id)
-                await append(
-                    session,
-                    caller,
-                    spec.entry(result),
-                    request_id=ctx.request_id,
-                    idempotency_key=key,
-                )
+                session.info.pop(PENDING, None)
+                if not session.info.pop(APPENDED, False):
+                    await append(
+                        session,
+                        caller,
+                        spec.entry(result),
+                        request_id=ctx.request_id,
+                        idempotency_key=key,
+                    )
                 if key is not None:
                     await idempotency.store(session, caller, key, spec.to_json(result))
             if settle is not None:

@@ -117,7 +117,9 @@ async def record_sale(
             ),
             currency=input.currency.value if input.currency is not None else None,
         )
-        return await service.record_sale(session, caller, cmd, request_id=request_id)
+        return await service.record_sale(
+            session, caller, cmd, request_id=request_id, audits_itself=True
+        )
 
     return await run_mutation(
         info, SALE, StockChangePayload, input, execute, StockChangePayload.from_change

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -108,15 +108,16 @@ def _text(value: str | None) -> str | None:
     return sanitise(value) if value is not None else None
 
 
-async def append(
-    session: AsyncSession,
+def row_values(
     caller: Caller,
     entry: AuditEntry,
     *,
     request_id: str | None = None,
     idempotency_key: str | None = None,
-) -> int:
-    """Append one event to the tenant's chain at commit; returns its provisional sequence."""
+) -> dict[str, Any]:
+    """The parameters of one audit row as ``_APPEND`` takes them (canonical JSON
+    included), for ``append`` and for a writer that inserts the row in a statement of
+    its own (``PendingAudit``)."""
     event: dict[str, Any] = {
         "occurred_at": datetime.now(UTC),
         "actor_kind": caller.kind.value,
@@ -139,7 +140,47 @@ async def append(
     params["after"] = json.dumps(event["after"], ensure_ascii=False)
     params["tenant_id"] = caller.tenant_id
     params["canon"] = chain.canonical_json(event)
+    return params
+
+
+async def append(
+    session: AsyncSession,
+    caller: Caller,
+    entry: AuditEntry,
+    *,
+    request_id: str | None = None,
+    idempotency_key: str | None = None,
+) -> int:
+    """Append one event to the tenant's chain at commit; returns its provisional sequence."""
+    params = row_values(caller, entry, request_id=request_id, idempotency_key=idempotency_key)
     return int(await driver.value(session, _APPEND, params))
+
+
+# session.info keys: what a mutation will audit, and whether a writer did it already
+PENDING = "stockgraph.audit.pending"
+APPENDED = "stockgraph.audit.appended"
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAudit:
+    """The audit event a mutation appends after its domain call, offered to the
+    domain: a writer whose result is the mutation's result (``record_sale``'s posting)
+    may insert the row in its own last statement, one round trip fewer, and then says
+    so (``session.info[APPENDED]``), so the mutation appends nothing more. The row is
+    the one the mutation would have appended: ``entry`` is the mutation's own."""
+
+    caller: Caller
+    entry: Callable[[Any], AuditEntry]
+    request_id: str | None
+    idempotency_key: str | None
+
+    def values(self, result: Any) -> dict[str, Any]:
+        return row_values(
+            self.caller,
+            self.entry(result),
+            request_id=self.request_id,
+            idempotency_key=self.idempotency_key,
+        )
 
 
 @dataclass(frozen=True, slots=True)

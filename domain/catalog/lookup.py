@@ -70,6 +70,8 @@ class SaleReferences:
     sale_id: int | None = None
     # with the sale: its levels, locked in (location, product) order, when all exist
     locked: list[Any] | None = None
+    # with the sale: an id taken for each line's movement
+    movement_ids: list[int] | None = None
 
     @property
     def levels_exist(self) -> bool:
@@ -89,13 +91,16 @@ class NewSale:
     skus: list[str]
     quantities: list[int]
     prices: list[Any]
+    movement_ids: bool = False  # take an id for each line's movement too
 
 
 # The lookup, and (``:insert``) the sale's row when the location is the caller's and
 # every SKU is known: one round trip for the commonest write. Its total is what the
 # lines come to at their given price, else the product's retail price, else 0. With
 # the sale, the levels are locked too, in the ledger's order, but only when every one
-# exists: a missing one is created by the ledger first (docs/write-path.md).
+# exists: a missing one is created by the ledger first (docs/write-path.md). And an id
+# is taken for each line's movement, so the sale's audit event, which names them, can
+# be written with them (domain.stock.ledger.post).
 _SALE_REFERENCES = Statement(
     text(
         """
@@ -141,8 +146,13 @@ _SALE_REFERENCES = Statement(
         AND NOT EXISTS (SELECT 1 FROM refs WHERE id IS NOT NULL AND level_id IS NULL)
       ORDER BY s.location_id, s.product_id
       FOR UPDATE
+    ),
+    mids AS MATERIALIZED (
+      SELECT array_agg(nextval(pg_get_serial_sequence('stock_movements', 'id'))) AS ids
+      FROM generate_series(1, CAST(:movement_count AS integer))
     )
-    SELECT refs.*, (SELECT id FROM sale) AS sale_id, k.*
+    SELECT refs.*, (SELECT id FROM sale) AS sale_id, (SELECT ids FROM mids) AS movement_ids,
+           k.*
     FROM refs LEFT JOIN held k ON k.lock_id = refs.level_id
     """
     )
@@ -175,6 +185,7 @@ async def sale_references(
             "line_skus": sale.skus if sale else [],
             "line_quantities": sale.quantities if sale else [],
             "line_prices": sale.prices if sale else [],
+            "movement_count": len(sale.skus) if sale and sale.movement_ids else 0,
         },
     )
     if not rows:
@@ -206,6 +217,7 @@ async def sale_references(
         products={r.sku: r for r in rows if r.sku is not None},
         sale_id=rows[0].sale_id,
         locked=locked or None,
+        movement_ids=rows[0].movement_ids,
     )
 
 

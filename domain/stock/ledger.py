@@ -54,6 +54,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.caller import Caller
 from db import driver
 from db.driver import Statement
+from domain.audit.service import APPENDED, PENDING, PendingAudit
 from domain.errors import InsufficientStock, InvalidInput, VersionConflict
 from domain.periods.service import guard_postings
 from domain.stock.records import LevelRecord, MovementKind, MovementRecord, StockChange
@@ -104,9 +105,7 @@ _LOCK_LEVELS = Statement(
 # rows and in the payloads, by the tenant's next ones. No lock is taken here: the
 # levels are locked already, so what they become is known before this runs, and the
 # count of levels moved is returned to confirm it.
-_MOVE_AND_RECORD = Statement(
-    text(
-        """
+_MOVE_AND_RECORD_SQL = """
     WITH moved AS (
       UPDATE stock_levels l
       SET on_hand = l.on_hand + d.delta, in_transit = l.in_transit + d.transit,
@@ -158,7 +157,58 @@ _MOVE_AND_RECORD = Statement(
       FROM s LEFT JOIN mv ON mv.sequence = s.seq
     )
     SELECT id, sequence, (SELECT count(*) FROM moved) AS moved FROM mv ORDER BY sequence DESC
-    """
+"""
+_MOVE_AND_RECORD = Statement(text(_MOVE_AND_RECORD_SQL))
+
+# The same, for a posting whose movement ids were taken already (``movement_ids``),
+# with the mutation's audit event inserted too (``PendingAudit``): its entry names
+# the movements by id, so it is known before this runs. One round trip fewer.
+_AUDIT_ROW = """
+    au AS (
+      INSERT INTO audit_events (
+        tenant_id, sequence, hash, canon, occurred_at, actor_kind, actor, staff_id,
+        staff_role, client_id, action, target_type, target_id, before, after, reason,
+        request_id, idempotency_key, outcome)
+      VALUES (:tenant_id, provisional_sequence(:tenant_id), '', :canon, :occurred_at,
+        :actor_kind, :a_actor, :staff_id, :staff_role, :a_client_id, :action,
+        :target_type, :target_id, CAST(:before AS jsonb), CAST(:after AS jsonb), :reason,
+        :a_request_id, :idempotency_key, :outcome)
+    )
+    SELECT id, sequence, (SELECT count(*) FROM moved) AS moved FROM mv"""
+
+
+def _rewritten(sql: str, *changes: tuple[str, str]) -> str:
+    """``sql`` with each (old, new) replaced; every ``old`` must be there."""
+    for before, after in changes:
+        if before not in sql:
+            raise RuntimeError(f"statement text changed: {before!r} not found")
+        sql = sql.replace(before, after)
+    return sql
+
+
+_MOVE_RECORD_AND_AUDIT = Statement(
+    text(
+        _rewritten(
+            _MOVE_AND_RECORD_SQL,
+            (
+                "INSERT INTO stock_movements (\n        tenant_id,",
+                "INSERT INTO stock_movements (\n        id, tenant_id,",
+            ),
+            (
+                "SELECT CAST(:tenant AS bigint), s.seq, m.location_id,",
+                "SELECT m.id, CAST(:tenant AS bigint), s.seq, m.location_id,",
+            ),
+            (
+                "CAST(:sale_ids AS bigint[]), CAST(:occurred AS timestamptz[])\n      )",
+                "CAST(:sale_ids AS bigint[]), CAST(:occurred AS timestamptz[]),\n"
+                "        CAST(:ids AS bigint[])\n      )",
+            ),
+            ("occurred_at, ord)", "occurred_at, id, ord)"),
+            (
+                "    )\n    SELECT id, sequence, (SELECT count(*) FROM moved) AS moved FROM mv",
+                "    )," + _AUDIT_ROW,
+            ),
+        )
     )
 )
 
@@ -226,6 +276,7 @@ async def post(
     sequenced: bool = True,
     levels_exist: bool = False,
     locked: Sequence[Any] | None = None,
+    movement_ids: Sequence[int] | None = None,
 ) -> StockChange:
     """Post ``postings`` atomically; raise a DomainError and change nothing on refusal.
 
@@ -243,6 +294,9 @@ async def post(
     ``locked``: the caller locked every touched level already in this transaction, in
     (location, product) order, and read it as ``_LOCK_LEVELS`` does; used only when it
     holds exactly the touched levels.
+    ``movement_ids``: ids taken for the movements already, one a posting; with them,
+    the mutation's pending audit event (``domain.audit.service.PendingAudit``) is
+    inserted by the statement that writes the movements, and marked as appended.
     """
     if not postings:
         raise InvalidInput("nothing to post", ["lines"])
@@ -305,7 +359,7 @@ async def post(
         after = after_last[p.key] - remaining[p.key]
         drafts.append(
             MovementRecord(
-                id=0,  # given by the INSERT below
+                id=0,  # given by the INSERT below, or taken already (movement_ids)
                 sequence=0,  # provisional, from the INSERT below; final at COMMIT
                 location_id=p.location_id,
                 product_id=p.product_id,
@@ -330,10 +384,25 @@ async def post(
     payloads = [
         json.dumps(stock_changed_payload(m, levels[(m.location_id, m.product_id)])) for m in drafts
     ] + [json.dumps({"level": level.to_json(), "movementSequence": 0}) for level in lows]
+    pending: PendingAudit | None = session.info.get(PENDING)
+    together = pending is not None and movement_ids is not None and len(movement_ids) == len(drafts)
+    audit_values: dict[str, Any] = {}
+    if together:
+        assert movement_ids is not None and pending is not None
+        drafts = [dataclasses.replace(m, id=i) for m, i in zip(drafts, movement_ids, strict=True)]
+        values = pending.values(StockChange(levels=[levels[k] for k in keys], movements=drafts))
+        audit_values = {
+            **values,
+            "a_actor": values["actor"],
+            "a_client_id": values["client_id"],
+            "a_request_id": values["request_id"],
+            "ids": [m.id for m in drafts],
+        }
     written = await driver.rows(
         session,
-        _MOVE_AND_RECORD,
+        _MOVE_RECORD_AND_AUDIT if together else _MOVE_AND_RECORD,
         {
+            **audit_values,
             "tenant": tenant,
             "level_ids": [level_id[k] for k in keys],
             "level_deltas": [totals.get(k, 0) for k in keys],
@@ -365,6 +434,8 @@ async def post(
     )
     if written[0].moved != len(keys):
         raise RuntimeError(f"moved {written[0].moved} of {len(keys)} locked levels")
+    if together:
+        session.info[APPENDED] = True
     movements = [
         dataclasses.replace(m, id=row.id, sequence=row.sequence)
         for m, row in zip(drafts, written, strict=True)

@@ -203,8 +203,12 @@ async def record_sale(
     cmd: RecordSale,
     *,
     request_id: str | None = None,
+    audits_itself: bool = False,
 ) -> StockChange:
     """A POS receipt. Never refused for lack of stock: an oversell is recorded and flagged.
+
+    ``audits_itself``: this sale is the whole of the mutation (``recordSale``, not a
+    batch), so the mutation's pending audit event may be written with the movements.
 
     The refusals come in this order: the location, the permission there, the receipt
     number, the lines, the payments, the member, the SKUs, the time, a receipt
@@ -238,6 +242,7 @@ async def record_sale(
             skus=[ln.sku for ln in cmd.lines],
             quantities=[ln.quantity for ln in cmd.lines],
             prices=[ln.unit_price for ln in cmd.lines],
+            movement_ids=audits_itself,
         )
         if together
         else None,
@@ -308,6 +313,7 @@ async def record_sale(
         sequenced=False,
         levels_exist=refs.levels_exist,
         locked=refs.locked,
+        movement_ids=refs.movement_ids,
     )
     if any(m.oversell for m in change.movements):
         await driver.execute(session, _OVERSOLD, {"t": caller.tenant_id, "id": sale_id})

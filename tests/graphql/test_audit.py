@@ -244,3 +244,58 @@ async def test_total_count_counts_the_filter_not_the_page(gql, tenant):
     one = await gql.ok(AUDIT_PAGE, owner, {"first": 1, "entityId": target})
     expected = sum(1 for e in events if e["target_id"] == target)
     assert one["auditEvents"]["totalCount"] == expected
+
+
+SALE = """mutation($input: RecordSaleInput!) { recordSale(input: $input) {
+  movements { id } userErrors { code } } }"""
+
+
+async def test_a_sale_audited_with_its_movements_is_audited_alike(gql, tenant):
+    """``recordSale`` writes its audit event in the statement that writes its
+    movements (their ids taken first); a sale in a batch (``syncSales``) and a sale
+    with a member are audited after it. Either way the event names the sale's own
+    movements, with the key and the request it came with, and the chain verifies."""
+    member = await gql.ok(
+        """mutation($input: CreateMemberInput!) { createMember(input: $input) {
+             member { id } userErrors { code } } }""",
+        tenant.owner,
+        {"input": {"name": "陳大文", "phone": "+85291230000"}},
+    )
+    member_id = member["createMember"]["member"]["id"]
+    await gql.ok(  # the levels exist, so the lookup locks them too
+        RECEIVE,
+        tenant.owner,
+        {
+            "input": {
+                "locationId": tenant.loc("S1"),
+                "lines": [{"sku": "A", "quantity": 5}, {"sku": "B", "quantity": 5}],
+            }
+        },
+    )
+    answers = {}
+    for receipt, extra in (("AU1", {}), ("AU2", {"memberId": member_id})):
+        data = await gql.ok(
+            SALE,
+            tenant.owner,
+            {
+                "input": {
+                    "locationId": tenant.loc("S1"),
+                    "receiptNumber": receipt,
+                    "lines": [{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": 2}],
+                    "idempotencyKey": f"key-{receipt}",
+                    **extra,
+                }
+            },
+        )
+        assert data["recordSale"]["userErrors"] == []
+        answers[receipt] = [m["id"] for m in data["recordSale"]["movements"]]
+    sales = [e for e in await _events(tenant.db, tenant.tenant_id) if e["action"] == "stock.sale"]
+    assert len(sales) == 2
+    for event, receipt in zip(sales, ("AU1", "AU2"), strict=True):
+        assert event["after"]["movements"] == answers[receipt]
+        assert event["idempotency_key"] == f"key-{receipt}"
+        assert event["outcome"] == "success" and event["target_type"] == "Location"
+        before = sum(lv["onHand"] for lv in event["before"])
+        assert before - sum(lv["onHand"] for lv in event["after"]["levels"]) == 3
+    assert sales[0].keys() == sales[1].keys()
+    assert (await verify_tenant(tenant)).valid

@@ -151,15 +151,28 @@ END $$;
 """
 
 
+# A sale takes its movements' ids before it writes them (its audit event names them),
+# so the app role may take numbers from the movements' identity sequence.
+_GRANT_IDS = r"""
+DO $$ BEGIN
+  EXECUTE format('GRANT USAGE ON SEQUENCE %s TO stockgraph_app',
+                 pg_get_serial_sequence('stock_movements', 'id'));
+END $$;
+"""
+_REVOKE_IDS = _GRANT_IDS.replace("GRANT USAGE", "REVOKE USAGE").replace(" TO ", " FROM ")
+
+
 def upgrade() -> None:
     op.execute(_PROVISIONAL)
     op.execute(_NUMBER)
     op.execute(_TRIGGER)
+    op.execute(_GRANT_IDS)
 
 
 def downgrade() -> None:
     from importlib import import_module
 
+    op.execute(_REVOKE_IDS)
     before = import_module("db.migrations.versions.20261207_numbering_fast_path")
     op.execute(before._BODY % {"fast_path": before._FAST_PATH, "record": before._RECORD})
     op.execute("DROP FUNCTION IF EXISTS number_provisional(bigint, bigint, bigint)")
