@@ -515,3 +515,34 @@ async def test_a_sale_recorded_with_its_lookup_is_the_same_sale(gql, db, tenant)
     # a receipt recorded already, either way
     assert await sell(tenant.owner, "T1") == [("ALREADY_EXISTS", ["receiptNumber"])]
     assert await sell(tenant.owner, "T2", member_id) == [("ALREADY_EXISTS", ["receiptNumber"])]
+
+
+async def test_a_sale_is_two_statements_between_begin_and_commit(gql, tenant, count_statements):
+    """When its levels exist, a sale's lookup records it and locks them, and one more
+    statement moves them and writes its movements, events and audit event."""
+    lines = [{"sku": "A", "quantity": 3}, {"sku": "B", "quantity": 3}]
+    await gql.ok(
+        """mutation($input: ReceiveStockInput!) { receiveStock(input: $input) {
+             userErrors { code } } }""",
+        tenant.owner,
+        {"input": {"locationId": tenant.loc("S1"), "lines": lines}},
+    )
+    count_statements.statements.clear()
+    data = await gql.ok(
+        RECORD_SALE,
+        tenant.owner,
+        {
+            "input": {
+                "locationId": tenant.loc("S1"),
+                "receiptNumber": "TWO",
+                "lines": [{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": 1}],
+            }
+        },
+    )
+    assert data["recordSale"]["userErrors"] == []
+    firsts = [" ".join(s.split())[:24] for s in count_statements.statements]
+    assert len(firsts) == 4, firsts
+    assert firsts[0].startswith("BEGIN; SELECT set_config")
+    assert firsts[1].startswith("WITH refs AS")
+    assert firsts[2].startswith("WITH moved AS")
+    assert firsts[3] == "COMMIT"
