@@ -91,7 +91,7 @@ class NewSale:
     skus: list[str]
     quantities: list[int]
     prices: list[Any]
-    movement_ids: bool = False  # take an id for each line's movement too
+    take_movement_ids: bool = False  # an id for each line's movement too
 
 
 # The lookup, and (``:insert``) the sale's row when the location is the caller's and
@@ -185,7 +185,7 @@ async def sale_references(
             "line_skus": sale.skus if sale else [],
             "line_quantities": sale.quantities if sale else [],
             "line_prices": sale.prices if sale else [],
-            "movement_count": len(sale.skus) if sale and sale.movement_ids else 0,
+            "movement_count": len(sale.skus) if sale and sale.take_movement_ids else 0,
         },
     )
     if not rows:

@@ -169,10 +169,11 @@ _AUDIT_ROW = """
         tenant_id, sequence, hash, canon, occurred_at, actor_kind, actor, staff_id,
         staff_role, client_id, action, target_type, target_id, before, after, reason,
         request_id, idempotency_key, outcome)
-      VALUES (:tenant_id, provisional_sequence(:tenant_id), '', :canon, :occurred_at,
-        :actor_kind, :a_actor, :staff_id, :staff_role, :a_client_id, :action,
-        :target_type, :target_id, CAST(:before AS jsonb), CAST(:after AS jsonb), :reason,
-        :a_request_id, :idempotency_key, :outcome)
+      VALUES (:audit_tenant_id, provisional_sequence(:audit_tenant_id), '', :audit_canon,
+        :audit_occurred_at, :audit_actor_kind, :audit_actor, :audit_staff_id,
+        :audit_staff_role, :audit_client_id, :audit_action, :audit_target_type,
+        :audit_target_id, CAST(:audit_before AS jsonb), CAST(:audit_after AS jsonb),
+        :audit_reason, :audit_request_id, :audit_idempotency_key, :audit_outcome)
     )
     SELECT id, sequence, (SELECT count(*) FROM moved) AS moved FROM mv"""
 
@@ -351,15 +352,21 @@ async def post(
     lows = _low_stock_crossings(locked, levels)
 
     # on_hand after each line, derived backwards from the final quantity in SQL.
+    # the mutation's audit event goes with the movements when their ids are known
+    pending: PendingAudit | None = session.info.get(PENDING)
+    audited_here = (
+        pending is not None and movement_ids is not None and len(movement_ids) == len(postings)
+    )
+    ids = list(movement_ids) if audited_here and movement_ids is not None else [0] * len(postings)
     after_last: dict[Key, int] = {k: lv.on_hand for k, lv in levels.items()}
     remaining = dict(totals)
     drafts: list[MovementRecord] = []
-    for p, unit_cost in zip(postings, costing.unit_costs, strict=True):
+    for p, unit_cost, movement_id in zip(postings, costing.unit_costs, ids, strict=True):
         remaining[p.key] -= p.delta
         after = after_last[p.key] - remaining[p.key]
         drafts.append(
             MovementRecord(
-                id=0,  # given by the INSERT below, or taken already (movement_ids)
+                id=movement_id,  # taken already (movement_ids), or given by the INSERT
                 sequence=0,  # provisional, from the INSERT below; final at COMMIT
                 location_id=p.location_id,
                 product_id=p.product_id,
@@ -384,23 +391,14 @@ async def post(
     payloads = [
         json.dumps(stock_changed_payload(m, levels[(m.location_id, m.product_id)])) for m in drafts
     ] + [json.dumps({"level": level.to_json(), "movementSequence": 0}) for level in lows]
-    pending: PendingAudit | None = session.info.get(PENDING)
-    together = pending is not None and movement_ids is not None and len(movement_ids) == len(drafts)
     audit_values: dict[str, Any] = {}
-    if together:
-        assert movement_ids is not None and pending is not None
-        drafts = [dataclasses.replace(m, id=i) for m, i in zip(drafts, movement_ids, strict=True)]
-        values = pending.values(StockChange(levels=[levels[k] for k in keys], movements=drafts))
-        audit_values = {
-            **values,
-            "a_actor": values["actor"],
-            "a_client_id": values["client_id"],
-            "a_request_id": values["request_id"],
-            "ids": [m.id for m in drafts],
-        }
+    if audited_here and pending is not None:
+        change = StockChange(levels=[levels[k] for k in keys], movements=drafts)
+        audit_values = {f"audit_{k}": v for k, v in pending.values(change).items()}
+        audit_values["ids"] = ids
     written = await driver.rows(
         session,
-        _MOVE_RECORD_AND_AUDIT if together else _MOVE_AND_RECORD,
+        _MOVE_RECORD_AND_AUDIT if audited_here else _MOVE_AND_RECORD,
         {
             **audit_values,
             "tenant": tenant,
@@ -409,7 +407,6 @@ async def post(
             "level_transit": [transit.get(k, 0) for k in keys],
             "level_values": [costing.value_deltas[k] for k in keys],
             "level_averages": [costing.averages[k] for k in keys],
-            "count": len(types),
             "moves": len(drafts),
             "now": now,
             "actor": caller.subject,
@@ -434,7 +431,7 @@ async def post(
     )
     if written[0].moved != len(keys):
         raise RuntimeError(f"moved {written[0].moved} of {len(keys)} locked levels")
-    if together:
+    if audited_here:
         session.info[APPENDED] = True
     movements = [
         dataclasses.replace(m, id=row.id, sequence=row.sequence)

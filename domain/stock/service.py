@@ -242,7 +242,7 @@ async def record_sale(
             skus=[ln.sku for ln in cmd.lines],
             quantities=[ln.quantity for ln in cmd.lines],
             prices=[ln.unit_price for ln in cmd.lines],
-            movement_ids=audits_itself,
+            take_movement_ids=audits_itself,
         )
         if together
         else None,
